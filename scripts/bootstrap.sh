@@ -1,0 +1,443 @@
+#!/usr/bin/env bash
+# shipyard bootstrap: run one action's Python entry point from a private, hash-locked venv.
+#
+#   scripts/bootstrap.sh <action> [args...]
+#
+# 1. Finds a Python >= 3.10 already on the runner: $SHIPYARD_PYTHON if set (a command or a
+#    path; nothing else is tried), else the first of python3.14 ... python3.10, python3, python
+#    on PATH that is >= 3.10. The choice is cached per (SHIPYARD_PYTHON, PATH) in
+#    <cache>/interpreters, so a warm run starts no Python just to check a version.
+# 2. Creates or reuses ONE venv per key in the runner's tool cache:
+#      <cache> = ${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/shipyard
+#      <cache>/venv-<key>, key = sha256(interpreter path + version/platform + every locks/*.txt)
+#    Each action's lock (locks/<action>.txt, or locks/base.txt for an action without an extra)
+#    is installed into it once, hash-checked (--require-hashes), under a lock; a marker
+#    <venv>/.installed-<lock> (content: the lock's sha256) is written last, and a run needs it.
+#    The bare venv is built in a temp dir and renamed into place. All locks pin shared
+#    packages to the same versions (scripts/lock.py), so installing a second action's lock
+#    only adds packages and never changes one a running action uses.
+# 3. Runs the action: exec <venv>/bin/python -I -X utf8 -c <launcher> <repo>/src
+#    shipyard.<action_with_underscores> "$@". -I (isolated mode) ignores PYTHON* variables
+#    (an inherited PYTHONPATH cannot shadow shipyard or its dependencies) and keeps the working
+#    directory (the caller's repo) off sys.path; the launcher puts <repo>/src first on sys.path
+#    and runs the module exactly as `python -m` does (runpy._run_module_as_main). The caller's
+#    environment, PYTHONPATH included, is passed untouched to the processes the action starts.
+#
+# Environment:
+#   SHIPYARD_PYTHON     interpreter to use (command name or path); must be >= 3.10
+#   SHIPYARD_INSTALLER  auto (default) | uv | pip
+#                       auto: uv from SHIPYARD_UV / PATH / <cache>/uv, else install uv there
+#                       with pip (hash-checked, locks/tools/uv.txt), else pip
+#   SHIPYARD_UV         path of a uv binary to use
+#   SHIPYARD_LOCK_TIMEOUT  seconds to wait for another job's install (default 900)
+#   SHIPYARD_DEBUG / RUNNER_DEBUG=1   print every decision on stderr
+#   UV_CACHE_DIR        honoured; default <cache>/cache/uv. PIP_* and UV_* settings (indexes,
+#                       certificates) are honoured; installers run from <cache>, so a
+#                       pyproject.toml or uv.toml in the caller's repo does not apply.
+# Exit codes: the action's own, or 2 = no suitable Python / bad usage (with a ::error:: line),
+#             3 = the dependency install failed or timed out (with a ::error:: line).
+# Written for bash >= 3.2 with no GNU-only flags (macOS: no flock -> a mkdir lock; sha256sum,
+# shasum or openssl); tested here on Linux, with the mkdir lock too, not on macOS or Windows.
+
+set -u
+
+_sy_debug=0
+case "${SHIPYARD_DEBUG:-}" in '' | 0 | false | no) ;; *) _sy_debug=1 ;; esac
+[[ "${RUNNER_DEBUG:-}" == 1 ]] && _sy_debug=1
+
+_sy_log() {
+	if [[ $_sy_debug == 1 ]]; then printf 'shipyard: %s\n' "$*" >&2; fi
+}
+
+# ::error:: with the escaping of actions/toolkit (data: % CR LF; properties also : and ,).
+_sy_fail() {
+	local code=$1 title=$2 message=$3
+	message=${message//'%'/%25}
+	message=${message//$'\r'/%0D}
+	message=${message//$'\n'/%0A}
+	title=${title//'%'/%25}
+	title=${title//$'\r'/%0D}
+	title=${title//$'\n'/%0A}
+	title=${title//:/%3A}
+	title=${title//,/%2C}
+	printf '::error title=%s::%s\n' "$title" "$message"
+	exit "$code"
+}
+
+# Lexical normalisation of an absolute path (like os.path.normpath), without forking.
+_sy_normpath() {
+	local path=$1 part result=''
+	local -a parts
+	local saved_ifs=$IFS
+	IFS=/
+	set -f
+	# shellcheck disable=SC2206 # split on / on purpose; globbing is off
+	parts=($path)
+	set +f
+	IFS=$saved_ifs
+	local -a kept=()
+	for part in ${parts[@]+"${parts[@]}"}; do
+		case $part in
+		'' | .) ;;
+		..) if ((${#kept[@]} > 0)); then unset "kept[$((${#kept[@]} - 1))]"; fi ;;
+		*) kept+=("$part") ;;
+		esac
+	done
+	for part in ${kept[@]+"${kept[@]}"}; do result+="/$part"; done
+	printf -v "$2" '%s' "${result:-/}"
+}
+
+# ---------------------------------------------------------------------------- arguments
+
+if (($# < 1)); then
+	_sy_fail 2 'shipyard bootstrap' 'usage: bootstrap.sh <action> [args...]'
+fi
+_sy_action=$1
+shift
+if [[ ! $_sy_action =~ ^[a-z][a-z0-9-]*$ ]]; then
+	_sy_fail 2 'shipyard bootstrap' "invalid action name '$_sy_action'"
+fi
+
+_sy_here=${BASH_SOURCE[0]}
+if [[ $_sy_here == */* ]]; then _sy_here=${_sy_here%/*}; else _sy_here=.; fi
+[[ $_sy_here == /* ]] || _sy_here=$PWD/$_sy_here
+_sy_repo=""
+_sy_normpath "$_sy_here/.." _sy_repo
+_sy_src=$_sy_repo/src
+
+# "shipyard" runs the package itself (python -m shipyard: --version, the list of actions).
+if [[ $_sy_action == shipyard ]]; then
+	_sy_module=shipyard
+	_sy_pkgdir=$_sy_src/shipyard
+else
+	_sy_module=shipyard.${_sy_action//-/_}
+	_sy_pkgdir=$_sy_src/shipyard/${_sy_action//-/_}
+fi
+if [[ ! -f $_sy_pkgdir/__main__.py ]]; then
+	_sy_fail 2 'shipyard bootstrap' "unknown action '$_sy_action': no $_sy_pkgdir/__main__.py"
+fi
+if [[ -f $_sy_repo/locks/$_sy_action.txt ]]; then
+	_sy_lockname=$_sy_action
+else
+	_sy_lockname=base
+fi
+_sy_lockfile=$_sy_repo/locks/$_sy_lockname.txt
+if [[ ! -f $_sy_lockfile ]]; then
+	_sy_fail 2 'shipyard bootstrap' "missing lock file $_sy_lockfile"
+fi
+
+case "${OSTYPE:-}" in
+msys* | cygwin* | win32*) _sy_bindir=Scripts _sy_exe=python.exe ;;
+*) _sy_bindir=bin _sy_exe=python ;;
+esac
+
+_sy_root=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}}/shipyard
+_sy_log "action=$_sy_action module=$_sy_module lock=locks/$_sy_lockname.txt cache=$_sy_root"
+
+# ---------------------------------------------------------------------------- interpreter
+
+# Prints "<realpath of sys.executable>\t<impl>-<x.y.z>-<sys.platform>-<machine>\t<0|1 ok>".
+# Runs on any Python; one that cannot run it (Python 2) simply does not qualify.
+_sy_probe='import os, platform, sys
+v = sys.version_info
+sys.stdout.write("%s\t%s-%d.%d.%d-%s-%s\t%d\n" % (os.path.realpath(sys.executable),
+    sys.implementation.name, v[0], v[1], v[2], sys.platform, platform.machine(), v >= (3, 10)))'
+
+_sy_py_exe=''
+_sy_py_id=''
+_sy_interp_cache=$_sy_root/interpreters
+_sy_query="1|${SHIPYARD_PYTHON-}|${PATH:-}"
+
+_sy_cached_interpreter() {
+	[[ -r $_sy_interp_cache ]] || return 1
+	local query exe id found_exe='' found_id=''
+	while IFS=$'\t' read -r query exe id; do
+		if [[ $query == "$_sy_query" ]]; then
+			found_exe=$exe
+			found_id=$id
+		fi
+	done <"$_sy_interp_cache"
+	# The entry holds while the interpreter exists and has not changed since it was probed.
+	if [[ -n $found_exe && -x $found_exe && ! $found_exe -nt $_sy_interp_cache ]]; then
+		_sy_py_exe=$found_exe
+		_sy_py_id=$found_id
+		return 0
+	fi
+	return 1
+}
+
+_sy_find_interpreter() {
+	local -a candidates
+	if [[ -n ${SHIPYARD_PYTHON:-} ]]; then
+		candidates=("$SHIPYARD_PYTHON")
+	else
+		candidates=(python3.14 python3.13 python3.12 python3.11 python3.10 python3 python)
+	fi
+	local candidate path out exe id ok rejected=''
+	for candidate in "${candidates[@]}"; do
+		path=$(command -v -- "$candidate" 2>/dev/null) || continue
+		out=$("$path" -I -S -c "$_sy_probe" 2>/dev/null) || {
+			rejected+=" $candidate (does not run)"
+			continue
+		}
+		IFS=$'\t' read -r exe id ok <<<"$out"
+		if [[ $ok == 1 && -n $exe && -x $exe ]]; then
+			_sy_py_exe=$exe
+			_sy_py_id=$id
+			_sy_log "interpreter: $candidate -> $exe ($id)"
+			return 0
+		fi
+		rejected+=" $candidate ($id)"
+	done
+	local what='No Python >= 3.10 on PATH'
+	[[ -n ${SHIPYARD_PYTHON:-} ]] && what="SHIPYARD_PYTHON=$SHIPYARD_PYTHON is not a Python >= 3.10"
+	[[ -n $rejected ]] && what+="; rejected:$rejected"
+	_sy_fail 2 'shipyard needs Python 3.10+' \
+		"$what. Add a step 'uses: actions/setup-python' with python-version 3.10 or newer before this action, or set SHIPYARD_PYTHON to such an interpreter."
+}
+
+if _sy_cached_interpreter; then
+	_sy_log "interpreter (cached): $_sy_py_exe ($_sy_py_id)"
+else
+	_sy_find_interpreter
+	if [[ $_sy_query != *$'\n'* && $_sy_query != *$'\t'* ]] && mkdir -p -- "$_sy_root" 2>/dev/null; then
+		# One short append per line is atomic; a file past 200 lines starts over.
+		_sy_lines=0
+		if [[ -r $_sy_interp_cache ]]; then
+			while IFS= read -r _; do _sy_lines=$((_sy_lines + 1)); done <"$_sy_interp_cache"
+		fi
+		if ((_sy_lines > 200)); then : >"$_sy_interp_cache"; fi
+		printf '%s\t%s\t%s\n' "$_sy_query" "$_sy_py_exe" "$_sy_py_id" >>"$_sy_interp_cache" 2>/dev/null
+	fi
+fi
+
+# ---------------------------------------------------------------------------- venv key
+
+if command -v sha256sum >/dev/null 2>&1; then
+	_sy_sha256() { sha256sum "$@"; }
+elif command -v shasum >/dev/null 2>&1; then
+	_sy_sha256() { shasum -a 256 "$@"; }
+else
+	_sy_sha256() { openssl dgst -sha256 -r "$@"; }
+fi
+
+_sy_locks=("$_sy_repo"/locks/*.txt)
+# One line per lock: "<sha256> <file name>" (paths of the checkout stay out of the key).
+_sy_sums=$(_sy_sha256 "${_sy_locks[@]}") || _sy_fail 3 'shipyard bootstrap' 'cannot hash locks/*.txt'
+_sy_keytext="shipyard-venv-1 $_sy_py_exe $_sy_py_id"
+_sy_lockhash=''
+while read -r _sy_sum _sy_file; do
+	_sy_file=${_sy_file#\*}
+	_sy_keytext+=$'\n'"$_sy_sum ${_sy_file##*/}"
+	[[ ${_sy_file##*/} == "$_sy_lockname.txt" ]] && _sy_lockhash=$_sy_sum
+done <<<"$_sy_sums"
+_sy_key=$(_sy_sha256 <<<"$_sy_keytext") || _sy_fail 3 'shipyard bootstrap' 'cannot hash the venv key'
+_sy_key=${_sy_key:0:16}
+_sy_venv=$_sy_root/venv-$_sy_key
+_sy_vpy=$_sy_venv/$_sy_bindir/$_sy_exe
+_sy_marker=$_sy_venv/.installed-$_sy_lockname
+
+# ---------------------------------------------------------------------------- install
+
+_sy_lock_held=''
+_sy_tmp_items=()
+
+_sy_cleanup() {
+	local item
+	for item in ${_sy_tmp_items[@]+"${_sy_tmp_items[@]}"}; do rm -rf -- "$item"; done
+	_sy_unlock
+}
+
+_sy_lock() {
+	local timeout=${SHIPYARD_LOCK_TIMEOUT:-900}
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>>"$_sy_root/.lock" || return 1
+		_sy_lock_held=flock
+		if ! flock -w "$timeout" 9; then
+			_sy_lock_held=''
+			exec 9>&-
+			return 1
+		fi
+		return 0
+	fi
+	# No flock (macOS): a lock directory holding the owner's pid; a dead owner's lock is broken.
+	local dir=$_sy_root/.lock.d waited=0 owner
+	until mkdir -- "$dir" 2>/dev/null; do
+		owner=''
+		[[ -r $dir/pid ]] && read -r owner <"$dir/pid"
+		if [[ -n $owner ]] && ! kill -0 "$owner" 2>/dev/null; then
+			_sy_log "breaking stale lock of pid $owner"
+			rm -rf -- "$dir"
+			continue
+		fi
+		((waited >= timeout * 5)) && return 1
+		sleep 0.2
+		waited=$((waited + 1))
+	done
+	printf '%s\n' "$$" >"$dir/pid"
+	_sy_lock_held='mkdir'
+	return 0
+}
+
+_sy_unlock() {
+	case $_sy_lock_held in
+	flock) exec 9>&- ;;
+	mkdir) rm -rf -- "$_sy_root/.lock.d" ;;
+	esac
+	_sy_lock_held=''
+}
+
+# Runs an installer command with its output in a log; shows the log only when it fails.
+_sy_run_logged() {
+	local log=$1
+	shift
+	_sy_log "run: $*"
+	if [[ $_sy_debug == 1 ]]; then
+		(cd -- "$_sy_root" && "$@") >&2
+	else
+		(cd -- "$_sy_root" && "$@") >>"$log" 2>&1
+	fi
+}
+
+_sy_uv=''
+_sy_find_uv() {
+	if [[ -n ${SHIPYARD_UV:-} ]]; then
+		_sy_uv=$SHIPYARD_UV
+		return 0
+	fi
+	local found
+	if found=$(command -v uv 2>/dev/null); then
+		_sy_uv=$found
+		return 0
+	fi
+	if [[ -x $_sy_root/uv/bin/uv ]]; then
+		_sy_uv=$_sy_root/uv/bin/uv
+		return 0
+	fi
+	return 1
+}
+
+# Installs uv (hash-checked) into <cache>/uv with the interpreter's own pip.
+_sy_bootstrap_uv() {
+	local log=$1 tmp=$_sy_root/.uv.tmp.$$
+	[[ -f $_sy_repo/locks/tools/uv.txt ]] || return 1
+	_sy_tmp_items+=("$tmp")
+	_sy_log "installing uv into $_sy_root/uv with pip"
+	PIP_ROOT_USER_ACTION=ignore PIP_REQUIRE_VIRTUALENV=0 _sy_run_logged "$log" \
+		"$_sy_py_exe" -I -m pip install --disable-pip-version-check --no-input --quiet \
+		--require-hashes --no-deps --only-binary :all: --target "$tmp" \
+		-r "$_sy_repo/locks/tools/uv.txt" || return 1
+	[[ -x $tmp/bin/uv ]] || return 1
+	rm -rf -- "$_sy_root/uv"
+	mv -- "$tmp" "$_sy_root/uv" || return 1
+	_sy_uv=$_sy_root/uv/bin/uv
+}
+
+_sy_uv_env() {
+	UV_CACHE_DIR=${UV_CACHE_DIR:-$_sy_root/cache/uv} UV_PYTHON_DOWNLOADS=never "$@"
+}
+
+_sy_create_venv() {
+	local log=$1 installer=$2 tmp=$_sy_root/.venv-$_sy_key.tmp.$$
+	_sy_tmp_items+=("$tmp")
+	rm -rf -- "$tmp"
+	if [[ $installer == uv ]]; then
+		_sy_run_logged "$log" _sy_uv_env "$_sy_uv" venv --quiet --no-project \
+			--python "$_sy_py_exe" "$tmp" || return 1
+	else
+		_sy_run_logged "$log" "$_sy_py_exe" -I -m venv --without-pip "$tmp" || return 1
+	fi
+	[[ -x $tmp/$_sy_bindir/$_sy_exe ]] || return 1
+	printf '%s\n%s\n' "$_sy_py_exe" "$_sy_py_id" >"$tmp/.shipyard-python"
+	if [[ -e $_sy_venv ]]; then rm -rf -- "$_sy_venv"; fi
+	mv -- "$tmp" "$_sy_venv"
+}
+
+_sy_pip_install() {
+	local log=$1 pipver
+	# A host pip >= 22.3 installs into the venv with --python; else the venv gets its own pip.
+	pipver=$("$_sy_py_exe" -I -c 'import pip, sys; sys.stdout.write(pip.__version__)' 2>/dev/null)
+	local major=${pipver%%.*} rest=${pipver#*.}
+	local minor=${rest%%.*}
+	if [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] && ((major > 22 || (major == 22 && minor >= 3))); then
+		PIP_ROOT_USER_ACTION=ignore PIP_REQUIRE_VIRTUALENV=0 _sy_run_logged "$log" \
+			"$_sy_py_exe" -I -m pip --python "$_sy_vpy" install --disable-pip-version-check \
+			--no-input --quiet --no-compile --require-hashes -r "$_sy_lockfile"
+		return
+	fi
+	if ! "$_sy_vpy" -I -c 'import pip' 2>/dev/null; then
+		_sy_run_logged "$log" "$_sy_vpy" -I -m ensurepip --default-pip || return 1
+	fi
+	PIP_ROOT_USER_ACTION=ignore _sy_run_logged "$log" "$_sy_vpy" -I -m pip install \
+		--disable-pip-version-check --no-input --quiet --no-compile --require-hashes \
+		-r "$_sy_lockfile"
+}
+
+_sy_install() {
+	local start=$SECONDS installer=${SHIPYARD_INSTALLER:-auto}
+	if ! mkdir -p -- "$_sy_root"; then
+		_sy_fail 3 'shipyard could not install its dependencies' "cannot create $_sy_root"
+	fi
+	trap _sy_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	if ! _sy_lock; then
+		_sy_fail 3 'shipyard could not install its dependencies' \
+			"could not take the install lock in $_sy_root within ${SHIPYARD_LOCK_TIMEOUT:-900} s (another job installing?)"
+	fi
+	if [[ -f $_sy_marker && -x $_sy_vpy ]]; then
+		_sy_log "installed meanwhile by another job: $_sy_marker"
+		return 0
+	fi
+	local log=$_sy_root/.install-$$.log
+	_sy_tmp_items+=("$log")
+	: >"$log"
+
+	case $installer in
+	uv) _sy_find_uv || _sy_fail 2 'shipyard bootstrap' \
+		'SHIPYARD_INSTALLER=uv but no uv found (set SHIPYARD_UV or put uv on PATH)' ;;
+	pip) ;;
+	auto)
+		if _sy_find_uv || _sy_bootstrap_uv "$log"; then installer=uv; else installer=pip; fi
+		;;
+	*) _sy_fail 2 'shipyard bootstrap' "SHIPYARD_INSTALLER must be auto, uv or pip, not '$installer'" ;;
+	esac
+	printf 'shipyard: installing %s dependencies (locks/%s.txt) with %s into %s\n' \
+		"$_sy_action" "$_sy_lockname" "$installer" "$_sy_venv" >&2
+
+	local ok=1
+	if [[ ! -x $_sy_vpy ]]; then
+		_sy_create_venv "$log" "$installer" || ok=0
+	fi
+	if ((ok)); then
+		rm -f -- "$_sy_marker"
+		if [[ $installer == uv ]]; then
+			_sy_run_logged "$log" _sy_uv_env "$_sy_uv" pip install --quiet --python "$_sy_vpy" \
+				--require-hashes -r "$_sy_lockfile" || ok=0
+		else
+			_sy_pip_install "$log" || ok=0
+		fi
+	fi
+	if ((!ok)); then
+		if [[ $_sy_debug != 1 && -s $log ]]; then cat -- "$log" >&2; fi
+		_sy_fail 3 'shipyard could not install its dependencies' \
+			"Installing locks/$_sy_lockname.txt with $installer into $_sy_venv failed (see the log above). Check the runner's access to the package index (PIP_INDEX_URL / UV_INDEX_URL); a hash mismatch means the lock or the index content changed."
+	fi
+	printf '%s\n' "$_sy_lockhash" >"$_sy_marker.tmp.$$" && mv -f -- "$_sy_marker.tmp.$$" "$_sy_marker"
+	_sy_log "installed in $((SECONDS - start)) s; marker $_sy_marker"
+}
+
+if [[ -f $_sy_marker && -x $_sy_vpy ]]; then
+	_sy_log "reusing $_sy_venv"
+else
+	_sy_install
+	_sy_cleanup
+	trap - EXIT INT TERM
+fi
+
+# ---------------------------------------------------------------------------- run
+
+# Same as `python -m <module>` with <repo>/src first on sys.path, binding no name in __main__.
+_sy_launcher='__import__("sys").path.insert(0, __import__("sys").argv.pop(1)); __import__("runpy")._run_module_as_main(__import__("sys").argv.pop(1))'
+_sy_log "exec $_sy_vpy -I -X utf8 -c <launcher> $_sy_src $_sy_module $*"
+exec "$_sy_vpy" -I -X utf8 -c "$_sy_launcher" "$_sy_src" "$_sy_module" "$@"

@@ -1,0 +1,203 @@
+"""Workflow commands and file commands, with the semantics of @actions/core.
+
+Everything that writes to the runner goes through a :class:`Runner`, so tests can point one
+at temporary files and a buffer. Outside a runner (``GITHUB_ACTIONS`` unset) annotations are
+printed as plain ``error: ...`` lines and outputs as ``name=value`` so ``python -m`` reads well.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal, TextIO
+
+AnnotationLevel = Literal["error", "warning", "notice"]
+
+
+def escape_data(value: str) -> str:
+    """Escape a command's message, as @actions/core's ``escapeData``."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a command property, as @actions/core's ``escapeProperty``."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_command(
+    command: str, message: str, properties: Mapping[str, object] | None = None
+) -> str:
+    """Render ``::command key=value,...::message`` with every part escaped."""
+    props = ""
+    if properties:
+        parts = [
+            f"{key}={escape_property(str(val))}"
+            for key, val in properties.items()
+            if val is not None and val != ""
+        ]
+        if parts:
+            props = " " + ",".join(parts)
+    return f"::{command}{props}::{escape_data(message)}"
+
+
+def file_command_entry(key: str, value: str, delimiter: str | None = None) -> str:
+    """Render one ``key<<delimiter`` entry of GITHUB_OUTPUT / GITHUB_ENV.
+
+    The delimiter is random (``ghadelimiter_<uuid4>``); a key or value that contains it is
+    refused, so a value can never forge a second entry.
+    """
+    delimiter = delimiter or f"ghadelimiter_{uuid.uuid4()}"
+    if delimiter in key:
+        raise ValueError(f'Unexpected input: name should not contain the delimiter "{delimiter}"')
+    if delimiter in value:
+        raise ValueError(f'Unexpected input: value should not contain the delimiter "{delimiter}"')
+    return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def secret_fragments(secret: str) -> list[str]:
+    """What to mask for one secret: the whole value and each non-blank line of it.
+
+    The runner matches masks line by line in the log, so a multi-line secret (a PEM key, a
+    JSON credential) must have every line masked on its own.
+    """
+    fragments: list[str] = []
+    for candidate in [secret, *secret.splitlines()]:
+        candidate = candidate.strip()
+        if candidate and candidate not in fragments:
+            fragments.append(candidate)
+    return fragments
+
+
+@dataclass
+class Runner:
+    """The runner's channels: stdout for commands, file commands, and the summary file."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    masked: list[str] = field(default_factory=list)
+
+    @property
+    def on_runner(self) -> bool:
+        """True under GitHub Actions or act: workflow commands are understood."""
+        return self.env.get("GITHUB_ACTIONS", "") == "true"
+
+    @property
+    def debug_enabled(self) -> bool:
+        return self.env.get("RUNNER_DEBUG", "") == "1" or self.env.get("SHIPYARD_DEBUG", "") == "1"
+
+    # -- plain output ---------------------------------------------------------------------
+    def write_line(self, line: str) -> None:
+        self.stream.write(self.redact(line) + "\n")
+        self.stream.flush()
+
+    def redact(self, text: str) -> str:
+        """Replace masked values in text we print ourselves (the runner masks only its log)."""
+        for secret in sorted(self.masked, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def info(self, message: str) -> None:
+        self.write_line(message)
+
+    def debug(self, message: str) -> None:
+        """Debug output, shown only when RUNNER_DEBUG=1 (or SHIPYARD_DEBUG=1)."""
+        if self.debug_enabled:
+            self.write_line(
+                format_command("debug", message) if self.on_runner else f"debug: {message}"
+            )
+
+    # -- masking --------------------------------------------------------------------------
+    def mask(self, secret: str) -> None:
+        """Mask a secret at once: every line of it, before anything can log it."""
+        for fragment in secret_fragments(secret):
+            if fragment in self.masked:
+                continue
+            # Print the mask command before recording it, so it is not redacted itself.
+            self.stream.write(format_command("add-mask", fragment) + "\n")
+            self.masked.append(fragment)
+        self.stream.flush()
+
+    # -- annotations ----------------------------------------------------------------------
+    def annotate(
+        self,
+        level: AnnotationLevel,
+        message: str,
+        *,
+        title: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        end_line: int | None = None,
+        col: int | None = None,
+        end_column: int | None = None,
+    ) -> None:
+        """An error, warning or notice annotation, with the properties @actions/core knows."""
+        if self.on_runner:
+            props: dict[str, object] = {
+                "title": title,
+                "file": file,
+                "line": line,
+                "endLine": end_line,
+                "col": col,
+                "endColumn": end_column,
+            }
+            self.write_line(format_command(level, message, props))
+            return
+        where = ""
+        if file:
+            where = f"{file}:{line}:" if line else f"{file}:"
+            where += f"{col}: " if col and line else " "
+        heading = f"{title}: " if title else ""
+        self.write_line(f"{level}: {where}{heading}{message}")
+
+    # -- groups ---------------------------------------------------------------------------
+    @contextmanager
+    def group(self, name: str) -> Iterator[None]:
+        """A collapsible log group; the group is closed even when the body raises."""
+        self.write_line(format_command("group", name) if self.on_runner else f"== {name}")
+        try:
+            yield
+        finally:
+            if self.on_runner:
+                self.write_line("::endgroup::")
+
+    # -- file commands --------------------------------------------------------------------
+    def _append_file_command(self, variable: str, key: str, value: str) -> bool:
+        path = self.env.get(variable)
+        if not path:
+            return False
+        entry = file_command_entry(key, self.redact(value))
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(entry)
+        return True
+
+    def set_output(self, name: str, value: str) -> None:
+        """Set a step output (GITHUB_OUTPUT); outside a runner print ``name=value``."""
+        if not self._append_file_command("GITHUB_OUTPUT", name, value):
+            if "\n" in value:
+                self.write_line(f"{name}<<EOF\n{value}\nEOF")
+            else:
+                self.write_line(f"{name}={value}")
+
+    def export_env(self, name: str, value: str) -> None:
+        """Export a variable to later steps (GITHUB_ENV); outside a runner print it."""
+        if not self._append_file_command("GITHUB_ENV", name, value):
+            self.write_line(f"env {name}={value}")
+
+    def summary_path(self) -> str | None:
+        """Where the job summary goes: GITHUB_STEP_SUMMARY, else SHIPYARD_SUMMARY_FILE."""
+        return self.env.get("GITHUB_STEP_SUMMARY") or self.env.get("SHIPYARD_SUMMARY_FILE") or None
+
+    def write_summary(self, markdown: str) -> None:
+        """Append to the job summary; outside a runner with no file, print it."""
+        text = self.redact(markdown)
+        path = self.summary_path()
+        if path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(text if text.endswith("\n") else text + "\n")
+            return
+        self.stream.write("\n" + text + ("" if text.endswith("\n") else "\n"))
+        self.stream.flush()

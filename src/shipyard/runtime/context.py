@@ -1,0 +1,111 @@
+"""The workflow run's context (repository, commit, actor, run link), read once from the env."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GitHubContext:
+    """What GitHub (or act) tells a step about its run. Empty strings when not on a runner."""
+
+    repository: str = ""
+    sha: str = ""
+    ref: str = ""
+    ref_name: str = ""
+    head_ref: str = ""
+    actor: str = ""
+    triggering_actor: str = ""
+    event_name: str = ""
+    workflow: str = ""
+    job: str = ""
+    run_id: str = ""
+    run_number: str = ""
+    run_attempt: str = ""
+    server_url: str = "https://github.com"
+    api_url: str = "https://api.github.com"
+    workspace: str = ""
+    event_path: str = ""
+    event: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GitHubContext:
+        event: Mapping[str, Any] = {}
+        event_path = env.get("GITHUB_EVENT_PATH", "")
+        if event_path and os.path.isfile(event_path):
+            try:
+                with open(event_path, encoding="utf-8") as handle:
+                    loaded = json.load(handle)
+                event = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                event = {}
+        return cls(
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            sha=env.get("GITHUB_SHA", ""),
+            ref=env.get("GITHUB_REF", ""),
+            ref_name=env.get("GITHUB_REF_NAME", ""),
+            head_ref=env.get("GITHUB_HEAD_REF", ""),
+            actor=env.get("GITHUB_ACTOR", ""),
+            triggering_actor=env.get("GITHUB_TRIGGERING_ACTOR", "") or env.get("GITHUB_ACTOR", ""),
+            event_name=env.get("GITHUB_EVENT_NAME", ""),
+            workflow=env.get("GITHUB_WORKFLOW", ""),
+            job=env.get("GITHUB_JOB", ""),
+            run_id=env.get("GITHUB_RUN_ID", ""),
+            run_number=env.get("GITHUB_RUN_NUMBER", ""),
+            run_attempt=env.get("GITHUB_RUN_ATTEMPT", ""),
+            server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+            api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            workspace=env.get("GITHUB_WORKSPACE", ""),
+            event_path=event_path,
+            event=event,
+        )
+
+    @property
+    def repository_url(self) -> str:
+        return f"{self.server_url}/{self.repository}" if self.repository else ""
+
+    @property
+    def run_url(self) -> str:
+        """The link to this workflow run, or '' outside a runner."""
+        if not (self.repository and self.run_id):
+            return ""
+        url = f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        if self.run_attempt and self.run_attempt != "1":
+            url += f"/attempts/{self.run_attempt}"
+        return url
+
+    @property
+    def commit_url(self) -> str:
+        return f"{self.repository_url}/commit/{self.sha}" if self.repository and self.sha else ""
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+    def as_template_data(self) -> dict[str, str]:
+        """The ``github.*`` names a payload template may use (strings only)."""
+        data = {
+            "repository": self.repository,
+            "sha": self.sha,
+            "short_sha": self.short_sha,
+            "ref": self.ref,
+            "ref_name": self.ref_name,
+            "head_ref": self.head_ref,
+            "actor": self.actor,
+            "triggering_actor": self.triggering_actor,
+            "event_name": self.event_name,
+            "workflow": self.workflow,
+            "job": self.job,
+            "run_id": self.run_id,
+            "run_number": self.run_number,
+            "run_attempt": self.run_attempt,
+            "server_url": self.server_url,
+            "run_url": self.run_url,
+            "repository_url": self.repository_url,
+            "commit_url": self.commit_url,
+        }
+        return data

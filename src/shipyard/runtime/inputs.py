@@ -1,0 +1,192 @@
+"""Typed action inputs: declared once, parsed from flags or environment, secrets masked at once.
+
+The parsing follows @actions/core: values are trimmed; an empty value means "not supplied";
+booleans accept only the YAML 1.2 core-schema spellings. Every error names the input and says
+what it accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import InputError
+
+InputKind = Literal["string", "bool", "int", "duration", "list", "enum"]
+
+TRUE_VALUES = ("true", "True", "TRUE")
+FALSE_VALUES = ("false", "False", "FALSE")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of an action, as action.yml and the README show it."""
+
+    name: str
+    description: str
+    kind: InputKind = "string"
+    default: str | None = None
+    required: bool = False
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    #: The default as action.yml writes it when it is an expression (e.g. ``${{ github.token }}``).
+    yaml_default: str | None = None
+    deprecation: str | None = None
+
+    @property
+    def env_name(self) -> str:
+        """The namespaced variable action.yml maps this input to."""
+        return "SHIPYARD_INPUT_" + self.name.upper().replace("-", "_").replace(" ", "_")
+
+    @property
+    def runner_env_name(self) -> str:
+        """``INPUT_<NAME>``, which act (but not GitHub) sets for composite actions."""
+        return "INPUT_" + self.name.upper().replace(" ", "_")
+
+    @property
+    def attr(self) -> str:
+        """The Python attribute name: dashes become underscores."""
+        return self.name.replace("-", "_")
+
+    def accepts(self) -> str:
+        """A short phrase saying what the input accepts, for errors and --help."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "int":
+            bounds = []
+            if self.minimum is not None:
+                bounds.append(f">= {self.minimum}")
+            if self.maximum is not None:
+                bounds.append(f"<= {self.maximum}")
+            return "a whole number" + (f" ({', '.join(bounds)})" if bounds else "")
+        if self.kind == "duration":
+            return "a duration such as 90s, 5m or 1h (a bare number is seconds)"
+        if self.kind == "list":
+            return "a list, one item per line or comma-separated"
+        if self.kind == "enum":
+            return "one of: " + ", ".join(self.choices)
+        return "text"
+
+    def parse(self, raw: str) -> object:
+        """Turn a raw, non-empty string into the typed value, or raise InputError."""
+        if self.kind == "bool":
+            return parse_bool(self.name, raw)
+        if self.kind == "int":
+            return parse_int(self.name, raw, self.minimum, self.maximum)
+        if self.kind == "duration":
+            return parse_duration(self.name, raw)
+        if self.kind == "list":
+            return parse_list(raw)
+        if self.kind == "enum":
+            return parse_enum(self.name, raw, self.choices)
+        return raw
+
+    def empty_value(self) -> object:
+        """The value of an optional input that was not supplied and has no default."""
+        if self.kind == "list":
+            return []
+        return None
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """YAML 1.2 core-schema booleans only, as @actions/core's getBooleanInput."""
+    value = raw.strip()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise InputError(
+        name,
+        f"'{value}' is not a boolean. Use true, True, TRUE, false, False or FALSE "
+        "(YAML 1.2 core schema; yes/no/on/off/1/0 are not booleans).",
+    )
+
+
+def parse_int(name: str, raw: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = raw.strip()
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise InputError(name, f"'{value}' is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise InputError(name, f"{number} is too small; it must be at least {minimum}.")
+    if maximum is not None and number > maximum:
+        raise InputError(name, f"{number} is too large; it must be at most {maximum}.")
+    return number
+
+
+def parse_duration(name: str, raw: str) -> float:
+    """``90s``, ``5m``, ``1h``, ``1d``, ``250ms``, or a bare number of seconds; also ``1h30m``."""
+    value = raw.strip().lower()
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", value)
+    if parts and re.fullmatch(r"(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))+\s*", value):
+        return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+    match = _DURATION.match(value)
+    if not match:
+        raise InputError(
+            name, f"'{raw.strip()}' is not a duration. Use for example 90s, 5m, 1h or 1h30m."
+        )
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+
+
+def parse_list(raw: str) -> list[str]:
+    """Newline- or comma-separated items, trimmed, empties dropped."""
+    items: list[str] = []
+    for line in raw.splitlines():
+        items.extend(part.strip() for part in line.split(","))
+    return [item for item in items if item]
+
+
+def parse_enum(name: str, raw: str, choices: Sequence[str]) -> str:
+    value = raw.strip()
+    lowered = {choice.lower(): choice for choice in choices}
+    if value.lower() in lowered:
+        return lowered[value.lower()]
+    raise InputError(name, f"'{value}' is not allowed; use one of: {', '.join(choices)}.")
+
+
+class Inputs:
+    """The parsed inputs of one run: attribute access by Python name, ``get`` by action name."""
+
+    def __init__(self, values: Mapping[str, object], supplied: frozenset[str]):
+        self._values = dict(values)
+        self._supplied = supplied
+
+    def __getattr__(self, attr: str) -> object:
+        try:
+            return self._values[attr.replace("_", "-")]
+        except KeyError:
+            raise AttributeError(attr) from None
+
+    def get(self, name: str) -> object:
+        return self._values[name]
+
+    def supplied(self, name: str) -> bool:
+        """Whether the user gave this input (as opposed to its default)."""
+        return name in self._supplied
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self._values)
+
+    def str(self, name: str) -> str:
+        value = self._values[name]
+        return "" if value is None else str(value)
+
+
+def read_raw(
+    spec_inputs: Sequence[Input], flags: Mapping[str, str], env: Mapping[str, str]
+) -> dict[str, str]:
+    """The raw value of each input: a flag, else SHIPYARD_INPUT_X, else INPUT_X; trimmed."""
+    raw: dict[str, str] = {}
+    for item in spec_inputs:
+        for value in (flags.get(item.name), env.get(item.env_name), env.get(item.runner_env_name)):
+            if value is not None and value.strip() != "":
+                raw[item.name] = value.strip()
+                break
+    return raw

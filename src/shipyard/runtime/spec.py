@@ -1,0 +1,143 @@
+"""An action's declaration (inputs, outputs) and what is generated from it.
+
+The declaration in Python is the single source: ``<action>/action.yml`` and the inputs/outputs
+tables of ``<action>/README.md`` are rendered from it (``python scripts/generate.py``), and a
+test fails when the files on disk differ.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .inputs import Input
+
+README_BEGIN = "<!-- BEGIN GENERATED: inputs and outputs (python scripts/generate.py) -->"
+README_END = "<!-- END GENERATED -->"
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """Everything about an action's interface."""
+
+    name: str
+    title: str
+    description: str
+    inputs: tuple[Input, ...]
+    outputs: tuple[Output, ...] = ()
+    #: Extra environment for the step, from contexts (name -> expression), e.g. job status.
+    context_env: tuple[tuple[str, str], ...] = ()
+    branding: tuple[str, str] = ("anchor", "blue")
+    extra: str = field(default="")
+
+    @property
+    def module(self) -> str:
+        return "shipyard." + self.name.replace("-", "_")
+
+    @property
+    def pip_extra(self) -> str:
+        return self.extra or self.name
+
+    def input(self, name: str) -> Input:
+        for item in self.inputs:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+
+def _yaml_str(value: str) -> str:
+    """A YAML scalar that reads back as exactly ``value`` (JSON strings are valid YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_action_yml(spec: ActionSpec) -> str:
+    """The composite action.yml: one bootstrap step, every input mapped through ``env:``."""
+    lines = [
+        "# Generated from src/"
+        + spec.module.replace(".", "/")
+        + "/spec.py by scripts/generate.py.",
+        "# Do not edit by hand: change the spec and run `python scripts/generate.py`.",
+        f"name: {_yaml_str(spec.title)}",
+        f"description: {_yaml_str(spec.description)}",
+        "author: shipyard",
+        "branding:",
+        f"  icon: {spec.branding[0]}",
+        f"  color: {spec.branding[1]}",
+        "inputs:",
+    ]
+    for item in spec.inputs:
+        lines.append(f"  {item.name}:")
+        lines.append(f"    description: {_yaml_str(item.description)}")
+        lines.append(f"    required: {'true' if item.required else 'false'}")
+        default = item.yaml_default if item.yaml_default is not None else item.default
+        if default is not None:
+            lines.append(f"    default: {_yaml_str(default)}")
+        if item.deprecation:
+            lines.append(f"    deprecationMessage: {_yaml_str(item.deprecation)}")
+    if spec.outputs:
+        lines.append("outputs:")
+        for out in spec.outputs:
+            lines.append(f"  {out.name}:")
+            lines.append(f"    description: {_yaml_str(out.description)}")
+            lines.append(f"    value: ${{{{ steps.run.outputs.{out.name} }}}}")
+    lines += [
+        "runs:",
+        "  using: composite",
+        "  steps:",
+        "    - id: run",
+        "      shell: bash",
+        "      env:",
+    ]
+    for item in spec.inputs:
+        lines.append(f"        {item.env_name}: ${{{{ inputs.{item.name} }}}}")
+    for name, expression in spec.context_env:
+        lines.append(f"        {name}: {expression}")
+    lines.append(f"      run: '\"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh\" {spec.name}'")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_readme_tables(spec: ActionSpec) -> str:
+    """The README's inputs and outputs tables."""
+    lines = [
+        "### Inputs",
+        "",
+        "| name | description | default | required |",
+        "| --- | --- | --- | --- |",
+    ]
+    for item in spec.inputs:
+        default = item.yaml_default if item.yaml_default is not None else item.default
+        shown = f"`{default}`" if default not in (None, "") else ""
+        notes = []
+        if item.secret:
+            notes.append("secret, masked")
+        if item.kind != "string":
+            notes.append(item.accepts())
+        if item.deprecation:
+            notes.append(f"deprecated: {item.deprecation}")
+        description = item.description + (f" ({'; '.join(notes)})" if notes else "")
+        lines.append(
+            f"| `{item.name}` | {_cell(description)} | {_cell(shown)} | "
+            f"{'yes' if item.required else 'no'} |"
+        )
+    if spec.outputs:
+        lines += ["", "### Outputs", "", "| name | description |", "| --- | --- |"]
+        for out in spec.outputs:
+            lines.append(f"| `{out.name}` | {_cell(out.description)} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_generated_block(readme: str, tables: str) -> str:
+    """Put ``tables`` between the README's generated-block markers."""
+    start = readme.index(README_BEGIN) + len(README_BEGIN)
+    end = readme.index(README_END)
+    return readme[:start] + "\n" + tables + readme[end:]

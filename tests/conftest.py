@@ -1,0 +1,8 @@
+"""Shared pytest configuration: the test bed's fixtures are plugins under tests/services/."""
+
+pytest_plugins = [
+    "tests.services.plugin_infra",
+    "tests.services.plugin_emulators",
+    "tests.services.plugin_smtp",
+    "tests.e2e.plugin_act",
+]

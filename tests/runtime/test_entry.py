@@ -1,0 +1,204 @@
+"""The entry point: flags and env, masking first, exceptions -> exit codes in one place."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipyard.runtime import (
+    ActionContext,
+    ActionSpec,
+    ExitCode,
+    ExternalError,
+    Input,
+    InputError,
+    Output,
+    Runner,
+    VerdictFailure,
+    run_action,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SPEC = ActionSpec(
+    name="demo",
+    title="demo action",
+    description="for tests",
+    inputs=(
+        Input("mode", "what to do", kind="enum", choices=("ok", "verdict", "external", "bug")),
+        Input("count", "how many", kind="int", default="2", minimum=1),
+        Input("wait", "how long", kind="duration", default="1m"),
+        Input("items", "things", kind="list"),
+        Input("strict", "be strict", kind="bool", default="false"),
+        Input("token", "a secret", secret=True),
+        Input("needed", "must be there", required=True),
+    ),
+    outputs=(Output("echo", "what was seen"),),
+)
+
+
+def action(ctx: ActionContext) -> ExitCode:
+    ctx.runner.info(f"token={ctx.inputs.token}")
+    ctx.set_output(
+        "echo",
+        {
+            "count": ctx.inputs.count,
+            "wait": ctx.inputs.wait,
+            "items": ctx.inputs.items,
+            "strict": ctx.inputs.strict,
+        },
+    )
+    ctx.summary.heading("Demo ran")
+    mode = ctx.inputs.mode
+    if mode == "verdict":
+        raise VerdictFailure("the answer is no", title="Denied")
+    if mode == "external":
+        raise ExternalError("registry down", hint="Try again later.")
+    if mode == "bug":
+        raise ZeroDivisionError("oops")
+    return ExitCode.OK
+
+
+def run(tmp_path: Path, argv: list[str], **env: str) -> tuple[int, str, Path]:
+    out = io.StringIO()
+    full_env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        **env,
+    }
+    code = run_action(SPEC, action, argv, env=full_env, runner=Runner(env=full_env, stream=out))
+    return code, out.getvalue(), tmp_path / "summary.md"
+
+
+def test_ok_with_flags_and_env(tmp_path: Path) -> None:
+    code, log, summary = run(
+        tmp_path,
+        ["--needed", "x", "--items", "a, b\nc", "--wait", "90s"],
+        SHIPYARD_INPUT_STRICT="True",
+        SHIPYARD_INPUT_TOKEN="s3cr3t-value",
+        SHIPYARD_INPUT_MODE="OK",
+    )
+    assert code == ExitCode.OK
+    assert log.splitlines()[0] == "::add-mask::s3cr3t-value"
+    assert "token=***" in log and "s3cr3t-value" not in log.split("\n", 1)[1]
+    output = (tmp_path / "out").read_text()
+    assert '{"count":2,"wait":90.0,"items":["a","b","c"],"strict":true}' in output
+    assert "## Demo ran" in summary.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "needle"),
+    [
+        ([], {}, "Input 'needed': is required but was not supplied"),
+        (["--needed", "x", "--count", "0"], {}, "Input 'count': 0 is too small"),
+        (["--needed", "x", "--strict", "yes"], {}, "Input 'strict': 'yes' is not a boolean"),
+        (["--needed", "x", "--mode", "maybe"], {}, "Input 'mode': 'maybe' is not allowed"),
+        (["--needed", "x"], {"SHIPYARD_INPUT_WAIT": "forever"}, "Input 'wait': 'forever'"),
+    ],
+)
+def test_bad_input_exits_2_with_named_error(
+    tmp_path: Path, argv: list[str], env: dict[str, str], needle: str
+) -> None:
+    code, log, summary = run(tmp_path, argv, **env)
+    assert code == ExitCode.BAD_INPUT == 2
+    error_line = next(line for line in log.splitlines() if line.startswith("::error"))
+    assert error_line.startswith("::error title=Invalid input::")
+    assert needle in error_line
+    assert "Traceback" not in log
+    assert "Invalid input" in summary.read_text()
+
+
+def test_secret_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    code, log, _ = run(tmp_path, ["--needed", "x", "--token", "abc"])
+    assert code == 2
+    assert "Input 'token': is a secret and cannot be given on the command line" in log
+
+
+def test_verdict_and_external_failures_map_to_1_and_3(tmp_path: Path) -> None:
+    code, log, summary = run(tmp_path, ["--needed", "x", "--mode", "verdict"])
+    assert code == ExitCode.FAILURE == 1
+    assert "::error title=Denied::the answer is no" in log
+    code, log, summary = run(tmp_path, ["--needed", "x", "--mode", "external"])
+    assert code == ExitCode.EXTERNAL == 3
+    text = summary.read_text()
+    assert "registry down" in text and "**What to do:** Try again later." in text
+    # what the action summarised before failing is kept
+    assert "## Demo ran" in text
+
+
+def test_a_bug_is_reported_as_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, log, _ = run(tmp_path, ["--needed", "x", "--mode", "bug"])
+    assert code == 1
+    assert "::error title=Internal error::Unexpected ZeroDivisionError: oops" in log
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_help_lists_every_input_with_its_action_yml_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_action(SPEC, action, ["--help"], env={}) == 0
+    text = capsys.readouterr().out
+    for item in SPEC.inputs:
+        assert f"--{item.name}" in text
+    assert "secret: set SHIPYARD_INPUT_TOKEN" in text
+    assert "default: 1m" in text
+
+
+def test_outside_a_runner_outputs_and_summary_go_to_stdout(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = run_action(SPEC, action, ["--needed", "x"], env={}, runner=Runner(env={}, stream=out))
+    assert code == 0
+    text = out.getvalue()
+    assert 'echo={"count":2' in text and "## Demo ran" in text
+
+
+def test_summary_file_flag(tmp_path: Path) -> None:
+    out = io.StringIO()
+    target = tmp_path / "s.md"
+    code = run_action(
+        SPEC,
+        action,
+        ["--needed", "x", "--summary-file", str(target)],
+        env={},
+        runner=Runner(env={}, stream=out),
+    )
+    assert code == 0 and "## Demo ran" in target.read_text()
+
+
+def test_undeclared_output_is_a_bug(tmp_path: Path) -> None:
+    def bad(ctx: ActionContext) -> None:
+        ctx.set_output("nope", "x")
+
+    out = io.StringIO()
+    assert run_action(SPEC, bad, ["--needed", "x"], env={}, runner=Runner(env={}, stream=out)) == 1
+
+
+def test_python_m_shipyard_lists_actions_and_bad_input_has_no_traceback() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    listing = subprocess.run(
+        [sys.executable, "-m", "shipyard"], capture_output=True, text=True, env=env, check=True
+    )
+    assert "notify" in listing.stdout and "your-org/actions/notify@v1" in listing.stdout
+    env.update(GITHUB_ACTIONS="true", SHIPYARD_INPUT_RETRIES="many")
+    env.pop("GITHUB_OUTPUT", None)
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    bad = subprocess.run(
+        [sys.executable, "-m", "shipyard.notify"], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode == 2
+    assert (
+        "::error title=Invalid input::Input 'retries': 'many' is not a whole number" in bad.stdout
+    )
+    assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_input_error_is_exit_2() -> None:
+    assert InputError("x", "bad").exit_code == 2

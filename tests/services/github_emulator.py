@@ -1,0 +1,2405 @@
+"""A stateful GitHub REST API emulator, faithful enough for PyGithub and plain requests.
+
+Served at the root (like api.github.com) and under ``/api/v3`` (like GitHub Enterprise
+Server); every URL in a response is built from the request's host and prefix, as PyGithub
+follows them. What it covers: users, orgs and teams (members, memberships), repos,
+collaborators and permissions, issues (create/list/get/update, labels, assignees), issue
+comments, labels, tags, branches, commits, compare, workflows and ``workflow_dispatch``.
+
+GitHub behaviour it reproduces: token auth (``token X``/``Bearer X``; 401 Bad credentials),
+the primary rate limit (``X-RateLimit-*`` headers, one unit per request, none for a 304 or
+``/rate_limit``, 403 "API rate limit exceeded" when exhausted, reset at the reset time),
+secondary rate limits on demand, ETag + If-None-Match -> 304, pagination with ``per_page``/
+``page`` and a ``Link`` header, 422 "Validation Failed" bodies with ``errors``. Faults
+(5xx, dropped connections) can be queued and every request is recorded.
+
+Seed format (``--seed file.json``, ``GitHubEmulator(seed=...)``, ``POST /_emulator/seed``)::
+
+    {"users": ["alice", {"login": "bot", "token": "ghp_bot", "name": "Bot"}],
+     "tokens": {"ghp_alice": "alice"},
+     "orgs": [{"login": "acme", "members": ["alice"],
+               "teams": [{"slug": "approvers", "members": ["alice"], "maintainers": []}]}],
+     "repos": [{"full_name": "acme/app", "private": false, "default_branch": "main",
+                "collaborators": {"bot": "write"}, "labels": ["deploy"],
+                "commits": [{"message": "feat: x", "sha": "...", "author": "alice"}],
+                "tags": {"v1.0.0": "main"}, "branches": {"release": "main"},
+                "workflows": [{"path": ".github/workflows/deploy.yml", "inputs": {"env": {}}}],
+                "issues": [{"title": "t", "user": "alice", "comments": [{"user": "bob",
+                            "body": "hi"}]}]}],
+     "rate_limit": {"limit": 5000}}
+
+Run it standalone with ``python -m tests.services.github_emulator --port 8086 --seed s.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import fnmatch
+import hashlib
+import itertools
+import json
+import math
+import secrets
+import time
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from flask import Flask, Response, g, has_request_context, request
+from werkzeug.exceptions import HTTPException
+
+from tests.services.slack_emulator import DropMode, EmulatorServer, Fault, RecordedRequest
+
+API_PREFIX = "/api/v3"
+DOCS = "https://docs.github.com/rest"
+RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+SECONDARY_DOCS = (
+    "https://docs.github.com/free-pro-team@latest/rest/overview/"
+    "rate-limits-for-the-rest-api#about-secondary-rate-limits"
+)
+PUSH_PERMISSIONS = frozenset({"admin", "maintain", "write", "push"})
+STATE_REASONS = frozenset({"completed", "not_planned", "duplicate", "reopened"})
+MAX_ASSIGNEES = 10
+
+
+class ApiError(Exception):
+    """An error answer with GitHub's JSON shape."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        doc: str = DOCS,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.doc = doc
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": self.message}
+        if self.errors is not None:
+            out["errors"] = self.errors
+        out["documentation_url"] = self.doc
+        out["status"] = str(self.status)
+        return out
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "Not Found")
+
+
+def _validation(resource: str, field_name: str, code: str, **extra: Any) -> ApiError:
+    error = {"resource": resource, "code": code, "field": field_name, **extra}
+    return ApiError(422, "Validation Failed", errors=[error])
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _node_id(kind: str, number: int) -> str:
+    return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
+
+
+# ------------------------------------------------------------------------------------ state
+
+
+@dataclass
+class GitHubRequest(RecordedRequest):
+    """A recorded request, plus the API path (prefix stripped) and whether it spent a unit."""
+
+    api_path: str = ""
+    spent: bool = False
+
+    @property
+    def authorization(self) -> str | None:
+        return self.header("Authorization")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "api_path": self.api_path, "spent": self.spent}
+
+
+@dataclass
+class _Account:
+    id: int
+    login: str
+    type: str = "User"
+    name: str | None = None
+    email: str | None = None
+    site_admin: bool = False
+    created_at: str = field(default_factory=_now)
+
+
+@dataclass
+class _Team:
+    id: int
+    org: str
+    slug: str
+    name: str
+    description: str | None = None
+    privacy: str = "closed"
+    members: dict[str, str] = field(default_factory=dict)  # lower login -> role
+    created_at: str = field(default_factory=_now)
+
+
+@dataclass
+class _Org:
+    account: _Account
+    members: list[str] = field(default_factory=list)  # lower logins
+    teams: dict[str, _Team] = field(default_factory=dict)  # slug -> team
+
+
+@dataclass
+class _Label:
+    id: int
+    name: str
+    color: str = "ededed"
+    description: str | None = None
+    default: bool = False
+
+
+@dataclass
+class _Comment:
+    id: int
+    issue_number: int
+    user: str
+    body: str
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+
+
+@dataclass
+class _Issue:
+    id: int
+    number: int
+    title: str
+    body: str | None
+    user: str
+    labels: list[str] = field(default_factory=list)  # label names (canonical case)
+    assignees: list[str] = field(default_factory=list)
+    state: str = "open"
+    state_reason: str | None = None
+    locked: bool = False
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+    closed_at: str | None = None
+    closed_by: str | None = None
+    comment_count: int = 0
+
+
+@dataclass
+class _Commit:
+    sha: str
+    message: str
+    parents: list[str]
+    author: str | None = None
+    author_name: str = "Shipyard Test"
+    author_email: str = "test@shipyard.invalid"
+    date: str = field(default_factory=_now)
+    files: list[str] = field(default_factory=list)
+    seq: int = 0
+
+
+@dataclass
+class _Workflow:
+    id: int
+    name: str
+    path: str
+    state: str = "active"
+    inputs: dict[str, dict[str, Any]] | None = None
+    dispatchable: bool = True
+    created_at: str = field(default_factory=_now)
+
+
+@dataclass
+class _Repo:
+    id: int
+    owner: str
+    name: str
+    private: bool = False
+    description: str | None = None
+    default_branch: str = "main"
+    created_at: str = field(default_factory=_now)
+    collaborators: dict[str, str] = field(default_factory=dict)  # lower login -> permission
+    labels: dict[str, _Label] = field(default_factory=dict)  # lower name -> label
+    issues: dict[int, _Issue] = field(default_factory=dict)
+    comments: dict[int, _Comment] = field(default_factory=dict)
+    commits: dict[str, _Commit] = field(default_factory=dict)
+    branches: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    workflows: dict[int, _Workflow] = field(default_factory=dict)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)
+    next_number: int = 1
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass
+class _RateLimit:
+    limit: int = 5000
+    used: int = 0
+    reset_at: int = 0
+    window: int = 3600
+
+    def refresh(self) -> None:
+        now = time.time()
+        if now >= self.reset_at:
+            self.used = 0
+            self.reset_at = math.ceil(now) + self.window
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "limit": self.limit,
+            "used": self.used,
+            "remaining": self.remaining,
+            "reset": self.reset_at,
+        }
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(data, separators=(",", ":")),
+        status,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _empty(status: int = 204) -> Response:
+    return Response(b"", status)
+
+
+# -------------------------------------------------------------------------------- emulator
+
+
+class GitHubEmulator(EmulatorServer):
+    """Stateful GitHub REST API on ``127.0.0.1:<free port>``, at ``/`` and ``/api/v3``.
+
+    ``seed`` is the baseline :meth:`reset` restores (see the module docstring for its format).
+    """
+
+    USER_ID_BASE: ClassVar[int] = 1000
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, seed: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(host, port)
+        self._baseline = json.loads(json.dumps(seed or {}))
+        self.app = self._build_app()
+        self.reset()
+
+    # ------------------------------------------------------------------ Python API: setup
+
+    @property
+    def api_v3_url(self) -> str:
+        """GHES-style API base, e.g. ``http://127.0.0.1:40123/api/v3``."""
+        return self.url + API_PREFIX
+
+    def reset(self) -> None:
+        """Restore the baseline seed: drop all else, clear requests and faults, refill the limit."""
+        with self._lock:
+            self._ids = itertools.count(self.USER_ID_BASE)
+            self._commit_seq = itertools.count(1)
+            self._accounts: dict[str, _Account] = {}
+            self._tokens: dict[str, str] = {}
+            self._orgs: dict[str, _Org] = {}
+            self._repos: dict[str, _Repo] = {}
+            self._requests: list[GitHubRequest] = []
+            self._faults.clear()
+            self._rate = _RateLimit()
+            self._rate.refresh()
+            self._spent_total = 0
+            self._not_modified = 0
+            self.seed(self._baseline)
+
+    def seed(self, data: Mapping[str, Any]) -> None:
+        """Add users, tokens, orgs, repos and their content from a seed mapping."""
+        with self._lock:
+            for user in data.get("users", []):
+                if isinstance(user, str):
+                    self.add_user(user)
+                else:
+                    self.add_user(
+                        user["login"],
+                        name=user.get("name"),
+                        email=user.get("email"),
+                        token=user.get("token"),
+                        site_admin=bool(user.get("site_admin", False)),
+                        type=user.get("type", "User"),
+                    )
+            for token, login in data.get("tokens", {}).items():
+                self.add_token(token, login)
+            for org in data.get("orgs", []):
+                self.add_org(org["login"], name=org.get("name"), members=org.get("members", ()))
+                for team in org.get("teams", []):
+                    self.add_team(
+                        org["login"],
+                        team["slug"],
+                        name=team.get("name"),
+                        members=team.get("members", ()),
+                        maintainers=team.get("maintainers", ()),
+                        description=team.get("description"),
+                        privacy=team.get("privacy", "closed"),
+                    )
+            for repo in data.get("repos", []):
+                self._seed_repo(repo)
+            if "rate_limit" in data:
+                limits = data["rate_limit"]
+                self.set_rate_limit(
+                    limit=limits.get("limit"),
+                    remaining=limits.get("remaining"),
+                    reset_in=limits.get("reset_in"),
+                )
+
+    def _seed_repo(self, spec: Mapping[str, Any]) -> None:
+        full = spec["full_name"]
+        collaborators = spec.get("collaborators", {})
+        if not isinstance(collaborators, Mapping):
+            collaborators = dict.fromkeys(collaborators, "write")
+        self.add_repo(
+            full,
+            private=bool(spec.get("private", False)),
+            default_branch=spec.get("default_branch", "main"),
+            description=spec.get("description"),
+            collaborators=collaborators,
+        )
+        for label in spec.get("labels", []):
+            if isinstance(label, str):
+                self.add_label(full, label)
+            else:
+                self.add_label(
+                    full, label["name"], label.get("color", "ededed"), label.get("description")
+                )
+        for commit in spec.get("commits", []):
+            self.add_commit(
+                full,
+                commit.get("message", "commit"),
+                sha=commit.get("sha"),
+                parents=commit.get("parents"),
+                branch=commit.get("branch"),
+                author=commit.get("author"),
+                files=commit.get("files", ()),
+            )
+        for name, ref in spec.get("branches", {}).items():
+            self.set_branch(full, name, ref)
+        for name, ref in spec.get("tags", {}).items():
+            self.add_tag(full, name, ref)
+        for workflow in spec.get("workflows", []):
+            self.add_workflow(
+                full,
+                workflow["path"],
+                name=workflow.get("name"),
+                inputs=workflow.get("inputs"),
+                state=workflow.get("state", "active"),
+                dispatchable=workflow.get("dispatchable", True),
+                id=workflow.get("id"),
+            )
+        for issue in spec.get("issues", []):
+            created = self.create_issue(
+                full,
+                issue["title"],
+                user=issue.get("user", self._repo_key(full).split("/")[0]),
+                body=issue.get("body"),
+                labels=issue.get("labels", ()),
+                assignees=issue.get("assignees", ()),
+            )
+            for comment in issue.get("comments", []):
+                self.comment(full, created["number"], comment["user"], comment["body"])
+            if issue.get("state") == "closed":
+                self.edit_issue(
+                    full,
+                    created["number"],
+                    issue.get("user", self._repo(full).owner),
+                    state="closed",
+                    state_reason=issue.get("state_reason", "completed"),
+                )
+
+    def add_user(
+        self,
+        login: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        token: str | None = None,
+        site_admin: bool = False,
+        type: str = "User",
+    ) -> dict[str, Any]:
+        """Create a user (or return the existing one); ``token`` authenticates as them."""
+        with self._lock:
+            account = self._accounts.get(login.lower())
+            if account is None:
+                account = _Account(next(self._ids), login, type, name, email, site_admin)
+                self._accounts[login.lower()] = account
+            if token:
+                self._tokens[token] = login.lower()
+            return self._user_json(account)
+
+    def add_token(self, token: str, login: str) -> None:
+        """Let ``token`` authenticate as ``login`` (created if unknown)."""
+        with self._lock:
+            self.add_user(login)
+            self._tokens[token] = login.lower()
+
+    def add_org(
+        self, login: str, *, name: str | None = None, members: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Create an organization (members are created as users if unknown)."""
+        with self._lock:
+            org = self._orgs.get(login.lower())
+            if org is None:
+                if login.lower() in self._accounts:
+                    raise ValueError(f"{login} is already a user")
+                account = _Account(next(self._ids), login, "Organization", name)
+                self._accounts[login.lower()] = account
+                org = self._orgs[login.lower()] = _Org(account)
+            for member in members:
+                self._add_org_member(org, member)
+            return self._org_json(org)
+
+    def _add_org_member(self, org: _Org, login: str) -> None:
+        self.add_user(login)
+        if login.lower() not in org.members:
+            org.members.append(login.lower())
+
+    def add_team(
+        self,
+        org: str,
+        slug: str,
+        *,
+        name: str | None = None,
+        members: Iterable[str] = (),
+        maintainers: Iterable[str] = (),
+        description: str | None = None,
+        privacy: str = "closed",
+    ) -> dict[str, Any]:
+        """Create a team in ``org`` (created if unknown) with members and maintainers."""
+        with self._lock:
+            self.add_org(org)
+            owner = self._orgs[org.lower()]
+            team = owner.teams.get(slug)
+            if team is None:
+                team = _Team(next(self._ids), owner.account.login, slug, name or slug)
+                team.description = description
+                team.privacy = privacy
+                owner.teams[slug] = team
+            for login in members:
+                self.add_team_member(org, slug, login)
+            for login in maintainers:
+                self.add_team_member(org, slug, login, role="maintainer")
+            return self._team_json(team, full=True)
+
+    def add_team_member(self, org: str, slug: str, login: str, role: str = "member") -> None:
+        """Add ``login`` to a team (and to its org)."""
+        with self._lock:
+            owner = self._orgs[org.lower()]
+            self._add_org_member(owner, login)
+            owner.teams[slug].members[login.lower()] = role
+
+    def add_repo(
+        self,
+        full_name: str,
+        *,
+        private: bool = False,
+        default_branch: str = "main",
+        description: str | None = None,
+        collaborators: Mapping[str, str] | Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Create a repo with one initial commit on ``default_branch``.
+
+        Its owner is the org or user of that login (a user is created if unknown);
+        ``collaborators`` maps logins to a permission (``admin``/``maintain``/``write``/
+        ``triage``/``read``), or lists logins given ``write``.
+        """
+        owner_login, name = full_name.split("/")
+        with self._lock:
+            if full_name.lower() not in self._repos:
+                owner = self._accounts.get(owner_login.lower())
+                if owner is None:
+                    self.add_user(owner_login)
+                    owner = self._accounts[owner_login.lower()]
+                repo = _Repo(next(self._ids), owner.login, name, private, description)
+                repo.default_branch = default_branch
+                self._repos[full_name.lower()] = repo
+                self.add_commit(full_name, "Initial commit", branch=default_branch)
+            if not isinstance(collaborators, Mapping):
+                collaborators = dict.fromkeys(collaborators, "write")
+            for login, permission in collaborators.items():
+                self.add_collaborator(full_name, login, permission)
+            return self._repo_json(self._repos[full_name.lower()])
+
+    def add_collaborator(self, repo: str, login: str, permission: str = "write") -> None:
+        """Give ``login`` (created if unknown) ``permission`` on ``repo``."""
+        with self._lock:
+            self.add_user(login)
+            self._repo(repo).collaborators[login.lower()] = permission
+
+    def add_label(
+        self, repo: str, name: str, color: str = "ededed", description: str | None = None
+    ) -> dict[str, Any]:
+        with self._lock:
+            target = self._repo(repo)
+            label = target.labels.get(name.lower())
+            if label is None:
+                label = _Label(next(self._ids), name, color.lstrip("#"), description)
+                target.labels[name.lower()] = label
+            return self._label_json(target, label)
+
+    def add_commit(
+        self,
+        repo: str,
+        message: str = "commit",
+        *,
+        sha: str | None = None,
+        parents: Sequence[str] | None = None,
+        branch: str | None = None,
+        author: str | None = None,
+        files: Iterable[str] = (),
+    ) -> str:
+        """Add a commit and return its sha.
+
+        Without ``parents`` it extends ``branch`` (default: the default branch) and moves it;
+        with ``parents`` (refs or shas) it moves ``branch`` only if one is given.
+        """
+        with self._lock:
+            target = self._repo(repo)
+            if parents is None:
+                branch = branch or target.default_branch
+                parent_shas = [target.branches[branch]] if branch in target.branches else []
+            else:
+                parent_shas = [self._resolve(target, p) or p for p in parents]
+            seq = next(self._commit_seq)
+            if sha is None:
+                seed = f"{target.full_name}\0{message}\0{','.join(parent_shas)}\0{seq}"
+                sha = hashlib.sha1(seed.encode()).hexdigest()
+            account = self._accounts.get(author.lower()) if author else None
+            commit = _Commit(sha, message, parent_shas, account.login if account else None)
+            commit.seq = seq
+            commit.files = list(files)
+            if account is not None:
+                commit.author_name = account.name or account.login
+                commit.author_email = account.email or f"{account.login}@users.noreply.github.com"
+            target.commits[sha] = commit
+            if branch:
+                target.branches[branch] = sha
+            return sha
+
+    def set_branch(self, repo: str, name: str, ref: str) -> None:
+        """Point branch ``name`` at ``ref`` (a sha, branch or tag)."""
+        with self._lock:
+            target = self._repo(repo)
+            target.branches[name] = self._require_ref(target, ref)
+
+    def add_tag(self, repo: str, name: str, ref: str | None = None) -> str:
+        """Tag ``ref`` (default: the default branch's tip); returns the tagged sha."""
+        with self._lock:
+            target = self._repo(repo)
+            sha = self._require_ref(target, ref or target.default_branch)
+            target.tags[name] = sha
+            return sha
+
+    def add_workflow(
+        self,
+        repo: str,
+        path: str,
+        *,
+        name: str | None = None,
+        inputs: Mapping[str, Mapping[str, Any]] | None = None,
+        state: str = "active",
+        dispatchable: bool = True,
+        id: int | None = None,
+    ) -> dict[str, Any]:
+        """Declare a workflow file; ``inputs`` as in ``on.workflow_dispatch.inputs``."""
+        with self._lock:
+            target = self._repo(repo)
+            workflow = _Workflow(
+                id or next(self._ids),
+                name or path.rsplit("/", 1)[-1],
+                path,
+                state,
+                {k: dict(v or {}) for k, v in inputs.items()} if inputs is not None else None,
+                dispatchable,
+            )
+            target.workflows[workflow.id] = workflow
+            return self._workflow_json(target, workflow)
+
+    # -------------------------------------------------------- Python API: act as a person
+
+    def create_issue(
+        self,
+        repo: str,
+        title: str,
+        *,
+        user: str,
+        body: str | None = None,
+        labels: Iterable[str] = (),
+        assignees: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Open an issue as ``user`` (created if unknown), with GitHub's validation."""
+        with self._lock:
+            account = self._account_or_create(user)
+            target = self._repo(repo)
+            payload = {
+                "title": title,
+                "body": body,
+                "labels": list(labels),
+                "assignees": list(assignees),
+            }
+            issue = self._create_issue(target, account, payload)
+            return self._issue_json(target, issue)
+
+    def comment(self, repo: str, issue_number: int, user: str, body: str) -> dict[str, Any]:
+        """Comment on an issue as ``user`` (created if unknown), as a person would."""
+        with self._lock:
+            account = self._account_or_create(user)
+            target = self._repo(repo)
+            comment = self._add_comment(target, self._issue(target, issue_number), account, body)
+            return self._comment_json(target, comment)
+
+    def edit_issue(self, repo: str, number: int, user: str, **fields: Any) -> dict[str, Any]:
+        """PATCH an issue as ``user``: title, body, state, state_reason, labels, assignees."""
+        with self._lock:
+            account = self._account_or_create(user)
+            target = self._repo(repo)
+            issue = self._update_issue(target, self._issue(target, number), account, fields)
+            return self._issue_json(target, issue)
+
+    # ------------------------------------------------------ Python API: faults and limits
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 502,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        retry_after: int | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Answer the next ``n`` requests matching ``path`` (glob, prefix-free) with ``status``."""
+        with self._lock:
+            self._faults.add(
+                Fault(n, "status", status, retry_after, self._pattern(path), method, body)
+            )
+
+    def drop_next(
+        self,
+        n: int = 1,
+        *,
+        mode: DropMode = "reset",
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Drop the connection (RST, or close without answer) of the next ``n`` matches."""
+        with self._lock:
+            self._faults.add(Fault(n, mode, 0, None, self._pattern(path), method))
+
+    def secondary_rate_limit(
+        self,
+        n: int = 1,
+        *,
+        retry_after: int | None = 1,
+        status: int = 403,
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next ``n`` matches with a secondary rate limit (403 or 429, Retry-After)."""
+        with self._lock:
+            self._faults.add(
+                Fault(n, "secondary", status, retry_after, self._pattern(path), method)
+            )
+
+    def set_rate_limit(
+        self,
+        *,
+        remaining: int | None = None,
+        reset_in: float | None = None,
+        limit: int | None = None,
+    ) -> dict[str, int]:
+        """Set the core limit; it refills when ``reset_in`` seconds (rounded up) have passed."""
+        with self._lock:
+            self._rate.refresh()
+            if limit is not None:
+                self._rate.limit = limit
+            if remaining is not None:
+                self._rate.used = max(self._rate.limit - remaining, 0)
+            if reset_in is not None:
+                self._rate.reset_at = math.ceil(time.time() + reset_in)
+            return self._rate.to_dict()
+
+    # --------------------------------------------------------------- Python API: inspection
+
+    def rate_limit(self) -> dict[str, int]:
+        """The core bucket now: limit, used, remaining, reset (epoch seconds)."""
+        with self._lock:
+            self._rate.refresh()
+            return self._rate.to_dict()
+
+    @property
+    def requests(self) -> list[GitHubRequest]:
+        """Every API request received (control endpoints excepted), oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def requests_to(self, path: str, method: str | None = None) -> list[GitHubRequest]:
+        """Recorded requests whose prefix-free path matches ``path`` (exact or glob)."""
+        pattern = self._pattern(path) or "*"
+        return [
+            r
+            for r in self.requests
+            if (r.api_path == pattern or fnmatch.fnmatchcase(r.api_path, pattern))
+            and (method is None or r.method == method.upper())
+        ]
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    @property
+    def units_spent(self) -> int:
+        """Rate-limit units spent since the last reset (not refilled by a limit reset)."""
+        with self._lock:
+            return self._spent_total
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "requests": len(self._requests),
+                "rate_limit_spent": self._spent_total,
+                "not_modified": self._not_modified,
+                "faults": sum(1 for r in self._requests if r.fault),
+            }
+
+    def issue(self, repo: str, number: int) -> dict[str, Any]:
+        with self._lock:
+            target = self._repo(repo)
+            return self._issue_json(target, self._issue(target, number))
+
+    def issues(self, repo: str) -> list[dict[str, Any]]:
+        with self._lock:
+            target = self._repo(repo)
+            return [self._issue_json(target, i) for i in target.issues.values()]
+
+    def comments(self, repo: str, number: int) -> list[dict[str, Any]]:
+        with self._lock:
+            target = self._repo(repo)
+            return [
+                self._comment_json(target, c)
+                for c in target.comments.values()
+                if c.issue_number == number
+            ]
+
+    def labels(self, repo: str) -> list[dict[str, Any]]:
+        with self._lock:
+            target = self._repo(repo)
+            return [self._label_json(target, label) for label in target.labels.values()]
+
+    def dispatches(self, repo: str | None = None) -> list[dict[str, Any]]:
+        """Recorded ``workflow_dispatch`` events: repo, workflow, ref, inputs, user, run_id."""
+        with self._lock:
+            repos = [self._repo(repo)] if repo else list(self._repos.values())
+            return [dict(d) for r in repos for d in r.dispatches]
+
+    # ------------------------------------------------------------------------- lookups
+
+    def _pattern(self, path: str | None) -> str | None:
+        if path and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+            return path[len(API_PREFIX) :] or "/"
+        return path
+
+    def _repo_key(self, full_name: str) -> str:
+        return self._repo(full_name).full_name
+
+    def _repo(self, full_name: str) -> _Repo:
+        try:
+            return self._repos[full_name.lower()]
+        except KeyError:
+            raise KeyError(f"unknown repo {full_name!r}") from None
+
+    def _issue(self, repo: _Repo, number: int) -> _Issue:
+        try:
+            return repo.issues[int(number)]
+        except KeyError:
+            raise KeyError(f"no issue #{number} in {repo.full_name}") from None
+
+    def _account_or_create(self, login: str) -> _Account:
+        self.add_user(login)
+        return self._accounts[login.lower()]
+
+    def _resolve(self, repo: _Repo, ref: str) -> str | None:
+        """The sha a ref names: sha, unique sha prefix, branch, tag, refs/heads|tags/..."""
+        ref = urllib.parse.unquote(ref)
+        if ref in repo.commits:
+            return ref
+        for prefix, table in (("refs/heads/", repo.branches), ("refs/tags/", repo.tags)):
+            if ref.startswith(prefix):
+                return table.get(ref[len(prefix) :])
+        if ref in repo.branches:
+            return repo.branches[ref]
+        if ref in repo.tags:
+            return repo.tags[ref]
+        if ref == "HEAD":
+            return repo.branches.get(repo.default_branch)
+        if len(ref) >= 4 and all(c in "0123456789abcdef" for c in ref.lower()):
+            found = [sha for sha in repo.commits if sha.startswith(ref.lower())]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    def _require_ref(self, repo: _Repo, ref: str) -> str:
+        sha = self._resolve(repo, ref)
+        if sha is None:
+            raise KeyError(f"unknown ref {ref!r} in {repo.full_name}")
+        return sha
+
+    def _ancestors(self, repo: _Repo, sha: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [sha]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in repo.commits:
+                continue
+            seen.add(current)
+            stack.extend(repo.commits[current].parents)
+        return seen
+
+    def _is_org_member(self, org_login: str, login: str) -> bool:
+        org = self._orgs.get(org_login.lower())
+        return org is not None and login.lower() in org.members
+
+    def _permission(self, repo: _Repo, account: _Account | None) -> str:
+        """admin/maintain/write/triage/read/none for ``account`` on ``repo``."""
+        if account is None:
+            return "none" if repo.private else "read"
+        login = account.login.lower()
+        if login == repo.owner.lower() or account.site_admin:
+            return "admin"
+        if login in repo.collaborators:
+            return repo.collaborators[login]
+        if self._is_org_member(repo.owner, login):
+            return "write"  # as if the org's base permission were "write"
+        return "none" if repo.private else "read"
+
+    def _can_push(self, repo: _Repo, account: _Account | None) -> bool:
+        return self._permission(repo, account) in PUSH_PERMISSIONS
+
+    def _assignable(self, repo: _Repo, login: str) -> bool:
+        account = self._accounts.get(login.lower())
+        if account is None or account.type != "User":
+            return False
+        return self._permission(repo, account) in (*PUSH_PERMISSIONS, "triage")
+
+    def _association(self, repo: _Repo, login: str) -> str:
+        login = login.lower()
+        if login == repo.owner.lower():
+            return "OWNER"
+        if self._is_org_member(repo.owner, login):
+            return "MEMBER"
+        if login in repo.collaborators:
+            return "COLLABORATOR"
+        return "NONE"
+
+    # ----------------------------------------------------------------------- rendering
+
+    def _bases(self) -> tuple[str, str]:
+        """(API base, web base) for URLs in responses: the request's host and prefix."""
+        if has_request_context():
+            root = request.host_url.rstrip("/")
+            return root + request.script_root, root
+        root = self.url if self._server is not None else f"http://{self.host}:{self.port}"
+        return root, root
+
+    def _user_json(self, account: _Account) -> dict[str, Any]:
+        api, web = self._bases()
+        login = account.login
+        url = f"{api}/users/{login}"
+        return {
+            "login": login,
+            "id": account.id,
+            "node_id": _node_id(account.type, account.id),
+            "avatar_url": f"{web}/avatars/u/{account.id}?v=4",
+            "gravatar_id": "",
+            "url": url,
+            "html_url": f"{web}/{login}",
+            "followers_url": f"{url}/followers",
+            "following_url": f"{url}/following{{/other_user}}",
+            "gists_url": f"{url}/gists{{/gist_id}}",
+            "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{url}/subscriptions",
+            "organizations_url": f"{url}/orgs",
+            "repos_url": f"{url}/repos",
+            "events_url": f"{url}/events{{/privacy}}",
+            "received_events_url": f"{url}/received_events",
+            "type": account.type,
+            "user_view_type": "public",
+            "site_admin": account.site_admin,
+        }
+
+    def _user_full_json(self, account: _Account) -> dict[str, Any]:
+        if account.type == "Organization":
+            return {**self._user_json(account), **self._org_extra(account)}
+        repos = sum(1 for r in self._repos.values() if r.owner.lower() == account.login.lower())
+        return {
+            **self._user_json(account),
+            "name": account.name,
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": account.email,
+            "hireable": None,
+            "bio": None,
+            "twitter_username": None,
+            "public_repos": repos,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": account.created_at,
+            "updated_at": account.created_at,
+        }
+
+    def _org_extra(self, account: _Account) -> dict[str, Any]:
+        repos = sum(1 for r in self._repos.values() if r.owner.lower() == account.login.lower())
+        return {
+            "name": account.name,
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "twitter_username": None,
+            "is_verified": False,
+            "has_organization_projects": True,
+            "has_repository_projects": True,
+            "public_repos": repos,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": account.created_at,
+            "updated_at": account.created_at,
+            "archived_at": None,
+        }
+
+    def _org_simple_json(self, account: _Account) -> dict[str, Any]:
+        api, web = self._bases()
+        url = f"{api}/orgs/{account.login}"
+        return {
+            "login": account.login,
+            "id": account.id,
+            "node_id": _node_id("Organization", account.id),
+            "url": url,
+            "repos_url": f"{url}/repos",
+            "events_url": f"{url}/events",
+            "hooks_url": f"{url}/hooks",
+            "issues_url": f"{url}/issues",
+            "members_url": f"{url}/members{{/member}}",
+            "public_members_url": f"{url}/public_members{{/member}}",
+            "avatar_url": f"{web}/avatars/u/{account.id}?v=4",
+            "description": None,
+        }
+
+    def _org_json(self, org: _Org) -> dict[str, Any]:
+        _, web = self._bases()
+        return {
+            **self._org_simple_json(org.account),
+            **self._org_extra(org.account),
+            "html_url": f"{web}/{org.account.login}",
+            "type": "Organization",
+        }
+
+    def _team_url(self, team: _Team) -> str:
+        api, _ = self._bases()
+        org = self._orgs[team.org.lower()]
+        return f"{api}/organizations/{org.account.id}/team/{team.id}"
+
+    def _team_json(self, team: _Team, *, full: bool = False) -> dict[str, Any]:
+        _, web = self._bases()
+        url = self._team_url(team)
+        out: dict[str, Any] = {
+            "name": team.name,
+            "id": team.id,
+            "node_id": _node_id("Team", team.id),
+            "slug": team.slug,
+            "description": team.description,
+            "privacy": team.privacy,
+            "notification_setting": "notifications_enabled",
+            "url": url,
+            "html_url": f"{web}/orgs/{team.org}/teams/{team.slug}",
+            "members_url": f"{url}/members{{/member}}",
+            "repositories_url": f"{url}/repos",
+            "permission": "pull",
+            "parent": None,
+        }
+        if full:
+            org = self._orgs[team.org.lower()]
+            out.update(
+                {
+                    "members_count": len(team.members),
+                    "repos_count": 0,
+                    "created_at": team.created_at,
+                    "updated_at": team.created_at,
+                    "organization": self._org_json(org),
+                }
+            )
+        return out
+
+    def _repo_json(self, repo: _Repo) -> dict[str, Any]:
+        api, web = self._bases()
+        full = repo.full_name
+        r = f"{api}/repos/{full}"
+        owner = self._accounts[repo.owner.lower()]
+        host = urllib.parse.urlsplit(web).netloc
+        open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
+        out: dict[str, Any] = {
+            "id": repo.id,
+            "node_id": _node_id("Repository", repo.id),
+            "name": repo.name,
+            "full_name": full,
+            "private": repo.private,
+            "owner": self._user_json(owner),
+            "html_url": f"{web}/{full}",
+            "description": repo.description,
+            "fork": False,
+            "url": r,
+            "forks_url": f"{r}/forks",
+            "keys_url": f"{r}/keys{{/key_id}}",
+            "collaborators_url": f"{r}/collaborators{{/collaborator}}",
+            "teams_url": f"{r}/teams",
+            "hooks_url": f"{r}/hooks",
+            "issue_events_url": f"{r}/issues/events{{/number}}",
+            "events_url": f"{r}/events",
+            "assignees_url": f"{r}/assignees{{/user}}",
+            "branches_url": f"{r}/branches{{/branch}}",
+            "tags_url": f"{r}/tags",
+            "blobs_url": f"{r}/git/blobs{{/sha}}",
+            "git_tags_url": f"{r}/git/tags{{/sha}}",
+            "git_refs_url": f"{r}/git/refs{{/sha}}",
+            "trees_url": f"{r}/git/trees{{/sha}}",
+            "statuses_url": f"{r}/statuses/{{sha}}",
+            "languages_url": f"{r}/languages",
+            "stargazers_url": f"{r}/stargazers",
+            "contributors_url": f"{r}/contributors",
+            "subscribers_url": f"{r}/subscribers",
+            "subscription_url": f"{r}/subscription",
+            "commits_url": f"{r}/commits{{/sha}}",
+            "git_commits_url": f"{r}/git/commits{{/sha}}",
+            "comments_url": f"{r}/comments{{/number}}",
+            "issue_comment_url": f"{r}/issues/comments{{/number}}",
+            "contents_url": f"{r}/contents/{{+path}}",
+            "compare_url": f"{r}/compare/{{base}}...{{head}}",
+            "merges_url": f"{r}/merges",
+            "archive_url": f"{r}/{{archive_format}}{{/ref}}",
+            "downloads_url": f"{r}/downloads",
+            "issues_url": f"{r}/issues{{/number}}",
+            "pulls_url": f"{r}/pulls{{/number}}",
+            "milestones_url": f"{r}/milestones{{/number}}",
+            "notifications_url": f"{r}/notifications{{?since,all,participating}}",
+            "labels_url": f"{r}/labels{{/name}}",
+            "releases_url": f"{r}/releases{{/id}}",
+            "deployments_url": f"{r}/deployments",
+            "created_at": repo.created_at,
+            "updated_at": repo.created_at,
+            "pushed_at": repo.created_at,
+            "git_url": f"git://{host}/{full}.git",
+            "ssh_url": f"git@{host.split(':')[0]}:{full}.git",
+            "clone_url": f"{web}/{full}.git",
+            "svn_url": f"{web}/{full}",
+            "homepage": None,
+            "size": 0,
+            "stargazers_count": 0,
+            "watchers_count": 0,
+            "language": None,
+            "has_issues": True,
+            "has_projects": True,
+            "has_downloads": True,
+            "has_wiki": True,
+            "has_pages": False,
+            "has_discussions": False,
+            "forks_count": 0,
+            "mirror_url": None,
+            "archived": False,
+            "disabled": False,
+            "open_issues_count": open_issues,
+            "license": None,
+            "allow_forking": True,
+            "is_template": False,
+            "web_commit_signoff_required": False,
+            "topics": [],
+            "visibility": "private" if repo.private else "public",
+            "forks": 0,
+            "open_issues": open_issues,
+            "watchers": 0,
+            "default_branch": repo.default_branch,
+        }
+        user = g.get("user") if has_request_context() else None
+        if user is not None:
+            permission = self._permission(repo, user)
+            rank = ["none", "read", "triage", "write", "maintain", "admin"]
+            level = rank.index({"push": "write"}.get(permission, permission))
+            out["permissions"] = {
+                "admin": level >= 5,
+                "maintain": level >= 4,
+                "push": level >= 3,
+                "triage": level >= 2,
+                "pull": level >= 1,
+            }
+        if owner.type == "Organization":
+            out["organization"] = self._user_json(owner)
+        out["network_count"] = 0
+        out["subscribers_count"] = 0
+        return out
+
+    def _label_json(self, repo: _Repo, label: _Label) -> dict[str, Any]:
+        api, _ = self._bases()
+        quoted = urllib.parse.quote(label.name, safe="")
+        return {
+            "id": label.id,
+            "node_id": _node_id("Label", label.id),
+            "url": f"{api}/repos/{repo.full_name}/labels/{quoted}",
+            "name": label.name,
+            "color": label.color,
+            "default": label.default,
+            "description": label.description,
+        }
+
+    def _reactions(self, url: str) -> dict[str, Any]:
+        keys = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
+        return {"url": f"{url}/reactions", "total_count": 0, **dict.fromkeys(keys, 0)}
+
+    def _issue_json(self, repo: _Repo, issue: _Issue) -> dict[str, Any]:
+        api, web = self._bases()
+        r = f"{api}/repos/{repo.full_name}"
+        url = f"{r}/issues/{issue.number}"
+        assignees = [self._user_json(self._accounts[a.lower()]) for a in issue.assignees]
+        closed_by = self._accounts.get((issue.closed_by or "").lower())
+        return {
+            "url": url,
+            "repository_url": r,
+            "labels_url": f"{url}/labels{{/name}}",
+            "comments_url": f"{url}/comments",
+            "events_url": f"{url}/events",
+            "html_url": f"{web}/{repo.full_name}/issues/{issue.number}",
+            "id": issue.id,
+            "node_id": _node_id("Issue", issue.id),
+            "number": issue.number,
+            "title": issue.title,
+            "user": self._user_json(self._accounts[issue.user.lower()]),
+            "labels": [
+                self._label_json(repo, repo.labels[name.lower()])
+                for name in issue.labels
+                if name.lower() in repo.labels
+            ],
+            "state": issue.state,
+            "locked": issue.locked,
+            "assignee": assignees[0] if assignees else None,
+            "assignees": assignees,
+            "milestone": None,
+            "comments": issue.comment_count,
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
+            "closed_at": issue.closed_at,
+            "author_association": self._association(repo, issue.user),
+            "type": None,
+            "active_lock_reason": None,
+            "body": issue.body,
+            "closed_by": self._user_json(closed_by) if closed_by else None,
+            "reactions": self._reactions(url),
+            "timeline_url": f"{url}/timeline",
+            "performed_via_github_app": None,
+            "state_reason": issue.state_reason,
+        }
+
+    def _comment_json(self, repo: _Repo, comment: _Comment) -> dict[str, Any]:
+        api, web = self._bases()
+        r = f"{api}/repos/{repo.full_name}"
+        url = f"{r}/issues/comments/{comment.id}"
+        return {
+            "url": url,
+            "html_url": (
+                f"{web}/{repo.full_name}/issues/{comment.issue_number}#issuecomment-{comment.id}"
+            ),
+            "issue_url": f"{r}/issues/{comment.issue_number}",
+            "id": comment.id,
+            "node_id": _node_id("IssueComment", comment.id),
+            "user": self._user_json(self._accounts[comment.user.lower()]),
+            "created_at": comment.created_at,
+            "updated_at": comment.updated_at,
+            "author_association": self._association(repo, comment.user),
+            "body": comment.body,
+            "reactions": self._reactions(url),
+            "performed_via_github_app": None,
+        }
+
+    def _commit_json(self, repo: _Repo, commit: _Commit, *, full: bool = False) -> dict[str, Any]:
+        api, web = self._bases()
+        r = f"{api}/repos/{repo.full_name}"
+        account = self._accounts.get((commit.author or "").lower())
+        person = {"name": commit.author_name, "email": commit.author_email, "date": commit.date}
+        tree = hashlib.sha1(f"tree{commit.sha}".encode()).hexdigest()
+        out: dict[str, Any] = {
+            "sha": commit.sha,
+            "node_id": _node_id("Commit", commit.seq),
+            "commit": {
+                "author": person,
+                "committer": person,
+                "message": commit.message,
+                "tree": {"sha": tree, "url": f"{r}/git/trees/{tree}"},
+                "url": f"{r}/git/commits/{commit.sha}",
+                "comment_count": 0,
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "signature": None,
+                    "payload": None,
+                    "verified_at": None,
+                },
+            },
+            "url": f"{r}/commits/{commit.sha}",
+            "html_url": f"{web}/{repo.full_name}/commit/{commit.sha}",
+            "comments_url": f"{r}/commits/{commit.sha}/comments",
+            "author": self._user_json(account) if account else None,
+            "committer": self._user_json(account) if account else None,
+            "parents": [
+                {
+                    "sha": p,
+                    "url": f"{r}/commits/{p}",
+                    "html_url": f"{web}/{repo.full_name}/commit/{p}",
+                }
+                for p in commit.parents
+            ],
+        }
+        if full:
+            files = self._files_json(repo, [commit])
+            out["stats"] = {"total": len(files), "additions": len(files), "deletions": 0}
+            out["files"] = files
+        return out
+
+    def _files_json(self, repo: _Repo, commits: Iterable[_Commit]) -> list[dict[str, Any]]:
+        api, web = self._bases()
+        seen: dict[str, dict[str, Any]] = {}
+        for commit in commits:
+            for path in commit.files:
+                blob = hashlib.sha1(f"{commit.sha}{path}".encode()).hexdigest()
+                seen[path] = {
+                    "sha": blob,
+                    "filename": path,
+                    "status": "modified",
+                    "additions": 1,
+                    "deletions": 0,
+                    "changes": 1,
+                    "blob_url": f"{web}/{repo.full_name}/blob/{commit.sha}/{path}",
+                    "raw_url": f"{web}/{repo.full_name}/raw/{commit.sha}/{path}",
+                    "contents_url": f"{api}/repos/{repo.full_name}/contents/{path}"
+                    f"?ref={commit.sha}",
+                    "patch": "@@ -0,0 +1 @@\n+change",
+                }
+        return list(seen.values())
+
+    def _tag_json(self, repo: _Repo, name: str, sha: str) -> dict[str, Any]:
+        api, _ = self._bases()
+        r = f"{api}/repos/{repo.full_name}"
+        return {
+            "name": name,
+            "zipball_url": f"{r}/zipball/refs/tags/{name}",
+            "tarball_url": f"{r}/tarball/refs/tags/{name}",
+            "commit": {"sha": sha, "url": f"{r}/commits/{sha}"},
+            "node_id": _node_id("Ref", abs(hash((repo.id, name))) % 10**9),
+        }
+
+    def _workflow_json(self, repo: _Repo, workflow: _Workflow) -> dict[str, Any]:
+        api, web = self._bases()
+        file_name = workflow.path.rsplit("/", 1)[-1]
+        return {
+            "id": workflow.id,
+            "node_id": _node_id("Workflow", workflow.id),
+            "name": workflow.name,
+            "path": workflow.path,
+            "state": workflow.state,
+            "created_at": workflow.created_at,
+            "updated_at": workflow.created_at,
+            "url": f"{api}/repos/{repo.full_name}/actions/workflows/{workflow.id}",
+            "html_url": f"{web}/{repo.full_name}/blob/{repo.default_branch}/{workflow.path}",
+            "badge_url": f"{web}/{repo.full_name}/workflows/{file_name}/badge.svg",
+        }
+
+    # ------------------------------------------------------------------------ mutations
+
+    def _label_names(self, value: Any, resource: str = "Issue") -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise _validation(resource, "labels", "invalid")
+        names: list[str] = []
+        for item in value:
+            name = item.get("name") if isinstance(item, dict) else item
+            if not isinstance(name, str) or not name.strip():
+                raise _validation(resource, "labels", "invalid", value=item)
+            names.append(name)
+        return names
+
+    def _ensure_labels(self, repo: _Repo, names: Iterable[str]) -> list[str]:
+        """Canonical names, creating unknown labels as GitHub does for pushers."""
+        out: list[str] = []
+        for name in names:
+            label = repo.labels.get(name.lower())
+            if label is None:
+                label = repo.labels[name.lower()] = _Label(next(self._ids), name)
+            if label.name not in out:
+                out.append(label.name)
+        return out
+
+    def _check_assignees(self, repo: _Repo, logins: Any) -> list[str]:
+        if logins is None:
+            return []
+        if not isinstance(logins, list) or not all(isinstance(x, str) for x in logins):
+            raise _validation("Issue", "assignees", "invalid")
+        unique = list(dict.fromkeys(login.lower() for login in logins))
+        if len(unique) > MAX_ASSIGNEES:
+            raise _validation(
+                "Issue",
+                "assignees",
+                "custom",
+                message=f"Issues can have at most {MAX_ASSIGNEES} assignees.",
+            )
+        for login in unique:
+            if not self._assignable(repo, login):
+                original = next(x for x in logins if x.lower() == login)
+                raise _validation("Issue", "assignees", "invalid", value=original)
+        return [self._accounts[login].login for login in unique]
+
+    def _create_issue(self, repo: _Repo, user: _Account, payload: Mapping[str, Any]) -> _Issue:
+        title = payload.get("title")
+        if title is None or (isinstance(title, str) and not title.strip()):
+            raise _validation("Issue", "title", "missing_field")
+        if not isinstance(title, (str, int)):
+            raise _validation("Issue", "title", "invalid")
+        body = payload.get("body")
+        if body is not None and not isinstance(body, str):
+            raise _validation("Issue", "body", "invalid")
+        labels = self._label_names(payload.get("labels"))
+        assignees_in = list(payload.get("assignees") or [])
+        if payload.get("assignee"):
+            assignees_in.insert(0, payload["assignee"])
+        if not self._can_push(repo, user):
+            labels, assignees_in = [], []  # GitHub drops these silently for non-pushers
+        assignees = self._check_assignees(repo, assignees_in)
+        issue = _Issue(next(self._ids), repo.next_number, str(title), body, user.login)
+        issue.labels = self._ensure_labels(repo, labels)
+        issue.assignees = assignees
+        repo.next_number += 1
+        repo.issues[issue.number] = issue
+        return issue
+
+    def _update_issue(
+        self, repo: _Repo, issue: _Issue, user: _Account, payload: Mapping[str, Any]
+    ) -> _Issue:
+        push = self._can_push(repo, user)
+        triage = push or self._permission(repo, user) == "triage"
+        if not triage and user.login.lower() != issue.user.lower():
+            raise ApiError(403, "Must have admin rights to Repository.")
+        if "title" in payload:
+            title = payload["title"]
+            if title is None or (isinstance(title, str) and not title.strip()):
+                raise _validation("Issue", "title", "missing_field")
+            issue.title = str(title)
+        if "body" in payload:
+            if payload["body"] is not None and not isinstance(payload["body"], str):
+                raise _validation("Issue", "body", "invalid")
+            issue.body = payload["body"]
+        reason = payload.get("state_reason")
+        if reason is not None and reason not in STATE_REASONS:
+            raise _validation("Issue", "state_reason", "invalid", value=reason)
+        if "state" in payload:
+            state = payload["state"]
+            if state not in ("open", "closed"):
+                raise _validation("Issue", "state", "invalid", value=state)
+            if state == "closed":
+                if issue.state != "closed":
+                    issue.closed_at = _now()
+                    issue.closed_by = user.login
+                issue.state = "closed"
+                issue.state_reason = reason or "completed"
+            elif issue.state == "closed":
+                issue.state = "open"
+                issue.state_reason = "reopened"
+                issue.closed_at = None
+        elif reason is not None and issue.state == "closed":
+            issue.state_reason = reason
+        if triage and "labels" in payload:
+            issue.labels = self._ensure_labels(repo, self._label_names(payload["labels"]))
+        if push and ("assignees" in payload or "assignee" in payload):
+            logins = payload.get("assignees")
+            if logins is None and payload.get("assignee"):
+                logins = [payload["assignee"]]
+            issue.assignees = self._check_assignees(repo, logins or [])
+        issue.updated_at = _now()
+        return issue
+
+    def _add_comment(self, repo: _Repo, issue: _Issue, user: _Account, body: Any) -> _Comment:
+        if not isinstance(body, str) or not body.strip():
+            raise _validation("IssueComment", "body", "missing_field")
+        if len(body) > 65536:
+            raise _validation(
+                "IssueComment",
+                "data",
+                "custom",
+                message="Body is too long (maximum is 65536 characters)",
+            )
+        comment = _Comment(next(self._ids), issue.number, user.login, body)
+        repo.comments[comment.id] = comment
+        issue.comment_count += 1
+        issue.updated_at = comment.created_at
+        return comment
+
+    # ----------------------------------------------------------------------- plumbing
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + API_PREFIX
+            environ["PATH_INFO"] = path[len(API_PREFIX) :] or "/"
+        return self.app.wsgi_app(environ, start_response)
+
+    def _fault_path(self, path: str) -> str:
+        return self._pattern(path) or path
+
+    def _record_dropped(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], fault: Fault
+    ) -> None:
+        api_path = self._fault_path(path)
+        self._requests.append(
+            GitHubRequest(
+                method, path, query, headers, b"", time.time(), None, fault.kind, api_path
+            )
+        )
+
+    def _record(self) -> GitHubRequest:
+        record = GitHubRequest(
+            method=request.method,
+            path=request.script_root + request.path,
+            query=dict(request.args.items()),
+            headers=dict(request.headers.items()),
+            body=request.get_data(cache=True),
+            time=time.time(),
+            api_path=request.path,
+        )
+        self._requests.append(record)
+        return record
+
+    def _authenticate(self) -> _Account | None:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        scheme, _, credential = header.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() == "basic":
+            try:
+                credential = base64.b64decode(credential).decode().partition(":")[2]
+            except ValueError:
+                credential = ""
+        elif scheme.lower() not in ("token", "bearer"):
+            credential = ""
+        login = self._tokens.get(credential)
+        if login is None:
+            raise ApiError(401, "Bad credentials")
+        return self._accounts[login]
+
+    def _user(self) -> _Account:
+        user: _Account | None = g.get("user")
+        if user is None:
+            raise ApiError(401, "Requires authentication")
+        return user
+
+    def _rate_headers(self, response: Response) -> None:
+        self._rate.refresh()
+        response.headers["X-RateLimit-Limit"] = str(self._rate.limit)
+        response.headers["X-RateLimit-Remaining"] = str(self._rate.remaining)
+        response.headers["X-RateLimit-Reset"] = str(self._rate.reset_at)
+        response.headers["X-RateLimit-Used"] = str(self._rate.used)
+        response.headers["X-RateLimit-Resource"] = "core"
+
+    def _fault_response(self, fault: Fault) -> Response:
+        if fault.kind == "secondary":
+            response = _json(
+                {
+                    "message": "You have exceeded a secondary rate limit. Please wait a few "
+                    "minutes before you try again. If you reach out to GitHub Support for "
+                    f"help, please include the request ID {secrets.token_hex(8).upper()}.",
+                    "documentation_url": SECONDARY_DOCS,
+                    "status": str(fault.status),
+                },
+                fault.status,
+            )
+        elif fault.body is not None:
+            response = Response(fault.body, fault.status, content_type="text/plain")
+        else:
+            message = "Server Error" if fault.status >= 500 else "Error"
+            response = _json({"message": message}, fault.status)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+    def _paginate(
+        self,
+        items: Sequence[Any],
+        *,
+        key: str | None = None,
+        total_key: str = "total_count",
+        default_per_page: int = 30,
+        max_per_page: int = 100,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Response:
+        """One page of ``items`` with GitHub's Link header (list, or object with ``key``)."""
+
+        def number(name: str, default: int) -> int:
+            try:
+                value = int(request.args.get(name, default))
+            except ValueError:
+                return default
+            return value if value > 0 else default
+
+        per_page = min(number("per_page", default_per_page), max_per_page)
+        page = number("page", 1)
+        last = max(1, math.ceil(len(items) / per_page))
+        chunk = list(items[(page - 1) * per_page : page * per_page])
+        body: Any = chunk if key is None else {**(extra or {}), total_key: len(items), key: chunk}
+        response = _json(body)
+        links: list[tuple[str, int]] = []
+        if page > 1:
+            links.append(("prev", min(page - 1, last)))
+        if page < last:
+            links += [("next", page + 1), ("last", last)]
+        if page > 1:
+            links.append(("first", 1))
+        if links:
+            base = request.host_url.rstrip("/") + request.script_root + request.path
+            pairs = list(request.args.items(multi=True))
+
+            def link(target: int) -> str:
+                query = [(k, str(target) if k == "page" else v) for k, v in pairs]
+                if not any(k == "page" for k, _ in pairs):
+                    query.append(("page", str(target)))
+                return f"{base}?{urllib.parse.urlencode(query)}"
+
+            response.headers["Link"] = ", ".join(f'<{link(n)}>; rel="{rel}"' for rel, n in links)
+        return response
+
+    def _body(self) -> Any:
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "Problems parsing JSON") from None
+
+    def _body_object(self) -> dict[str, Any]:
+        body = self._body()
+        if not isinstance(body, dict):
+            raise ApiError(400, "Body should be a JSON object")
+        return body
+
+    def _visible_repo(self, owner: str, name: str) -> _Repo:
+        repo = self._repos.get(f"{owner}/{name}".lower())
+        if repo is None or self._permission(repo, g.get("user")) == "none":
+            raise _not_found()
+        return repo
+
+    def _visible_issue(self, owner: str, name: str, number: int) -> tuple[_Repo, _Issue]:
+        repo = self._visible_repo(owner, name)
+        issue = repo.issues.get(number)
+        if issue is None:
+            raise _not_found()
+        return repo, issue
+
+    def _org_or_404(self, org: str) -> _Org:
+        found = self._orgs.get(org.lower())
+        if found is None:
+            raise _not_found()
+        return found
+
+    def _find_team(
+        self,
+        org: str | None = None,
+        slug: str | None = None,
+        org_id: int | None = None,
+        team_id: int | None = None,
+    ) -> _Team:
+        """The team a route names (org + slug, org id + team id, or team id), else 404."""
+        self._user()
+        if org is not None:
+            team = self._org_or_404(org).teams.get(slug or "")
+            if team is not None:
+                return team
+            raise _not_found()
+        for owner in self._orgs.values():
+            if org_id is None or owner.account.id == org_id:
+                for team in owner.teams.values():
+                    if team.id == team_id:
+                        return team
+        raise _not_found()
+
+    # ----------------------------------------------------------------------------- app
+
+    def _build_app(self) -> Flask:
+        app = Flask("github_emulator")
+
+        @app.before_request
+        def before() -> Response | None:
+            if request.path.startswith("/_emulator/") and not request.script_root:
+                return None
+            g.record = self._record()
+            g.spend = False
+            fault = self._faults.take(request.method, request.path, connection=False)
+            if fault is not None:
+                g.record.fault = fault.kind if fault.kind != "status" else f"status {fault.status}"
+                return self._fault_response(fault)
+            g.user = self._authenticate()
+            if request.path == "/rate_limit":
+                return None
+            self._rate.refresh()
+            if self._rate.remaining <= 0:
+                who = f"user ID {g.user.id}" if g.user else request.remote_addr
+                raise ApiError(
+                    403,
+                    f"API rate limit exceeded for {who}. (But here's the good news: "
+                    "Authenticated requests get a higher rate limit. Check out the "
+                    "documentation for more details.)"
+                    if g.user is None
+                    else f"API rate limit exceeded for {who}. If you reach out to GitHub "
+                    "Support for help, please include the request ID "
+                    f"{secrets.token_hex(8).upper()}.",
+                    doc=RATE_DOCS,
+                )
+            g.spend = True
+            return None
+
+        @app.after_request
+        def after(response: Response) -> Response:
+            record: GitHubRequest | None = g.get("record")
+            if record is None:
+                return response
+            if request.method in ("GET", "HEAD") and response.status_code == 200:
+                etag = f'W/"{hashlib.sha256(response.get_data()).hexdigest()}"'
+                if _etag_matches(request.headers.get("If-None-Match"), etag):
+                    response = Response(status=304)
+                    g.spend = False
+                    self._not_modified += 1
+                response.headers["ETag"] = etag
+                response.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
+                response.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+            if g.get("spend"):
+                self._rate.refresh()
+                self._rate.used += 1
+                self._spent_total += 1
+                record.spent = True
+            self._rate_headers(response)
+            response.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
+            response.headers["X-GitHub-Api-Version-Selected"] = "2022-11-28"
+            response.headers["X-GitHub-Request-Id"] = secrets.token_hex(10).upper()
+            if g.get("user") is not None:
+                response.headers["X-OAuth-Scopes"] = "repo, workflow, read:org"
+            record.status = response.status_code
+            return response
+
+        @app.errorhandler(ApiError)
+        def api_error(error: ApiError) -> Response:
+            response = _json(error.body(), error.status)
+            response.headers.update(error.headers)
+            return response
+
+        @app.errorhandler(HTTPException)
+        def http_error(error: HTTPException) -> Response:
+            return _json(_not_found().body(), 404)
+
+        def route(rule: str, view: Any, methods: Sequence[str] = ("GET",)) -> None:
+            app.add_url_rule(rule, view.__name__, view, methods=list(methods))
+
+        route("/", self._v_root)
+        route("/rate_limit", self._v_rate_limit)
+        route("/user", self._v_user)
+        route("/users/<login>", self._v_users)
+        route("/orgs/<org>", self._v_org)
+        route("/orgs/<org>/members", self._v_org_members)
+        route("/orgs/<org>/members/<login>", self._v_org_member)
+        route("/orgs/<org>/teams", self._v_org_teams)
+        # A team is addressed by org + slug, by org id + team id (the "url" GitHub returns),
+        # or by team id alone (the legacy form PyGithub's has_in_members uses).
+        for team in (
+            "/orgs/<org>/teams/<slug>",
+            "/organizations/<int:org_id>/team/<int:team_id>",
+            "/teams/<int:team_id>",
+        ):
+            app.add_url_rule(team, None, self._v_team)
+            app.add_url_rule(f"{team}/members", None, self._v_team_members)
+            app.add_url_rule(f"{team}/members/<login>", None, self._v_team_member)
+            app.add_url_rule(f"{team}/memberships/<login>", None, self._v_team_membership)
+        repo = "/repos/<owner>/<name>"
+        route(repo, self._v_repo)
+        route(f"{repo}/collaborators", self._v_collaborators)
+        route(f"{repo}/collaborators/<login>", self._v_collaborator)
+        route(f"{repo}/collaborators/<login>/permission", self._v_collaborator_permission)
+        route(f"{repo}/assignees", self._v_assignees)
+        route(f"{repo}/assignees/<login>", self._v_assignee)
+        route(f"{repo}/issues", self._v_issues, ("GET", "POST"))
+        route(f"{repo}/issues/comments", self._v_repo_comments)
+        route(
+            f"{repo}/issues/comments/<int:comment_id>", self._v_comment, ("GET", "PATCH", "DELETE")
+        )
+        route(f"{repo}/issues/<int:number>", self._v_issue, ("GET", "PATCH"))
+        route(f"{repo}/issues/<int:number>/comments", self._v_issue_comments, ("GET", "POST"))
+        route(
+            f"{repo}/issues/<int:number>/labels",
+            self._v_issue_labels,
+            ("GET", "POST", "PUT", "DELETE"),
+        )
+        route(f"{repo}/issues/<int:number>/labels/<path:label>", self._v_issue_label, ("DELETE",))
+        route(f"{repo}/issues/<int:number>/assignees", self._v_issue_assignees, ("POST", "DELETE"))
+        route(f"{repo}/labels", self._v_labels, ("GET", "POST"))
+        route(f"{repo}/labels/<path:label>", self._v_label, ("GET", "PATCH", "DELETE"))
+        route(f"{repo}/tags", self._v_tags)
+        route(f"{repo}/branches", self._v_branches)
+        route(f"{repo}/branches/<path:branch>", self._v_branch)
+        route(f"{repo}/commits", self._v_commits)
+        route(f"{repo}/commits/<path:ref>", self._v_commit)
+        route(f"{repo}/compare/<path:basehead>", self._v_compare)
+        route(f"{repo}/actions/workflows", self._v_workflows)
+        route(f"{repo}/actions/workflows/<workflow>", self._v_workflow)
+        route(f"{repo}/actions/workflows/<workflow>/dispatches", self._v_dispatch, ("POST",))
+
+        control = [
+            ("requests", self._c_requests, ("GET",)),
+            ("counters", self._c_counters, ("GET",)),
+            ("dispatches", self._c_dispatches, ("GET",)),
+            ("rate_limit", self._c_rate_limit, ("GET", "POST")),
+            ("faults", self._c_faults, ("GET", "POST")),
+            ("reset", self._c_reset, ("POST",)),
+            ("seed", self._c_seed, ("POST",)),
+            ("comments", self._c_comments, ("GET", "POST")),
+            ("issues", self._c_issues, ("GET", "POST")),
+        ]
+        for name, view, methods in control:
+            route(f"/_emulator/{name}", view, methods)
+        return app
+
+    # -------------------------------------------------------------------------- views
+
+    def _v_root(self) -> Response:
+        api, _ = self._bases()
+        return _json(
+            {
+                "current_user_url": f"{api}/user",
+                "rate_limit_url": f"{api}/rate_limit",
+                "repository_url": f"{api}/repos/{{owner}}/{{repo}}",
+                "organization_url": f"{api}/orgs/{{org}}",
+                "user_url": f"{api}/users/{{user}}",
+            }
+        )
+
+    def _v_rate_limit(self) -> Response:
+        self._rate.refresh()
+        core = self._rate.to_dict()
+
+        def other(limit: int) -> dict[str, int]:
+            return {"limit": limit, "used": 0, "remaining": limit, "reset": self._rate.reset_at}
+
+        return _json(
+            {
+                "resources": {
+                    "core": core,
+                    "search": other(30),
+                    "graphql": other(5000),
+                    "integration_manifest": other(5000),
+                    "code_search": other(10),
+                },
+                "rate": core,
+            }
+        )
+
+    def _v_user(self) -> Response:
+        return _json(self._user_full_json(self._user()))
+
+    def _v_users(self, login: str) -> Response:
+        account = self._accounts.get(login.lower())
+        if account is None:
+            raise _not_found()
+        return _json(self._user_full_json(account))
+
+    def _v_org(self, org: str) -> Response:
+        return _json(self._org_json(self._org_or_404(org)))
+
+    def _v_org_members(self, org: str) -> Response:
+        found = self._org_or_404(org)
+        return self._paginate([self._user_json(self._accounts[m]) for m in found.members])
+
+    def _v_org_member(self, org: str, login: str) -> Response:
+        if login.lower() in self._org_or_404(org).members:
+            return _empty()
+        raise ApiError(404, "User does not exist or is not a member of the organization")
+
+    def _v_org_teams(self, org: str) -> Response:
+        self._user()
+        found = self._org_or_404(org)
+        return self._paginate([self._team_json(t) for t in found.teams.values()])
+
+    def _v_team(self, **where: Any) -> Response:
+        return _json(self._team_json(self._find_team(**where), full=True))
+
+    def _v_team_members(self, **where: Any) -> Response:
+        team = self._find_team(**where)
+        role = request.args.get("role", "all")
+        logins = [m for m, r in team.members.items() if role == "all" or r == role]
+        return self._paginate([self._user_json(self._accounts[m]) for m in logins])
+
+    def _v_team_member(self, login: str, **where: Any) -> Response:
+        if login.lower() in self._find_team(**where).members:
+            return _empty()
+        raise _not_found()
+
+    def _v_team_membership(self, login: str, **where: Any) -> Response:
+        team = self._find_team(**where)
+        role = team.members.get(login.lower())
+        if role is None:
+            raise _not_found()
+        return _json(
+            {
+                "url": f"{self._team_url(team)}/memberships/{login}",
+                "role": role,
+                "state": "active",
+            }
+        )
+
+    def _v_repo(self, owner: str, name: str) -> Response:
+        return _json(self._repo_json(self._visible_repo(owner, name)))
+
+    def _v_collaborators(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        if not self._can_push(repo, self._user()):
+            raise ApiError(403, "Must have push access to view repository collaborators.")
+        logins = [repo.owner.lower()] if self._orgs.get(repo.owner.lower()) is None else []
+        logins += [c for c in repo.collaborators if c not in logins]
+        return self._paginate([self._user_json(self._accounts[c]) for c in logins])
+
+    def _v_collaborator(self, owner: str, name: str, login: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        account = self._accounts.get(login.lower())
+        if account is not None and self._permission(repo, account) not in ("none", "read"):
+            return _empty()
+        if account is not None and login.lower() in repo.collaborators:
+            return _empty()
+        raise _not_found()
+
+    def _v_collaborator_permission(self, owner: str, name: str, login: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        account = self._accounts.get(login.lower())
+        if account is None:
+            raise ApiError(404, f"{login} is not a user")
+        role = self._permission(repo, account)
+        legacy = {"maintain": "write", "push": "write", "triage": "read"}.get(role, role)
+        return _json({"permission": legacy, "role_name": role, "user": self._user_json(account)})
+
+    def _v_assignees(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        logins = [a for a, acc in self._accounts.items() if self._assignable(repo, a) and acc]
+        return self._paginate([self._user_json(self._accounts[a]) for a in logins])
+
+    def _v_assignee(self, owner: str, name: str, login: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        if self._assignable(repo, login):
+            return _empty()
+        raise _not_found()
+
+    def _v_issues(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        if request.method == "POST":
+            issue = self._create_issue(repo, self._user(), self._body_object())
+            response = _json(self._issue_json(repo, issue), 201)
+            response.headers["Location"] = self._issue_json(repo, issue)["url"]
+            return response
+        args = request.args
+        state = args.get("state", "open")
+        issues = [i for i in repo.issues.values() if state == "all" or i.state == state]
+        if args.get("labels"):
+            wanted = {x.strip().lower() for x in args["labels"].split(",") if x.strip()}
+            issues = [i for i in issues if wanted <= {x.lower() for x in i.labels}]
+        assignee = args.get("assignee")
+        if assignee == "none":
+            issues = [i for i in issues if not i.assignees]
+        elif assignee == "*":
+            issues = [i for i in issues if i.assignees]
+        elif assignee:
+            issues = [i for i in issues if assignee.lower() in {a.lower() for a in i.assignees}]
+        if args.get("creator"):
+            issues = [i for i in issues if i.user.lower() == args["creator"].lower()]
+        if args.get("since"):
+            issues = [i for i in issues if i.updated_at >= args["since"]]
+        sort = args.get("sort", "created")
+        sort_key: dict[str, Any] = {
+            "created": lambda i: (i.created_at, i.number),
+            "updated": lambda i: (i.updated_at, i.number),
+            "comments": lambda i: (i.comment_count, i.number),
+        }
+        issues.sort(
+            key=sort_key.get(sort, sort_key["created"]),
+            reverse=args.get("direction", "desc") != "asc",
+        )
+        return self._paginate([self._issue_json(repo, i) for i in issues])
+
+    def _v_issue(self, owner: str, name: str, number: int) -> Response:
+        repo, issue = self._visible_issue(owner, name, number)
+        if request.method == "PATCH":
+            self._update_issue(repo, issue, self._user(), self._body_object())
+        return _json(self._issue_json(repo, issue))
+
+    def _v_issue_comments(self, owner: str, name: str, number: int) -> Response:
+        repo, issue = self._visible_issue(owner, name, number)
+        if request.method == "POST":
+            body = self._body_object()
+            comment = self._add_comment(repo, issue, self._user(), body.get("body"))
+            response = _json(self._comment_json(repo, comment), 201)
+            response.headers["Location"] = self._comment_json(repo, comment)["url"]
+            return response
+        comments = [c for c in repo.comments.values() if c.issue_number == number]
+        if request.args.get("since"):
+            comments = [c for c in comments if c.updated_at >= request.args["since"]]
+        return self._paginate([self._comment_json(repo, c) for c in comments])
+
+    def _v_repo_comments(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        comments = list(repo.comments.values())
+        if request.args.get("since"):
+            comments = [c for c in comments if c.updated_at >= request.args["since"]]
+        if request.args.get("direction") == "desc":
+            comments.reverse()
+        return self._paginate([self._comment_json(repo, c) for c in comments])
+
+    def _v_comment(self, owner: str, name: str, comment_id: int) -> Response:
+        repo = self._visible_repo(owner, name)
+        comment = repo.comments.get(comment_id)
+        if comment is None:
+            raise _not_found()
+        if request.method == "GET":
+            return _json(self._comment_json(repo, comment))
+        user = self._user()
+        if user.login.lower() != comment.user.lower() and not self._can_push(repo, user):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        if request.method == "DELETE":
+            del repo.comments[comment_id]
+            repo.issues[comment.issue_number].comment_count -= 1
+            return _empty()
+        body = self._body_object().get("body")
+        if not isinstance(body, str) or not body.strip():
+            raise _validation("IssueComment", "body", "missing_field")
+        comment.body = body
+        comment.updated_at = _now()
+        return _json(self._comment_json(repo, comment))
+
+    def _issue_labels_json(self, repo: _Repo, issue: _Issue) -> list[dict[str, Any]]:
+        return [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels]
+
+    def _v_issue_labels(self, owner: str, name: str, number: int) -> Response:
+        repo, issue = self._visible_issue(owner, name, number)
+        if request.method == "GET":
+            return self._paginate(self._issue_labels_json(repo, issue))
+        if not self._can_push(repo, self._user()):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        if request.method == "DELETE":
+            issue.labels = []
+            return _empty()
+        body = self._body()
+        names = self._label_names(body.get("labels") if isinstance(body, dict) else body)
+        names = self._ensure_labels(repo, names)
+        if request.method == "PUT":
+            issue.labels = names
+        else:
+            issue.labels += [n for n in names if n not in issue.labels]
+        issue.updated_at = _now()
+        return _json(self._issue_labels_json(repo, issue))
+
+    def _v_issue_label(self, owner: str, name: str, number: int, label: str) -> Response:
+        repo, issue = self._visible_issue(owner, name, number)
+        if not self._can_push(repo, self._user()):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        match = next((n for n in issue.labels if n.lower() == label.lower()), None)
+        if match is None:
+            raise ApiError(404, "Label does not exist")
+        issue.labels.remove(match)
+        issue.updated_at = _now()
+        return _json(self._issue_labels_json(repo, issue))
+
+    def _v_issue_assignees(self, owner: str, name: str, number: int) -> Response:
+        repo, issue = self._visible_issue(owner, name, number)
+        user = self._user()
+        logins = self._body_object().get("assignees", [])
+        if not isinstance(logins, list):
+            raise _validation("Issue", "assignees", "invalid")
+        if request.method == "DELETE":
+            drop = {str(x).lower() for x in logins}
+            if self._can_push(repo, user):
+                issue.assignees = [a for a in issue.assignees if a.lower() not in drop]
+            return _json(self._issue_json(repo, issue))
+        if self._can_push(repo, user):
+            issue.assignees = self._check_assignees(repo, issue.assignees + logins)
+            issue.updated_at = _now()
+        return _json(self._issue_json(repo, issue), 201)
+
+    def _v_labels(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        if request.method == "GET":
+            return self._paginate([self._label_json(repo, x) for x in repo.labels.values()])
+        if not self._can_push(repo, self._user()):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        body = self._body_object()
+        label_name = body.get("name")
+        if not isinstance(label_name, str) or not label_name.strip():
+            raise _validation("Label", "name", "missing_field")
+        if label_name.lower() in repo.labels:
+            raise _validation("Label", "name", "already_exists")
+        color = str(body.get("color", "ededed")).lstrip("#")
+        if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+            raise _validation("Label", "color", "invalid")
+        label = _Label(next(self._ids), label_name, color.lower(), body.get("description"))
+        repo.labels[label_name.lower()] = label
+        response = _json(self._label_json(repo, label), 201)
+        response.headers["Location"] = self._label_json(repo, label)["url"]
+        return response
+
+    def _v_label(self, owner: str, name: str, label: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        found = repo.labels.get(label.lower())
+        if found is None:
+            raise _not_found()
+        if request.method == "GET":
+            return _json(self._label_json(repo, found))
+        if not self._can_push(repo, self._user()):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        if request.method == "DELETE":
+            del repo.labels[label.lower()]
+            for issue in repo.issues.values():
+                issue.labels = [n for n in issue.labels if n.lower() != label.lower()]
+            return _empty()
+        body = self._body_object()
+        new_name = body.get("new_name", found.name)
+        del repo.labels[label.lower()]
+        found.name = new_name
+        found.color = str(body.get("color", found.color)).lstrip("#")
+        found.description = body.get("description", found.description)
+        repo.labels[new_name.lower()] = found
+        for issue in repo.issues.values():
+            issue.labels = [new_name if n.lower() == label.lower() else n for n in issue.labels]
+        return _json(self._label_json(repo, found))
+
+    def _v_tags(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        tags = list(repo.tags.items())[::-1]  # newest first
+        return self._paginate([self._tag_json(repo, n, sha) for n, sha in tags])
+
+    def _branch_json(self, repo: _Repo, branch: str) -> dict[str, Any]:
+        api, _ = self._bases()
+        sha = repo.branches[branch]
+        return {
+            "name": branch,
+            "commit": {"sha": sha, "url": f"{api}/repos/{repo.full_name}/commits/{sha}"},
+            "protected": False,
+        }
+
+    def _v_branches(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        return self._paginate([self._branch_json(repo, b) for b in repo.branches])
+
+    def _v_branch(self, owner: str, name: str, branch: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        if branch not in repo.branches:
+            raise ApiError(404, "Branch not found")
+        api, web = self._bases()
+        commit = repo.commits[repo.branches[branch]]
+        return _json(
+            {
+                "name": branch,
+                "commit": self._commit_json(repo, commit),
+                "_links": {
+                    "self": f"{api}/repos/{repo.full_name}/branches/{branch}",
+                    "html": f"{web}/{repo.full_name}/tree/{branch}",
+                },
+                "protected": False,
+                "protection": {"enabled": False, "required_status_checks": None},
+                "protection_url": f"{api}/repos/{repo.full_name}/branches/{branch}/protection",
+            }
+        )
+
+    def _history(self, repo: _Repo, sha: str) -> list[_Commit]:
+        """Ancestors of ``sha`` (itself included), newest first."""
+        return sorted((repo.commits[s] for s in self._ancestors(repo, sha)), key=lambda c: -c.seq)
+
+    def _v_commits(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        ref = request.args.get("sha") or repo.default_branch
+        sha = self._resolve(repo, ref)
+        if sha is None:
+            raise ApiError(404, "Not Found")
+        return self._paginate([self._commit_json(repo, c) for c in self._history(repo, sha)])
+
+    def _v_commit(self, owner: str, name: str, ref: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        sha = self._resolve(repo, ref)
+        if sha is None:
+            raise ApiError(422, f"No commit found for SHA: {ref}")
+        return _json(self._commit_json(repo, repo.commits[sha], full=True))
+
+    def _v_compare(self, owner: str, name: str, basehead: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        base_ref, sep, head_ref = basehead.partition("...")
+        if not sep:
+            base_ref, sep, head_ref = basehead.partition("..")
+        base = self._resolve(repo, base_ref) if sep else None
+        head = self._resolve(repo, head_ref) if sep else None
+        if base is None or head is None:
+            raise _not_found()
+        base_ancestors = self._ancestors(repo, base)
+        head_ancestors = self._ancestors(repo, head)
+        ahead = sorted(
+            (repo.commits[s] for s in head_ancestors - base_ancestors), key=lambda c: c.seq
+        )
+        behind = base_ancestors - head_ancestors
+        common = base_ancestors & head_ancestors
+        merge_base = max((repo.commits[s] for s in common), key=lambda c: c.seq, default=None)
+        if base == head:
+            status = "identical"
+        elif not behind:
+            status = "ahead"
+        elif not ahead:
+            status = "behind"
+        else:
+            status = "diverged"
+        api, web = self._bases()
+        r = f"{api}/repos/{repo.full_name}"
+        extra = {
+            "url": f"{r}/compare/{basehead}",
+            "html_url": f"{web}/{repo.full_name}/compare/{basehead}",
+            "permalink_url": (
+                f"{web}/{repo.full_name}/compare/{repo.owner}:{base}...{repo.owner}:{head}"
+            ),
+            "diff_url": f"{web}/{repo.full_name}/compare/{basehead}.diff",
+            "patch_url": f"{web}/{repo.full_name}/compare/{basehead}.patch",
+            "base_commit": self._commit_json(repo, repo.commits[base]),
+            "merge_base_commit": self._commit_json(repo, merge_base) if merge_base else None,
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": len(behind),
+        }
+        response = self._paginate(
+            [self._commit_json(repo, c) for c in ahead],
+            key="commits",
+            total_key="total_commits",
+            default_per_page=250,
+            max_per_page=1000,
+            extra=extra,
+        )
+        body = json.loads(response.get_data())
+        body["files"] = self._files_json(repo, ahead)
+        response.set_data(json.dumps(body, separators=(",", ":")))
+        return response
+
+    def _find_workflow(self, repo: _Repo, workflow: str) -> _Workflow:
+        if workflow.isdigit() and int(workflow) in repo.workflows:
+            return repo.workflows[int(workflow)]
+        for candidate in repo.workflows.values():
+            if candidate.path.rsplit("/", 1)[-1] == workflow:
+                return candidate
+        raise _not_found()
+
+    def _v_workflows(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        return self._paginate(
+            [self._workflow_json(repo, w) for w in repo.workflows.values()], key="workflows"
+        )
+
+    def _v_workflow(self, owner: str, name: str, workflow: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        return _json(self._workflow_json(repo, self._find_workflow(repo, workflow)))
+
+    def _v_dispatch(self, owner: str, name: str, workflow: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        found = self._find_workflow(repo, workflow)
+        user = self._user()
+        if not self._can_push(repo, user):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        body = self._body_object()
+        ref = body.get("ref")
+        if not isinstance(ref, str) or not ref:
+            raise ApiError(422, 'Invalid request.\n\n"ref" wasn\'t supplied.')
+        inputs = body.get("inputs", {})
+        if inputs is None:
+            inputs = {}
+        if not isinstance(inputs, dict):
+            raise ApiError(422, "Invalid request.\n\nFor 'properties/inputs', is not an object.")
+        if not found.dispatchable:
+            raise ApiError(422, "Workflow does not have 'workflow_dispatch' trigger")
+        if found.state != "active":
+            raise ApiError(422, "Cannot trigger a 'workflow_dispatch' on a disabled workflow")
+        sha = self._resolve(repo, ref)
+        if sha is None or ref in repo.commits:
+            raise ApiError(422, f"No ref found for: {ref}")
+        if len(inputs) > 25:
+            raise ApiError(422, "you may only define up to 25 `inputs` for a `workflow_dispatch`")
+        if found.inputs is not None:
+            unexpected = sorted(set(inputs) - set(found.inputs))
+            if unexpected:
+                raise ApiError(422, f"Unexpected inputs provided: {json.dumps(unexpected)}")
+            for input_name, spec in found.inputs.items():
+                if spec.get("required") and input_name not in inputs and "default" not in spec:
+                    raise ApiError(422, f"Required input '{input_name}' not provided")
+        run_id = next(self._ids)
+        repo.dispatches.append(
+            {
+                "repo": repo.full_name,
+                "workflow_id": found.id,
+                "workflow": found.path,
+                "ref": ref,
+                "sha": sha,
+                "inputs": inputs,
+                "user": user.login,
+                "time": time.time(),
+                "run_id": run_id,
+            }
+        )
+        if body.get("return_run_details"):
+            api, web = self._bases()
+            return _json(
+                {
+                    "workflow_run_id": run_id,
+                    "run_url": f"{api}/repos/{repo.full_name}/actions/runs/{run_id}",
+                    "html_url": f"{web}/{repo.full_name}/actions/runs/{run_id}",
+                }
+            )
+        return _empty()
+
+    # ---------------------------------------------------------------- control endpoints
+
+    def _c_requests(self) -> Response:
+        return _json([r.to_dict() for r in self._requests])
+
+    def _c_counters(self) -> Response:
+        return _json(self.counters())
+
+    def _c_dispatches(self) -> Response:
+        return _json(self.dispatches(request.args.get("repo")))
+
+    def _c_rate_limit(self) -> Response:
+        if request.method == "GET":
+            return _json(self.rate_limit())
+        body = request.get_json(force=True)
+        return _json(
+            self.set_rate_limit(
+                remaining=body.get("remaining"),
+                reset_in=body.get("reset_in"),
+                limit=body.get("limit"),
+            )
+        )
+
+    def _c_faults(self) -> Response:
+        if request.method == "GET":
+            return _json(self._faults.pending())
+        body = request.get_json(force=True)
+        kind = body.get("kind", "status")
+        count = int(body.get("count", 1))
+        path, method = body.get("path"), body.get("method")
+        if kind in ("reset", "close"):
+            self.drop_next(count, mode=kind, path=path, method=method)
+        elif kind == "secondary":
+            self.secondary_rate_limit(
+                count,
+                retry_after=body.get("retry_after", 1),
+                status=int(body.get("status", 403)),
+                path=path,
+                method=method,
+            )
+        else:
+            self.fail_next(
+                count,
+                int(body.get("status", 502)),
+                path=path,
+                method=method,
+                retry_after=body.get("retry_after"),
+                body=body.get("body"),
+            )
+        return _json({"faults": self._faults.pending()}, 201)
+
+    def _c_reset(self) -> Response:
+        self.reset()
+        return _json({"ok": True})
+
+    def _c_seed(self) -> Response:
+        self.seed(request.get_json(force=True))
+        return _json({"ok": True}, 201)
+
+    def _c_comments(self) -> Response:
+        if request.method == "GET":
+            return _json(self.comments(request.args["repo"], int(request.args["issue"])))
+        body = request.get_json(force=True)
+        return _json(
+            self.comment(body["repo"], int(body["issue"]), body["user"], body["body"]), 201
+        )
+
+    def _c_issues(self) -> Response:
+        if request.method == "GET":
+            return _json(self.issues(request.args["repo"]))
+        body = request.get_json(force=True)
+        issue = self.create_issue(
+            body["repo"],
+            body["title"],
+            user=body["user"],
+            body=body.get("body"),
+            labels=body.get("labels", ()),
+            assignees=body.get("assignees", ()),
+        )
+        return _json(issue, 201)
+
+
+# ---------------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the emulator until killed."""
+    parser = argparse.ArgumentParser(prog="python -m tests.services.github_emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--seed", help="JSON seed file (see the module docstring)")
+    args = parser.parse_args(argv)
+    seed: dict[str, Any] = {}
+    if args.seed:
+        with open(args.seed, encoding="utf-8") as handle:
+            seed = json.load(handle)
+    emulator = GitHubEmulator(args.host, args.port, seed=seed)
+    server = emulator._make_server()
+    emulator._server = server
+    print(f"github emulator listening on {emulator.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Install what the test bed needs on a Debian bookworm machine (root, no systemd):
+# Docker engine, OCI registry, OpenSSH server, QEMU user emulation + binfmt, the buildx CLI
+# plugin (from trixie's docker-buildx .deb) and busybox-static binaries for amd64 and arm64
+# (the base images are built from them). It only installs: tests/services/ starts services.
+#
+# Idempotent: every step checks first and skips what is already there, so a second run takes
+# about a second. `apt-get update` runs first whenever anything has to be fetched (set
+# SHIPYARD_APT_UPDATE=1 to force it). Downloads go to SHIPYARD_TESTBED_CACHE
+# (default /var/cache/shipyard-testbed).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+CACHE="${SHIPYARD_TESTBED_CACHE:-/var/cache/shipyard-testbed}"
+# The Debian mirror the system already uses (for the private trixie / arm64 lists).
+system_mirror() {
+  local uri
+  uri=$(grep -hsoE '^(URIs:[[:space:]]*|deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)[a-z]+://[^[:space:]]+/debian/?([[:space:]]|$)' \
+    /etc/apt/sources.list.d/*.sources /etc/apt/sources.list | head -n1 \
+    | grep -oE '[a-z]+://[^[:space:]]+' || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+MIRROR="${SHIPYARD_DEBIAN_MIRROR:-$(system_mirror)}"
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+PACKAGES=(
+  docker.io docker-registry openssh-server openssh-client qemu-user-static binfmt-support
+  iproute2 iptables procps ca-certificates
+)
+PLUGIN_DIRS=("${HOME:-/root}/.docker/cli-plugins" /usr/libexec/docker/cli-plugins
+  /usr/local/lib/docker/cli-plugins)
+ARCHES=(amd64 arm64)
+START=$SECONDS
+
+log() { printf '[install.sh %3ds] %s\n' "$((SECONDS - START))" "$*"; }
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install.sh: must run as root (apt-get, dpkg)" >&2
+  exit 2
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+missing_packages=()
+for pkg in "${PACKAGES[@]}"; do
+  installed "$pkg" || missing_packages+=("$pkg")
+done
+need_buildx=0
+for dir in "${PLUGIN_DIRS[@]}"; do
+  [[ -x "$dir/docker-buildx" ]] || need_buildx=1
+done
+need_busybox=0
+for arch in "${ARCHES[@]}"; do
+  [[ -x "$CACHE/busybox/$arch/busybox" ]] || need_busybox=1
+done
+
+if [[ ${#missing_packages[@]} -eq 0 && $need_buildx -eq 0 && $need_busybox -eq 0 \
+      && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
+  log "everything already installed (packages, buildx, busybox in $CACHE)"
+  exit 0
+fi
+
+mkdir -p "$CACHE"
+log "apt-get update"
+apt-get update -qq
+
+# A private apt configuration: its own sources list, lists and caches, one architecture.
+# Used for trixie's docker-buildx and for bookworm arm64 busybox-static, so the system's own
+# apt state (sources, lists, foreign architectures) is left untouched.
+private_apt() { # name "sources line" arch -- apt-get args...
+  local name=$1 line=$2 arch=$3
+  shift 4
+  local root="$CACHE/apt-$name"
+  mkdir -p "$root/lists/partial" "$root/cache/archives/partial" "$root/parts"
+  printf '%s\n' "$line" >"$root/sources.list"
+  apt-get -qq \
+    -o Dir::Etc::SourceList="$root/sources.list" \
+    -o Dir::Etc::SourceParts="$root/parts" \
+    -o Dir::State::Lists="$root/lists" \
+    -o Dir::Cache="$root/cache" \
+    -o APT::Architecture="$arch" \
+    -o APT::Architectures::="$arch" \
+    -o APT::Sandbox::User=root \
+    "$@"
+}
+
+# Fetch one .deb with a private apt setup (updating its lists once) into $CACHE/debs/;
+# sets DEB to its path.
+private_download() { # name "sources line" arch package
+  local name=$1 line=$2 arch=$3 pkg=$4
+  local root="$CACHE/apt-$name"
+  if [[ ! -s "$root/.updated" ]] || ! ls "$root/lists/"*Packages* >/dev/null 2>&1 \
+      || [[ -n "${SHIPYARD_APT_UPDATE:-}" ]]; then
+    log "apt-get update ($name: $line)"
+    private_apt "$name" "$line" "$arch" -- update
+    date -u +%FT%TZ >"$root/.updated"
+  fi
+  mkdir -p "$CACHE/debs"
+  rm -f "$CACHE/debs/${pkg}_"*"_${arch}.deb"
+  if ! (cd "$CACHE/debs" && private_apt "$name" "$line" "$arch" -- download "$pkg"); then
+    log "download of $pkg failed; refreshing the $name lists and retrying"
+    private_apt "$name" "$line" "$arch" -- update
+    (cd "$CACHE/debs" && private_apt "$name" "$line" "$arch" -- download "$pkg")
+  fi
+  local debs=("$CACHE/debs/${pkg}_"*"_${arch}.deb")
+  DEB=${debs[-1]}
+}
+
+if [[ ${#missing_packages[@]} -gt 0 ]]; then
+  # No init system here: keep package scripts from starting daemons (we start our own).
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  log "apt-get install ${missing_packages[*]}"
+  apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
+  log "packages installed"
+else
+  log "packages already installed"
+fi
+
+if [[ $need_buildx -eq 1 ]]; then
+  private_download trixie "deb [signed-by=$KEYRING] $MIRROR trixie main" amd64 docker-buildx
+  deb=$DEB
+  unpack=$(mktemp -d)
+  dpkg -x "$deb" "$unpack"
+  plugin="$unpack/usr/libexec/docker/cli-plugins/docker-buildx"
+  [[ -x "$plugin" ]] || { echo "install.sh: no docker-buildx in $deb" >&2; exit 1; }
+  # ~/.docker/cli-plugins for this user; the system plugin dirs for any HOME, searched by
+  # both /usr/local/bin/docker (CLI 28) and /usr/bin/docker (20.10, from docker.io).
+  for dir in "${PLUGIN_DIRS[@]}"; do
+    install -D -m 755 "$plugin" "$dir/docker-buildx"
+  done
+  rm -rf "$unpack"
+  log "buildx installed: $(basename "$deb") -> ${PLUGIN_DIRS[*]}"
+else
+  log "buildx already installed"
+fi
+
+if [[ $need_busybox -eq 1 ]]; then
+  for arch in "${ARCHES[@]}"; do
+    [[ -x "$CACHE/busybox/$arch/busybox" ]] && continue
+    if [[ $arch == amd64 ]]; then
+      mkdir -p "$CACHE/debs"
+      (cd "$CACHE/debs" && rm -f busybox-static_*_amd64.deb \
+        && apt-get download -qq -o APT::Sandbox::User=root busybox-static:amd64)
+      debs=("$CACHE/debs/"busybox-static_*_amd64.deb)
+      deb=${debs[-1]}
+    else
+      private_download "bookworm-$arch" \
+        "deb [arch=$arch signed-by=$KEYRING] $MIRROR bookworm main" "$arch" busybox-static
+      deb=$DEB
+    fi
+    unpack=$(mktemp -d)
+    dpkg -x "$deb" "$unpack"
+    install -D -m 755 "$unpack/bin/busybox" "$CACHE/busybox/$arch/busybox"
+    rm -rf "$unpack"
+    log "busybox-static $arch -> $CACHE/busybox/$arch/busybox"
+  done
+else
+  log "busybox already cached in $CACHE/busybox"
+fi
+
+log "done"

@@ -1,0 +1,100 @@
+"""Each action.yml and README agrees with the action's spec; zizmor finds nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from scripts.generate import ROOT, expected_files, load_spec
+
+from shipyard import ACTIONS
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
+    (ROOT / "examples").glob("*.yml")
+)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_generated_files_are_fresh(action: str) -> None:
+    for path, text in expected_files(action).items():
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path.relative_to(ROOT)} is stale: run `python scripts/generate.py`"
+        )
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_action_yml_matches_spec_and_maps_inputs_only_through_env(action: str) -> None:
+    spec = load_spec(action)
+    document = yaml.safe_load((ROOT / action / "action.yml").read_text(encoding="utf-8"))
+    assert list(document["inputs"]) == [item.name for item in spec.inputs]
+    for item in spec.inputs:
+        declared = document["inputs"][item.name]
+        assert declared["required"] is item.required
+        expected_default = item.yaml_default if item.yaml_default is not None else item.default
+        assert declared.get("default") == expected_default
+    assert list(document.get("outputs", {})) == [out.name for out in spec.outputs]
+    runs = document["runs"]
+    assert runs["using"] == "composite"
+    (step,) = runs["steps"]
+    assert "uses" not in step
+    assert "${{" not in step["run"], "inputs must reach the script through env:, never ${{ }}"
+    assert step["run"] == f'"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh" {action}'
+    for item in spec.inputs:
+        assert step["env"][item.env_name] == f"${{{{ inputs.{item.name} }}}}"
+    # names are namespaced so that no mapping can collide with runner variables
+    assert all(re.fullmatch(r"SHIPYARD_[A-Z0-9_]+", name) for name in step["env"])
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_no_action_has_a_third_party_uses(action: str) -> None:
+    text = (ROOT / action / "action.yml").read_text(encoding="utf-8")
+    assert not re.search(r"^\s*-?\s*uses:", text, re.MULTILINE)
+
+
+def test_workflows_never_interpolate_inputs_into_run_scripts() -> None:
+    assert WORKFLOWS, "no workflows found"
+    for path in WORKFLOWS:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for job in document.get("jobs", {}).values():
+            for step in job.get("steps", []):
+                script = step.get("run", "")
+                assert not re.search(r"\$\{\{[^}]*(inputs|github\.event)\.", script), (
+                    f"{path.name}: a run: script interpolates untrusted data: {script[:80]}"
+                )
+
+
+def test_third_party_actions_in_workflows_are_pinned_by_sha() -> None:
+    for path in WORKFLOWS:
+        for ref in re.findall(r"uses:\s*([^\s#]+)", path.read_text(encoding="utf-8")):
+            if ref.startswith("./") or ref.startswith("your-org/actions/"):
+                continue
+            assert re.search(r"@[0-9a-f]{40}$", ref), f"{path.name}: {ref} is not pinned by SHA"
+
+
+def test_zizmor_reports_nothing() -> None:
+    zizmor = shutil.which("zizmor") or str(Path(ROOT / ".venv" / "bin" / "zizmor"))
+    targets = [str(ROOT / action / "action.yml") for action in ACTIONS] + [
+        str(p) for p in WORKFLOWS
+    ]
+    result = subprocess.run(
+        [
+            zizmor,
+            "--offline",
+            "--no-progress",
+            "--format",
+            "plain",
+            "--config",
+            str(ROOT / ".github" / "zizmor.yml"),
+            *targets,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout
