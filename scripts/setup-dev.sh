@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a development environment: Python >= 3.10 with venv, git, and .venv with shipyard
-# and its test dependencies. Used by scripts/test.sh and scripts/demo.sh; idempotent.
+# and its test dependencies (the test extra holds every action's dependencies too). Used by scripts/test.sh and scripts/demo.sh; idempotent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,4 +30,4 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[notify,test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

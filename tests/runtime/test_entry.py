@@ -154,10 +154,13 @@ def test_help_lists_every_input_with_its_action_yml_name(
 
 def test_outside_a_runner_outputs_and_summary_go_to_stdout(tmp_path: Path) -> None:
     out = io.StringIO()
-    code = run_action(SPEC, action, ["--needed", "x"], env={}, runner=Runner(env={}, stream=out))
+    env = {"SHIPYARD_INPUT_TOKEN": "s3cr3t-value"}
+    code = run_action(SPEC, action, ["--needed", "x"], env=env, runner=Runner(env=env, stream=out))
     assert code == 0
     text = out.getvalue()
     assert 'echo={"count":2' in text and "## Demo ran" in text
+    # no ::add-mask:: on a terminal: it would print the secret; our output is redacted instead
+    assert "s3cr3t-value" not in text and "token=***" in text
 
 
 def test_summary_file_flag(tmp_path: Path) -> None:

@@ -112,12 +112,16 @@ class Runner:
 
     # -- masking --------------------------------------------------------------------------
     def mask(self, secret: str) -> None:
-        """Mask a secret at once: every line of it, before anything can log it."""
+        """Mask a secret at once: every line of it, before anything can log it.
+
+        On a runner this is ``::add-mask::``; outside one nothing is printed (that would show
+        the secret on the terminal), but our own output still redacts it."""
         for fragment in secret_fragments(secret):
             if fragment in self.masked:
                 continue
-            # Print the mask command before recording it, so it is not redacted itself.
-            self.stream.write(format_command("add-mask", fragment) + "\n")
+            if self.on_runner:
+                # Written before recording the mask, so the command itself is not redacted.
+                self.stream.write(format_command("add-mask", fragment) + "\n")
             self.masked.append(fragment)
         self.stream.flush()
 
