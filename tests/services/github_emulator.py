@@ -52,7 +52,7 @@ from typing import Any, ClassVar
 from flask import Flask, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
-from tests.services.slack_emulator import DropMode, EmulatorServer, Fault, RecordedRequest
+from tests.services.emulator_server import DropMode, EmulatorServer, Fault, RecordedRequest
 
 API_PREFIX = "/api/v3"
 DOCS = "https://docs.github.com/rest"
