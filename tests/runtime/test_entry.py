@@ -205,3 +205,22 @@ def test_python_m_shipyard_lists_actions_and_bad_input_has_no_traceback() -> Non
 
 def test_input_error_is_exit_2() -> None:
     assert InputError("x", "bad").exit_code == 2
+
+
+def test_secret_inputs_are_removed_from_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tools the action starts must not inherit a secret through the environment."""
+    seen: dict[str, str | None] = {}
+
+    def probe(ctx: ActionContext) -> None:
+        seen["token"] = str(ctx.inputs.token)
+        seen["env"] = os.environ.get("SHIPYARD_INPUT_TOKEN")
+        seen["act_env"] = os.environ.get("INPUT_TOKEN")
+        seen["other"] = os.environ.get("SHIPYARD_INPUT_NEEDED")
+
+    monkeypatch.setenv("SHIPYARD_INPUT_TOKEN", "tok-123")
+    monkeypatch.setenv("INPUT_TOKEN", "tok-123")
+    monkeypatch.setenv("SHIPYARD_INPUT_NEEDED", "x")
+    assert run_action(SPEC, probe, []) == 0
+    assert seen == {"token": "tok-123", "env": None, "act_env": None, "other": "x"}

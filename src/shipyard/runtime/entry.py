@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -138,6 +138,15 @@ def load_inputs(
     return Inputs(values, frozenset(raw))
 
 
+def scrub_secret_env(spec: ActionSpec, environ: MutableMapping[str, str]) -> None:
+    """Remove secret inputs from the process environment once read, so that no tool the
+    action starts (docker, ssh, git) inherits them."""
+    for item in spec.inputs:
+        if item.secret:
+            environ.pop(item.env_name, None)
+            environ.pop(item.runner_env_name, None)
+
+
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -152,6 +161,7 @@ def run_action(
 ) -> int:
     """Parse, run ``function``, report, and return the exit code (never raises for expected
     failures). Used by every ``shipyard.<action>.__main__.main``."""
+    from_process = env is None
     env = dict(os.environ) if env is None else dict(env)
     runner = runner or Runner(env=env)
     parser = build_parser(spec)
@@ -173,6 +183,8 @@ def run_action(
     code: int = ExitCode.OK
     try:
         inputs = load_inputs(spec, flags, env, runner)
+        if from_process:
+            scrub_secret_env(spec, os.environ)
         context = ActionContext(spec, inputs, GitHubContext.from_env(env), runner, env, summary)
         result = function(context)
         code = int(result) if result is not None else ExitCode.OK
