@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install what the test bed needs on a Debian bookworm machine (root, no systemd):
+# Install what the test bed needs on a Debian (bookworm or newer) machine, root, no systemd;
+# on Ubuntu, Ubuntu's own docker-buildx package and ports mirror are used instead (that path is
+# not exercised here, where only Debian's mirror is reachable):
 # Docker engine, OCI registry, OpenSSH server, QEMU user emulation + binfmt, the buildx CLI
 # plugin (from trixie's docker-buildx .deb) and busybox-static binaries for amd64 and arm64
 # (the base images are built from them). It only installs: tests/services/ starts services.
@@ -22,10 +24,17 @@ system_mirror() {
 }
 MIRROR="${SHIPYARD_DEBIAN_MIRROR:-$(system_mirror)}"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+# shellcheck disable=SC1091 # the running system's own file
+OS_ID=$(. /etc/os-release 2>/dev/null && echo "${ID:-debian}")
+# shellcheck disable=SC1091
+CODENAME=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-bookworm}")
 PACKAGES=(
   docker.io docker-registry openssh-server openssh-client qemu-user-static binfmt-support
   iproute2 iptables procps ca-certificates
 )
+if [[ $OS_ID == ubuntu ]]; then
+  PACKAGES+=(docker-buildx)   # in Ubuntu's universe; Debian bookworm has none
+fi
 PLUGIN_DIRS=("${HOME:-/root}/.docker/cli-plugins" /usr/libexec/docker/cli-plugins
   /usr/local/lib/docker/cli-plugins)
 ARCHES=(amd64 arm64)
@@ -120,16 +129,21 @@ else
 fi
 
 if [[ $need_buildx -eq 1 ]]; then
-  private_download trixie "deb [signed-by=$KEYRING] $MIRROR trixie main" amd64 docker-buildx
-  deb=$DEB
   unpack=$(mktemp -d)
-  dpkg -x "$deb" "$unpack"
-  plugin="$unpack/usr/libexec/docker/cli-plugins/docker-buildx"
+  if [[ $OS_ID == ubuntu ]]; then
+    deb="Ubuntu's docker-buildx package"
+    plugin=/usr/libexec/docker/cli-plugins/docker-buildx
+  else
+    private_download trixie "deb [signed-by=$KEYRING] $MIRROR trixie main" amd64 docker-buildx
+    deb=$DEB
+    dpkg -x "$deb" "$unpack"
+    plugin="$unpack/usr/libexec/docker/cli-plugins/docker-buildx"
+  fi
   [[ -x "$plugin" ]] || { echo "install.sh: no docker-buildx in $deb" >&2; exit 1; }
   # ~/.docker/cli-plugins for this user; the system plugin dirs for any HOME, searched by
   # both /usr/local/bin/docker (CLI 28) and /usr/bin/docker (20.10, from docker.io).
   for dir in "${PLUGIN_DIRS[@]}"; do
-    install -D -m 755 "$plugin" "$dir/docker-buildx"
+    [[ $plugin -ef "$dir/docker-buildx" ]] || install -D -m 755 "$plugin" "$dir/docker-buildx"
   done
   rm -rf "$unpack"
   log "buildx installed: $(basename "$deb") -> ${PLUGIN_DIRS[*]}"
@@ -146,6 +160,11 @@ if [[ $need_busybox -eq 1 ]]; then
         && apt-get download -qq -o APT::Sandbox::User=root busybox-static:amd64)
       debs=("$CACHE/debs/"busybox-static_*_amd64.deb)
       deb=${debs[-1]}
+    elif [[ $OS_ID == ubuntu ]]; then
+      private_download "$CODENAME-$arch" "deb [arch=$arch \
+signed-by=/usr/share/keyrings/ubuntu-archive-keyring.gpg] http://ports.ubuntu.com/ubuntu-ports \
+$CODENAME main universe" "$arch" busybox-static
+      deb=$DEB
     else
       private_download "bookworm-$arch" \
         "deb [arch=$arch signed-by=$KEYRING] $MIRROR bookworm main" "$arch" busybox-static
