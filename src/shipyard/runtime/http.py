@@ -90,9 +90,11 @@ class HttpClient:
     def request(
         self, method: str, url: str, *, describe: str | None = None, **kwargs: Any
     ) -> requests.Response:
-        """Send with retries. Raises ExternalError when every attempt failed to connect or
-        the last answer is still 429/5xx; returns any other response for the caller to judge.
-        ``describe`` names the call in messages instead of the URL (which may hold a secret)."""
+        """Send with retries and return the final response for the caller to judge (after
+        the last attempt that may still be a 429/5xx, so the caller can explain it). Raises
+        ExternalError when no attempt could connect, or when Retry-After asks for a longer
+        wait than the policy accepts. ``describe`` names the call in messages instead of the
+        URL (which may hold a secret)."""
         import requests
 
         what = describe or f"{method} {self.service}"

@@ -1,0 +1,1 @@
+"""The approval action: deployments approved or denied through a GitHub issue."""

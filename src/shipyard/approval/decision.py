@@ -1,0 +1,213 @@
+"""Who may approve, and what the comments on an approval issue decide. No I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .words import Verdict, Words
+
+Status = Literal["pending", "approved", "denied"]
+
+REASON_OUTSIDER = "not an approver"
+REASON_INITIATOR = "started the run, so cannot approve it"
+REASON_NOT_A_WORD = "not an approve or deny word"
+REASON_EDITED = "edited after posting (post a new comment instead)"
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One issue comment as the API returns it. Timestamps are ISO 8601 UTC strings."""
+
+    id: int
+    author: str
+    body: str
+    created_at: str
+    updated_at: str = ""
+    url: str = ""
+
+    @property
+    def edited(self) -> bool:
+        """Changed after it was posted: its text is not what its author first wrote."""
+        return bool(self.updated_at) and self.updated_at > self.created_at
+
+
+@dataclass(frozen=True)
+class Approver:
+    """A person who is listed as an approver, directly or through a team (``via``)."""
+
+    login: str
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """The checkboxes of the issue body."""
+
+    total: int = 0
+    ticked: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.ticked >= self.total
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules of one approval: who, how many, which words, whether the checklist gates."""
+
+    approvers: tuple[Approver, ...]
+    minimum: int = 1
+    initiators: frozenset[str] = frozenset()
+    exclude_initiator: bool = True
+    words: Words = field(default_factory=Words)
+    require_checklist: bool = False
+
+    def is_initiator(self, login: str) -> bool:
+        return login.lower() in self.initiators
+
+    def can_approve(self, login: str) -> bool:
+        """Listed (directly or through a team), and not excluded as the run's initiator."""
+        lowered = login.lower()
+        if self.exclude_initiator and lowered in self.initiators:
+            return False
+        return any(a.login.lower() == lowered for a in self.approvers)
+
+    def eligible(self) -> list[Approver]:
+        """Everyone who can approve, once each, in the order listed."""
+        seen: set[str] = set()
+        out: list[Approver] = []
+        for approver in self.approvers:
+            lowered = approver.login.lower()
+            if lowered in seen or not self.can_approve(approver.login):
+                continue
+            seen.add(lowered)
+            out.append(approver)
+        return out
+
+    def excluded(self) -> list[Approver]:
+        """Listed approvers who cannot approve because they started the run."""
+        if not self.exclude_initiator:
+            return []
+        seen: set[str] = set()
+        out: list[Approver] = []
+        for approver in self.approvers:
+            lowered = approver.login.lower()
+            if lowered in self.initiators and lowered not in seen:
+                seen.add(lowered)
+                out.append(approver)
+        return out
+
+
+@dataclass(frozen=True)
+class Vote:
+    login: str
+    verdict: Verdict
+    at: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Ignored:
+    author: str
+    body: str
+    reason: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the comments decide so far."""
+
+    status: Status
+    votes: tuple[Vote, ...] = ()
+    ignored: tuple[Ignored, ...] = ()
+    decided_at: str = ""
+    decided_url: str = ""
+    checklist: Checklist = Checklist()
+    #: Enough approvals, but the required checklist is not complete yet.
+    waiting_for_checklist: bool = False
+
+    @property
+    def decided(self) -> bool:
+        return self.status != "pending"
+
+    @property
+    def approved_by(self) -> list[str]:
+        return [v.login for v in self.votes if v.verdict == "approve"]
+
+    @property
+    def denied_by(self) -> list[str]:
+        return [v.login for v in self.votes if v.verdict == "deny"]
+
+    def vote_of(self, login: str) -> Vote | None:
+        lowered = login.lower()
+        return next((v for v in self.votes if v.login.lower() == lowered), None)
+
+
+def _ordered(comments: Iterable[Comment]) -> list[Comment]:
+    return sorted(comments, key=lambda c: (c.created_at, c.id))
+
+
+def evaluate(
+    comments: Sequence[Comment], policy: Policy, checklist: Checklist | None = None
+) -> Evaluation:
+    """Read the comments in the order they were posted; the decision is taken at the first
+    comment that makes it: a deny from anyone who can approve, or the approval that reaches
+    ``policy.minimum`` different approvers (only while the checklist is complete, when it is
+    required). Each approver counts once; everything else is listed as ignored."""
+    checklist = checklist or Checklist()
+    gate_open = checklist.complete or not policy.require_checklist
+    votes: list[Vote] = []
+    ignored: list[Ignored] = []
+    approvals: list[str] = []
+    for comment in _ordered(comments):
+        verdict = policy.words.classify(comment.body)
+        login = comment.author
+        if not policy.can_approve(login):
+            listed = any(a.login.lower() == login.lower() for a in policy.approvers)
+            reason = (
+                REASON_INITIATOR
+                if listed and policy.is_initiator(login) and policy.exclude_initiator
+                else REASON_OUTSIDER
+            )
+            ignored.append(Ignored(login, comment.body, reason, comment.url))
+            continue
+        if verdict is None:
+            ignored.append(Ignored(login, comment.body, REASON_NOT_A_WORD, comment.url))
+            continue
+        if comment.edited:
+            ignored.append(Ignored(login, comment.body, REASON_EDITED, comment.url))
+            continue
+        if verdict == "deny":
+            votes = [v for v in votes if v.login.lower() != login.lower()]
+            votes.append(Vote(login, "deny", comment.created_at, comment.url))
+            return Evaluation(
+                "denied",
+                tuple(votes),
+                tuple(ignored),
+                comment.created_at,
+                comment.url,
+                checklist,
+            )
+        if login.lower() in approvals:
+            continue  # each approver counts once
+        approvals.append(login.lower())
+        votes.append(Vote(login, "approve", comment.created_at, comment.url))
+        if len(approvals) >= policy.minimum and gate_open:
+            return Evaluation(
+                "approved",
+                tuple(votes),
+                tuple(ignored),
+                comment.created_at,
+                comment.url,
+                checklist,
+            )
+    return Evaluation(
+        "pending",
+        tuple(votes),
+        tuple(ignored),
+        checklist=checklist,
+        waiting_for_checklist=len(approvals) >= policy.minimum and not gate_open,
+    )

@@ -1,0 +1,119 @@
+"""Image names: which registry, which repository, and how to reach its API.
+
+Names are lower-cased (a GitHub owner with capitals is a common cause of "repository name must
+be lowercase"), ``user/app`` means Docker Hub, and a registry on 127.0.0.0/8 or localhost is
+plain HTTP, as dockerd treats it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+GHCR = "ghcr.io"
+_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?$|^\[[0-9a-f:]+\](?::[0-9]+)?$")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ImageName:
+    """A repository in a registry, e.g. ``ghcr.io/acme/app`` (no tag, no digest)."""
+
+    #: As the user wrote it, lower-cased: the prefix of every reference we push.
+    name: str
+    #: The registry as docker names it: ``ghcr.io``, ``docker.io``, ``127.0.0.1:5000``.
+    registry: str
+    #: The repository path inside the registry: ``acme/app`` (``library/x`` on Docker Hub).
+    repository: str
+    #: True when the input had capitals that were lowered.
+    lowered: bool = False
+
+    def ref(self, tag: str) -> str:
+        return f"{self.name}:{tag}"
+
+    def digest_ref(self, digest: str) -> str:
+        return f"{self.name}@{digest}"
+
+    @property
+    def api_host(self) -> str:
+        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+
+    @property
+    def api_base(self) -> str:
+        """The registry API root: http:// for loopback registries, https:// otherwise."""
+        scheme = "http" if is_loopback(self.registry) else "https"
+        return f"{scheme}://{self.api_host}"
+
+    @property
+    def is_ghcr(self) -> bool:
+        return self.registry == GHCR
+
+
+def host_of(registry: str) -> str:
+    """The host part of ``host:port`` (IPv6 in brackets kept without them)."""
+    if registry.startswith("["):
+        return registry[1:].split("]", 1)[0]
+    return registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+
+
+def is_loopback(registry: str) -> bool:
+    host = host_of(registry)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_image(text: str) -> ImageName:
+    """Parse one entry of ``images``; raise ValueError saying what is wrong."""
+    raw = text.strip()
+    if not raw:
+        raise ValueError("an image name is empty")
+    if "@" in raw:
+        raise ValueError(f"'{raw}' has a digest; give the name only (e.g. ghcr.io/acme/app)")
+    lowered = raw.lower()
+    first, _, rest = lowered.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = DOCKER_HUB, lowered
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        raise ValueError(
+            f"'{raw}' has a tag ({last.split(':', 1)[1]}); give the name only and put tags "
+            "in the tags input"
+        )
+    if registry != DOCKER_HUB and not _HOST.match(registry):
+        raise ValueError(f"'{raw}': '{registry}' is not a registry host")
+    components = path.split("/")
+    for component in components:
+        if not _COMPONENT.match(component):
+            raise ValueError(
+                f"'{raw}': '{component}' is not a valid repository name component (lower-case "
+                "letters, digits, and . _ __ - between them)"
+            )
+    if len(lowered) > 255:
+        raise ValueError(f"'{raw}' is longer than 255 characters")
+    repository = path
+    if registry == DOCKER_HUB and len(components) == 1:
+        repository = f"library/{path}"
+    return ImageName(lowered, registry, repository, lowered != raw)
+
+
+def split_reference(text: str) -> tuple[str, str, str]:
+    """``name[:tag][@digest]`` -> (name, tag, digest)."""
+    value = text.strip()
+    name, _, digest = value.partition("@")
+    last_slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = ""
+    if colon > last_slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    return name, tag, digest
