@@ -8,7 +8,6 @@ repository), the bot ``shipyard-bot`` whose token the action uses, the initiator
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable
@@ -19,8 +18,7 @@ from typing import Any
 from shipyard.approval.__main__ import make_run
 from shipyard.approval.github_api import Clock, SystemClock
 from shipyard.approval.spec import SPEC
-from shipyard.runtime import Runner, run_action
-from tests.runtime.test_commands import parse_file_commands
+from tests.action_run import ActionRun, run_in_process
 from tests.services.github_emulator import GitHubEmulator
 
 TOKEN = "ghp_shipyard_approval_bot_token"
@@ -84,23 +82,9 @@ def at_sleep(steps: dict[int, Callable[[], Any]]) -> Callable[[int], None]:
 
 
 @dataclass
-class ApprovalRun:
-    code: int
-    log: str
-    outputs: dict[str, str]
-    summary: str
+class ApprovalRun(ActionRun):
     clock: Clock | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def visible(self) -> str:
-        log = "\n".join(
-            line for line in self.log.splitlines() if not line.startswith("::add-mask::")
-        )
-        return log + self.summary + json.dumps(self.outputs)
-
-    def annotations(self, level: str) -> list[str]:
-        return [line for line in self.log.splitlines() if line.startswith(f"::{level}")]
 
 
 def run_approval(
@@ -117,8 +101,6 @@ def run_approval(
     """Run the action as a runner would: inputs through SHIPYARD_INPUT_*, files for outputs
     and summary; a FakeClock unless one is given."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    for name in ("out", "summary.md"):
-        (tmp_path / name).write_text("")
     extra: dict[str, str] = {}
     if event is not None:
         (tmp_path / "event.json").write_text(json.dumps(event))
@@ -130,25 +112,13 @@ def run_approval(
         "GITHUB_SHA": SHA,
         "GITHUB_API_URL": api_url or emu.url,
         "GITHUB_WORKSPACE": str(tmp_path),
-        "GITHUB_OUTPUT": str(tmp_path / "out"),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         "SHIPYARD_INPUT_TOKEN": TOKEN,
         **extra,
-        **{SPEC.input(name).env_name: value for name, value in inputs.items()},
         **env,
     }
     clock = clock if clock is not None else FakeClock()
-    stream = io.StringIO()
-    code = run_action(
-        SPEC, make_run(clock), [], env=full_env, runner=Runner(env=full_env, stream=stream)
-    )
-    return ApprovalRun(
-        code=code,
-        log=stream.getvalue(),
-        outputs=parse_file_commands((tmp_path / "out").read_text()),
-        summary=(tmp_path / "summary.md").read_text(),
-        clock=clock,
-    )
+    done = run_in_process(SPEC, make_run(clock), tmp_path, inputs, full_env)
+    return ApprovalRun(done.code, done.log, done.outputs, done.summary, clock=clock)
 
 
 __all__ = [

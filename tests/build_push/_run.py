@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shipyard.build_push.__main__ import run
 from shipyard.build_push.registry import Credentials, RegistryClient
 from shipyard.build_push.spec import SPEC
-from shipyard.runtime import HttpClient, RetryPolicy, Runner, run_action
-from tests.runtime.test_commands import parse_file_commands
+from shipyard.runtime import HttpClient, RetryPolicy
+from tests.action_run import ActionRun, run_in_process
 from tests.services.registry import Registry
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -21,12 +19,8 @@ PR_HEAD = "fedcba9876543210fedcba9876543210fedcba98"
 _STRIPPED = ("GITHUB_", "RUNNER_", "INPUT_", "SHIPYARD_INPUT_", "ACTIONS_", "STATE_")
 
 
-@dataclass
-class ActionRun:
-    code: int
-    log: str
-    outputs: dict[str, str]
-    summary: str
+class BuildPushRun(ActionRun):
+    """What a build-push run reported, with its outputs decoded."""
 
     @property
     def digest(self) -> str:
@@ -45,9 +39,6 @@ class ActionRun:
     @property
     def tags(self) -> list[str]:
         return [line for line in self.outputs.get("tags", "").splitlines() if line]
-
-    def annotations(self, level: str) -> list[str]:
-        return [line for line in self.log.splitlines() if line.startswith(f"::{level}")]
 
     @property
     def visible(self) -> str:
@@ -91,18 +82,15 @@ def run_build_push(
     sha: str = SHA,
     pr: int | None = None,
     env: dict[str, str] | None = None,
-) -> ActionRun:
+) -> BuildPushRun:
     """Inputs by action.yml name go through SHIPYARD_INPUT_*, as action.yml maps them."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    for name in ("out", "summary.md"):
-        (tmp_path / name).write_text("")
     (tmp_path / "runner-temp").mkdir(exist_ok=True)
     event_path = tmp_path / "event.json"
     event_path.write_text(json.dumps(event_payload(event, ref, sha, pr)))
     base = {k: v for k, v in os.environ.items() if not k.startswith(_STRIPPED)}
     full_env = {
         **base,
-        "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": "your-org/app",
         "GITHUB_SHA": sha,
         "GITHUB_REF": ref,
@@ -113,20 +101,11 @@ def run_build_push(
         "GITHUB_RUN_NUMBER": "17",
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_OUTPUT": str(tmp_path / "out"),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         "RUNNER_TEMP": str(tmp_path / "runner-temp"),
-        **{SPEC.input(name).env_name: value for name, value in inputs.items()},
         **(env or {}),
     }
-    stream = io.StringIO()
-    code = run_action(SPEC, run, [], env=full_env, runner=Runner(env=full_env, stream=stream))
-    return ActionRun(
-        code=code,
-        log=stream.getvalue(),
-        outputs=parse_file_commands((tmp_path / "out").read_text()),
-        summary=(tmp_path / "summary.md").read_text(),
-    )
+    done = run_in_process(SPEC, run, tmp_path, inputs, full_env)
+    return BuildPushRun(done.code, done.log, done.outputs, done.summary)
 
 
 def registry_api(registry: Registry, address: str | None = None) -> RegistryClient:

@@ -13,7 +13,7 @@ from shipyard.build_push import __main__ as entry
 from shipyard.build_push.buildx import BuilderInfo, CommandResult, Docker
 from shipyard.build_push.platforms import Platform
 from shipyard.runtime import ExitCode
-from tests.build_push._run import PR_HEAD, SHA, ActionRun, registry_api, run_build_push
+from tests.build_push._run import PR_HEAD, SHA, BuildPushRun, registry_api, run_build_push
 from tests.build_push.conftest import write_app
 from tests.services.base_images import BaseImage, inspect_platforms
 from tests.services.dockerd import Buildx, DockerEngine
@@ -37,7 +37,7 @@ def docker(
     )
 
 
-def ok(run: ActionRun) -> ActionRun:
+def ok(run: BuildPushRun) -> BuildPushRun:
     assert run.code == 0, run.log[-4000:] + run.summary
     return run
 

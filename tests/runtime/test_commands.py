@@ -11,6 +11,7 @@ import pytest
 
 from shipyard.runtime import Runner, escape_data, escape_property, file_command_entry
 from shipyard.runtime.commands import format_command, secret_fragments
+from tests.action_run import parse_file_commands
 
 
 def runner(tmp_path: Path, **extra: str) -> tuple[Runner, io.StringIO]:
@@ -23,26 +24,6 @@ def runner(tmp_path: Path, **extra: str) -> tuple[Runner, io.StringIO]:
         **extra,
     }
     return Runner(env=env, stream=out), out
-
-
-def parse_file_commands(text: str) -> dict[str, str]:
-    """Parse GITHUB_OUTPUT the way the runner does: key<<DELIM ... DELIM."""
-    values: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        if not lines[i]:
-            i += 1
-            continue
-        key, delimiter = lines[i].split("<<", 1)
-        i += 1
-        body = []
-        while lines[i] != delimiter:
-            body.append(lines[i])
-            i += 1
-        values[key] = "\n".join(body)
-        i += 1
-    return values
 
 
 def test_escape_data_and_property_match_actions_core() -> None:
