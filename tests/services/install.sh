@@ -51,12 +51,16 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 
 missing_packages=()
 for pkg in "${PACKAGES[@]}"; do
+  # A Docker engine or buildx from another source (docker-ce on GitHub's runners) is kept:
+  # docker.io would conflict with it.
+  [[ $pkg == docker.io ]] && command -v dockerd >/dev/null 2>&1 && continue
+  [[ $pkg == docker-buildx ]] && docker buildx version >/dev/null 2>&1 && continue
   installed "$pkg" || missing_packages+=("$pkg")
 done
+# buildx that works with the docker CLI is kept, wherever it came from; ours goes into every
+# plugin folder at once (any HOME, both docker CLIs).
 need_buildx=0
-for dir in "${PLUGIN_DIRS[@]}"; do
-  [[ -x "$dir/docker-buildx" ]] || need_buildx=1
-done
+docker buildx version >/dev/null 2>&1 || need_buildx=1
 need_busybox=0
 for arch in "${ARCHES[@]}"; do
   [[ -x "$CACHE/busybox/$arch/busybox" ]] || need_busybox=1
