@@ -32,6 +32,7 @@ from shipyard.runtime import (
     link,
     main_for,
 )
+from shipyard.runtime.summary import escape_cell, escape_text
 
 from .body import (
     MARKER_PREFIX,
@@ -832,7 +833,7 @@ class Approval:
             issue = outcome.issue
             line = link(f"#{issue.number} {issue.title}", issue.html_url).markdown
             if outcome.note:
-                line += " \u2014 " + _escape(outcome.note)
+                line += " \u2014 " + escape_text(outcome.note)
             summary.raw(line)
         elif outcome.note:
             summary.paragraph(outcome.note)
@@ -874,19 +875,11 @@ class Approval:
             summary.details(f"Ignored comments ({len(evaluation.ignored)})", table.render())
 
 
-def _escape(text: str) -> str:
-    from shipyard.runtime.summary import escape_text
-
-    return escape_text(text)
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!~])")
 
 
 def _comment_cell(body: str, url: str) -> str:
     """An untrusted comment as inert text in a table cell: no HTML, no Markdown, one line."""
-    from shipyard.runtime.summary import escape_cell
-
     flat = " ".join(body.split())
     short = flat if len(flat) <= 80 else flat[:77] + "..."
     text = (

@@ -22,7 +22,7 @@ from .errors import ExitCode, InputError, ShipyardError
 from .http import HttpClient, RetryPolicy
 from .inputs import Inputs, read_raw
 from .spec import ActionSpec
-from .summary import Summary
+from .summary import Summary, escape_text
 
 
 @dataclass
@@ -193,7 +193,7 @@ def run_action(
         runner.annotate("error", exc.message, title=exc.title)
         summary.heading(f"{spec.title}: {exc.title}", 3).paragraph(exc.message)
         if exc.hint:
-            summary.raw(f"**What to do:** {_escape(exc.hint)}")
+            summary.raw(f"**What to do:** {escape_text(exc.hint)}")
     except KeyboardInterrupt:
         code = ExitCode.FAILURE
         runner.annotate(
@@ -219,12 +219,6 @@ def run_action(
             except OSError as exc:
                 runner.annotate("warning", f"Could not write the job summary: {exc}")
     return code
-
-
-def _escape(text: str) -> str:
-    from .summary import escape_text
-
-    return escape_text(text)
 
 
 def threading_main() -> bool:
