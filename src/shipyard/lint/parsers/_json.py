@@ -16,7 +16,18 @@ def load(stdout: str, tool: str, *, empty: Any) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ParseError(f"{tool} did not print JSON: {exc}") from None
+        problem = exc
+    # stderr is merged into the output: find the document among the log lines around it.
+    decoder = json.JSONDecoder()
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("[", "{")):
+            try:
+                return decoder.raw_decode(text, offset + len(line) - len(line.lstrip()))[0]
+            except ValueError:
+                pass
+        offset += len(line)
+    raise ParseError(f"{tool} did not print JSON: {problem}")
 
 
 def mapping(value: Any) -> dict[str, Any]:
