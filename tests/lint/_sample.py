@@ -17,6 +17,7 @@ from tests.action_run import ActionRun, run_in_process
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "lint-sample"
 VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+PASS_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "UV_INDEX_URL", "UV_CACHE_DIR", "HTTPS_PROXY")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -57,9 +58,11 @@ def lint(
         "RUNNER_TOOL_CACHE": str(tmp_path / "tool-cache"),
         "GITHUB_REPOSITORY": "your-org/app",
         "GITHUB_EVENT_NAME": "push",
+        # the machine's CA bundle (installs go through the package index)
+        **{k: os.environ[k] for k in PASS_THROUGH if k in os.environ},
         **(env or {}),
     }
-    (tmp_path / "runner-temp").mkdir(exist_ok=True)
+    (tmp_path / "runner-temp").mkdir(parents=True, exist_ok=True)
     return run_in_process(
         SPEC, run, tmp_path / "action", {"install": "false", **(inputs or {})}, runner_env
     )

@@ -132,7 +132,8 @@ class ToolEnv:
 
     def _task(self, uv: str | None, path: Path, tool: ToolVersion) -> ProcessTask:
         """One argv that makes the venv and installs into it (a small Python driver)."""
-        requirements = path.parent / f".{path.name}.requirements.txt"
+        requirements = self.root / "requirements" / f"{path.name}.txt"
+        requirements.parent.mkdir(parents=True, exist_ok=True)
         if tool.lock is not None:
             requirements.write_text(tool.lock, encoding="utf-8")
         else:
