@@ -90,12 +90,9 @@ def annotations_of(runs: Sequence[LinterRun], prefix: str) -> list[Annotation]:
         for run in runs
         if run.status != "ok"
     ]
-    found = [
-        (shown_severity(finding, run.informational), finding)
-        for run in runs
-        for finding in run.findings
-    ]
-    found.sort(key=lambda pair: SEVERITY_RANK[pair[0]])
+    found = _round_robin(
+        [[(shown_severity(f, run.informational), f) for f in run.findings] for run in runs]
+    )
     notes = [
         Annotation(
             ANNOTATION_LEVEL[severity],
@@ -110,6 +107,17 @@ def annotations_of(runs: Sequence[LinterRun], prefix: str) -> list[Annotation]:
         for severity, finding in found
     ]
     return crashes + notes
+
+
+def _round_robin(per_tool: list[list[tuple[Severity, Finding]]]) -> list[tuple[Severity, Finding]]:
+    """Most severe first; within a severity the linters take turns, so that GitHub's 10
+    annotations per kind are not all one linter's."""
+    ordered: list[tuple[Severity, Finding]] = []
+    for severity in SEVERITY_RANK:
+        queues = [[pair for pair in pairs if pair[0] == severity] for pairs in per_tool]
+        for index in range(max((len(q) for q in queues), default=0)):
+            ordered += [queue[index] for queue in queues if index < len(queue)]
+    return ordered
 
 
 def sarif_runs(runs: Sequence[LinterRun], prefix: str) -> list[SarifRun]:
