@@ -191,3 +191,26 @@ def test_settings_name_the_bad_input() -> None:
     with pytest.raises(InputError) as caught:
         parse_settings(Settings, {"args": "pylnt=--x"})
     assert caught.value.input_name == "args"
+
+
+def test_excludes_that_linters_apply_only_to_discovered_files_are_applied_by_us() -> None:
+    files = {
+        "pyproject.toml": (
+            '[tool.black]\nextend-exclude = "^/legacy/"\n'
+            '[tool.mypy]\nexclude = ["migrations/", "^build/"]\n'
+        ),
+        "legacy/old.py": "",
+        "app/migrations/0001.py": "",
+        "app/models.py": "",
+        "build/gen.py": "",
+    }
+    repo = load(files)
+    targets = plan.targets(["black", "mypy", "flake8"], sorted(files), None, [], repo.excludes)
+    by_name = {t.linter: t.files for t in targets}
+    assert by_name["black"] == ("app/migrations/0001.py", "app/models.py", "build/gen.py")
+    assert by_name["mypy"] == ("app/models.py", "legacy/old.py")
+    assert len(by_name["flake8"]) == 4  # flake8 applies its own excludes to explicit files
+    ini = load({"setup.cfg": "[mypy]\nexclude = (?x)(\n    ^docs/\n  )\n", "docs/conf.py": ""})
+    assert plan.targets(["mypy"], ["docs/conf.py", "a.py"], None, [], ini.excludes)[0].files == (
+        "a.py",
+    )

@@ -27,7 +27,7 @@ def run(ctx: ActionContext[Settings]) -> Outcome:
     names, reasons = pipeline.choose(settings, detect(files, config))
     scope = pipeline.scope(ctx, repo)
     selected = select(files, settings.paths, settings.exclude)
-    plan = targets(names, selected, scope.files, settings.whole_project)
+    plan = targets(names, selected, scope.files, settings.whole_project, config.excludes)
     tools = pipeline.tools(ctx, [t.linter for t in plan if t.files], config)
     diff = pipeline.fix(ctx, root, plan, tools) if settings.fix else ""
     runs = pipeline.lint(ctx, root, plan, tools, frozenset(selected))

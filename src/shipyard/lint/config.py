@@ -57,6 +57,9 @@ class RepoConfig:
     hooks: tuple[Hook, ...] = ()
     requirements: tuple[Requirement, ...] = ()
     problems: tuple[str, ...] = ()  # config files that could not be read
+    #: Exclude regexes the linters apply only when they discover files themselves (black's
+    #: exclude/extend-exclude, mypy's exclude); the action applies them to the files it passes.
+    excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def tool(self, name: str) -> Mapping[str, Any] | None:
         tool = self.pyproject.get("tool")
@@ -203,9 +206,42 @@ OTHER_FILES = (
 
 
 def _ini_sections(text: str) -> tuple[str, ...]:
+    return tuple(_ini(text).sections())
+
+
+def _ini(text: str) -> configparser.RawConfigParser:
     parser = configparser.RawConfigParser(strict=False)
     parser.read_string(text)
-    return tuple(parser.sections())
+    return parser
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    if isinstance(value, list):
+        return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())
+    return ()
+
+
+def _excludes(
+    pyproject: Mapping[str, Any], present: set[str], read: Reader
+) -> dict[str, tuple[str, ...]]:
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), Mapping) else {}
+    black = tool.get("black") if isinstance(tool, Mapping) else None
+    mypy = tool.get("mypy") if isinstance(tool, Mapping) else None
+    found: dict[str, tuple[str, ...]] = {}
+    if isinstance(black, Mapping):
+        found["black"] = _patterns(black.get("exclude")) + _patterns(black.get("extend-exclude"))
+    if isinstance(mypy, Mapping):
+        found["mypy"] = _patterns(mypy.get("exclude"))
+    else:
+        for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+            if name in present:
+                parser = _ini(read(name) or "")
+                if parser.has_option("mypy", "exclude"):
+                    found["mypy"] = _patterns(parser.get("mypy", "exclude"))
+                    break
+    return {name: patterns for name, patterns in found.items() if patterns}
 
 
 def load(files: Iterable[str], read: Reader) -> RepoConfig:
@@ -232,6 +268,10 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
             hooks = _hooks(read(".pre-commit-config.yaml") or "")
         except ValueError as exc:
             problems.append(f".pre-commit-config.yaml: {str(exc).splitlines()[0]}")
+    try:
+        excludes = _excludes(pyproject, present, read)
+    except configparser.Error:
+        excludes = {}
     requirements = _pyproject_requirements(pyproject)
     seen: set[str] = set()
     for path in sorted(p for p in listed if REQUIREMENT_FILES.match(p)):
@@ -243,7 +283,21 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
         hooks=tuple(hooks),
         requirements=tuple(requirements),
         problems=tuple(problems),
+        excludes=excludes,
     )
+
+
+def excluded(path: str, patterns: Sequence[str], *, rooted: bool) -> bool:
+    """Searches each regex in the path, "/"-prefixed when ``rooted`` (black's way; mypy
+    searches the bare relative path). A bad regex excludes nothing."""
+    subject = f"/{path}" if rooted else path
+    for pattern in patterns:
+        try:
+            if re.search(pattern, subject):
+                return True
+        except re.error:
+            continue
+    return False
 
 
 def hook_linters(hook: Hook) -> Sequence[str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .config import excluded
 from .findings import Finding
 from .tools import LINTERS
 
@@ -80,13 +81,21 @@ def targets(
     selected: Sequence[str],
     changed: Sequence[str] | None,
     whole_project: Sequence[str],
+    own_excludes: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Target]:
-    """Per linter: the selected files it accepts; with ``changed`` (only-changed) only those,
-    except for whole-project linters, which lint everything and report on the changed files."""
+    """Per linter: the selected files it accepts (minus the excludes it would apply only to
+    files it finds itself); with ``changed`` (only-changed) only those, except for
+    whole-project linters, which lint everything and report on the changed files."""
     changed_set = frozenset(changed) if changed is not None else None
     plan = []
     for name in linters:
-        accepted = [path for path in selected if LINTERS[name].accepts(path)]
+        skip = (own_excludes or {}).get(name, ())
+        accepted = [
+            path
+            for path in selected
+            if LINTERS[name].accepts(path)
+            and not (skip and excluded(path, skip, rooted=name == "black"))
+        ]
         if changed_set is None:
             plan.append(Target(name, tuple(accepted), None))
         elif name in whole_project:

@@ -143,10 +143,22 @@ def resolve(
 
 
 def read_lock(text: str, package: str) -> Locked | None:
-    """Our lock of ``package``: the pinned version and the text."""
+    """Our lock of ``package``: the version pinned for this interpreter, and the text."""
     wanted = canonical(package)
     for line in text.splitlines():
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", line)
-        if match and canonical(match.group(1)) == wanted:
-            return Locked(match.group(2), text)
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;([^\\]*))?", line)
+        if match is None or canonical(match.group(1)) != wanted:
+            continue
+        if match.group(3) and not _marker_holds(match.group(3)):
+            continue
+        return Locked(match.group(2), text)
     return None
+
+
+def _marker_holds(marker: str) -> bool:
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        return Marker(marker.strip()).evaluate()
+    except InvalidMarker:
+        return True
