@@ -214,3 +214,15 @@ def test_excludes_that_linters_apply_only_to_discovered_files_are_applied_by_us(
     assert plan.targets(["mypy"], ["docs/conf.py", "a.py"], None, [], ini.excludes)[0].files == (
         "a.py",
     )
+
+
+def test_a_long_diff_output_is_cut_at_a_line_and_points_at_the_file() -> None:
+    from shipyard.lint.report import DIFF_OUTPUT_LIMIT, cut_diff
+
+    line = "+" + "x" * 99 + "\n"
+    diff = line * (DIFF_OUTPUT_LIMIT // 100 + 10)
+    cut = cut_diff(diff, "/tmp/fix.diff")
+    assert len(cut.encode()) <= DIFF_OUTPUT_LIMIT + 100
+    assert cut.endswith("the whole diff is in /tmp/fix.diff\n")
+    assert cut.split("... cut", 1)[0].endswith("x\n")
+    assert cut_diff("+a\n", "f") == "+a\n"

@@ -155,3 +155,4 @@ def test_fix_applies_the_formatters_and_outputs_the_diff(tmp_path: Path) -> None
     )
     assert (repo / "app" / "formatting.py").read_text().startswith("import json\nimport sys\n")
     assert result.outputs["findings"] == "0"
+    assert Path(result.outputs["diff-file"]).read_text() == result.outputs["diff"]

@@ -30,6 +30,7 @@ def run(ctx: ActionContext[Settings]) -> Outcome:
     plan = targets(names, selected, scope.files, settings.whole_project, config.excludes)
     tools = pipeline.tools(ctx, [t.linter for t in plan if t.files], config)
     diff = pipeline.fix(ctx, root, plan, tools) if settings.fix else ""
+    diff_file = pipeline.write_diff(ctx, diff) if settings.fix else ""
     runs = pipeline.lint(ctx, root, plan, tools, frozenset(selected))
     prefix = repo.prefix(ctx.run.workspace)
     total = report.totals(runs, settings.fail_on)
@@ -42,7 +43,7 @@ def run(ctx: ActionContext[Settings]) -> Outcome:
     report.summary(
         ctx.summary, runs, total, reasons=reasons, scope=scope.how, hidden_annotations=hidden
     )
-    for name, value in report.outputs(runs, total, sarif, diff).items():
+    for name, value in report.outputs(runs, total, sarif, diff, diff_file).items():
         ctx.set_output(name, value)
     if total.crashed:
         raise VerdictFailure(

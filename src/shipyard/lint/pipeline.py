@@ -163,6 +163,13 @@ def fix(
     return "".join(chunks)
 
 
+def write_diff(ctx: ActionContext[Settings], diff: str) -> str:
+    path = Path(ctx.run.temp_dir) / "shipyard-lint" / "fix.diff"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(diff, encoding="utf-8")
+    return str(path)
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")

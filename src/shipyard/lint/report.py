@@ -159,14 +159,29 @@ def sarif_runs(runs: Sequence[LinterRun], prefix: str) -> list[SarifRun]:
     return documents
 
 
-def outputs(runs: Sequence[LinterRun], total: Totals, sarif_file: str, diff: str) -> dict[str, str]:
+#: GitHub keeps at most 1 MiB of outputs per job: a longer diff is cut (the file has it all).
+DIFF_OUTPUT_LIMIT = 256 * 1024
+
+
+def cut_diff(diff: str, diff_file: str) -> str:
+    if len(diff.encode("utf-8")) <= DIFF_OUTPUT_LIMIT:
+        return diff
+    kept = diff.encode("utf-8")[:DIFF_OUTPUT_LIMIT].decode("utf-8", "ignore")
+    kept = kept[: kept.rfind("\n") + 1]
+    return f"{kept}... cut at {DIFF_OUTPUT_LIMIT // 1024} KiB; the whole diff is in {diff_file}\n"
+
+
+def outputs(
+    runs: Sequence[LinterRun], total: Totals, sarif_file: str, diff: str, diff_file: str = ""
+) -> dict[str, str]:
     return {
         "findings": str(total.findings),
         "errors": str(total.errors),
         "warnings": str(total.warnings),
         "sarif-file": sarif_file,
         "linters-run": json.dumps([run.as_json() for run in runs], separators=(",", ":")),
-        "diff": diff,
+        "diff": cut_diff(diff, diff_file),
+        "diff-file": diff_file,
     }
 
 

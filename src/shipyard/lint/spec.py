@@ -114,6 +114,11 @@ SPEC = ActionSpec(
             "JSON list: each linter's tool, version, source of the version, files, findings, "
             "seconds, exit code and status.",
         ),
-        Output("diff", "With fix: the unified diff of the fixes (empty when nothing changed)."),
+        Output(
+            "diff",
+            "With fix: the unified diff of the fixes (empty when nothing changed; cut at "
+            "256 KiB, see diff-file).",
+        ),
+        Output("diff-file", "With fix: the path of a file with the whole diff."),
     ),
 )
