@@ -150,6 +150,11 @@ def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
     return parser
 
 
+#: Shorter values of a secret KEY=VALUE input are not masked on their own (masking "1" or "on"
+#: would blank every such word in the log); the whole line is still masked.
+MIN_MASKED_VALUE = 4
+
+
 def read_and_mask(
     spec: ActionSpec, flags: Mapping[str, str], env: Mapping[str, str], runner: Runner
 ) -> dict[str, str]:
@@ -167,6 +172,11 @@ def read_and_mask(
     for item in spec.inputs:
         if item.secret and item.name in raw:
             runner.mask(raw[item.name])
+            if item.kind == "keyvalues":  # each VALUE of KEY=VALUE lines is a secret too
+                for line in raw[item.name].splitlines():
+                    value = line.partition("=")[2].strip()
+                    if len(value) >= MIN_MASKED_VALUE:
+                        runner.mask(value)
     return raw
 
 
