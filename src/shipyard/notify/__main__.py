@@ -20,6 +20,7 @@ from shipyard.runtime import (
     main_for,
 )
 
+from .guard import check_env_names, check_url, neutralize, template_env
 from .message import Notification, build_notification
 from .payload import parse_payload, read_payload_text, render_template
 from .render import email_html, email_subject, email_text, slack_message, webhook_json
@@ -64,10 +65,14 @@ def _template_namespaces(ctx: ActionContext, note: Notification) -> dict[str, di
             inputs[item.name] = "" if value is None else str(value)
     inputs.update(status=note.status, title=note.title)
     return {
-        "env": dict(ctx.env),
+        "env": template_env(ctx.env, _template_allow(ctx)),
         "github": ctx.github.as_template_data(),
         "inputs": inputs,
     }
+
+
+def _template_allow(ctx: ActionContext) -> list[str]:
+    return check_env_names("template-env", ctx.inputs.get("template-env"))  # type: ignore[arg-type]
 
 
 def _slack_payload(ctx: ActionContext, note: Notification) -> dict[str, Any]:
@@ -80,7 +85,9 @@ def _slack_payload(ctx: ActionContext, note: Notification) -> dict[str, Any]:
     def warn(message: str) -> None:
         ctx.runner.annotate("warning", message)
 
-    rendered: dict[str, Any] = render_template(document, _template_namespaces(ctx, note), warn)
+    rendered: dict[str, Any] = render_template(
+        document, _template_namespaces(ctx, note), warn, _template_allow(ctx)
+    )
     return rendered
 
 
@@ -106,8 +113,10 @@ def plan_slack(ctx: ActionContext, note: Notification) -> Delivery | None:
             "messages.",
             hint="Use slack-token and slack-channel instead of slack-webhook.",
         )
-    if webhook and not webhook.startswith(("https://", "http://")):
-        raise InputError("slack-webhook", "is not an http(s) URL.")
+    if webhook:
+        check_url("slack-webhook", webhook)
+    else:
+        check_url("slack-api-url", _s(ctx, "slack-api-url"))
     if token and not channel:
         raise InputError("slack-channel", "is required with slack-token.")
     if update_ts and not CHANNEL_ID.match(channel):
@@ -148,7 +157,7 @@ def plan_slack(ctx: ActionContext, note: Notification) -> Delivery | None:
         ctx.set_output("slack-ts", result.ts)
         ctx.set_output("slack-channel", result.channel)
         verb = "updated" if result.updated else ("replied in thread" if thread_ts else "posted")
-        return f"{verb}: channel {result.channel}, ts {result.ts}"
+        return f"{verb}: channel {neutralize(result.channel)}, ts {neutralize(result.ts)}"
 
     return Delivery("Slack (Web API)", send_api)
 
@@ -228,8 +237,7 @@ def plan_webhook(ctx: ActionContext, note: Notification) -> Delivery | None:
     url = _s(ctx, "webhook-url")
     if not url:
         return None
-    if not url.startswith(("https://", "http://")):
-        raise InputError("webhook-url", "is not an http(s) URL.")
+    check_url("webhook-url", url)
     body = webhook_json(note)
 
     def send() -> str:
@@ -274,7 +282,7 @@ def run(ctx: ActionContext) -> ExitCode:
         try:
             delivery.result = delivery.send()
             delivery.ok = True
-            ctx.runner.info(f"{delivery.channel}: {delivery.result}")
+            ctx.runner.info(f"{delivery.channel}: {neutralize(delivery.result)}")
         except ExternalError as exc:
             delivery.result = exc.message + (f" {exc.hint}" if exc.hint else "")
             ctx.runner.annotate("warning", delivery.result, title=f"{delivery.channel} failed")

@@ -23,6 +23,8 @@ from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
 from shipyard.runtime import ConfigError, ExternalError, InputError
 
+from .guard import neutralize
+
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25, "auto": 587}
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
 
@@ -277,7 +279,8 @@ def send_email(
 
 
 def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    """A server's reply as one line that cannot issue workflow commands."""
+    return neutralize(value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
 
 
 def _describe_os_error(exc: BaseException) -> str:

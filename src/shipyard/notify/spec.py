@@ -65,6 +65,13 @@ SPEC = ActionSpec(
             "message. Templating: {{ env.NAME }}, {{ github.NAME }}, {{ inputs.NAME }}.",
         ),
         Input(
+            "template-env",
+            "Environment variables that slack-payload may read as {{ env.NAME }}, besides the "
+            "run's GITHUB_*/RUNNER_* context. GITHUB_TOKEN and names that look like credentials "
+            "are readable only when listed here; inputs (INPUT_*, SHIPYARD_INPUT_*) never are.",
+            kind="list",
+        ),
+        Input(
             "slack-api-url",
             "Slack Web API root, for Slack-compatible servers.",
             default="https://slack.com/api",

@@ -1,0 +1,116 @@
+"""Checks on what notify reads and prints: URLs, workspace paths, the template environment,
+and text from servers. Pure functions (no environment, no network).
+
+``neutralize`` and ``template_env`` stand in for the runtime's helpers of the same names
+(Runtime 2); they move to ``shipyard.runtime`` when it lands.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from shipyard.runtime import InputError
+
+_CREDENTIAL = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|"
+    r"CERT|SIGNATURE|_PAT(_|$)|WEBHOOK",
+    re.IGNORECASE,
+)
+_CONTEXT_PREFIXES = ("GITHUB_", "RUNNER_")
+_INPUT_PREFIXES = ("SHIPYARD_INPUT_", "INPUT_")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOST = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=:\[\]-]+$")
+
+
+# -- URLs ---------------------------------------------------------------------------------
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable http(s) URL, in words that never repeat the URL."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "contains a space or a control character"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "has an invalid host or port"
+    if parts.scheme not in ("http", "https"):
+        return "is not an http(s) URL"
+    if not parts.hostname or not _HOST.match(parts.netloc.rpartition("@")[2]):
+        return "has no valid host name"
+    if port == 0:
+        return "has port 0"
+    return None
+
+
+def check_url(name: str, url: str) -> str:
+    """``url`` unchanged, or InputError naming the input (and never showing its value)."""
+    problem = url_problem(url)
+    if problem:
+        raise InputError(name, f"{problem} (the value is not shown: it may hold a secret).")
+    return url
+
+
+# -- workspace paths ----------------------------------------------------------------------
+def inside_workspace(name: str, path: str, workspace: str) -> str:
+    """The real path of ``path`` (relative to the workspace), if it stays inside it.
+
+    ``..`` that climbs out, an absolute path elsewhere and a symbolic link pointing out are
+    all refused the same way: the link is resolved first."""
+    root = os.path.realpath(workspace or os.getcwd())
+    full = path if os.path.isabs(path) else os.path.join(root, path)
+    real = os.path.realpath(full)
+    if os.path.commonpath([root, real]) != root:
+        raise InputError(name, f"'{path}' resolves to '{real}', outside the workspace '{root}'.")
+    return real
+
+
+# -- the environment a template may read ---------------------------------------------------
+def is_input_variable(name: str) -> bool:
+    return name.upper().startswith(_INPUT_PREFIXES)
+
+
+def looks_like_credential(name: str) -> bool:
+    return bool(_CREDENTIAL.search(name))
+
+
+def check_env_names(name: str, names: Iterable[str]) -> list[str]:
+    """Validate the names listed in ``template-env``."""
+    checked = []
+    for item in names:
+        if not _ENV_NAME.match(item):
+            raise InputError(name, f"'{item}' is not an environment variable name.")
+        if is_input_variable(item):
+            raise InputError(
+                name,
+                f"'{item}' holds an input of an action; inputs are never readable from templates.",
+                hint="Use {{ inputs.NAME }} for the non-secret inputs of this step.",
+            )
+        checked.append(item)
+    return checked
+
+
+def template_allows(name: str, allow: Iterable[str]) -> bool:
+    """Whether a template may read ``name``: listed, or run context that is no credential."""
+    if is_input_variable(name):
+        return False
+    if name in set(allow):
+        return True
+    return name.startswith(_CONTEXT_PREFIXES) and not looks_like_credential(name)
+
+
+def template_env(env: Mapping[str, str], allow: Iterable[str]) -> dict[str, str]:
+    """What a user template may see: the GITHUB_*/RUNNER_* context (GITHUB_TOKEN and other
+    credential-looking names excepted) and the names listed in ``allow``; never an input."""
+    allowed = set(allow)
+    return {key: value for key, value in env.items() if template_allows(key, allowed)}
+
+
+# -- text from servers ---------------------------------------------------------------------
+def neutralize(text: str) -> str:
+    """One line of external text that can be embedded in our own message: line breaks become
+    visible separators, so no line of the log can start with ``::``."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    joined = " \u23ce ".join(line for line in lines if line)
+    return joined if not joined.startswith("::") else "\u00b7" + joined
