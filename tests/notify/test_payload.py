@@ -104,30 +104,6 @@ def test_file_paths_relative_to_workspace(tmp_path: Path) -> None:
     assert read_payload_text("text: inline", str(tmp_path)) == ("text: inline", "inline")
 
 
-def test_template_env_is_an_allow_list() -> None:
-    from shipyard.notify.guard import template_env
-
-    env = {
-        "GITHUB_REPOSITORY": "your-org/shop",
-        "GITHUB_TOKEN": "ghs_x",
-        "RUNNER_OS": "Linux",
-        "RUNNER_SECRET_THING": "x",
-        "SHIPYARD_INPUT_SLACK_TOKEN": "xoxb",
-        "INPUT_SLACK_TOKEN": "xoxb",
-        "AWS_SECRET_ACCESS_KEY": "aws",
-        "DEPLOY_HOST": "web-1",
-        "HOME": "/root",
-    }
-    assert template_env(env, ()) == {"GITHUB_REPOSITORY": "your-org/shop", "RUNNER_OS": "Linux"}
-    named = template_env(env, ("DEPLOY_HOST", "GITHUB_TOKEN", "SHIPYARD_INPUT_SLACK_TOKEN"))
-    assert named == {
-        "GITHUB_REPOSITORY": "your-org/shop",
-        "GITHUB_TOKEN": "ghs_x",
-        "RUNNER_OS": "Linux",
-        "DEPLOY_HOST": "web-1",
-    }
-
-
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
@@ -148,13 +124,3 @@ def test_url_problems_never_repeat_the_url(url: str, problem: str | None) -> Non
     from shipyard.notify.guard import url_problem
 
     assert url_problem(url) == problem
-
-
-def test_neutralize_leaves_no_line_starting_a_command() -> None:
-    from shipyard.notify.guard import neutralize
-
-    assert neutralize("4.3.0 later\n::set-output name=x::1\r\n  ::warning::y") == (
-        "4.3.0 later \u23ce ::set-output name=x::1 \u23ce ::warning::y"
-    )
-    assert not neutralize("::error::x").startswith("::")
-    assert "\n" not in neutralize("a\rb") and "\r" not in neutralize("a\rb")

@@ -18,9 +18,11 @@ from shipyard.runtime import (
     ExternalError,
     InputError,
     main_for,
+    neutralize,
+    template_env,
 )
 
-from .guard import check_env_names, check_url, neutralize, template_env
+from .guard import check_env_names, check_url
 from .message import Notification, build_notification
 from .payload import parse_payload, read_payload_text, render_template
 from .render import email_html, email_subject, email_text, slack_message, webhook_json

@@ -1,26 +1,16 @@
-"""Checks on what notify reads and prints: URLs, workspace paths, the template environment,
-and text from servers. Pure functions (no environment, no network).
-
-``neutralize`` and ``template_env`` stand in for the runtime's helpers of the same names
-(Runtime 2); they move to ``shipyard.runtime`` when it lands.
-"""
+"""Checks on what notify reads: URLs, workspace paths and the names a template may read.
+Pure functions (no environment, no network)."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from shipyard.runtime import InputError
+from shipyard.runtime import InputError, template_env
+from shipyard.runtime.environment import is_input_variable
 
-_CREDENTIAL = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|"
-    r"CERT|SIGNATURE|_PAT(_|$)|WEBHOOK",
-    re.IGNORECASE,
-)
-_CONTEXT_PREFIXES = ("GITHUB_", "RUNNER_")
-_INPUT_PREFIXES = ("SHIPYARD_INPUT_", "INPUT_")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=:\[\]-]+$")
 
@@ -67,14 +57,6 @@ def inside_workspace(name: str, path: str, workspace: str) -> str:
 
 
 # -- the environment a template may read ---------------------------------------------------
-def is_input_variable(name: str) -> bool:
-    return name.upper().startswith(_INPUT_PREFIXES)
-
-
-def looks_like_credential(name: str) -> bool:
-    return bool(_CREDENTIAL.search(name))
-
-
 def check_env_names(name: str, names: Iterable[str]) -> list[str]:
     """Validate the names listed in ``template-env``."""
     checked = []
@@ -92,25 +74,5 @@ def check_env_names(name: str, names: Iterable[str]) -> list[str]:
 
 
 def template_allows(name: str, allow: Iterable[str]) -> bool:
-    """Whether a template may read ``name``: listed, or run context that is no credential."""
-    if is_input_variable(name):
-        return False
-    if name in set(allow):
-        return True
-    return name.startswith(_CONTEXT_PREFIXES) and not looks_like_credential(name)
-
-
-def template_env(env: Mapping[str, str], allow: Iterable[str]) -> dict[str, str]:
-    """What a user template may see: the GITHUB_*/RUNNER_* context (GITHUB_TOKEN and other
-    credential-looking names excepted) and the names listed in ``allow``; never an input."""
-    allowed = set(allow)
-    return {key: value for key, value in env.items() if template_allows(key, allowed)}
-
-
-# -- text from servers ---------------------------------------------------------------------
-def neutralize(text: str) -> str:
-    """One line of external text that can be embedded in our own message: line breaks become
-    visible separators, so no line of the log can start with ``::``."""
-    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    joined = " \u23ce ".join(line for line in lines if line)
-    return joined if not joined.startswith("::") else "\u00b7" + joined
+    """Whether a template may read ``name`` (set or not), by the runtime's one rule."""
+    return name in template_env({name: ""}, allow)

@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
-from shipyard.runtime import ConfigError, ExternalError, InputError
-
-from .guard import neutralize
+from shipyard.runtime import ConfigError, ExternalError, InputError, neutralize
 
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25, "auto": 587}
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
