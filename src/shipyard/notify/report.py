@@ -1,0 +1,69 @@
+"""What a run reports, from its outcome alone (pure): outputs, warnings, the job summary and
+the failure to raise with ``fail-on-error``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shipyard.runtime import ExternalError, Outcome, Summary
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    """One channel's delivery: sent (with its outputs) or failed (with the reason)."""
+
+    channel: str
+    ok: bool
+    detail: str
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotifyOutcome(Outcome):
+    headline: str = ""
+    results: tuple[ChannelResult, ...] = ()
+
+    @property
+    def failed(self) -> tuple[ChannelResult, ...]:
+        return tuple(result for result in self.results if not result.ok)
+
+
+def outputs(outcome: NotifyOutcome) -> dict[str, object]:
+    """Each channel's outputs (slack-ts, slack-channel, email-message-id) and ``results``."""
+    values: dict[str, object] = {}
+    for result in outcome.results:
+        values.update(result.outputs)
+    values["results"] = {
+        result.channel: "sent" if result.ok else f"failed: {result.detail}"
+        for result in outcome.results
+    }
+    return values
+
+
+def warnings(outcome: NotifyOutcome) -> list[tuple[str, str]]:
+    """(title, message) of a warning annotation for each failed channel."""
+    return [(f"{result.channel} failed", result.detail) for result in outcome.failed]
+
+
+def write_summary(outcome: NotifyOutcome, summary: Summary) -> None:
+    summary.heading(outcome.headline, 3)
+    summary.table(
+        ["Channel", "Result", "Details"],
+        [
+            [result.channel, "\u2705 sent" if result.ok else "\u274c failed", result.detail]
+            for result in outcome.results
+        ],
+    )
+
+
+def failure(outcome: NotifyOutcome) -> ExternalError | None:
+    """The error that fails the step (``fail-on-error``) when a channel failed, else None."""
+    if not outcome.failed:
+        return None
+    return ExternalError(
+        f"{len(outcome.failed)} of {len(outcome.results)} channel(s) failed: "
+        + ", ".join(result.channel for result in outcome.failed),
+        title="Notification failed",
+        hint="check the failed channel's details above; the run can be retried.",
+    )
