@@ -76,3 +76,10 @@ def check_env_names(name: str, names: Iterable[str]) -> list[str]:
 def template_allows(name: str, allow: Iterable[str]) -> bool:
     """Whether a template may read ``name`` (set or not), by the runtime's one rule."""
     return name in template_env({name: ""}, allow)
+
+
+def refusal_hint(name: str) -> str:
+    """What to do about a template that names a variable it may not read."""
+    if is_input_variable(name):
+        return "Inputs are never readable from the environment; use inputs.NAME for this step's."
+    return f"Add {name} to the template-env input if the payload should show it."

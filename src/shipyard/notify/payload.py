@@ -16,7 +16,7 @@ from typing import Any
 
 from shipyard.runtime import InputError
 
-from .guard import inside_workspace, template_allows
+from .guard import inside_workspace, refusal_hint, template_allows
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_.-]+)\s*\}\}")
 INPUT_NAME = "slack-payload"
@@ -89,7 +89,7 @@ def render_template(
 ) -> Any:
     """Substitute placeholders in every string value (keys are left alone).
 
-    ``namespaces["env"]`` holds only what templates may read (see ``guard.template_env``);
+    ``namespaces["env"]`` holds only what templates may read (the runtime's ``template_env``);
     a name outside it is refused, unless it is allowed and merely unset (then empty)."""
 
     def substitute(match: re.Match[str]) -> str:
@@ -108,8 +108,7 @@ def render_template(
                 INPUT_NAME,
                 f"'{match.group(0)}' is not readable from templates: only the GITHUB_*/RUNNER_* "
                 "context and the names listed in template-env are.",
-                hint=f"Add {name} to the template-env input if the payload should show it; "
-                "for this step's inputs use the inputs namespace (inputs.NAME).",
+                hint=refusal_hint(name),
             )
         if namespace == "env":
             warn(f"slack-payload: environment variable {name} is not set; using an empty string.")
