@@ -7,7 +7,7 @@ reached is a warning (exit 0), or exit 3 with ``fail-on-error: true``.
 
 from __future__ import annotations
 
-from shipyard.runtime import ActionContext, ExternalError, main_for, neutralize
+from shipyard.runtime import ActionContext, ExternalError, emit_annotations, main_for, neutralize
 
 from . import report
 from .channels import Delivery, plan
@@ -31,8 +31,7 @@ def run(ctx: ActionContext[Settings]) -> NotifyOutcome:
     outcome = NotifyOutcome(summary_title=note.headline, headline=note.headline, results=results)
     for name, value in report.outputs(outcome).items():
         ctx.set_output(name, value)
-    for title, message in report.warnings(outcome):
-        ctx.runner.annotate("warning", message, title=title)
+    emit_annotations(ctx.runner, report.annotations_for(outcome), workspace=ctx.run.workspace)
     report.write_summary(outcome, ctx.summary)
     error = report.failure(outcome)
     if error is not None and s.fail_on_error:

@@ -1,12 +1,12 @@
-"""What a run reports, from its outcome alone (pure): outputs, warnings, the job summary and
-the failure to raise with ``fail-on-error``."""
+"""What a run reports, from its outcome alone (pure): outputs, annotations, the job summary
+and the failure to raise with ``fail-on-error``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shipyard.runtime import ExternalError, Outcome, Summary
+from shipyard.runtime import Annotation, ExternalError, Outcome, Summary
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,12 @@ def outputs(outcome: NotifyOutcome) -> dict[str, object]:
     return values
 
 
-def warnings(outcome: NotifyOutcome) -> list[tuple[str, str]]:
-    """(title, message) of a warning annotation for each failed channel."""
-    return [(f"{result.channel} failed", result.detail) for result in outcome.failed]
+def annotations_for(outcome: NotifyOutcome) -> list[Annotation]:
+    """A warning for each failed channel (with fail-on-error the runtime adds the error)."""
+    return [
+        Annotation("warning", result.detail, title=f"{result.channel} failed")
+        for result in outcome.failed
+    ]
 
 
 def write_summary(outcome: NotifyOutcome, summary: Summary) -> None:
