@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic
@@ -237,6 +236,8 @@ def _report_error(spec: ActionSpec, exc: ShipyardError, runner: Runner, summary:
 def _report_bug(spec: ActionSpec, exc: Exception, runner: Runner, summary: Summary) -> int:
     """A bug: say so plainly; the traceback is printed redacted of every masked secret and of
     secret-bearing URL parts (userinfo, query strings)."""
+    import traceback
+
     text = redact_urls(runner.redact(traceback.format_exc()))
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
     sys.stderr.flush()
