@@ -223,8 +223,8 @@ def test_bad_email_inputs_exit_2(
 
 
 def test_smtp_retries_wait_on_the_runtime_clock(trusted_ca: SmtpServer) -> None:
-    from shipyard.notify.checks import SmtpEndpoint
     from shipyard.notify.mail import build_email
+    from shipyard.notify.settings import SmtpEndpoint
     from shipyard.notify.smtp import SmtpSettings, send_email
     from shipyard.runtime import ExternalError, FakeClock
 

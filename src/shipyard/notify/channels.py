@@ -1,6 +1,6 @@
 """The channels a run sends to, each prepared completely (payload read, message built,
 attachments found) before the first one is contacted. The settings are already checked
-(``checks.py``); what is left here needs files or the environment.
+(``settings.py``); what is left here needs files or the environment.
 
 Email's modules (``mail``, ``smtp``: the ``email`` MIME classes and ``smtplib``) are imported
 only when email is configured, so a Slack-only run starts without them.

@@ -29,7 +29,7 @@ from shipyard.runtime import (
     retry_call,
 )
 
-from .checks import SmtpEndpoint
+from .settings import SmtpEndpoint
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from shipyard.runtime import ActionSpec, Duration, Output, Secret, Text, setting
 
-from .checks import SmtpEndpoint, smtp_endpoint, validate
+from .settings import SmtpEndpoint, smtp_endpoint, validate
 
 STATUSES = ("success", "failure", "cancelled", "started", "skipped")
 SmtpSecurity = Literal["auto", "starttls", "tls", "none"]
