@@ -49,6 +49,8 @@ def make_world(emu: GitHubEmulator) -> GitHubEmulator:
         collaborators={"shipyard-bot": "write", "alice": "write", "bob": "write", "carol": "write"},
     )
     emu.add_user("mallory")
+    # the workflow run that asks (GITHUB_RUN_ID): check mode reads its actors by its id
+    emu.add_run(REPO, 4242, actor="alice", workflow=".github/workflows/release.yml")
     return emu
 
 

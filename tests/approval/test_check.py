@@ -146,9 +146,8 @@ def test_a_forged_request_cannot_be_approved_by_its_author(
     gh.create_issue(REPO, "Approval needed: please", user="bob", body=forged)
     result = check(tmp_path, gh, comment_event(gh, number + 1, "bob", "approve"))
 
-    assert result.code == 0, result.log
-    assert result.outputs["status"] == "pending"
-    assert "started the run, so cannot approve it" in result.summary
+    assert result.code == 1, result.log
+    assert "was opened by bob, not by this token's identity" in result.annotations("error")[0]
     assert gh.dispatches(REPO) == []
 
 

@@ -176,7 +176,10 @@ def test_ghes_api_prefix(tmp_path: Path, gh: GitHubEmulator) -> None:
     clock = FakeClock(at_sleep({1: lambda: gh.comment(REPO, 1, "bob", "approve")}))
     result = run_approval(tmp_path, gh, BASE, clock=clock, api_url=gh.api_v3_url)
     assert result.code == 0, result.log
-    assert gh.requests and all(r.path.startswith("/api/v3/") for r in gh.requests)
+    assert gh.requests and all(
+        r.path.startswith("/api/v3/") or r.path == "/api/graphql" for r in gh.requests
+    )
+    assert gh.requests_to("/graphql", "POST")  # GHES answers GraphQL at /api/graphql
 
 
 def test_approver_who_cannot_be_assigned_still_approves(tmp_path: Path, gh: GitHubEmulator) -> None:
@@ -207,7 +210,7 @@ def test_an_edited_comment_does_not_count(tmp_path: Path, gh: GitHubEmulator) ->
     clock = FakeClock(at_sleep({1: carol_edits_bobs_comment}))
     result = run_approval(tmp_path, gh, {**BASE, "timeout": "1m"}, clock=clock)
     assert result.outputs["status"] == "timed-out", result.log
-    assert "edited after posting" in result.summary
+    assert "edited by carol after posting" in result.summary
 
 
 def test_an_unexpected_refusal_while_waiting_still_closes_the_issue(

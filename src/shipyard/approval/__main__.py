@@ -28,6 +28,7 @@ from shipyard.runtime import (
     InputError,
     Markdown,
     Summary,
+    VerdictFailure,
     github_api_url,
     link,
     main_for,
@@ -62,6 +63,8 @@ from .github_api import (
     describe_failure,
 )
 from .spec import DEFAULT_TIMEOUT, SPEC
+from .trust import Untrusted, check_request
+from .trust import run_initiators as initiators_of_run
 from .waiting import progress, wait_for_decision
 from .words import build_words
 
@@ -107,6 +110,7 @@ class Settings:
     on_approved_ref: str
     on_approved_inputs: dict[str, str]
     token: str
+    allow_foreign_issue: bool = False
     words_approve: list[str] = field(default_factory=list)
     words_deny: list[str] = field(default_factory=list)
 
@@ -195,6 +199,8 @@ def read_settings(ctx: ActionContext) -> Settings:
                 raise InputError(name, "is used only with mode: check.")
     if mode == "request" and inputs.get("issue-number") is not None:
         raise InputError("issue-number", "cannot be used with mode: request (it creates one).")
+    if inputs.get("allow-foreign-issue") and (mode != "wait" or inputs.get("issue-number") is None):
+        raise InputError("allow-foreign-issue", "is used only with mode: wait and issue-number.")
     items = checklist_items(inputs.str("checklist"))
     require_checklist = bool(inputs.get("require-checklist"))
     if require_checklist and not items and "- [" not in inputs.str("issue-body"):
@@ -224,6 +230,7 @@ def read_settings(ctx: ActionContext) -> Settings:
         on_approved_ref=inputs.str("on-approved-ref"),
         on_approved_inputs=parse_dispatch_inputs(inputs.str("on-approved-inputs")),
         token=token,
+        allow_foreign_issue=bool(inputs.get("allow-foreign-issue")),
         words_approve=list(inputs.get("approve-words")),  # type: ignore[call-overload]
         words_deny=list(inputs.get("deny-words")),  # type: ignore[call-overload]
     )
@@ -302,6 +309,31 @@ def build_policy(settings: Settings, approvers: list[Approver], initiators: list
     return policy
 
 
+class VoteReader:
+    """Reads an issue and its comments for the waiting loop; for each comment that would
+    approve, GitHub's record of edits too (an edited approval does not count)."""
+
+    def __init__(self, api: GitHubApi, policy: Policy) -> None:
+        self.api = api
+        self.policy = policy
+
+    def read_issue(self, repository: str, number: int) -> tuple[bool, IssueData]:
+        return self.api.read_issue(repository, number)
+
+    def read_comments(self, repository: str, number: int, count: int) -> list[Comment]:
+        comments = self.api.read_comments(repository, number, count)
+        policy = self.policy
+        votes = [
+            c
+            for c in comments
+            if policy.can_approve(c.author) and policy.words.classify(c.body) == "approve"
+        ]
+        if not votes:
+            return comments
+        checked = {c.id: c for c in self.api.with_edits(votes)}
+        return [checked.get(c.id, c) for c in comments]
+
+
 @contextmanager
 def signals_ignored() -> Iterator[None]:
     """Let last words (closing the issue) finish when the runner signals again."""
@@ -334,6 +366,8 @@ class Approval:
         #: The issue this run created or waits on, while it is still open.
         self.open_issue: IssueData | None = None
         self.nonce = ""
+        #: Comments up to this id came before this run's request (an issue it did not open).
+        self.after = 0
 
     # -- helpers ----------------------------------------------------------------------------
     def now_iso(self) -> str:
@@ -349,9 +383,13 @@ class Approval:
 
     def judge(self, policy: Policy) -> Callable[[IssueData, list[Comment]], Evaluation]:
         def judge(issue: IssueData, comments: list[Comment]) -> Evaluation:
-            return evaluate(comments, policy, parse_checklist(issue.body))
+            return evaluate(comments, policy, parse_checklist(issue.body), after=self.after)
 
         return judge
+
+    def read_votes(self, number: int, count: int, policy: Policy) -> list[Comment]:
+        """Every comment; for those that would approve, GitHub's record of edits too."""
+        return VoteReader(self.api, policy).read_comments(self.settings.repository, number, count)
 
     # -- entry ------------------------------------------------------------------------------
     def run(self) -> ExitCode:
@@ -377,7 +415,9 @@ class Approval:
                 policy = build_policy(
                     settings, resolve_approvers(self.api, settings.approver_specs), initiators
                 )
-                if issue.state == "closed":
+                if request is None:
+                    self.request_on(issue, policy, initiators)
+                elif issue.state == "closed":
                     return self.report_closed(issue, policy)
             else:
                 initiators = run_initiators(ctx)
@@ -429,12 +469,39 @@ class Approval:
                 ) from None
             raise
         request = parse_marker(issue.body)
+        why = f"Issue #{number} is not an approval request of this action"
+        if request is not None:
+            try:
+                self.check_trust(issue)
+            except Untrusted as exc:
+                request, why = None, exc.message.removesuffix(".")
         if request is None:
+            if not self.settings.allow_foreign_issue:
+                raise InputError(
+                    "issue-number",
+                    f"{why}: waiting on it would count comments made before this run asked. "
+                    "Set allow-foreign-issue: true to post this run's request on the issue and "
+                    "count only the comments after it.",
+                )
+            if issue.state == "closed":
+                raise InputError("issue-number", f"{why}, and it is closed.")
             self.ctx.runner.annotate(
                 "warning",
-                f"Issue #{number} was not created by this action; waiting on it anyway.",
+                f"{why}; posting this run's request on it: only comments after it count.",
             )
         return issue, request
+
+    def check_trust(self, issue: IssueData) -> None:
+        """Raise Untrusted unless the issue was opened by the token's identity and its body
+        is as the action wrote it (apart from ticked boxes)."""
+        history = self.api.issue_history(self.settings.repository, issue.number)
+        check_request(issue.number, issue.body, history, self.api.whoami())
+
+    def request_on(self, issue: IssueData, policy: Policy, initiators: list[str]) -> None:
+        """Post this run's request on an issue the action did not open: only comments after
+        it count."""
+        body, _version = self.request_text(policy, initiators)
+        self.after = self.api.comment(self.settings.repository, issue.number, body)
 
     # -- creating ---------------------------------------------------------------------------
     def version(self) -> str:
@@ -462,6 +529,42 @@ class Approval:
         return Changes(base, url, count, tuple(titles))
 
     def create(self, policy: Policy, initiators: list[str]) -> IssueData:
+        settings = self.settings
+        github = self.ctx.github
+        body, version = self.request_text(policy, initiators)
+        if settings.require_checklist and parse_checklist(body).total == 0:
+            raise InputError("require-checklist", "is true, but the issue has no checkboxes.")
+        title = settings.issue_title or default_title(
+            github.workflow, version, settings.environment
+        )
+        eligible = policy.eligible()
+        direct = [a.login for a in eligible if not a.via]
+        if len(direct) > MAX_ASSIGNEES:
+            self.ctx.runner.info(
+                f"GitHub allows {MAX_ASSIGNEES} assignees; assigning the first {MAX_ASSIGNEES}."
+            )
+        try:
+            issue, unassigned = self.api.create_issue(
+                settings.repository,
+                title=title,
+                body=body,
+                labels=settings.labels,
+                assignees=direct[:MAX_ASSIGNEES],
+                nonce=self.nonce,
+            )
+        except GithubException as exc:
+            raise describe_failure(exc, "create the approval issue", settings.repository) from None
+        if unassigned:
+            self.ctx.runner.annotate(
+                "warning",
+                f"Could not assign {', '.join(unassigned)} to issue #{issue.number}: they need "
+                "write or triage access to be assigned. They can still approve.",
+            )
+        return issue
+
+    def request_text(self, policy: Policy, initiators: list[str]) -> tuple[str, str]:
+        """The request (issue body, or comment on an issue the action did not open) with its
+        marker, and the version it names."""
         settings = self.settings
         github = self.ctx.github
         version = self.version()
@@ -496,34 +599,7 @@ class Approval:
                 timeout=format_duration(settings.timeout) if settings.mode == "wait" else "",
             )
         )
-        if settings.require_checklist and parse_checklist(body).total == 0:
-            raise InputError("require-checklist", "is true, but the issue has no checkboxes.")
-        title = settings.issue_title or default_title(
-            github.workflow, version, settings.environment
-        )
-        direct = [a.login for a in eligible if not a.via]
-        if len(direct) > MAX_ASSIGNEES:
-            self.ctx.runner.info(
-                f"GitHub allows {MAX_ASSIGNEES} assignees; assigning the first {MAX_ASSIGNEES}."
-            )
-        try:
-            issue, unassigned = self.api.create_issue(
-                settings.repository,
-                title=title,
-                body=body,
-                labels=settings.labels,
-                assignees=direct[:MAX_ASSIGNEES],
-                nonce=self.nonce,
-            )
-        except GithubException as exc:
-            raise describe_failure(exc, "create the approval issue", settings.repository) from None
-        if unassigned:
-            self.ctx.runner.annotate(
-                "warning",
-                f"Could not assign {', '.join(unassigned)} to issue #{issue.number}: they need "
-                "write or triage access to be assigned. They can still approve.",
-            )
-        return issue
+        return body, version
 
     # -- waiting ----------------------------------------------------------------------------
     def wait(self, issue: IssueData, policy: Policy) -> ExitCode:
@@ -541,7 +617,7 @@ class Approval:
             f"{format_duration(settings.poll_interval)}."
         )
         result = wait_for_decision(
-            self.api,
+            VoteReader(self.api, policy),
             settings.repository,
             issue.number,
             self.judge(policy),
@@ -683,7 +759,7 @@ class Approval:
 
     def report_closed(self, issue: IssueData, policy: Policy) -> ExitCode:
         """``wait`` on an issue that is already closed: report its decision, if any."""
-        comments = self.api.read_comments(self.settings.repository, issue.number, issue.comments)
+        comments = self.read_votes(issue.number, issue.comments, policy)
         evaluation = self.judge(policy)(issue, comments)
         if evaluation.decided:
             return self.decided(issue, policy, evaluation, close=False)
@@ -740,13 +816,11 @@ class Approval:
             return self.ignore(f"issue #{number} is not an approval")
         if issue.state == "closed":
             return self.ignore(f"issue #{number} is already closed")
-        initiators = list(request.initiators)
-        if issue.author:
-            initiators.append(issue.author)  # a person who forged a request cannot approve it
+        initiators = list(self.trusted_initiators(issue, request))
         policy = build_policy(
             settings, resolve_approvers(self.api, settings.approver_specs), initiators
         )
-        comments = self.api.read_comments(settings.repository, number, issue.comments)
+        comments = self.read_votes(number, issue.comments, policy)
         evaluation = self.judge(policy)(issue, comments)
         if not evaluation.decided:
             created = _epoch(issue.created_at)
@@ -767,6 +841,22 @@ class Approval:
         if evaluation.status == "approved" and settings.on_approved:
             followup = self.dispatch(issue)
         return self.decided(issue, policy, evaluation, close=True, followup=followup)
+
+    def trusted_initiators(self, issue: IssueData, request: Request) -> tuple[str, ...]:
+        """Who started the run that asked, from sources a writer cannot edit; fails closed
+        (exit 1) when the request cannot be trusted."""
+        try:
+            self.check_trust(issue)
+            run = self.api.workflow_run(
+                request.repository or self.settings.repository, request.run_id
+            )
+            return initiators_of_run(issue.number, request, run)
+        except Untrusted as exc:
+            raise VerdictFailure(
+                exc.message,
+                title="Approval request not trusted",
+                hint="Close the issue and request approval again; ask who edited it.",
+            ) from None
 
     def existing_issue_for_check(self, number: int) -> tuple[IssueData, Request | None]:
         try:

@@ -16,6 +16,7 @@ unchanged answer is a 304, which GitHub does not count against the rate limit.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import random
@@ -33,6 +34,7 @@ from shipyard.runtime import ConfigError, ExternalError, InputError, ShipyardErr
 from shipyard.runtime.http import USER_AGENT, parse_retry_after
 
 from .decision import Comment
+from .trust import RunActors, TextHistory
 
 T = TypeVar("T")
 PER_PAGE = 100
@@ -99,6 +101,46 @@ def comment_from_json(data: Mapping[str, Any]) -> Comment:
         created_at=str(data.get("created_at") or ""),
         updated_at=str(data.get("updated_at") or ""),
         url=str(data.get("html_url") or ""),
+        node_id=str(data.get("node_id") or ""),
+    )
+
+
+def _login(actor: Any) -> str:
+    return str(actor.get("login") or "") if isinstance(actor, dict) else ""
+
+
+ISSUE_HISTORY = """
+query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    issue(number: $number) {
+      author { login }
+      lastEditedAt
+      editor { login }
+      includesCreatedEdit
+      userContentEdits(first: 100) { totalCount nodes { diff editedAt editor { login } } }
+    }
+  }
+}
+"""
+
+COMMENT_EDITS = """
+query($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on IssueComment { id lastEditedAt editor { login } } }
+}
+"""
+GRAPHQL_BATCH = 100
+
+
+def history_from_json(data: Mapping[str, Any]) -> TextHistory:
+    edits = data.get("userContentEdits") or {}
+    nodes = [n for n in edits.get("nodes") or [] if isinstance(n, dict)]
+    return TextHistory(
+        author=_login(data.get("author")),
+        last_edited_at=str(data.get("lastEditedAt") or ""),
+        editor=_login(data.get("editor")),
+        includes_created_edit=bool(data.get("includesCreatedEdit")),
+        total=int(edits.get("totalCount") or 0),
+        revisions=tuple(n["diff"] if isinstance(n.get("diff"), str) else None for n in nodes),
     )
 
 
@@ -410,6 +452,82 @@ class GitHubApi:
             titles.append(message.splitlines()[0] if message else "")
         return int(data.get("ahead_by") or 0), titles[:10], str(data.get("html_url") or "")
 
+    # -- who is who ---------------------------------------------------------------------------
+    def whoami(self) -> str | None:
+        """The token's own login; None when the token cannot say (GITHUB_TOKEN and GitHub
+        App installation tokens are refused GET /user)."""
+
+        def fetch() -> str | None:
+            try:
+                data = self._get("/user")
+            except GithubException as exc:
+                if exc.status in (403, 404):
+                    return None
+                raise
+            return str(data.get("login") or "") or None if isinstance(data, dict) else None
+
+        return self._call("find out whose token this is", fetch)
+
+    def workflow_run(self, repository: str, run_id: str) -> RunActors | None:
+        """Who started workflow run ``run_id`` (None when it cannot be read)."""
+
+        def fetch() -> RunActors | None:
+            try:
+                data = self._get(f"/repos/{repository}/actions/runs/{int(run_id)}")
+            except GithubException as exc:
+                if exc.status in (403, 404):
+                    return None
+                raise
+            if not isinstance(data, dict):
+                return None
+            actor = _login(data.get("actor"))
+            return RunActors(actor, _login(data.get("triggering_actor")) or actor)
+
+        if not run_id.isdigit():
+            return None
+        return self._call(f"read workflow run {run_id} of {repository}", fetch)
+
+    def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        _headers, data = self.client.requester.graphql_query(query, variables)
+        answer = data.get("data") if isinstance(data, dict) else None
+        return answer if isinstance(answer, dict) else {}
+
+    def issue_history(self, repository: str, number: int) -> TextHistory:
+        """Who opened the issue and GitHub's record of edits to its body."""
+        owner, _, name = repository.partition("/")
+        variables: dict[str, Any] = {"owner": owner, "name": name, "number": number}
+        data = self._call(
+            f"read the edit history of issue #{number}",
+            lambda: self._graphql(ISSUE_HISTORY, variables),
+        )
+        issue = (data.get("repository") or {}).get("issue") or {}
+        return history_from_json(issue)
+
+    def with_edits(self, comments: Sequence[Comment]) -> list[Comment]:
+        """``comments`` with GitHub's record of who last edited each, and when (GraphQL)."""
+        found: dict[str, tuple[str, str]] = {}
+        ids = [c.node_id for c in comments if c.node_id]
+        for start in range(0, len(ids), GRAPHQL_BATCH):
+            batch = ids[start : start + GRAPHQL_BATCH]
+            data = self._call(
+                "read which comments were edited",
+                functools.partial(self._graphql, COMMENT_EDITS, {"ids": batch}),
+            )
+            for node in data.get("nodes") or []:
+                if isinstance(node, dict) and node.get("id"):
+                    edited = str(node.get("lastEditedAt") or "")
+                    found[str(node["id"])] = (edited, _login(node.get("editor")))
+        # a comment GitHub says nothing about (deleted meanwhile, no node id) counts as edited
+        unknown = ("unknown", "")
+        return [
+            dataclasses.replace(
+                comment,
+                last_edited_at=found.get(comment.node_id, unknown)[0],
+                editor=found.get(comment.node_id, unknown)[1],
+            )
+            for comment in comments
+        ]
+
     # -- issues -----------------------------------------------------------------------------
     def _find_issue_with(self, repository: str, needle: str) -> IssueData | None:
         data = self._get(
@@ -490,9 +608,10 @@ class GitHubApi:
             comments.extend(comment_from_json(item) for item in data or [])
         return comments
 
-    def comment(self, repository: str, number: int, body: str) -> None:
+    def comment(self, repository: str, number: int, body: str) -> int:
+        """Comment on the issue; returns the comment's id."""
         issue = self.client.get_repo(repository).get_issue(number)
-        self._call(f"comment on issue #{number}", lambda: issue.create_comment(body))
+        return self._call(f"comment on issue #{number}", lambda: issue.create_comment(body).id)
 
     def close_issue(self, repository: str, number: int, reason: str) -> None:
         """Close as ``completed`` or ``not_planned``."""

@@ -102,6 +102,14 @@ SPEC = ActionSpec(
             minimum=1,
         ),
         Input(
+            "allow-foreign-issue",
+            "mode wait with issue-number: also wait on an issue this action did not open (or "
+            "whose request was edited). The action then comments its own request on it, and "
+            "only comments after that count. false: such an issue is refused.",
+            kind="bool",
+            default="false",
+        ),
+        Input(
             "timeout",
             "How long to wait before giving up with status timed-out. Empty: 5h50m (a job "
             "stops at 6h). In check mode it applies only when set: a check after it closes "
