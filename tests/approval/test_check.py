@@ -155,7 +155,7 @@ def test_check_after_the_timeout_closes_as_timed_out(tmp_path: Path, gh: GitHubE
     number = request(tmp_path, gh)
     event = comment_event(gh, number, "mallory", "please?")
     clock = FakeClock()
-    clock.now += 3 * 86400  # three days later
+    clock.time += 3 * 86400  # three days later
     result = check(tmp_path, gh, event, {**CHECK, "timeout": "2d"}, clock=clock)
 
     assert result.code == 1
@@ -166,7 +166,7 @@ def test_check_after_the_timeout_closes_as_timed_out(tmp_path: Path, gh: GitHubE
     # without a timeout input, days of waiting are fine in check mode
     number = request(tmp_path / "again", gh)
     clock = FakeClock()
-    clock.now += 3 * 86400
+    clock.time += 3 * 86400
     later = check(tmp_path / "b", gh, comment_event(gh, number, "bob", "approve"), clock=clock)
     assert later.outputs["status"] == "approved"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .words import Verdict, Words
 
@@ -45,6 +45,36 @@ class Comment:
     def edited(self) -> bool:
         """Changed after it was posted: its text may not be what its author wrote."""
         return bool(self.last_edited_at)
+
+
+@dataclass(frozen=True)
+class IssueData:
+    """The fields of an issue the action uses."""
+
+    number: int
+    title: str
+    state: str
+    body: str
+    comments: int
+    html_url: str
+    author: str
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IssueData:
+        user = data.get("user") or {}
+        return cls(
+            number=int(data["number"]),
+            title=str(data.get("title") or ""),
+            state=str(data.get("state") or "open"),
+            body=str(data.get("body") or ""),
+            comments=int(data.get("comments") or 0),
+            html_url=str(data.get("html_url") or ""),
+            author=str(user.get("login") or "") if isinstance(user, dict) else "",
+            created_at=str(data.get("created_at") or ""),
+            updated_at=str(data.get("updated_at") or ""),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,13 @@
-"""The approval action's one adapter to GitHub: PyGithub, with retries and waits we control.
+"""The approval action's one adapter to GitHub: PyGithub through the runtime's client.
 
-PyGithub runs with ``retry=None`` and no client-side throttle; :meth:`GitHubApi._call` retries
-instead, so that every wait is logged in plain words, measured on an injectable clock and
-bounded by the action's deadline:
-
-* primary rate limit (403/429 with ``X-RateLimit-Remaining: 0``): wait until
-  ``X-RateLimit-Reset``;
-* secondary rate limit (403/429 with ``Retry-After`` or GitHub's message): wait as asked
-  (60 s, doubling, when it does not say);
-* 5xx answers, dropped connections, timeouts: back off and retry a few times, then exit 3.
+Every call goes through :func:`shipyard.runtime.github.call_github` (rate limits, 5xx and
+dropped connections, waits measured on the runtime's :class:`Clock` and bounded by a
+deadline). A refusal (4xx) becomes :class:`Refused`, carrying what was being done, for
+:func:`describe_failure`.
 
 Reads the waiting loop repeats are conditional (``If-None-Match`` with the last ETag): an
-unchanged answer is a 304, which GitHub does not count against the rate limit.
+unchanged answer is a 304, which GitHub does not count against the rate limit. Edits of the
+issue body and of comments are read through GraphQL (``lastEditedAt``, ``userContentEdits``).
 """
 
 from __future__ import annotations
@@ -19,94 +15,96 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import random
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-import requests
-from github import Auth, Github, GithubException
+from github import Github, GithubException
 
 from shipyard.runtime import ConfigError, ExternalError, InputError, ShipyardError
-from shipyard.runtime.http import USER_AGENT, parse_retry_after
+from shipyard.runtime.github import (
+    PER_PAGE,
+    call_github,
+    github_client,
+    is_primary_rate_limit,
+    is_secondary_rate_limit,
+)
+from shipyard.runtime.retry import Clock, RetryPolicy
 
-from .decision import Comment
+from .decision import Comment, IssueData
 from .trust import RunActors, TextHistory
 
 T = TypeVar("T")
-PER_PAGE = 100
-SECONDARY_DEFAULT_WAIT = 60.0
+POLICY = RetryPolicy(attempts=5, base_delay=1.0, max_delay=30.0, jitter=0.2)
 
 
-class Clock(Protocol):
-    """Wall-clock time and sleeping; tests pass a fake one."""
+class Refused(Exception):
+    """GitHub refused a request (4xx): what was being done, the status and GitHub's message."""
 
-    def time(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def time(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+    def __init__(self, status: int, message: str, what: str, data: object = None) -> None:
+        super().__init__(f"{what}: HTTP {status} {message}")
+        self.status = status
+        self.message = message
+        self.what = what
+        self.data = data
 
 
-class DeadlineReached(Exception):
-    """Waiting for GitHub (a rate limit) would go past the deadline; the time is up."""
+def _message(exc: GithubException) -> str:
+    data = exc.data
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return str(data["message"])
+    return exc.message or ""
 
 
-@dataclass(frozen=True)
-class IssueData:
-    """The fields of an issue the action uses."""
+def _absent(exc: GithubException, *statuses: int) -> bool:
+    """A 'not there' answer (e.g. 404), not a rate limit dressed as a 403."""
+    headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+    limited = is_primary_rate_limit(exc.status, headers) or is_secondary_rate_limit(
+        exc.status, headers, _message(exc)
+    )
+    return exc.status in statuses and not limited
 
-    number: int
-    title: str
-    state: str
-    body: str
-    comments: int
-    html_url: str
-    author: str
-    created_at: str
-    updated_at: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> IssueData:
-        user = data.get("user") or {}
-        return cls(
-            number=int(data["number"]),
-            title=str(data.get("title") or ""),
-            state=str(data.get("state") or "open"),
-            body=str(data.get("body") or ""),
-            comments=int(data.get("comments") or 0),
-            html_url=str(data.get("html_url") or ""),
-            author=str(user.get("login") or "") if isinstance(user, dict) else "",
-            created_at=str(data.get("created_at") or ""),
-            updated_at=str(data.get("updated_at") or ""),
+def describe_failure(exc: Refused, repository: str = "") -> ShipyardError:
+    """A refusal as the action's error: 401 -> bad token, 403/404/422 -> what to fix."""
+    message, what = exc.message, exc.what
+    where = f" in {repository}" if repository else ""
+    if exc.status == 401:
+        return InputError(
+            "token",
+            f"GitHub rejected the token while trying to {what} (401 {message}).",
+            hint="Pass a valid token; the job's GITHUB_TOKEN is the default.",
         )
+    if exc.status == 403:
+        return ConfigError(
+            f"GitHub refused to {what}{where} (403 {message}).",
+            hint="Give the job `permissions: issues: write` (and `actions: write` for "
+            "on-approved), or pass a token that has them.",
+        )
+    if exc.status == 404:
+        return ConfigError(
+            f"Could not {what}{where}: not found (404), or the token cannot see it.",
+            hint="Check the repository name and that the token has access to it.",
+        )
+    if exc.status == 422:
+        return ConfigError(f"GitHub did not accept the request to {what}{where}: {message}.")
+    return ExternalError(f"GitHub failed to {what}{where}: HTTP {exc.status} {message}.")
+
+
+def _login(actor: Any) -> str:
+    return str(actor.get("login") or "") if isinstance(actor, dict) else ""
 
 
 def comment_from_json(data: Mapping[str, Any]) -> Comment:
-    user = data.get("user") or {}
     return Comment(
         id=int(data["id"]),
-        author=str(user.get("login") or "") if isinstance(user, dict) else "",
+        author=_login(data.get("user")),
         body=str(data.get("body") or ""),
         created_at=str(data.get("created_at") or ""),
         updated_at=str(data.get("updated_at") or ""),
         url=str(data.get("html_url") or ""),
         node_id=str(data.get("node_id") or ""),
     )
-
-
-def _login(actor: Any) -> str:
-    return str(actor.get("login") or "") if isinstance(actor, dict) else ""
 
 
 ISSUE_HISTORY = """
@@ -144,61 +142,6 @@ def history_from_json(data: Mapping[str, Any]) -> TextHistory:
     )
 
 
-@dataclass
-class ApiStats:
-    requests: int = 0
-    not_modified: int = 0
-    waits: list[str] = field(default_factory=list)
-
-
-def _headers(exc: GithubException) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])
-    return exc.message or ""
-
-
-def _clock_text(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%H:%M:%S UTC")
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f}s" if value >= 10 else f"{value:.1f}s"
-
-
-def describe_failure(exc: GithubException, what: str, repository: str = "") -> ShipyardError:
-    """A GitHub error answer as the action's error: 401 -> bad token, 403/404/422 -> what to
-    fix, anything else -> external failure. ``what`` is the operation, unless the error
-    carries the one :meth:`GitHubApi._call` was doing."""
-    message = _message(exc)
-    what = str(getattr(exc, "operation", "") or what)
-    where = f" in {repository}" if repository else ""
-    if exc.status == 401:
-        return InputError(
-            "token",
-            f"GitHub rejected the token while trying to {what} (401 {message}).",
-            hint="Pass a valid token; the job's GITHUB_TOKEN is the default.",
-        )
-    if exc.status == 403:
-        return ConfigError(
-            f"GitHub refused to {what}{where} (403 {message}).",
-            hint="Give the job `permissions: issues: write` (and `actions: write` for "
-            "on-approved), or pass a token that has them.",
-        )
-    if exc.status == 404:
-        return ConfigError(
-            f"Could not {what}{where}: not found (404), or the token cannot see it.",
-            hint="Check the repository name and that the token has access to it.",
-        )
-    if exc.status == 422:
-        return ConfigError(f"GitHub did not accept the request to {what}{where}: {message}.")
-    return ExternalError(f"GitHub failed to {what}{where}: HTTP {exc.status} {message}.")
-
-
 class GitHubApi:
     """The GitHub operations of the approval action, on PyGithub."""
 
@@ -207,33 +150,21 @@ class GitHubApi:
         token: str,
         api_url: str,
         *,
-        clock: Clock | None = None,
-        log: Callable[[str], None] | None = None,
+        clock: Clock,
+        epoch: Callable[[], float],
+        log: Callable[[str], None],
         timeout: float = 30.0,
-        attempts: int = 5,
-        max_backoff: float = 30.0,
+        policy: RetryPolicy = POLICY,
         deadline: float | None = None,
     ) -> None:
         self.token = token
         self.api_url = api_url.rstrip("/")
-        self.clock: Clock = clock or SystemClock()
-        self.log = log or (lambda _message: None)
-        self.timeout = timeout
-        self.attempts = max(1, attempts)
-        self.max_backoff = max_backoff
+        self.clock = clock
+        self.epoch = epoch
+        self.log = log
+        self.policy = policy
         self.deadline = deadline
-        self.stats = ApiStats()
-        self.client = Github(
-            base_url=self.api_url,
-            auth=Auth.Token(token),
-            timeout=max(1, int(timeout)),
-            user_agent=USER_AGENT,
-            per_page=PER_PAGE,
-            retry=None,
-            seconds_between_requests=0,
-            seconds_between_writes=0,
-            lazy=True,
-        )
+        self.client: Github = github_client(token, api_url=self.api_url, timeout=timeout)
         self._cache: dict[str, tuple[str, Any]] = {}
 
     def bounded(self, *, max_wait: float, attempts: int = 2, timeout: float = 10.0) -> GitHubApi:
@@ -243,102 +174,30 @@ class GitHubApi:
             self.token,
             self.api_url,
             clock=self.clock,
+            epoch=self.epoch,
             log=self.log,
             timeout=timeout,
-            attempts=attempts,
-            max_backoff=2.0,
-            deadline=self.clock.time() + max_wait,
+            policy=RetryPolicy(attempts=attempts, base_delay=1.0, max_delay=2.0, jitter=0.2),
+            deadline=self.clock.now() + max_wait,
         )
 
     def close(self) -> None:
         self.client.close()
 
-    # -- retries ----------------------------------------------------------------------------
-    def _wait(self, seconds: float, reason: str) -> None:
-        seconds = max(0.0, seconds)
-        now = self.clock.time()
-        if self.deadline is not None and now + seconds > self.deadline:
-            left = max(0.0, self.deadline - now)
-            self.log(f"{reason}; that is past the time left ({_seconds(left)}), so giving up.")
-            self.stats.waits.append(reason)
-            self.clock.sleep(left)
-            raise DeadlineReached(reason)
-        self.log(f"{reason}; waiting {_seconds(seconds)}.")
-        self.stats.waits.append(reason)
-        self.clock.sleep(seconds)
-
-    def _backoff(self, attempt: int) -> float:
-        base = min(self.max_backoff, 2.0 ** (attempt - 1))
-        return base * (1 + random.uniform(-0.2, 0.2))  # noqa: S311
-
     def _call(self, what: str, operation: Callable[[], T]) -> T:
-        """Run one API operation with the retries described in the module docstring."""
-        failures = 0
-        secondary = 0
-        while True:
-            try:
-                self.stats.requests += 1
-                return operation()
-            except GithubException as exc:
-                headers = _headers(exc)
-                message = _message(exc)
-                lowered = message.lower()
-                if exc.status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
-                    try:
-                        reset = float(headers.get("x-ratelimit-reset") or 0)
-                    except ValueError:
-                        reset = 0.0
-                    if reset <= 0:  # no reset time given: try again in a minute
-                        reset = self.clock.time() + SECONDARY_DEFAULT_WAIT
-                    wait = max(1.0, reset - self.clock.time() + 1.0)
-                    used = headers.get("x-ratelimit-used") or headers.get("x-ratelimit-limit")
-                    self._wait(
-                        wait,
-                        f"GitHub's API rate limit is used up ({used} requests this hour) while "
-                        f"trying to {what}; it resets at {_clock_text(reset)}",
-                    )
-                    continue
-                if exc.status in (403, 429) and (
-                    "retry-after" in headers or "secondary rate limit" in lowered
-                ):
-                    secondary += 1
-                    if secondary > self.attempts:
-                        raise ExternalError(
-                            f"GitHub kept answering with its secondary rate limit while trying "
-                            f"to {what} ({secondary} times).",
-                            hint="Run the job again later.",
-                        ) from None
-                    asked = parse_retry_after(headers.get("retry-after"))
-                    wait = (
-                        asked
-                        if asked is not None
-                        else SECONDARY_DEFAULT_WAIT * 2 ** (secondary - 1)
-                    )
-                    said = "as its Retry-After header asks" if asked is not None else "a minute"
-                    self._wait(
-                        wait,
-                        f"GitHub's secondary rate limit stopped a request to {what} "
-                        f"(HTTP {exc.status}); waiting {said}",
-                    )
-                    continue
-                if exc.status < 500:
-                    exc.operation = what  # type: ignore[attr-defined]  # for describe_failure
-                    raise
-                problem = f"GitHub answered HTTP {exc.status}"
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"could not reach GitHub ({type(exc).__name__})"
-            failures += 1
-            if failures >= self.attempts:
-                raise ExternalError(
-                    f"Could not {what}: {problem} after {failures} attempts.",
-                    hint="Check that GitHub (GITHUB_API_URL) is reachable from the runner, "
-                    "then run the job again.",
-                )
-            self._wait(
-                self._backoff(failures),
-                f"{problem} while trying to {what}; retrying (attempt {failures + 1} of "
-                f"{self.attempts})",
+        """One operation with the runtime's GitHub retries; a 4xx becomes :class:`Refused`."""
+        try:
+            return call_github(
+                operation,
+                clock=self.clock,
+                policy=self.policy,
+                log=self.log,
+                deadline=self.deadline,
+                what=what,
+                epoch=self.epoch,
             )
+        except GithubException as exc:
+            raise Refused(exc.status, _message(exc), what, exc.data) from None
 
     # -- raw requests -----------------------------------------------------------------------
     def _request(
@@ -381,7 +240,6 @@ class GitHubApi:
             "GET", path, parameters=parameters, etag=cached[0] if cached else None
         )
         if status == 304 and cached is not None:
-            self.stats.not_modified += 1
             return False, cached[1]
         if status != 200:
             raise ExternalError(f"GitHub answered HTTP {status} to GET {path}.")
@@ -398,7 +256,7 @@ class GitHubApi:
             try:
                 data = self._get(f"/users/{urllib.parse.quote(login, safe='')}")
             except GithubException as exc:
-                if exc.status == 404:
+                if _absent(exc, 404):
                     return None
                 raise
             return str(data.get("login") or login) if isinstance(data, dict) else login
@@ -413,7 +271,7 @@ class GitHubApi:
             try:
                 return [member.login for member in team.get_members()]
             except GithubException as exc:
-                if exc.status in (403, 404):
+                if _absent(exc, 403, 404):
                     return None
                 raise
 
@@ -461,7 +319,7 @@ class GitHubApi:
             try:
                 data = self._get("/user")
             except GithubException as exc:
-                if exc.status in (403, 404):
+                if _absent(exc, 403, 404):
                     return None
                 raise
             return str(data.get("login") or "") or None if isinstance(data, dict) else None
@@ -475,7 +333,7 @@ class GitHubApi:
             try:
                 data = self._get(f"/repos/{repository}/actions/runs/{int(run_id)}")
             except GithubException as exc:
-                if exc.status in (403, 404):
+                if _absent(exc, 403, 404):
                     return None
                 raise
             if not isinstance(data, dict):
@@ -610,21 +468,28 @@ class GitHubApi:
 
     def comment(self, repository: str, number: int, body: str) -> int:
         """Comment on the issue; returns the comment's id."""
-        issue = self.client.get_repo(repository).get_issue(number)
-        return self._call(f"comment on issue #{number}", lambda: issue.create_comment(body).id)
+
+        def post() -> int:
+            issue = self.client.get_repo(repository).get_issue(number)
+            return int(issue.create_comment(body).id)
+
+        return self._call(f"comment on issue #{number}", post)
 
     def close_issue(self, repository: str, number: int, reason: str) -> None:
         """Close as ``completed`` or ``not_planned``."""
-        issue = self.client.get_repo(repository).get_issue(number)
-        self._call(
-            f"close issue #{number}", lambda: issue.edit(state="closed", state_reason=reason)
-        )
+
+        def close() -> None:
+            issue = self.client.get_repo(repository).get_issue(number)
+            issue.edit(state="closed", state_reason=reason)
+
+        self._call(f"close issue #{number}", close)
 
     # -- workflows --------------------------------------------------------------------------
     def dispatch(self, repository: str, workflow: str, ref: str, inputs: Mapping[str, str]) -> None:
         """Start ``workflow`` on ``ref`` with workflow_dispatch (raises on any refusal)."""
-        flow = self.client.get_repo(repository).get_workflow(workflow)
-        self._call(
-            f"start the workflow {workflow} on {ref}",
-            lambda: flow.create_dispatch(ref, dict(inputs), throw=True),
-        )
+
+        def start() -> None:
+            flow = self.client.get_repo(repository).get_workflow(workflow)
+            flow.create_dispatch(ref, dict(inputs), throw=True)
+
+        self._call(f"start the workflow {workflow} on {ref}", start)
