@@ -24,8 +24,10 @@ from github import Github, GithubException
 from shipyard.runtime import ConfigError, ExternalError, InputError, ShipyardError
 from shipyard.runtime.github import (
     PER_PAGE,
+    ConditionalGets,
     call_github,
     github_client,
+    github_request,
     is_primary_rate_limit,
     is_secondary_rate_limit,
 )
@@ -165,7 +167,7 @@ class GitHubApi:
         self.policy = policy
         self.deadline = deadline
         self.client: Github = github_client(token, api_url=self.api_url, timeout=timeout)
-        self._cache: dict[str, tuple[str, Any]] = {}
+        self._conditional = ConditionalGets()
 
     def bounded(self, *, max_wait: float, attempts: int = 2, timeout: float = 10.0) -> GitHubApi:
         """A fresh client for last words (closing the issue on timeout or cancellation):
@@ -200,53 +202,14 @@ class GitHubApi:
             raise Refused(exc.status, _message(exc), what, exc.data) from None
 
     # -- raw requests -----------------------------------------------------------------------
-    def _request(
-        self,
-        verb: str,
-        path: str,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        body: Any = None,
-        etag: str | None = None,
-    ) -> tuple[int, dict[str, Any], Any]:
-        requester = self.client.requester
-        headers = {"If-None-Match": etag} if etag else {}
-        status, response_headers, text = requester.requestJson(
-            verb, path, dict(parameters or {}), headers, body
-        )
-        data = None
-        if text:
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = {"message": text[:200]}
-        if status >= 400:
-            raise requester.createException(
-                status, response_headers, data if isinstance(data, dict) else {}
-            )
-        return status, response_headers, data
-
     def _get(self, path: str, parameters: Mapping[str, Any] | None = None) -> Any:
-        return self._request("GET", path, parameters=parameters)[2]
+        return github_request(self.client, "GET", path, parameters=parameters)[2]
 
     def get_conditional(
         self, path: str, parameters: Mapping[str, Any] | None = None
     ) -> tuple[bool, Any]:
-        """GET with If-None-Match from the last answer: ``(changed, data)``. A 304 costs no
-        rate limit and returns the data remembered from the last 200."""
-        key = path + "?" + urllib.parse.urlencode(sorted((parameters or {}).items()))
-        cached = self._cache.get(key)
-        status, headers, data = self._request(
-            "GET", path, parameters=parameters, etag=cached[0] if cached else None
-        )
-        if status == 304 and cached is not None:
-            return False, cached[1]
-        if status != 200:
-            raise ExternalError(f"GitHub answered HTTP {status} to GET {path}.")
-        etag = str(headers.get("etag") or "")
-        if etag:
-            self._cache[key] = (etag, data)
-        return True, data
+        """GET with If-None-Match from the last answer: ``(changed, data)``; a 304 is free."""
+        return self._conditional.get(self.client, path, parameters)
 
     # -- people -----------------------------------------------------------------------------
     def user_login(self, login: str) -> str | None:
