@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.approval.settings import DEFAULT_TIMEOUT, Settings, parse_dispatch_inputs
-from shipyard.approval.spec import SPEC
+from shipyard.approval.settings import DEFAULT_TIMEOUT, parse_dispatch_inputs
+from shipyard.approval.spec import SPEC, Settings
 from shipyard.runtime import InputError
 from shipyard.runtime.settings import parse_settings
 

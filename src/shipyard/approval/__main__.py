@@ -14,8 +14,7 @@ from shipyard.runtime import ActionContext, InputError, main_for
 from shipyard.runtime.retry import SYSTEM_CLOCK, Clock
 
 from .report import Result
-from .settings import Settings
-from .spec import SPEC
+from .spec import SPEC, Settings
 
 
 def make_run(

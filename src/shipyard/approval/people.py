@@ -10,7 +10,7 @@ from shipyard.runtime.context import RunContext
 
 from .decision import Approver, Policy
 from .github_api import GitHubApi
-from .settings import Settings
+from .spec import Settings
 from .words import build_words
 
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")

@@ -17,7 +17,7 @@ from .decision import Comment, Evaluation, IssueData, Policy, evaluate
 from .github_api import GitHubApi, Refused, describe_failure
 from .people import build_policy, resolve_approvers
 from .report import Result, Status, outputs, write_summary
-from .settings import Settings
+from .spec import Settings
 from .trust import check_request
 
 CLOSE_BUDGET = 300.0
