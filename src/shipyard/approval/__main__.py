@@ -1,6 +1,6 @@
 """Entry point of the approval action: ``python -m shipyard.approval``.
 
-Every input is checked (settings.py), and every approver looked up, before the issue is
+Every input is checked (Settings in spec.py), and every approver looked up, before the issue is
 created: a bad input exits 2 with no issue left behind. The modes are request.py, wait.py and
 check.py; report.py says what happened. PyGithub is imported only once the inputs are good.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from shipyard.runtime import ActionContext, InputError, main_for
+from shipyard.runtime import ActionContext, main_for
 from shipyard.runtime.retry import SYSTEM_CLOCK, Clock
 
 from .report import Result
@@ -24,35 +24,17 @@ def make_run(
 
     def run(ctx: ActionContext[Settings]) -> Result | None:
         from .check import run_check
-        from .github_api import GitHubApi, Refused, describe_failure
+        from .github_api import Refused, describe_failure
         from .request import run_request
-        from .session import Session
+        from .session import open_session
         from .wait import run_wait
 
-        settings = ctx.settings
-        repository = settings.target_repository or ctx.run.repository
-        if not repository:
-            raise InputError(
-                "target-repository",
-                "is required outside a workflow run (GITHUB_REPOSITORY is unset).",
-            )
-        started = clock.now()
-        deadline = started + settings.wait_seconds
-        api = GitHubApi(
-            settings.token,
-            ctx.run.api_url,
-            clock=clock,
-            epoch=epoch,
-            log=ctx.runner.info,
-            deadline=deadline,
-        )
-        ctx.cleanup.push(api.close, "GitHub client")
-        session = Session(ctx, api, clock, epoch, repository, started)
-        mode = {"check": run_check, "request": run_request, "wait": run_wait}[settings.mode]
+        session = open_session(ctx, clock, epoch)
+        mode = {"check": run_check, "request": run_request, "wait": run_wait}[ctx.settings.mode]
         try:
             return mode(session)
         except Refused as exc:
-            raise describe_failure(exc, repository) from None
+            raise describe_failure(exc, session.repository) from None
 
     return run
 

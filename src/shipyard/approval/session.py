@@ -25,6 +25,28 @@ CLOSE_BUDGET = 300.0
 CHECK_API_BUDGET = 900.0
 
 
+def open_session(ctx: ActionContext[Settings], clock: Clock, epoch: Callable[[], float]) -> Session:
+    """The run's session: its repository and a GitHub client whose waits end at the timeout
+    (closed by the cleanup stack)."""
+    settings = ctx.settings
+    repository = settings.target_repository or ctx.run.repository
+    if not repository:
+        raise InputError(
+            "target-repository", "is required outside a workflow run (GITHUB_REPOSITORY is unset)."
+        )
+    started = clock.now()
+    api = GitHubApi(
+        settings.token,
+        ctx.run.api_url,
+        clock=clock,
+        epoch=epoch,
+        log=ctx.runner.info,
+        deadline=started + settings.wait_seconds,
+    )
+    ctx.cleanup.push(api.close, "GitHub client")
+    return Session(ctx, api, clock, epoch, repository, started)
+
+
 class VoteReader:
     """Reads an issue and its comments for the waiting loop; for each comment that would
     approve, GitHub's record of edits too (an edited approval does not count)."""
