@@ -236,3 +236,47 @@ def test_only_comments_after_the_request_count_on_a_foreign_issue(
     assert comments[1]["user"]["login"] == "shipyard-bot"
     assert MARKER_PREFIX in comments[1]["body"]  # the action's own request
     assert "posted before the approval request" in result.summary
+
+
+def test_a_token_that_cannot_say_who_it_is_accepts_only_an_app_author(
+    tmp_path: Path, gh: GitHubEmulator
+) -> None:
+    """GITHUB_TOKEN and GitHub App tokens are refused GET /user: a request opened by a
+    [bot] is accepted, one opened by a person is not."""
+    gh.add_user("release-app[bot]", token="ghs_app", type="Bot")
+    gh.add_collaborator(REPO, "release-app[bot]", "write")
+    requested = run_approval(
+        tmp_path / "request",
+        gh,
+        {"mode": "request", "approvers": "alice, bob, carol"},
+        SHIPYARD_INPUT_TOKEN="ghs_app",
+    )
+    number = int(requested.outputs["issue-number"])
+    gh.comment(REPO, number, "bob", "approve")
+    gh.fail_next(1, 403, path="/user", body='{"message": "Resource not accessible by integration"}')
+    result = run_approval(
+        tmp_path / "check",
+        gh,
+        CHECK,
+        event={"issue": gh.issue(REPO, number), "sender": {"login": "bob"}},
+        event_name="issue_comment",
+        SHIPYARD_INPUT_TOKEN="ghs_app",
+    )
+    assert result.outputs["status"] == "approved", result.log
+    assert gh.requests_to("/user", "GET")[-1].status == 403
+
+    copy = gh.create_issue(
+        REPO, "Approval needed", user="alice", body=gh.issue(REPO, number)["body"]
+    )
+    gh.comment(REPO, copy["number"], "bob", "approve")
+    gh.fail_next(1, 403, path="/user")
+    refused = run_approval(
+        tmp_path / "copy",
+        gh,
+        CHECK,
+        event={"issue": gh.issue(REPO, copy["number"]), "sender": {"login": "bob"}},
+        event_name="issue_comment",
+        SHIPYARD_INPUT_TOKEN="ghs_app",
+    )
+    assert refused.code == 1
+    assert "only a request opened by a GitHub App" in refused.annotations("error")[0]
