@@ -156,3 +156,30 @@ def test_fix_applies_the_formatters_and_outputs_the_diff(tmp_path: Path) -> None
     assert (repo / "app" / "formatting.py").read_text().startswith("import json\nimport sys\n")
     assert result.outputs["findings"] == "0"
     assert Path(result.outputs["diff-file"]).read_text() == result.outputs["diff"]
+
+
+def test_mypy_and_pylint_see_the_packages_of_the_projects_python(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    deps = tmp_path / "deps" / "sampledep"
+    deps.mkdir(parents=True)
+    (deps / "__init__.py").write_text("def answer() -> int:\n    return 42\n")
+    (deps / "py.typed").write_text("")
+    project = tmp_path / "projenv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project)], check=True)
+    (site,) = project.glob("lib/python*/site-packages")
+    (site / "sampledep.pth").write_text(str(deps.parent) + "\n")
+    repo = make_repo(tmp_path)
+    (repo / "app" / "uses_dep.py").write_text(
+        '"""Uses an installed package."""\n\n'
+        "from sampledep import answer\n\nVALUE: str = answer()\n"
+    )
+    inputs = {"linters": "mypy, pylint", "paths": "app/uses_dep.py", "fail-on": "never"}
+    seen = lint(tmp_path / "with", repo, {**inputs, "python": str(project / "bin" / "python")})
+    found = {(f[0], f[1]) for f in sarif_findings(seen)}
+    assert ("mypy", "assignment") in found, found
+    assert ("pylint", "E0401") not in found
+    blind = lint(tmp_path / "without", repo, {**inputs, "python": "none"})
+    found = {(f[0], f[1]) for f in sarif_findings(blind)}
+    assert ("mypy", "import-not-found") in found and ("pylint", "E0401") in found, found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import json
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -150,6 +150,8 @@ def fix(
             run_process(
                 argv, runner=ctx.runner, cwd=root, env=linter_env(ctx), group=f"fix: {name}"
             )
+    import difflib
+
     chunks: list[str] = []
     for path in touched:
         after = _read(root / path)
@@ -177,6 +179,50 @@ def _read(path: Path) -> str:
         return ""
 
 
+def project_python(ctx: ActionContext[Settings], env: Mapping[str, str]) -> str | None:
+    """The project's interpreter (the python input), or None."""
+    choice = ctx.settings.python.strip()
+    if choice.lower() == "none":
+        return None
+    if choice.lower() != "auto":
+        found = shutil.which(choice, path=env.get("PATH"))
+        if found is None:
+            raise InputError("python", f"{choice!r} is not an executable (on PATH or as a path).")
+        return found
+    return shutil.which("python3", path=env.get("PATH")) or shutil.which(
+        "python", path=env.get("PATH")
+    )
+
+
+def import_args(
+    ctx: ActionContext[Settings], env: Mapping[str, str], names: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """mypy's --python-executable and pylint's sys.path: the project's installed packages."""
+    if not {"mypy", "pylint"} & set(names):
+        return {}
+    python = project_python(ctx, env)
+    if python is None:
+        return {}
+    extra: dict[str, tuple[str, ...]] = {"mypy": ("--python-executable", python)}
+    if "pylint" in names:
+        probe = run_process(
+            [python, "-c", "import json, sys; print(json.dumps([p for p in sys.path if p]))"],
+            runner=ctx.runner,
+            env=dict(env),
+            echo=False,
+            separate_stderr=True,
+            timeout=60,
+        )
+        try:
+            paths = [p for p in json.loads(probe.stdout) if isinstance(p, str)]
+        except ValueError:
+            paths = []
+        if probe.returncode == 0 and paths:
+            hook = f"import sys; sys.path.extend({paths!r})"
+            extra["pylint"] = (f"--init-hook={hook}",)
+    return extra
+
+
 def lint(
     ctx: ActionContext[Settings],
     root: Path,
@@ -185,12 +231,16 @@ def lint(
     selected: frozenset[str],
 ) -> list[LinterRun]:
     settings = ctx.settings
+    env = linter_env(ctx)
+    imports = import_args(ctx, env, [t.linter for t in plan if t.files])
     jobs = []
     for target in plan:
         if not target.files:
             continue
         tool = found[target.linter]
-        extra = split_args(settings.args.get(target.linter, ""), target.linter)
+        extra = imports.get(target.linter, ()) + split_args(
+            settings.args.get(target.linter, ""), target.linter
+        )
         argv = LINTERS[target.linter].argv(tool.executable, target.files, extra)
         jobs.append(Job(target.linter, tuple(argv), len(target.files), tool.version, tool.source))
     by_name = {target.linter: target for target in plan}
@@ -202,7 +252,7 @@ def lint(
         jobs,
         runner=ctx.runner,
         cwd=str(root),
-        env=linter_env(ctx),
+        env=env,
         timeout=settings.timeout,
         informational=settings.informational,
         root=str(root),

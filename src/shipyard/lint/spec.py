@@ -64,6 +64,12 @@ class Settings:
         "false: use the linters on PATH (installed by an earlier step).",
         default="true",
     )
+    python: str = setting(
+        "The project's Python, with its dependencies installed: mypy gets it as "
+        "--python-executable and pylint its sys.path, so imports of installed packages "
+        "resolve. auto: python3 (or python) on PATH; none: neither.",
+        default="auto",
+    )
     versions: KeyValues = setting(
         "Versions that win over the repository's pins and ours, as 'linter=version' lines "
         "(e.g. black=24.10.0)."
