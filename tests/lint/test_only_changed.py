@@ -55,6 +55,7 @@ def test_pull_request_with_history_lints_only_the_changed_files(tmp_path: Path) 
     result = lint(tmp_path, repo, env=_pr_env(event))
     _assert_only_changed(result)
     assert "files changed by PR #7 (git)" in result.summary
+    assert "Nothing to lint for: hadolint (Dockerfile Dockerfile)" in result.summary
 
 
 def test_only_changed_false_lints_everything_on_a_pull_request(tmp_path: Path) -> None:

@@ -223,6 +223,11 @@ def summary(
         ["linter", "version", "version from", "why it ran", "files", "findings", "time", "exit"],
         rows,
     )
+    idle = [
+        f"{name} ({why})" for name, why in reasons.items() if name not in {r.linter for r in runs}
+    ]
+    if idle:
+        out.paragraph("Nothing to lint for: " + ", ".join(idle) + ".")
     if hidden_annotations:
         out.paragraph(hidden_annotations)
     for run in runs:
