@@ -226,3 +226,13 @@ def test_a_long_diff_output_is_cut_at_a_line_and_points_at_the_file() -> None:
     assert cut.endswith("the whole diff is in /tmp/fix.diff\n")
     assert cut.split("... cut", 1)[0].endswith("x\n")
     assert cut_diff("+a\n", "f") == "+a\n"
+
+
+def test_a_file_black_cannot_parse_is_a_finding_in_both_message_formats() -> None:
+    new = "error: cannot parse: /r/b/bad.py:1:6\n    def f(:\n         ^\nParseError: bad input\n"
+    old = "error: cannot format b/old.py: Cannot parse: 3:4: def f(:\nOh no! 💥 💔 💥\n"
+    found = formatter.parse(new + old, "/r", tool="black")
+    assert [(f.file, f.line, f.column, f.rule) for f in found] == [
+        ("b/bad.py", 1, 6, "cannot-format"),
+        ("b/old.py", 3, 4, "cannot-format"),
+    ]

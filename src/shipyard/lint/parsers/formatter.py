@@ -11,6 +11,12 @@ HUNK = re.compile(r"^@@ -(?P<start>\d+)(?:,(?P<length>\d+))? \+\d+(?:,\d+)? @@")
 # isort: "--- /abs/path:before\t<date>"; black: "--- path\t<date>"; ruff: "--- path".
 HEADER_SUFFIX = re.compile(r"(:before|:after)?(\t.*)?$")
 MAX_HUNK_LINES = 30
+# black: "error: cannot parse: f.py:1:6" (26.x) or "error: cannot format f.py: Cannot parse: 1:6: x"
+CANNOT = re.compile(
+    r"^error: cannot (?:format|parse):? (?P<file>.+?)"
+    r"(?::(?P<line>\d+):(?P<col>\d+))?(?:: (?P<text>.*))?$"
+)
+POSITION = re.compile(r"(\d+):(\d+)")
 HELP = {
     "black": "https://black.readthedocs.io/en/stable/the_black_code_style/",
     "isort": "https://pycqa.github.io/isort/",
@@ -66,7 +72,7 @@ def _hunks(diff: str, root: str) -> list[_Hunk]:
 
 
 def parse(stdout: str, root: str, *, tool: str) -> list[Finding]:
-    findings = []
+    findings = cannot_format(stdout, root, tool=tool)
     for hunk in _hunks(stdout, root):
         first, last = hunk.changed_span()
         shown = hunk.lines[:MAX_HUNK_LINES]
@@ -82,6 +88,32 @@ def parse(stdout: str, root: str, *, tool: str) -> list[Finding]:
                 line=first,
                 end_line=last if last != first else None,
                 fix_available=True,
+                help_url=HELP.get(tool),
+            )
+        )
+    return findings
+
+
+def cannot_format(output: str, root: str, *, tool: str) -> list[Finding]:
+    """Files the formatter could not read (a syntax error): one error each."""
+    findings = []
+    for raw in output.splitlines():
+        match = CANNOT.match(raw.strip())
+        if match is None:
+            continue
+        line, column = match["line"], match["col"]
+        text = match["text"] or "cannot parse"
+        if line is None and (position := POSITION.search(text)):
+            line, column = position.group(1), position.group(2)
+        findings.append(
+            Finding(
+                tool=tool,
+                rule="cannot-format",
+                severity="error",
+                message=f"{tool} cannot format this file: {text}",
+                file=relative(match["file"], root),
+                line=int(line) if line else None,
+                column=int(column) if column else None,
                 help_url=HELP.get(tool),
             )
         )
