@@ -53,7 +53,7 @@ from .buildx import (
     qemu_registered,
     user_docker_config,
 )
-from .images import ImageName, parse_image
+from .images import ImageName, parse_image_lines
 from .metadata import (
     KeyValueError,
     RepositoryInfo,
@@ -168,16 +168,12 @@ def _resolve_path(base: str, path: str) -> str:
 
 def read_settings(ctx: ActionContext, now: datetime | None = None) -> Settings:
     """Parse and check every input; raise InputError (exit 2) naming the input."""
-    images: list[ImageName] = []
-    for text in ctx.inputs.get("images"):  # type: ignore[attr-defined]
-        try:
-            image = parse_image(text)
-        except ValueError as exc:
-            raise InputError("images", str(exc)) from None
-        if image not in images:
-            images.append(image)
+    try:
+        images = parse_image_lines(input_lines(ctx.inputs.str("images")))
+    except ValueError as exc:
+        raise InputError("images", str(exc)) from None
     if not images:
-        raise InputError("images", "is required: one or more image names.")
+        raise InputError("images", "is required: one or more image names (enabled).")
     try:
         platforms = parse_platforms(ctx.inputs.get("platforms"))  # type: ignore[arg-type]
     except ValueError as exc:

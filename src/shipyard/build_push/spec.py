@@ -20,8 +20,9 @@ SPEC = ActionSpec(
         Input(
             "images",
             "Image names, one per line, possibly in several registries (ghcr.io/owner/app, "
-            "docker.io/user/app, user/app). Lower-cased. No tags here: see tags.",
-            kind="list",
+            "docker.io/user/app, user/app), or comma-separated on one line. Lower-cased. A "
+            "line may take metadata-action's attributes: name=ghcr.io/owner/app,enable=false "
+            "(a disabled image is skipped). No tags here: see tags.",
             required=True,
         ),
         Input("context", "Build context: a folder of the workspace.", default="."),
@@ -45,7 +46,8 @@ SPEC = ActionSpec(
         Input(
             "tags",
             "Tag rules, one per line, in docker/metadata-action's vocabulary: "
-            "type=semver,pattern={{version}} | {{major}}.{{minor}} | {{major}}; type=sha; "
+            "type=semver,pattern={{version}} | {{major}}.{{minor}} | {{major}} (match=REGEX); "
+            "type=pep440; type=match,pattern=REGEX,group=N; type=sha; "
             "type=ref,event=branch|tag|pr; type=raw,value=...; type=schedule; with prefix, "
             "suffix, enable, priority. Empty: latest + sha-<short> on the default branch, "
             "<branch>-latest + <branch>-<short> on others, the semver set on v*.*.* tags, "
