@@ -43,7 +43,7 @@ from shipyard.runtime import (
 )
 from shipyard.runtime.summary import Markdown
 
-from . import errors
+from . import dryrun, errors
 from .buildx import (
     BuilderInfo,
     CommandResult,
@@ -135,6 +135,7 @@ class Settings:
     pull: bool
     builder: str
     mode: str
+    dry_run: bool
     digests: list[DigestSource]
     credentials: dict[str, Credentials | None]
     extra_logins: dict[str, Credentials]
@@ -294,6 +295,7 @@ def read_settings(ctx: ActionContext, now: datetime | None = None) -> Settings:
         pull=_bool(ctx, "pull"),
         builder=_text(ctx, "builder"),
         mode=mode,
+        dry_run=_bool(ctx, "dry-run"),
         digests=digests,
         credentials=credentials,
         extra_logins=extra,
@@ -340,7 +342,7 @@ class BuildPush:
         self.ctx = ctx
         self.s = settings
         self.out = Outcome()
-        self.docker = Docker.find(ctx.env, self._log_line)
+        self._docker: Docker | None = None
         self.http: HttpClient | None = None
         self.clients: dict[str, RegistryClient] = {}
         self.config: PrivateDockerConfig | None = None
@@ -351,6 +353,13 @@ class BuildPush:
         )
 
     # -- plumbing --------------------------------------------------------------------------
+    @property
+    def docker(self) -> Docker:
+        """The docker CLI, found on first use (a dry run never looks for it)."""
+        if self._docker is None:
+            self._docker = Docker.find(self.ctx.env, self._log_line)
+        return self._docker
+
     def stage(self, name: str) -> None:
         """Start a stage (named in the summary if the run stops there); log the time of the
         previous one in the debug output."""
@@ -372,7 +381,8 @@ class BuildPush:
         self.ctx.runner.annotate("warning", text, title=title)
 
     def close(self) -> None:
-        self.docker.terminate()
+        if self._docker is not None:
+            self._docker.terminate()
         if self.config is not None:
             self.config.close()
         if self.http is not None:
@@ -478,6 +488,39 @@ class BuildPush:
         self.report()
         return ExitCode.OK
 
+    def dry_run(self) -> ExitCode:
+        """Everything that needs no build, printed; no builder, login, registry or Docker."""
+        s = self.s
+        self.stage("computing the tags")
+        self.compute_tags(read_registry=False)
+        self.compute_metadata()
+        self.builder = dryrun.assumed_builder(s.builder, s.platforms)
+        self.out.builder = f"not inspected (dry run; planned for a {dryrun.ASSUMED_DRIVER} builder)"
+        multi = len(s.platforms) > 1 and s.mode != "build"
+        scopes = [p.slug for p in s.platforms] if multi else [""]
+        if s.mode != "merge":
+            for scope in scopes:
+                cache = self.cache_plan(scope)
+                self.out.cache.append(f"{scope or 'build'}: {cache.description}")
+        self.stage("done")
+        plan: dict[str, Any] = {
+            "images": [image.name for image in s.images],
+            "tags": self.out.tags,
+            "version": self.out.decision.version if self.out.decision else "",
+            "platforms": [str(p) for p in s.platforms],
+            "mode": s.mode,
+            "push": f"{'yes' if s.push else 'no'} ({s.push_reason})",
+            "builds": dryrun.build_plan(s.mode, s.platforms, s.push),
+            "build args": self.out.build_args,
+            "labels": self.out.labels,
+            "cache": self.out.cache,
+            "notes": self.out.notes,
+        }
+        for line in dryrun.plan_lines(plan):
+            self.ctx.runner.info(line)
+        self.report()
+        return ExitCode.OK
+
     def check_builder(self) -> None:
         s = self.s
         env = self.ctx.env
@@ -529,10 +572,15 @@ class BuildPush:
             who = client.credentials.username if client.credentials else "anonymous"
             self.ctx.runner.info(f"{image.registry}: {who} may push to {image.repository}")
 
-    def compute_tags(self) -> None:
+    def compute_tags(self, *, read_registry: bool = True) -> None:
         s = self.s
         existing: list[str] | None = None
-        if needs_registry_versions(s.rules, s.ref):
+        if needs_registry_versions(s.rules, s.ref) and not read_registry:
+            self.note(
+                "dry run: the registry's tags were not read; latest and the moving tags are "
+                "given as if this release were the highest"
+            )
+        elif needs_registry_versions(s.rules, s.ref):
             existing = []
             for image in s.images:
                 try:
@@ -907,6 +955,8 @@ class BuildPush:
             "builder": self.out.builder,
             "notes": self.out.notes,
             "timings": {stage: round(seconds, 2) for stage, seconds in self.out.timings.items()},
+            "dry-run": self.s.dry_run,
+            "push-decision": self.s.push_reason,
         }
         return {
             "digest": self.out.digest,
@@ -934,6 +984,8 @@ class BuildPush:
         summary = self.ctx.summary
         decision = self.out.decision
         verb = {"merge": "Merged", "digest": "Built by digest"}.get(s.mode, "Built")
+        if s.dry_run:
+            verb = "Dry run (nothing built or pushed)"
         pushed = " and pushed" if self.out.pushed else ""
         platforms = ", ".join(self.platform_names())
         if done:
@@ -982,6 +1034,10 @@ class BuildPush:
                 pull = f"docker pull {image.ref(decision.tags[0])}\n# or, pinned:\n{pull}"
             summary.raw("**Pull:**")
             summary.code(pull, "sh")
+        elif done and s.dry_run:
+            summary.paragraph(
+                f"A real run would push: {'yes' if s.push else 'no'} ({s.push_reason})."
+            )
         elif done:
             summary.paragraph(f"Not pushed: {s.push_reason}.")
         facts = [f"mode: {s.mode}", s.push_reason]
@@ -1013,7 +1069,7 @@ def run(ctx: ActionContext) -> ExitCode:
     settings = read_settings(ctx)
     job = BuildPush(ctx, settings)
     try:
-        return job.run()
+        return job.dry_run() if settings.dry_run else job.run()
     except ShipyardError:
         with contextlib.suppress(Exception):
             job.summary(done=False)
@@ -1022,7 +1078,27 @@ def run(ctx: ActionContext) -> ExitCode:
         job.close()
 
 
-main = main_for(SPEC, run)
+_main = main_for(SPEC, run)
+#: Boolean inputs that may be given as a bare flag on the command line (``--dry-run``).
+BARE_FLAGS = ("--dry-run",)
+
+
+def bare_flags(argv: Sequence[str]) -> list[str]:
+    """``--dry-run`` alone (last, or followed by another flag) means ``--dry-run true``."""
+    out: list[str] = []
+    for index, item in enumerate(argv):
+        out.append(item)
+        following = argv[index + 1] if index + 1 < len(argv) else "--"
+        if item in BARE_FLAGS and following.startswith("--"):
+            out.append("true")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    return _main(bare_flags(sys.argv[1:] if argv is None else argv))
+
 
 if __name__ == "__main__":
     raise SystemExit(main(None))

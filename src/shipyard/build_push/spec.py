@@ -134,6 +134,15 @@ SPEC = ActionSpec(
             default="build",
         ),
         Input(
+            "dry-run",
+            "Compute and print everything that needs no build (images, tags, labels, build "
+            "args, platforms, push decision, cache plan, the metadata output) and stop: no "
+            "builder, no login, no registry, no Docker needed. python -m shipyard.build_push "
+            "takes --dry-run.",
+            kind="bool",
+            default="false",
+        ),
+        Input(
             "digests",
             "For mode: merge, the digests to join: lines of sha256:..., image@sha256:... or "
             "the platform-digests JSON of the build jobs. Empty: found in the registry from "
