@@ -258,6 +258,7 @@ def test_dry_run_under_act_prints_the_plan_and_pushes_nothing(
     run = act(
         DRY_RUN,
         ref="refs/tags/v1.2.3",
+        payload={"ref": "refs/tags/v1.2.3", "base_ref": "refs/heads/main"},
         vars=variables,
         secrets=secret,
         files=app_files(base_image),
@@ -267,7 +268,7 @@ def test_dry_run_under_act_prints_the_plan_and_pushes_nothing(
     assert step.outcome == "success", run.describe()
     metadata = json.loads(step.outputs["metadata"])
     assert metadata["dry-run"] is True and metadata["pushed"] is False
-    assert metadata["tags"] == ["1.2.3", "1.2", "latest"]
+    assert metadata["tags"] == ["1.2.3", "1.2", "from-main", "latest"]
     assert step.outputs["pushed"] == "false"
     text = run.job("image").text
     assert "build-push dry run" in text and "linux/arm64" in text
