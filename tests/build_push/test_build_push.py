@@ -19,7 +19,7 @@ from tests.services.base_images import BaseImage, inspect_platforms
 from tests.services.dockerd import Buildx, DockerEngine
 from tests.services.faulty_proxy import FaultyProxy
 from tests.services.qemu import QemuStatus
-from tests.services.registry import Registry
+from tests.services.registry import Registry, private_docker_config
 
 pytestmark = pytest.mark.usefixtures("buildx")
 
@@ -590,8 +590,8 @@ def test_the_users_docker_config_is_never_written_and_earlier_logins_still_work(
     given to the action."""
     import base64
 
-    user_config = tmp_path / "user-docker"
-    user_config.mkdir()
+    # A user's config dir with the user's CLI plugins (buildx may live only there).
+    user_config = private_docker_config(tmp_path / "user-docker")
     auth = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
     original = json.dumps(
         {"credsStore": "shipyard-no-such-helper", "auths": {}, "detachKeys": "ctrl-x"}
