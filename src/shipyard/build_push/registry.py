@@ -24,6 +24,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from shipyard.runtime import SYSTEM_CLOCK, Clock, ConfigError, ExternalError, HttpClient
 
+from .images import is_loopback
+
 if TYPE_CHECKING:
     import requests
 
@@ -146,12 +148,15 @@ class RegistryClient:
 
     def _check_realm(self, realm: str) -> None:
         """Basic credentials go to a token realm over HTTPS, or over plain HTTP only on the
-        registry's own host: a registry must not be able to send them in clear text elsewhere."""
+        registry's own host (or from loopback to loopback): a registry must not be able to
+        have them sent in clear text elsewhere."""
         if not self.credentials or not realm.startswith("http://"):
             return
         realm_host = (urlsplit(realm).hostname or "").lower()
         registry_host = (urlsplit(self.api_base).hostname or "").lower()
-        if realm_host != registry_host:
+        # Loopback to loopback never leaves the machine (a local registry and token server).
+        local = is_loopback(realm_host) and is_loopback(registry_host)
+        if realm_host != registry_host and not local:
             raise ConfigError(
                 f"{self.registry} asked for a token from {realm_host} over plain HTTP; the "
                 f"credentials of {self.credentials.username} were not sent there.",
