@@ -18,14 +18,16 @@ from collections.abc import Sequence
 
 from shipyard.runtime import ActionContext, ShipyardError, main_for
 
-from . import build, dryrun, merge, prepare, report
-from .job import Job
-from .metadata import clock
-from .settings import read_settings
 from .spec import SPEC, Settings
 
 
 def run(ctx: ActionContext[Settings]) -> None:
+    # Imported here: a run that fails on its inputs (checked before run) loads none of them.
+    from . import build, dryrun, merge, prepare, report
+    from .job import Job
+    from .metadata import clock
+    from .settings import read_settings
+
     settings = read_settings(ctx.settings, ctx.run, clock(ctx.env))
     for secret in settings.secrets:
         ctx.runner.mask(secret)
