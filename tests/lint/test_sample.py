@@ -183,3 +183,13 @@ def test_mypy_and_pylint_see_the_packages_of_the_projects_python(tmp_path: Path)
     blind = lint(tmp_path / "without", repo, {**inputs, "python": "none"})
     found = {(f[0], f[1]) for f in sarif_findings(blind)}
     assert ("mypy", "import-not-found") in found and ("pylint", "E0401") in found, found
+
+
+def test_the_linters_caches_live_in_the_tool_cache(tmp_path: Path) -> None:
+    result = lint(
+        tmp_path, make_repo(tmp_path), {"linters": "black, ruff, mypy", "fail-on": "never"}
+    )
+    assert result.code == 0
+    caches = tmp_path / "tool-cache" / "shipyard" / "lint" / "caches" / "your-org_app"
+    for folder in ("black", "ruff", "mypy"):
+        assert any((caches / folder).rglob("*")), folder
