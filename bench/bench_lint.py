@@ -200,6 +200,7 @@ def only_changed(tree: Path, work: Path, env: Mapping[str, str], repeat: int) ->
     pull = {"number": 1, "base": {"sha": base}, "head": {"sha": head}}
     event.write_text(json.dumps({"number": 1, "pull_request": pull}))
     pr_env = {**env, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)}
+    step(tree, pr_env)  # warm-up (installs the linters with --skip-full)
     changed = best(lambda: step(tree, pr_env), repeat)
     report_step("only-changed, 5 files, warm", changed, pr_env, "(target <= 1.5 s)")
     cached_env = {k: v for k, v in pr_env.items() if k != "BLACK_CACHE_DIR"}
@@ -219,9 +220,9 @@ def main() -> int:
         files = len(git(tree, "ls-files", "*.py").splitlines())
         print(f"Django 5.1.4 sdist: {files} Python files in {tree.name}")
         env = action_env(tree, work)
-        cold = step(tree, env)
-        report_step("action, cold tool cache (installs)", cold, env)
         if not args.skip_full:
+            cold = step(tree, env)
+            report_step("action, cold tool cache (installs)", cold, env)
             full_tree(tree, work, env, args.repeat)
         only_changed(tree, work, env, args.repeat)
         ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
