@@ -1,0 +1,181 @@
+"""Deploy targets for the deploy action: "hosts" made of sshd + a Docker engine + nginx.
+
+A loopback host is an sshd on 127.0.0.1:<free port> whose sessions get their own ``HOME`` (the
+action keeps its state, locks and releases under ``~/.shipyard``) and the shared dockerd, plus
+an nginx whose prefix is ``$HOME/nginx``. The sample app (``sample_app/``) is built here in
+several versions and pushed to the test bed's registry, each deployed by digest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.services import nginx as nginx_service
+from tests.services import sshd
+from tests.services._common import ServiceUnavailable, output_tail, run
+from tests.services.registry import Registry
+
+SAMPLE_APP = Path(__file__).resolve().parent / "sample_app"
+SHARED_DOCKER_HOST = "unix:///var/run/docker.sock"
+# version -> UNHEALTHY_AFTER (-1 healthy, 0 unhealthy at start, N unhealthy after N s)
+VERSIONS: Mapping[str, int] = {"v1": -1, "v2": -1, "v3": 0, "v4": 4}
+
+
+@dataclass(frozen=True)
+class DeployHost:
+    """One deploy target: where to SSH, its Docker engine, its nginx."""
+
+    name: str
+    ssh: sshd.SshServer
+    home: Path
+    docker_host: str
+    nginx: nginx_service.Nginx
+    netns: str | None = None
+    extra_pids: tuple[int, ...] = field(default=())
+
+    @property
+    def address(self) -> str:
+        return self.ssh.host
+
+    @property
+    def target(self) -> str:
+        """The host as the action's ``hosts`` input names it (``addr`` or ``addr:port``)."""
+        return self.address if self.ssh.port == 22 else f"{self.address}:{self.ssh.port}"
+
+    @property
+    def known_hosts_line(self) -> str:
+        return self.ssh.known_hosts_line
+
+    def docker(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the docker CLI against this host's engine."""
+        env = {k: v for k, v in os.environ.items() if k not in {"DOCKER_CONTEXT", "DOCKER_CONFIG"}}
+        env["DOCKER_HOST"] = self.docker_host
+        return run(["docker", *args], env=env, timeout=timeout)
+
+    def proxy_inputs(self, app: str) -> dict[str, str]:
+        """The deploy action's proxy inputs for this host's nginx (same form on every host)."""
+        nginx = "nginx -p ~/nginx -c ~/nginx/nginx.conf -e ~/nginx/error.log"
+        return {
+            "proxy-config": f"~/nginx/conf.d/{app}.upstream.conf",
+            "proxy-reload": f"{nginx} -s reload",
+            "proxy-check": f"{nginx} -t -q",
+        }
+
+    def add_site(self, app: str) -> str:
+        """Give ``app`` a server block on this host's nginx; the URL it is served at."""
+        port = self.nginx.add_site(app)
+        return f"http://{self.nginx.listen}:{port}/"
+
+    def containers(self, app: str, *, all_states: bool = False) -> list[str]:
+        """Names of the app's containers on this host (running ones unless ``all_states``)."""
+        args = ["ps", "--format", "{{.Names}}", "--filter", f"label=shipyard.app={app}"]
+        result = self.docker(*args, *(["--all"] if all_states else []))
+        return sorted(result.stdout.split())
+
+    def remove_app(self, app: str) -> None:
+        names = self.containers(app, all_states=True)
+        if names:
+            self.docker("rm", "--force", *names)
+
+    def sshd_log(self) -> str:
+        return self.ssh.log.read_text(errors="replace")
+
+
+def start_loopback_host(directory: Path, name: str = "host") -> DeployHost:
+    """An sshd + nginx on 127.0.0.1 using the shared dockerd."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    home = directory / "home"
+    home.mkdir(parents=True)
+    proxy = nginx_service.start(home / "nginx")
+    try:
+        server = sshd.start(
+            directory / "sshd",
+            name=name,
+            environment={"HOME": str(home), "DOCKER_HOST": SHARED_DOCKER_HOST},
+            log_level="DEBUG1",
+        )
+    except ServiceUnavailable:
+        nginx_service.stop(proxy)
+        raise
+    return DeployHost(name, server, home, SHARED_DOCKER_HOST, proxy)
+
+
+def stop_host(host: DeployHost) -> None:
+    sshd.stop(host.ssh)
+    nginx_service.stop(host.nginx)
+
+
+@dataclass(frozen=True)
+class SampleApp:
+    """The sample app pushed to the registry: version -> reference by digest."""
+
+    repository: str
+    refs: Mapping[str, str]  # "v1" -> 127.0.0.1:5000/testbed/sample-app@sha256:...
+    tags: Mapping[str, str]  # "v1" -> 127.0.0.1:5000/testbed/sample-app:v1
+    registry: Registry
+
+
+def build_sample_app(
+    registry: Registry,
+    base: str,
+    directory: Path,
+    versions: Mapping[str, int] = VERSIONS,
+    repository: str = "testbed/sample-app",
+) -> SampleApp:
+    """Build and push each version (a build arg makes it unhealthy); return digest refs."""
+    context = directory / "sample-app"
+    if context.exists():
+        shutil.rmtree(context)
+    shutil.copytree(SAMPLE_APP, context)
+    env = registry.docker_env()
+    refs: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    for version, unhealthy_after in versions.items():
+        tag = registry.ref(repository, version)
+        build = run(
+            [
+                "docker", "buildx", "build", "--provenance=false", "--platform", "linux/amd64",
+                "--build-arg", f"BASE={base}", "--build-arg", f"VERSION={version}",
+                "--build-arg", f"UNHEALTHY_AFTER={unhealthy_after}",
+                "--tag", tag, "--push", str(context),
+            ],
+            env=env,
+            timeout=300,
+        )  # fmt: skip
+        if build.returncode != 0:
+            raise ServiceUnavailable("sample-app", f"build of {tag}: {output_tail(build)}")
+        digest = run(
+            [
+                "docker",
+                "buildx",
+                "imagetools",
+                "inspect",
+                tag,
+                "--format",
+                "{{json .Manifest.Digest}}",
+            ],
+            env=env,
+            timeout=60,
+        )
+        if digest.returncode != 0:
+            raise ServiceUnavailable("sample-app", f"digest of {tag}: {output_tail(digest)}")
+        refs[version] = f"{registry.address}/{repository}@{digest.stdout.strip().strip(chr(34))}"
+        tags[version] = tag
+    return SampleApp(repository, refs, tags, registry)
+
+
+def remove_local_images(app: SampleApp, hosts: Sequence[DeployHost]) -> None:
+    """Untag the sample app on the hosts' engines (layers shared with others stay)."""
+    for host in hosts:
+        listed = host.docker(
+            "images", "--format", "{{.ID}}", app.registry.address + "/" + app.repository
+        )
+        ids = sorted(set(listed.stdout.split()))
+        if ids:
+            host.docker("rmi", "--force", *ids)

@@ -1,0 +1,43 @@
+"""pytest fixtures for the deploy action's test bed: sample app images and deploy hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.services import base_images, deploy_hosts, dockerd
+from tests.services import registry as registry_service
+from tests.services._common import ServiceUnavailable
+from tests.services._require import unavailable
+
+
+@pytest.fixture(scope="session")
+def sample_app(
+    docker_engine: dockerd.DockerEngine,
+    registry: registry_service.Registry,
+    base_image: base_images.BaseImage,
+    testbed_session_dir: Path,
+) -> deploy_hosts.SampleApp:
+    """The sample app in versions v1, v2 (healthy), v3 (unhealthy at start), v4 (unhealthy
+    after 4 s), pushed to ``registry``. Attributes: refs (by digest), tags, registry."""
+    try:
+        return deploy_hosts.build_sample_app(
+            registry, base_image.local_refs["linux/amd64"], testbed_session_dir / "deploy"
+        )
+    except ServiceUnavailable as exc:
+        unavailable("sample-app", exc.reason)
+
+
+@pytest.fixture(scope="session")
+def deploy_host(
+    docker_engine: dockerd.DockerEngine, testbed_session_dir: Path
+) -> Iterator[deploy_hosts.DeployHost]:
+    """One host on loopback: sshd (own host key, HOME, DEBUG log) + shared dockerd + nginx."""
+    try:
+        host = deploy_hosts.start_loopback_host(testbed_session_dir / "deploy-host")
+    except ServiceUnavailable as exc:
+        unavailable(exc.service, exc.reason)
+    yield host
+    deploy_hosts.stop_host(host)
