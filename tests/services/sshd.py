@@ -207,7 +207,9 @@ def start(
         if check.returncode != 0:
             raise ServiceUnavailable("sshd", f"sshd -t rejected the config: {output_tail(check)}")
         log.write_text("")
-        pid = spawn([*prefix, binary, "-D", "-e", "-f", str(config)], log)
+        # Debug levels go to the log file: with -e sshd would send them to the client too.
+        logging = ["-e"] if log_level in ("INFO", "VERBOSE") else ["-E", str(log)]
+        pid = spawn([*prefix, binary, "-D", *logging, "-f", str(config)], log)
         wait_until(
             lambda: not pid_alive(pid) or _banner(port, listen),  # noqa: B023
             START_TIMEOUT,
