@@ -96,3 +96,16 @@ def app(deploy_host: DeployHost, sample_app: SampleApp, tmp_path: Path) -> Itera
     yield created
     for host in created.hosts:
         host.remove_app(name)
+
+
+@pytest.fixture
+def fresh_app(
+    fresh_deploy_host: DeployHost, sample_app: SampleApp, tmp_path: Path
+) -> Iterator[App]:
+    """Like ``app``, on a host of the test's own."""
+    name = f"app{os.getpid() % 1000}x{next(_COUNTER)}"
+    created = App(name, [fresh_deploy_host], sample_app, tmp_path)
+    created.urls[fresh_deploy_host.name] = fresh_deploy_host.add_site(name)
+    yield created
+    for host in created.hosts:
+        host.remove_app(name)

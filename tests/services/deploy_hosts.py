@@ -8,8 +8,10 @@ several versions and pushed to the test bed's registry, each deployed by digest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from tests.services import nginx as nginx_service
 from tests.services import sshd
-from tests.services._common import ServiceUnavailable, output_tail, run
+from tests.services._common import ServiceUnavailable, output_tail, pid_alive, run, wait_until
 from tests.services.registry import Registry
 
 SAMPLE_APP = Path(__file__).resolve().parent / "sample_app"
@@ -26,7 +28,7 @@ SHARED_DOCKER_HOST = "unix:///var/run/docker.sock"
 VERSIONS: Mapping[str, int] = {"v1": -1, "v2": -1, "v3": 0, "v4": 4}
 
 
-@dataclass(frozen=True)
+@dataclass
 class DeployHost:
     """One deploy target: where to SSH, its Docker engine, its nginx."""
 
@@ -84,6 +86,41 @@ class DeployHost:
 
     def sshd_log(self) -> str:
         return self.ssh.log.read_text(errors="replace")
+
+    def cut_ssh(self) -> None:
+        """Kill this host's sshd and every session it forked (an SSH outage mid-deploy)."""
+        for pid in [*_descendants(self.ssh.pid), self.ssh.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not pid_alive(self.ssh.pid), 10)
+
+    def restore_ssh(self) -> None:
+        """Start sshd again on the same address, port and keys."""
+        self.ssh = sshd.start(
+            self.ssh.directory,
+            name=self.ssh.name,
+            environment=self.ssh.environment,
+            listen=self.ssh.host,
+            port=self.ssh.port,
+            prefix=(("ip", "netns", "exec", self.netns) if self.netns else ()),
+            log_level="DEBUG1",
+        )
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def start_loopback_host(directory: Path, name: str = "host") -> DeployHost:

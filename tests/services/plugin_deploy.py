@@ -41,3 +41,17 @@ def deploy_host(
         unavailable(exc.service, exc.reason)
     yield host
     deploy_hosts.stop_host(host)
+
+
+@pytest.fixture
+def fresh_deploy_host(
+    docker_engine: dockerd.DockerEngine, testbed_session_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[deploy_hosts.DeployHost]:
+    """A loopback host of the test's own (tests that cut its SSH use it)."""
+    directory = testbed_session_dir / "deploy-hosts" / request.node.name[:40]
+    try:
+        host = deploy_hosts.start_loopback_host(directory, name="fresh")
+    except ServiceUnavailable as exc:
+        unavailable(exc.service, exc.reason)
+    yield host
+    deploy_hosts.stop_host(host)
