@@ -87,10 +87,14 @@ class App:
         return self.urls[self.hosts[0].name]
 
 
+def new_app_name() -> str:
+    return f"app{os.getpid() % 1000}x{next(_COUNTER)}"
+
+
 @pytest.fixture
 def app(deploy_host: DeployHost, sample_app: SampleApp, tmp_path: Path) -> Iterator[App]:
     """A fresh app name with a site on the loopback host; its containers removed after."""
-    name = f"app{os.getpid() % 1000}x{next(_COUNTER)}"
+    name = new_app_name()
     created = App(name, [deploy_host], sample_app, tmp_path)
     created.urls[deploy_host.name] = deploy_host.add_site(name)
     yield created
@@ -103,7 +107,7 @@ def fresh_app(
     fresh_deploy_host: DeployHost, sample_app: SampleApp, tmp_path: Path
 ) -> Iterator[App]:
     """Like ``app``, on a host of the test's own."""
-    name = f"app{os.getpid() % 1000}x{next(_COUNTER)}"
+    name = new_app_name()
     created = App(name, [fresh_deploy_host], sample_app, tmp_path)
     created.urls[fresh_deploy_host.name] = fresh_deploy_host.add_site(name)
     yield created

@@ -13,13 +13,26 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.services import nginx as nginx_service
 from tests.services import sshd
-from tests.services._common import ServiceUnavailable, output_tail, pid_alive, run, wait_until
+from tests.services._common import (
+    REPO_ROOT,
+    ServiceUnavailable,
+    file_lock,
+    log_tail,
+    output_tail,
+    pid_alive,
+    require_binary,
+    run,
+    spawn,
+    stop_pid,
+    wait_until,
+)
 from tests.services.registry import Registry
 
 SAMPLE_APP = Path(__file__).resolve().parent / "sample_app"
@@ -102,7 +115,7 @@ class DeployHost:
             environment=self.ssh.environment,
             listen=self.ssh.host,
             port=self.ssh.port,
-            prefix=(("ip", "netns", "exec", self.netns) if self.netns else ()),
+            prefix=netns_prefix(self.netns) if self.netns else (),
             log_level="DEBUG1",
         )
 
@@ -216,3 +229,149 @@ def remove_local_images(app: SampleApp, hosts: Sequence[DeployHost]) -> None:
         ids = sorted(set(listed.stdout.split()))
         if ids:
             host.docker("rmi", "--force", *ids)
+
+
+# -- hosts in network namespaces -----------------------------------------------------------
+NETNS_LOCK = Path("/var/lock/shipyard-testbed-netns.lock")
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    index: int  # the K of 10.200.K.0/30 and 172.30.K.0/24
+
+    @property
+    def address(self) -> str:
+        return f"10.200.{self.index}.2"
+
+    @property
+    def prefix(self) -> tuple[str, ...]:
+        # nsenter enters the network namespace only (``ip netns exec`` also remounts /sys,
+        # which hides the cgroup mounts dockerd needs).
+        return netns_prefix(self.name)
+
+
+def netns_prefix(name: str) -> tuple[str, ...]:
+    return ("nsenter", f"--net=/var/run/netns/{name}", "--")
+
+
+def _ip(*args: str, netns: str | None = None) -> None:
+    argv = ["ip", *(["-n", netns] if netns else []), *args]
+    result = run(argv, timeout=30)
+    if result.returncode != 0:
+        raise ServiceUnavailable("netns", f"{' '.join(argv)}: {output_tail(result)}")
+
+
+def make_namespace(tag: str) -> Namespace:
+    """A network namespace joined to this one by a veth pair (10.200.K.1 <-> 10.200.K.2)."""
+    require_binary("netns", "ip")
+    with file_lock(NETNS_LOCK):
+        used = run(["ip", "-o", "addr"], timeout=30).stdout
+        index = next(k for k in range(1, 250) if f" 10.200.{k}.1/" not in used)
+        name = f"shipyard-{tag}"
+        run(["ip", "netns", "del", name], timeout=30)
+        _ip("netns", "add", name)
+        outside, inside = f"sy{index}o", f"sy{index}i"
+        run(["ip", "link", "del", outside], timeout=30)
+        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+        _ip("link", "set", inside, "netns", name)
+        _ip("addr", "add", f"10.200.{index}.1/30", "dev", outside)
+        _ip("link", "set", outside, "up")
+    _ip("addr", "add", f"10.200.{index}.2/30", "dev", inside, netns=name)
+    _ip("link", "set", inside, "up", netns=name)
+    _ip("link", "set", "lo", "up", netns=name)
+    _ip("link", "add", "sybr0", "type", "bridge", netns=name)
+    _ip("addr", "add", f"172.30.{index}.1/24", "dev", "sybr0", netns=name)
+    _ip("link", "set", "sybr0", "up", netns=name)
+    return Namespace(name, index)
+
+
+def start_namespaced_dockerd(ns: Namespace, directory: Path) -> tuple[str, int]:
+    """A dockerd of its own inside ``ns``; (DOCKER_HOST, pid)."""
+    dockerd = require_binary("docker", "dockerd")
+    run_dir = Path(f"/run/shipyard-{ns.name}")  # short: containerd's socket path is limited
+    for path in (directory, run_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    socket_path = run_dir / "docker.sock"
+    docker_host = f"unix://{socket_path}"
+    log = directory / "dockerd.log"
+    argv = [
+        *ns.prefix, dockerd, "--data-root", str(directory / "data"), "--exec-root",
+        str(run_dir / "exec"), "--pidfile", str(run_dir / "docker.pid"), "-H", docker_host,
+        "--iptables=false", "--ip-masq=false", "--bridge", "sybr0",
+        "--containerd-namespace", ns.name, "--containerd-plugins-namespace", ns.name + "-plugins",
+    ]  # fmt: skip
+    pid = spawn(argv, log)
+    env = {**os.environ, "DOCKER_HOST": docker_host}
+
+    def answers() -> bool:
+        return (
+            run(
+                ["docker", "version", "--format", "{{.Server.Version}}"], env=env, timeout=10
+            ).returncode
+            == 0
+        )
+
+    if not wait_until(lambda: not pid_alive(pid) or answers(), 60, 0.3) or not pid_alive(pid):
+        stop_pid(pid)
+        raise ServiceUnavailable("docker", f"dockerd in {ns.name} did not start:\n{log_tail(log)}")
+    return docker_host, pid
+
+
+def start_namespace_host(
+    directory: Path, tag: str, forward_ports: Sequence[int] = (), name: str = ""
+) -> DeployHost:
+    """A host in its own network namespace: sshd on <addr>:22, its own dockerd and nginx;
+    ``forward_ports`` of this namespace's loopback (the registry) reachable at the same port."""
+    if directory.exists():
+        shutil.rmtree(directory, ignore_errors=True)
+    ns = make_namespace(tag)
+    pids: list[int] = []
+    try:
+        docker_host, docker_pid = start_namespaced_dockerd(ns, directory / "docker")
+        pids.append(docker_pid)
+        if forward_ports:
+            log = directory / "forward.log"
+            argv = [sys.executable, "-m", "tests.services.netns_forward", ns.name]
+            pids.append(
+                spawn(
+                    [*argv, *map(str, forward_ports)],
+                    log,
+                    env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                )
+            )
+            if not wait_until(lambda: "forwarding" in log.read_text(), 15):
+                raise ServiceUnavailable("netns", f"forwarder did not start:\n{log_tail(log)}")
+        home = directory / "home"
+        home.mkdir(parents=True)
+        proxy = nginx_service.start(home / "nginx", listen=ns.address, command_prefix=ns.prefix)
+        pids.append(proxy.pid)
+        server = sshd.start(
+            directory / "sshd",
+            name=name or tag,
+            environment={"HOME": str(home), "DOCKER_HOST": docker_host},
+            listen=ns.address,
+            port=22,
+            prefix=ns.prefix,
+            log_level="DEBUG1",
+        )
+    except BaseException:
+        for pid in reversed(pids):
+            stop_pid(pid, timeout=30)
+        run(["ip", "netns", "del", ns.name], timeout=30)
+        raise
+    return DeployHost(
+        name or tag, server, home, docker_host, proxy, netns=ns.name, extra_pids=tuple(pids)
+    )
+
+
+def stop_namespace_host(host: DeployHost) -> None:
+    sshd.stop(host.ssh)
+    ids = host.docker("ps", "-aq").stdout.split()
+    if ids:
+        host.docker("rm", "--force", *ids, timeout=120)
+    for pid in reversed(host.extra_pids):
+        stop_pid(pid, timeout=30)
+    if host.netns:
+        run(["ip", "netns", "del", host.netns], timeout=30)
+        shutil.rmtree(Path(f"/run/shipyard-{host.netns}"), ignore_errors=True)

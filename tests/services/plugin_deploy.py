@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +56,36 @@ def fresh_deploy_host(
         unavailable(exc.service, exc.reason)
     yield host
     deploy_hosts.stop_host(host)
+
+
+@pytest.fixture(scope="session")
+def namespace_hosts(
+    docker_engine: dockerd.DockerEngine,
+    registry: registry_service.Registry,
+    testbed_session_dir: Path,
+) -> Iterator[list[deploy_hosts.DeployHost]]:
+    """Three hosts, each in its own network namespace (10.200.K.2) with its own sshd on port
+    22, dockerd and nginx; the registry is reachable from each at its usual address."""
+    hosts: list[deploy_hosts.DeployHost] = []
+    tag = str(os.getpid())
+    try:
+        for number in (1, 2, 3):
+            hosts.append(
+                deploy_hosts.start_namespace_host(
+                    testbed_session_dir / f"ns-host{number}",
+                    f"{tag}-{number}",
+                    forward_ports=[registry.port],
+                    name=f"ns{number}",
+                )
+            )
+    except ServiceUnavailable as exc:
+        for host in hosts:
+            deploy_hosts.stop_namespace_host(host)
+        unavailable(exc.service, exc.reason)
+    # One deploy key for every host, as a real fleet has.
+    key = hosts[0].ssh.client_key.with_name(hosts[0].ssh.client_key.name + ".pub").read_text()
+    for host in hosts[1:]:
+        host.ssh.authorized_keys.write_text(host.ssh.authorized_keys.read_text() + key)
+    yield hosts
+    for host in hosts:
+        deploy_hosts.stop_namespace_host(host)
