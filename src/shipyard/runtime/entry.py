@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic
 
 from .cleanup import Cleanup
@@ -21,15 +19,17 @@ from .commands import Runner, redact_urls
 from .context import RunContext
 from .environment import child_env, scrub_env, scrub_environ
 from .errors import ExitCode, InputError, Outcome, ShipyardError
-from .http import HttpClient
 from .inputs import Inputs, read_raw
-from .retry import RetryPolicy
-from .secretfiles import SecretFiles
 from .spec import ActionSpec
 from .summary import Summary, escape_text
 
 if TYPE_CHECKING:  # the default lets old actions write a bare ``ActionContext``
+    from pathlib import Path
+
     from typing_extensions import TypeVar
+
+    from .http import HttpClient
+    from .secretfiles import SecretFiles
 
     S = TypeVar("S", default=Inputs)
 else:
@@ -81,6 +81,9 @@ class ActionContext(Generic[S]):
 
     def http(self, service: str, *, timeout: float = 30.0, attempts: int = 4) -> HttpClient:
         """An HTTP client whose retries are logged on this run's log (closed by cleanup)."""
+        from .http import HttpClient
+        from .retry import RetryPolicy
+
         client = HttpClient(
             timeout=timeout,
             retry=RetryPolicy(attempts=max(1, attempts)),
@@ -93,6 +96,8 @@ class ActionContext(Generic[S]):
     def secret_file(self, content: str | bytes, *, name: str) -> Path:
         """A 0600 file in a private directory under RUNNER_TEMP, removed at the end."""
         if self._secret_files is None:
+            from .secretfiles import SecretFiles
+
             self._secret_files = SecretFiles(self.run.temp_dir, self.cleanup)
         return self._secret_files.write(content, name=name)
 
@@ -145,6 +150,11 @@ def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
     return parser
 
 
+#: Shorter values of a secret KEY=VALUE input are not masked on their own (masking "1" or "on"
+#: would blank every such word in the log); the whole line is still masked.
+MIN_MASKED_VALUE = 4
+
+
 def read_and_mask(
     spec: ActionSpec, flags: Mapping[str, str], env: Mapping[str, str], runner: Runner
 ) -> dict[str, str]:
@@ -162,6 +172,11 @@ def read_and_mask(
     for item in spec.inputs:
         if item.secret and item.name in raw:
             runner.mask(raw[item.name])
+            if item.kind == "keyvalues":  # each VALUE of KEY=VALUE lines is a secret too
+                for line in raw[item.name].splitlines():
+                    value = line.partition("=")[2].strip()
+                    if len(value) >= MIN_MASKED_VALUE:
+                        runner.mask(value)
     return raw
 
 
@@ -231,6 +246,8 @@ def _report_error(spec: ActionSpec, exc: ShipyardError, runner: Runner, summary:
 def _report_bug(spec: ActionSpec, exc: Exception, runner: Runner, summary: Summary) -> int:
     """A bug: say so plainly; the traceback is printed redacted of every masked secret and of
     secret-bearing URL parts (userinfo, query strings)."""
+    import traceback
+
     text = redact_urls(runner.redact(traceback.format_exc()))
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
     sys.stderr.flush()
