@@ -65,7 +65,9 @@ class Remote:
         )
         return (
             "set -euo pipefail\numask 077\n"
-            f"STATE={state}\nAPP={q(self.app)}\n"
+            f"STATE={state}\n"
+            "# shellcheck disable=SC2034 # not every step uses it\n"
+            f"APP={q(self.app)}\n"
             'mkdir -p "$STATE/releases"\n'
             "say() { printf '@@shipyard %s\\n' \"$*\"; }\n"
             + health.functions(self.port, self.health_path)
