@@ -48,7 +48,7 @@ def test_bad_input_names_the_input(extra: dict[str, str], name: str) -> None:
 
 def test_defaults_follow_the_runbook() -> None:
     s = settings()
-    assert (s.strategy, s.proxy, s.monitor, s.monitor_interval) == ("blue-green", "nginx", 300, 30)
+    assert (s.strategy, s.proxy, s.monitor, s.monitor_interval) == ("blue-green", "nginx", 300.0, 30.0)
     assert (s.replicas, s.max_failures, s.keep_releases) == (1, 0, 5)
     assert s.upstream_path == "/etc/nginx/conf.d/api.upstream.conf"
 
