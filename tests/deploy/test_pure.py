@@ -48,7 +48,12 @@ def test_bad_input_names_the_input(extra: dict[str, str], name: str) -> None:
 
 def test_defaults_follow_the_runbook() -> None:
     s = settings()
-    assert (s.strategy, s.proxy, s.monitor, s.monitor_interval) == ("blue-green", "nginx", 300.0, 30.0)
+    assert (s.strategy, s.proxy, s.monitor, s.monitor_interval) == (
+        "blue-green",
+        "nginx",
+        300.0,
+        30.0,
+    )
     assert (s.replicas, s.max_failures, s.keep_releases) == (1, 0, 5)
     assert s.upstream_path == "/etc/nginx/conf.d/api.upstream.conf"
 
@@ -145,6 +150,8 @@ def _all_scripts(remote: scripts.Remote) -> dict[str, str]:
         "replica": scripts.replica(remote, env, 1, ["api-r0-1", "api-r0-2"], 1.0),
         "watch": scripts.watch(remote, remote.names(), "/var/log/nginx/api.log", 10),
         "revert": scripts.revert(remote, "r0", ["api-r0-1"], remote.names()),
+        "bring-back": scripts.bring_back(remote, "r0", ["api-r0-1"]),
+        "stop": scripts.stop(["api-r0-1"], remote, 1.0, '{"event": "x"}'),
         "record": scripts.record(
             remote, Release("r1", "i", "d", 0, "", EVIL, "deployed").to_json(), "{}", "r1", 5
         ),

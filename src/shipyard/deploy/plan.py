@@ -74,7 +74,7 @@ def release_id(timestamp: float, run_number: str, attempt: str) -> str:
 
 def steps(settings: Settings) -> list[str]:
     """The steps each host goes through, in order (for the plan and the summary)."""
-    names = ["connect", "lock", "inspect", "pull"]
+    names = ["connect", "lock", "pull"]
     if settings.pre_deploy:
         names.append("pre-deploy")
     if settings.migrate_command:

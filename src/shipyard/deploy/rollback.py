@@ -30,8 +30,10 @@ class Rollback(Deploy):
         host.remote = remote
         names = remote.names()
         host.status = "working"
+        host.new = names
         if all(n in host.containers for n in names):
-            self.session.run(host, "start", scripts.remote_start(remote, names))
+            # Kept containers: start, check and switch in one round trip.
+            self.session.run(host, "switch", scripts.bring_back(remote, record.id, names))
         else:
             self.session.run(
                 host,
@@ -39,12 +41,11 @@ class Rollback(Deploy):
                 scripts.pull(remote, s.registry_username, s.registry_password, record.ref),
             )
             self.session.run(host, "start", scripts.start(remote, self.env, image=record.ref))
-        host.new = names
-        self.session.run(host, "check", scripts.check(remote, names))
-        self.session.run(host, "switch", scripts.switch(remote, record.id, names))
+            self.session.run(host, "check", scripts.check(remote, names))
+            self.session.run(host, "switch", scripts.switch(remote, record.id, names))
         host.switched = True
-        self.session.run(host, "stop-old", scripts.stop(host.old, remote, s.drain_timeout))
-        self.session.run(host, "record", scripts.audit_only(remote, self._audit(host, record.id)))
+        audit = self._audit(host, record.id)
+        self.session.run(host, "stop-old", scripts.stop(host.old, remote, s.drain_timeout, audit))
         host.status = "rolled-back"
 
     def _audit(self, host: HostRun, release: str) -> str:

@@ -114,25 +114,44 @@ class Remote:
 
 
 # -- the steps ---------------------------------------------------------------------------------
+INSPECT = """if ! command -v docker >/dev/null; then
+  echo "docker is not installed on this host" >&2
+  exit 3
+fi
+docker version --format 'docker {{.Server.Version}}' >/dev/null
+say current "$(cat "$STATE/current" 2>/dev/null || true)"
+docker ps --all --filter "label=shipyard.app=$APP" \\
+  --format '@@shipyard container {{.Names}} {{.Label "shipyard.release"}} {{.State}}'
+for record in "$STATE"/releases/*.json; do
+  [[ -e $record ]] && printf '@@shipyard release %s\\n' "$(tr -d '\\n' <"$record")"
+done
+true
+"""
+
+
 def lock(remote: Remote, holder: LockHolder) -> str:
-    """Take the lock (exit 75 when another holds it; a lock past its TTL is taken over)."""
+    """Take the lock (exit 75 when another holds it; a lock past its TTL is taken over), then
+    report the host's state as :func:`inspect` does (one round trip for both)."""
     return remote.script(
-        f"""LOCK="$STATE/lock"
+        "after_lock() {\n"
+        + INSPECT
+        + "}\n"
+        + f"""LOCK="$STATE/lock"
 write_lock() {{
   printf '%s\\n' {q(holder.id)} >"$LOCK/id"
   printf '%s\\n' "$(date +%s)" >"$LOCK/started"
   printf '%s\\n' {int(holder.ttl)} >"$LOCK/ttl"
   printf '%s\\n' {q(holder.to_json())} >"$LOCK/holder.json"
 }}
-if mkdir "$LOCK" 2>/dev/null; then write_lock; say locked; exit 0; fi
-if [[ $(cat "$LOCK/id" 2>/dev/null) == {q(holder.id)} ]]; then say locked; exit 0; fi
+if mkdir "$LOCK" 2>/dev/null; then write_lock; say locked; after_lock; exit 0; fi
+if [[ $(cat "$LOCK/id" 2>/dev/null) == {q(holder.id)} ]]; then say locked; after_lock; exit 0; fi
 started=$(cat "$LOCK/started" 2>/dev/null || echo 0)
 ttl=$(cat "$LOCK/ttl" 2>/dev/null || echo 0)
 printf '@@shipyard holder %s\\n' "$(cat "$LOCK/holder.json" 2>/dev/null || echo '{{}}')"
 if (( $(date +%s) - started > ttl )); then
   stale="$LOCK.stale.$$"
   if mv "$LOCK" "$stale" 2>/dev/null && mkdir "$LOCK" 2>/dev/null; then
-    rm -rf "$stale"; write_lock; say taken-over; exit 0
+    rm -rf "$stale"; write_lock; say taken-over; after_lock; exit 0
   fi
 fi
 say held
@@ -152,21 +171,7 @@ fi
 
 def inspect(remote: Remote) -> str:
     """Report the current release, the app's containers and the release records."""
-    return remote.script(
-        """if ! command -v docker >/dev/null; then
-  echo "docker is not installed on this host" >&2
-  exit 3
-fi
-docker version --format 'docker {{.Server.Version}}' >/dev/null
-say current "$(cat "$STATE/current" 2>/dev/null || true)"
-docker ps --all --filter "label=shipyard.app=$APP" \\
-  --format '@@shipyard container {{.Names}} {{.Label "shipyard.release"}} {{.State}}'
-for record in "$STATE"/releases/*.json; do
-  [[ -e $record ]] && printf '@@shipyard release %s\\n' "$(tr -d '\\n' <"$record")"
-done
-true
-"""
-    )
+    return remote.script(INSPECT)
 
 
 def pull(remote: Remote, username: str, password: str, image: str | None = None) -> str:
@@ -223,10 +228,13 @@ def migrate(remote: Remote, command: str, env: Mapping[str, str]) -> str:
     )
 
 
-def stop(names: Sequence[str], remote: Remote, drain: float = 0) -> str:
-    body = f"sleep {drain:g}\n" if drain > 0 else ""
+def stop(names: Sequence[str], remote: Remote, drain: float = 0, audit_json: str = "") -> str:
+    """Drain, then stop ``names`` (and append ``audit_json`` to the audit log)."""
+    body = f"sleep {drain:g}\n" if drain > 0 and names else ""
     if names:
         body += f"docker stop --time 10 {' '.join(q(n) for n in names)} >/dev/null 2>&1 || true\n"
+    if audit_json:
+        body += f"printf '%s\\n' {q(audit_json)} >>\"$STATE/audit.log\"\n"
     return remote.script(body + "say stopped\n")
 
 
@@ -328,10 +336,11 @@ true
     )
 
 
-def audit_only(remote: Remote, audit_json: str) -> str:
-    return remote.script(f"printf '%s\\n' {q(audit_json)} >>\"$STATE/audit.log\"\n")
-
-
-def remote_start(remote: Remote, names: Sequence[str]) -> str:
-    """Start a kept (stopped) release's containers again."""
-    return remote.script(f"docker start {' '.join(q(n) for n in names)} >/dev/null\nsay started\n")
+def bring_back(remote: Remote, release: str, names: Sequence[str]) -> str:
+    """Start a kept (stopped) release's containers again, check them and switch to them."""
+    return remote.script(
+        f"docker start {' '.join(q(n) for n in names)} >/dev/null\n"
+        + remote.wait(names)
+        + remote.switch(release, names)
+        + f"printf '%s\\n' {q(release)} >\"$STATE/current\"\n"
+    )

@@ -185,8 +185,7 @@ class Session:
 
     def close_all(self) -> None:
         if self.ssh is not None:
-            for target in self.targets:
-                self.ssh.close(target)
+            self.parallel(self.targets, self.ssh.close)
 
     # -- running ----------------------------------------------------------------------------
     def parallel(self, targets: Sequence[Target], work: Callable[[Target], T]) -> list[T]:
@@ -226,7 +225,7 @@ class Session:
         host.output.clear()
 
     # -- lock and state ---------------------------------------------------------------------
-    def take_lock(self, host: HostRun) -> None:
+    def take_lock(self, host: HostRun) -> ProcessResult:
         deadline = time.monotonic() + self.settings.lock_wait
         while True:
             result = self.run(
@@ -243,7 +242,7 @@ class Session:
                         + (who.describe(time.time()) if who else "an unknown run"),
                         title="Stale deploy lock taken over",
                     )
-                return
+                return result
             if time.monotonic() >= deadline:
                 who = LockHolder.from_json(_dumps(holder))
                 raise StepFailed(
@@ -253,19 +252,24 @@ class Session:
             time.sleep(min(3.0, max(0.5, deadline - time.monotonic())))
 
     def release_locks(self) -> None:
-        for host in self.hosts.values():
-            if host.locked and self.ssh is not None:
-                result = self.ssh.run(host.target, scripts.unlock(host.remote, self.lock.id), 60)
-                host.locked = not result.ok
-                if not result.ok:
-                    self.ctx.runner.annotate(
-                        "warning",
-                        f"{host.target.name}: could not release the deploy lock "
-                        f"({result.tail(2)}); it expires after lock-ttl.",
-                    )
+        locked = [h.target for h in self.hosts.values() if h.locked]
+        if locked and self.ssh is not None:
+            self.parallel(locked, self._unlock)
 
-    def inspect(self, host: HostRun) -> None:
-        result = self.run(host, "inspect", scripts.inspect(host.remote))
+    def _unlock(self, target: Target) -> None:
+        assert self.ssh is not None
+        host = self.hosts[target.name]
+        result = self.ssh.run(target, scripts.unlock(host.remote, self.lock.id), 60)
+        host.locked = not result.ok
+        if not result.ok:
+            self.ctx.runner.annotate(
+                "warning",
+                f"{target.name}: could not release the deploy lock "
+                f"({result.tail(2)}); it expires after lock-ttl.",
+            )
+
+    def read_state(self, host: HostRun, result: ProcessResult) -> None:
+        """What the lock step reported of the host: current release, containers, records."""
         current = marker_values(result.output, "current")
         host.current = current[0][0] if current and current[0] else ""
         host.containers = {
@@ -281,9 +285,8 @@ class Session:
         )
 
     def prepare(self, host: HostRun) -> None:
-        """Lock and inspect (the connection is already up)."""
-        self.take_lock(host)
-        self.inspect(host)
+        """Lock and read the host's state (the connection is already up)."""
+        self.read_state(host, self.take_lock(host))
 
     def fail(self, message: str, title: str, hint: str) -> VerdictFailure:
         return VerdictFailure(message, title=title, hint=hint)
