@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +82,23 @@ class App:
             self.tmp_path / f"run{self.runs}",
             self.inputs(version, **extra),
             runner_env,
+        )
+
+    def start_process(self, version: str, more: Mapping[str, str]) -> subprocess.Popen[str]:
+        """The action as the bootstrap runs it: ``python -m shipyard.deploy``, inputs in env."""
+        self.runs += 1
+        temp = self.tmp_path / f"temp{self.runs}"
+        temp.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+        env.update(RUNNER_TEMP=str(temp), GITHUB_RUN_NUMBER=str(self.runs))
+        inputs = self.inputs(version, **more)
+        env.update({SPEC.input(name).env_name: value for name, value in inputs.items()})
+        return subprocess.Popen(
+            [sys.executable, "-m", "shipyard.deploy"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     @property

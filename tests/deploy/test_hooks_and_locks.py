@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from pathlib import Path
 
@@ -107,3 +108,23 @@ def test_ssh_cut_mid_deploy_keeps_the_old_release_and_the_next_deploy_succeeds(
     assert after.code == 0, after.log
     assert "Stale deploy lock taken over" in after.log
     assert fetch(app.url) == "v2"
+
+
+def test_cancel_during_the_watch_puts_the_old_release_back_and_unlocks(app: App) -> None:
+    assert app.deploy("v1").code == 0
+    process = app.start_process("v2", {"monitor": "60s", "monitor-interval": "1s"})
+    try:
+        assert wait_until(lambda: fetch(app.url) == "v2", 60), "v2 never served"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, output
+    assert "cancelled" in output
+    assert fetch(app.url) == "v1"
+    state = app.hosts[0].home / ".shipyard" / app.name
+    assert not (state / "lock").exists()
+    assert all("-r1-" in name for name in app.hosts[0].containers(app.name, all_states=True))
+    audit = [json.loads(line)["event"] for line in (state / "audit.log").read_text().splitlines()]
+    assert audit == ["deployed", "rolled-back"]

@@ -187,10 +187,11 @@ class Deploy:
         s, session = self.s, self.session
         targets = session.targets
         description = plan.describe(s, targets, self.release)
+        # LIFO: on a cancel the old release is put back first, then the locks are released.
+        self.ctx.cleanup.push(session.release_locks, "release the deploy locks")
         self.ctx.cleanup.push(
             self._revert_unfinished, "put the old release back on unfinished hosts"
         )
-        self.ctx.cleanup.push(session.release_locks, "release the deploy locks")
         everyone = list(session.hosts.values())
         self._each(everyone, session.prepare, "prepare")
         failed_prepare = [h for h in everyone if h.error]
