@@ -216,3 +216,12 @@ def test_previous_release_is_the_last_deployed_one() -> None:
     assert previous_release(records, "r1") is None
     assert Release.from_json(records[0].to_json()) == records[0]
     assert Release.from_json("{not json") is None
+
+
+def test_env_file_lines() -> None:
+    from shipyard.deploy.spec import parse_env_file
+
+    text = "# comment\n\nexport A=1\nB= spaced = value\nC=\n"
+    assert parse_env_file(text) == {"A": "1", "B": " spaced = value", "C": ""}
+    with pytest.raises(InputError, match="line 1"):
+        parse_env_file("not a pair")

@@ -77,16 +77,19 @@ class _PsWatcher:
         self._thread.join()
 
 
-def test_secrets_never_in_logs_ps_or_remote_command_lines(app: App) -> None:
+def test_secrets_never_in_logs_ps_or_remote_command_lines(app: App, tmp_path: Path) -> None:
     host = app.hosts[0]
     secret = "s3cr3t-" + secrets.token_hex(12)
     password = app.sample.registry.password
+    env_file = tmp_path / "app.env"
+    env_file.write_text("# from the repository\nAPP_MODE=test\nAPP_SECRET=overridden\n")
     before = host.ssh.log.stat().st_size
     with _PsWatcher() as ps:
         result = app.deploy(
             "v1",
             {
-                "env": f"APP_SECRET={secret}\nAPP_MODE=test",
+                "env": f"APP_SECRET={secret}",
+                "env-file": str(env_file),
                 "migrate-command": "echo migrating",
                 "pre-deploy": "echo backing up",
             },
@@ -96,6 +99,9 @@ def test_secrets_never_in_logs_ps_or_remote_command_lines(app: App) -> None:
     assert fetch(app.url + "env-names") is not None
     names = fetch(app.url + "env-names") or ""
     assert "APP_SECRET" in names and "APP_MODE" in names
+    (name,) = host.containers(app.name)
+    config = host.docker("inspect", "--format", "{{json .Config.Env}}", name).stdout
+    assert f"APP_SECRET={secret}" in config and "APP_MODE=test" in config  # env wins
     assert any("docker run" in line for line in ps.lines), "the watcher saw the deploy"
     assert any("bash -s" in line for line in ps.lines), "the watcher saw the remote command"
     for value in (secret, password):

@@ -78,7 +78,7 @@ class Deploy:
 
     @property
     def env(self) -> dict[str, str]:
-        return dict(self.s.env)
+        return self.session.app_env
 
     def finish(self, host: HostRun) -> None:
         """Drain and stop the old release, record the new one."""

@@ -12,15 +12,22 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
-from shipyard.runtime import ActionContext, ConfigError, ExternalError, VerdictFailure
+from shipyard.runtime import (
+    ActionContext,
+    ConfigError,
+    ExternalError,
+    InputError,
+    VerdictFailure,
+)
 from shipyard.runtime.process import ProcessResult
 
 from . import health, hostkeys, scripts
 from .plan import Target, parse_target, parse_targets
 from .releases import LockHolder, Release, json_markers, marker_values
-from .spec import Settings
+from .spec import Settings, parse_env_file
 from .ssh import SSH_FAILED, Ssh, config_text, control_dir, keyscan
 
 T = TypeVar("T")
@@ -78,6 +85,7 @@ class Session:
             release=release,
         )
         self.hosts = {t.name: HostRun(t, self.remote(release)) for t in self.targets}
+        self.app_env = self._app_env()
         self.ssh: Ssh | None = None
 
     def remote(self, release: str) -> scripts.Remote:
@@ -90,6 +98,24 @@ class Session:
             proxy_config=s.upstream_path, proxy_check=s.proxy_check, proxy_reload=s.proxy_reload,
             volumes=tuple(s.volumes), run_url=self.ctx.run.run_url, actor=self.ctx.run.actor,
         )  # fmt: skip
+
+    def _app_env(self) -> dict[str, str]:
+        """env-file (a file on the runner, masked) overlaid by env."""
+        merged: dict[str, str] = {}
+        if self.settings.env_file:
+            path = Path(self.settings.env_file)
+            if not path.is_absolute():
+                path = Path(self.ctx.run.workspace or ".") / path
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError("env-file", f"cannot read {path}: {exc}") from None
+            merged = parse_env_file(text)
+            for value in merged.values():
+                if value.strip():
+                    self.ctx.runner.mask(value)
+        merged.update(self.settings.env)
+        return merged
 
     # -- set-up -----------------------------------------------------------------------------
     def _known_hosts(self) -> list[hostkeys.KnownHost]:

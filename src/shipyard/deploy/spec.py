@@ -180,6 +180,21 @@ class Settings:
         return self.proxy_config or f"/etc/nginx/conf.d/{self.app}.upstream.conf"
 
 
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines as docker's --env-file reads them (no quote processing); blank lines,
+    ``#`` comments and an ``export`` prefix are allowed."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not ENV_NAME.match(name.strip()):
+            raise InputError("env-file", f"line {number} is not KEY=VALUE.")
+        values[name.strip()] = value
+    return values
+
+
 SPEC = ActionSpec(
     name="deploy",
     title="shipyard deploy",
