@@ -67,3 +67,22 @@ def test_blue_green_on_three_hosts_in_parallel(multi_app: App) -> None:
     # Each host's output is one block (one group per host and phase).
     groups = [line for line in result.log.splitlines() if line.startswith("::group::")]
     assert "::group::ns1: roll out" in groups and "::group::ns3: roll out" in groups
+
+
+def test_through_a_jump_host_with_its_own_key(multi_app: App, deploy_host: DeployHost) -> None:
+    app = multi_app
+    app.hosts = app.hosts[:1]
+    jump = deploy_host
+    before = jump.ssh.log.stat().st_size
+    result = app.deploy(
+        "v1",
+        {
+            "jump-host": f"{jump.ssh.user}@{jump.target}",
+            "jump-ssh-key": jump.ssh.client_key.read_text(),
+            "known-hosts": f"{app.hosts[0].known_hosts_line}\n{jump.known_hosts_line}",
+        },
+    )
+    assert result.code == 0, result.log
+    assert fetch(app.urls[app.hosts[0].name]) == "v1"
+    jump_log = jump.ssh.log.read_text(errors="replace")[before:]
+    assert "direct-tcpip" in jump_log and app.hosts[0].address in jump_log
