@@ -87,14 +87,16 @@ def test_rollback_mode_switches_to_the_previous_release(app: App) -> None:
     assert kept.endswith("-1")
 
 
-def test_rollback_recreates_a_release_whose_containers_are_gone(app: App) -> None:
+def test_rollback_recreates_a_release_whose_containers_were_pruned(app: App) -> None:
     one = app.deploy("v1")
-    assert one.code == 0 and app.deploy("v2").code == 0
-    old = [
-        n for n in app.hosts[0].containers(app.name, all_states=True) if one.outputs["release"] in n
-    ]
-    app.hosts[0].docker("rm", "--force", *old)
+    assert one.code == 0
+    two = app.deploy("v2", {"keep-releases": "1"})
+    assert two.code == 0, two.log
+    # keep-releases 1: v1's stopped container was removed after the v2 deploy.
+    names = app.hosts[0].containers(app.name, all_states=True)
+    assert names == [f"{app.name}-{two.outputs['release']}-1"]
     back = app.deploy("v2", {"mode": "rollback", "to-release": one.outputs["release"]})
     assert back.code == 0, back.log
-    assert "pull" in [s["name"] for s in json.loads(back.outputs["hosts"])[0]["steps"]]
+    steps = [s["name"] for s in json.loads(back.outputs["hosts"])[0]["steps"]]
+    assert "pull" in steps and "start" in steps
     assert fetch(app.url) == "v1"
