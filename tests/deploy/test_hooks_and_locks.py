@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.action_run import ActionRun
 from tests.deploy.conftest import App
 from tests.services._common import wait_until
-from tests.services.loadgen import fetch
+from tests.services.loadgen import LoadGenerator, fetch
 
 
 def test_migration_runs_once_in_a_one_off_container_before_the_switch(
@@ -128,3 +128,34 @@ def test_cancel_during_the_watch_puts_the_old_release_back_and_unlocks(app: App)
     assert all("-r1-" in name for name in app.hosts[0].containers(app.name, all_states=True))
     audit = [json.loads(line)["event"] for line in (state / "audit.log").read_text().splitlines()]
     assert audit == ["deployed", "rolled-back"]
+
+
+def test_error_rate_in_the_access_log_during_the_watch_rolls_back(app: App) -> None:
+    assert app.deploy("v1").code == 0
+    host = app.hosts[0]
+    errors = app.url + "cgi-bin/error"
+    assert fetch(errors) is None  # answers 500
+    with LoadGenerator(errors, threads=1, max_requests=2000, max_seconds=60):
+        bad = app.deploy(
+            "v2",
+            {
+                "monitor": "20s",
+                "monitor-interval": "1s",
+                "proxy-access-log": f"~/nginx/{app.name}.access.log",
+                "max-error-rate": "10",
+            },
+        )
+    assert bad.code == 1, bad.log
+    (result,) = json.loads(bad.outputs["hosts"])
+    assert "over max-error-rate 10%" in result["error"]
+    assert host.nginx.access_log(app.name).exists()
+    assert fetch(app.url) == "v1"
+
+
+def test_a_failing_smoke_test_rolls_back(app: App) -> None:
+    assert app.deploy("v1").code == 0
+    smoke = 'echo "smoke against $SHIPYARD_RELEASE (was $SHIPYARD_PREVIOUS_RELEASE)"; exit 1'
+    bad = app.deploy("v2", {"post-deploy": "echo post-deploy ran", "smoke-command": smoke})
+    assert bad.code == 1, bad.log
+    assert "post-deploy ran" in bad.log and "smoke against" in bad.log
+    assert fetch(app.url) == "v1"

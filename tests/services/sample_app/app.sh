@@ -11,6 +11,11 @@ fi
 if [ "$UNHEALTHY_AFTER" -gt 0 ]; then
   (sleep "$UNHEALTHY_AFTER" && rm -f /www/health) &
 fi
+# /cgi-bin/error answers 500 (the deploy's watch counts 5xx in the proxy's access log).
+mkdir -p /www/cgi-bin
+printf '#!/bin/sh\nprintf "Status: 500\\r\\nContent-Type: text/plain\\r\\n\\r\\nerror\\n"\n' \
+  >/www/cgi-bin/error
+chmod 755 /www/cgi-bin/error
 # A marker of the env a deploy gave (the names only, never values).
 env | sed -n 's/^\(APP_[A-Z_]*\)=.*/\1/p' | sort >/www/env-names
 httpd -f -p "${PORT:-8080}" -h /www &
