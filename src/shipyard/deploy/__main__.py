@@ -6,14 +6,16 @@ import time
 
 from shipyard.runtime import ActionContext, ExternalError, Outcome, VerdictFailure, main_for
 
-from . import plan, report
-from .deploy import Deploy
-from .rollback import Rollback
-from .session import Session
 from .spec import SPEC, Settings
 
 
 def run(ctx: ActionContext[Settings]) -> Outcome:
+    # Imported here: a run that fails on its inputs never loads the SSH and report machinery.
+    from . import plan, report
+    from .deploy import Deploy
+    from .rollback import Rollback
+    from .session import Session
+
     s = ctx.settings
     release = plan.release_id(time.time(), ctx.run.run_number, ctx.run.run_attempt)
     session = Session(ctx, release)
