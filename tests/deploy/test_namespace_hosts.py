@@ -84,5 +84,5 @@ def test_through_a_jump_host_with_its_own_key(multi_app: App, deploy_host: Deplo
     )
     assert result.code == 0, result.log
     assert fetch(app.urls[app.hosts[0].name]) == "v1"
-    jump_log = jump.ssh.log.read_text(errors="replace")[before:]
+    jump_log = jump.ssh.log.read_bytes()[before:].decode(errors="replace")
     assert "direct-tcpip" in jump_log and app.hosts[0].address in jump_log

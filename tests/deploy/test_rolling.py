@@ -17,7 +17,7 @@ def test_rolling_over_three_replicas_under_load_drops_nothing(app: App) -> None:
     with LoadGenerator(app.url, threads=4, max_requests=6000, max_seconds=120) as load:
         assert load.wait_for(1000)
         second = app.deploy("v2", ROLLING)
-        load.wait_for(5000)
+        load.wait_for(max(5000, load.count() + 300))  # and some answers after it
     assert second.code == 0, second.log
     result = load.result
     assert result.total >= 5000

@@ -32,7 +32,7 @@ def test_a_wrong_host_key_stops_the_deploy_before_any_command(app: App, tmp_path
     assert f"{pattern} {real_key}" in text
     assert fingerprint(real_key.split()[1]) in text
     assert "ssh-keyscan -p" in text
-    log = host.ssh.log.read_text(errors="replace")[before:]
+    log = host.ssh.log.read_bytes()[before:].decode(errors="replace")
     assert "Starting session" not in log and "req exec" not in log, log
     assert host.containers(app.name, all_states=True) == []
 
@@ -107,7 +107,7 @@ def test_secrets_never_in_logs_ps_or_remote_command_lines(app: App, tmp_path: Pa
     for value in (secret, password):
         assert value not in result.visible
         assert not [line for line in ps.lines if value in line]
-        assert value not in host.ssh.log.read_text(errors="replace")[before:]
+        assert value not in host.ssh.log.read_bytes()[before:].decode(errors="replace")
     # No env file or docker config left behind on the host.
     state = host.home / ".shipyard" / app.name
     assert not list(state.glob("env.*"))
