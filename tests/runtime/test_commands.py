@@ -155,3 +155,59 @@ def test_format_command_skips_empty_properties() -> None:
     assert (
         format_command("warning", "m", {"file": "", "line": None, "col": 0}) == "::warning col=0::m"
     )
+
+
+def _command_lines(text: str) -> list[str]:
+    """Lines the runner would read as workflow commands outside a stop-commands fence."""
+    commands: list[str] = []
+    stopped: str | None = None
+    for line in text.splitlines():
+        trimmed = line.strip()
+        if stopped is not None:
+            if trimmed == f"::{stopped}::":
+                stopped = None
+            continue
+        if trimmed.startswith("::stop-commands::"):
+            stopped = trimmed.removeprefix("::stop-commands::")
+            continue
+        if trimmed.startswith("::"):
+            commands.append(trimmed)
+    return commands
+
+
+def test_external_text_cannot_issue_workflow_commands() -> None:
+    """Hardening #8 item 4: a hostile SMTP reply or Slack answer printed to the log."""
+    reply = "451 try later\n::set-output name=x::forged\n  ::warning::fake\r::add-mask::ts"
+    out = io.StringIO()
+    run = Runner(env={"GITHUB_ACTIONS": "true"}, stream=out)
+    run.info(f"smtp: {reply}")
+    run.untrusted(reply)
+    assert _command_lines(out.getvalue()) == []
+    assert "forged" in out.getvalue()  # still shown, just harmless
+
+
+def test_untrusted_is_fenced_with_a_fresh_token() -> None:
+    out = io.StringIO()
+    run = Runner(env={"GITHUB_ACTIONS": "true"}, stream=out)
+    run.untrusted("::error::x")
+    run.untrusted("::error::y")
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("::stop-commands::") and lines[1] == "::error::x"
+    token = lines[0].removeprefix("::stop-commands::")
+    assert len(token) >= 32 and lines[2] == f"::{token}::"
+    assert lines[3] != lines[0]  # a new token each time
+
+
+def test_neutralize_keeps_one_line_and_no_command() -> None:
+    from shipyard.runtime import neutralize
+
+    assert neutralize("::set-output name=a::b") == "| ::set-output name=a::b"
+    assert neutralize("ok\n::warning::x") == "ok ::warning::x"
+    assert neutralize("plain") == "plain"
+
+
+def test_redact_urls() -> None:
+    from shipyard.runtime import redact_urls
+
+    text = "see https://u:p@h.example/a?b=c#f and http://x/y"
+    assert redact_urls(text) == "see https://***@h.example/a?***#f and http://x/y"

@@ -207,10 +207,11 @@ def test_input_error_is_exit_2() -> None:
     assert InputError("x", "bad").exit_code == 2
 
 
-def test_secret_inputs_are_removed_from_the_process_environment(
+def test_inputs_are_removed_from_the_process_environment(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Tools the action starts must not inherit a secret through the environment."""
+    """Tools the action starts must not inherit an input through the environment: every
+    SHIPYARD_INPUT_*/INPUT_* is gone from os.environ and from ctx.env (hardening #1)."""
     seen: dict[str, str | None] = {}
 
     def probe(ctx: ActionContext) -> None:
@@ -218,9 +219,64 @@ def test_secret_inputs_are_removed_from_the_process_environment(
         seen["env"] = os.environ.get("SHIPYARD_INPUT_TOKEN")
         seen["act_env"] = os.environ.get("INPUT_TOKEN")
         seen["other"] = os.environ.get("SHIPYARD_INPUT_NEEDED")
+        seen["ctx_env"] = ",".join(name for name in ctx.env if "INPUT_" in name) or None
 
     monkeypatch.setenv("SHIPYARD_INPUT_TOKEN", "tok-123")
     monkeypatch.setenv("INPUT_TOKEN", "tok-123")
     monkeypatch.setenv("SHIPYARD_INPUT_NEEDED", "x")
     assert run_action(SPEC, probe, []) == 0
-    assert seen == {"token": "tok-123", "env": None, "act_env": None, "other": "x"}
+    assert seen == {
+        "token": "tok-123",
+        "env": None,
+        "act_env": None,
+        "other": None,
+        "ctx_env": None,
+    }
+
+
+def test_a_bug_traceback_is_redacted_of_secrets_and_secret_urls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Hardening #8 item 7: an uncaught error whose message holds a URL with a token (query
+    string, userinfo) and a masked secret prints neither, in the traceback or the annotation."""
+
+    def boom(ctx: ActionContext) -> None:
+        raise ValueError(
+            f"cannot open http://127.0.0.1:99999/h?token=QUERYSECRET and "
+            f"https://user:USERINFOSECRET@example.com/x with {ctx.inputs.token}"
+        )
+
+    env = {"SHIPYARD_INPUT_NEEDED": "x", "SHIPYARD_INPUT_TOKEN": "MASKEDSECRET"}
+    out = io.StringIO()
+    code = run_action(SPEC, boom, [], env=env, runner=Runner(env=env, stream=out))
+    captured = capsys.readouterr()
+    assert code == 1
+    everything = out.getvalue() + captured.err + captured.out
+    assert "Traceback" in captured.err and "ValueError" in captured.err
+    for secret in ("QUERYSECRET", "USERINFOSECRET", "MASKEDSECRET"):
+        assert secret not in everything
+    assert "http://127.0.0.1:99999/h?***" in captured.err
+    assert "https://***@example.com/x" in captured.err
+
+
+def test_cleanup_runs_on_failure_and_success() -> None:
+    ran: list[str] = []
+
+    def action_ok(ctx: ActionContext) -> None:
+        ctx.cleanup.push(lambda: ran.append("first"), "first")
+        ctx.cleanup.push(lambda: ran.append("second"), "second")
+
+    def action_fails(ctx: ActionContext) -> None:
+        ctx.cleanup.push(lambda: ran.append("on failure"), "x")
+        raise VerdictFailure("no")
+
+    env = {"SHIPYARD_INPUT_NEEDED": "x"}
+    assert (
+        run_action(SPEC, action_ok, [], env=env, runner=Runner(env=env, stream=io.StringIO())) == 0
+    )
+    assert ran == ["second", "first"]
+    assert (
+        run_action(SPEC, action_fails, [], env=env, runner=Runner(env=env, stream=io.StringIO()))
+        == 1
+    )
+    assert ran[-1] == "on failure"

@@ -8,7 +8,9 @@ printed as plain ``error: ...`` lines and outputs as ``name=value`` so ``python 
 from __future__ import annotations
 
 import os
+import re
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -58,6 +60,35 @@ def file_command_entry(key: str, value: str, delimiter: str | None = None) -> st
     return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
+def neutralize(text: str) -> str:
+    """One line of external text made safe to embed in our own log line or message: line
+    breaks (CR, LF) become spaces and a leading ``::`` is prefixed, so it cannot be read as a
+    workflow command (the runner trims a line before looking for ``::``)."""
+    line = text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return "| " + line if line.lstrip().startswith("::") else line
+
+
+def neutralize_lines(text: str) -> str:
+    """Every line of ``text`` kept, each one that would read as a workflow command prefixed."""
+    return "\n".join(neutralize(line) for line in text.splitlines()) if text else text
+
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>]+@")
+_URL_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
+
+
+def redact_urls(text: str) -> str:
+    """Hide the parts of URLs that carry credentials: userinfo (``user:pass@``) and query
+    strings (``?token=...``). For tracebacks and messages that may quote a URL."""
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    return _URL_QUERY.sub(r"\1?***", text)
+
+
+def stop_commands_token() -> str:
+    """A fresh, unguessable token for ``::stop-commands::``."""
+    return uuid.uuid4().hex
+
+
 def secret_fragments(secret: str) -> list[str]:
     """What to mask for one secret: the whole value and each non-blank line of it.
 
@@ -79,6 +110,8 @@ class Runner:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     masked: list[str] = field(default_factory=list)
+    #: Held while a block of lines is written, so parallel output is never interleaved.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def on_runner(self) -> bool:
@@ -91,8 +124,30 @@ class Runner:
 
     # -- plain output ---------------------------------------------------------------------
     def write_line(self, line: str) -> None:
-        self.stream.write(self.redact(line) + "\n")
-        self.stream.flush()
+        """Write one line of OUR OWN output as it is (it may be a workflow command). Text
+        from outside (servers, tools, remote hosts) goes through :meth:`untrusted` or
+        :meth:`info`, never here."""
+        with self.lock:
+            self.stream.write(self.redact(line) + "\n")
+            self.stream.flush()
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Write lines as one block (no other thread's output in between)."""
+        with self.lock:
+            for line in lines:
+                self.stream.write(self.redact(line) + "\n")
+            self.stream.flush()
+
+    def untrusted(self, text: str, *, fence: bool | None = None) -> None:
+        """Print external text (a server's reply, a tool's or a remote host's output) so that
+        it cannot issue workflow commands: on a runner, between ``::stop-commands::<token>``
+        and ``::<token>::`` with a random token; outside one, each line neutralized."""
+        lines = text.splitlines() or [""]
+        if fence if fence is not None else self.on_runner:
+            token = stop_commands_token()
+            self.write_lines([format_command("stop-commands", token), *lines, f"::{token}::"])
+        else:
+            self.write_lines([neutralize(line) for line in lines])
 
     def redact(self, text: str) -> str:
         """Replace masked values in text we print ourselves (the runner masks only its log)."""
@@ -101,7 +156,9 @@ class Runner:
         return text
 
     def info(self, message: str) -> None:
-        self.write_line(message)
+        """A log line. Never a workflow command: a line that would read as one (e.g. external
+        text inside the message) is neutralized."""
+        self.write_line(neutralize_lines(message) if "::" in message else message)
 
     def debug(self, message: str) -> None:
         """Debug output, shown only when RUNNER_DEBUG=1 (or SHIPYARD_DEBUG=1)."""

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+PULL_REQUEST_EVENTS = frozenset(
+    {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
+)
+
+
+def _dig(event: object, *keys: str) -> Any:
+    value: Any = event
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
 
 @dataclass(frozen=True)
-class GitHubContext:
-    """What GitHub (or act) tells a step about its run. Empty strings when not on a runner."""
+class RunContext:
+    """What GitHub (or act) tells a step about its run. Empty strings when not on a runner.
+
+    ``commit`` is *the* commit of the run: the pull request's head on pull-request events
+    (GITHUB_SHA is then a merge commit), else GITHUB_SHA. Every action uses it, never its own
+    reading of the event.
+    """
 
     repository: str = ""
     sha: str = ""
@@ -31,9 +50,16 @@ class GitHubContext:
     workspace: str = ""
     event_path: str = ""
     event: Mapping[str, Any] = field(default_factory=dict)
+    commit: str = ""
+    pr_number: int | None = None
+    base_ref: str = ""
+    base_sha: str = ""
+    default_branch: str = ""
+    temp_dir: str = ""
+    tool_cache: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> GitHubContext:
+    def from_env(cls, env: Mapping[str, str]) -> RunContext:
         event: Mapping[str, Any] = {}
         event_path = env.get("GITHUB_EVENT_PATH", "")
         if event_path and os.path.isfile(event_path):
@@ -43,15 +69,30 @@ class GitHubContext:
                 event = loaded if isinstance(loaded, dict) else {}
             except (OSError, ValueError):
                 event = {}
+        event_name = env.get("GITHUB_EVENT_NAME", "")
+        sha = env.get("GITHUB_SHA", "")
+        pull = _dig(event, "pull_request") if event_name in PULL_REQUEST_EVENTS else None
+        commit = str(_dig(pull, "head", "sha") or sha) if isinstance(pull, Mapping) else sha
+        number = _dig(pull, "number") if isinstance(pull, Mapping) else None
+        if number is None and isinstance(_dig(event, "issue", "pull_request"), Mapping):
+            number = _dig(event, "issue", "number")  # a comment on a pull request
         return cls(
+            commit=commit,
+            pr_number=number if isinstance(number, int) and not isinstance(number, bool) else None,
+            base_ref=env.get("GITHUB_BASE_REF", "") or str(_dig(pull, "base", "ref") or ""),
+            base_sha=str(_dig(pull, "base", "sha") or "") if isinstance(pull, Mapping) else "",
+            default_branch=str(_dig(event, "repository", "default_branch") or ""),
+            temp_dir=env.get("RUNNER_TEMP", "") or tempfile.gettempdir(),
+            tool_cache=env.get("RUNNER_TOOL_CACHE", "")
+            or os.path.join(os.path.expanduser("~"), ".cache", "shipyard"),
             repository=env.get("GITHUB_REPOSITORY", ""),
-            sha=env.get("GITHUB_SHA", ""),
+            sha=sha,
             ref=env.get("GITHUB_REF", ""),
             ref_name=env.get("GITHUB_REF_NAME", ""),
-            head_ref=env.get("GITHUB_HEAD_REF", ""),
+            head_ref=env.get("GITHUB_HEAD_REF", "") or str(_dig(pull, "head", "ref") or ""),
             actor=env.get("GITHUB_ACTOR", ""),
             triggering_actor=env.get("GITHUB_TRIGGERING_ACTOR", "") or env.get("GITHUB_ACTOR", ""),
-            event_name=env.get("GITHUB_EVENT_NAME", ""),
+            event_name=event_name,
             workflow=env.get("GITHUB_WORKFLOW", ""),
             job=env.get("GITHUB_JOB", ""),
             run_id=env.get("GITHUB_RUN_ID", ""),
@@ -109,3 +150,7 @@ class GitHubContext:
             "commit_url": self.commit_url,
         }
         return data
+
+
+#: The old name, kept for the actions that still use it.
+GitHubContext = RunContext

@@ -9,33 +9,58 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import traceback
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from types import FrameType
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic
 
-from .commands import Runner
-from .context import GitHubContext
-from .errors import ExitCode, InputError, ShipyardError
-from .http import HttpClient, RetryPolicy
+from .cleanup import Cleanup
+from .commands import Runner, redact_urls
+from .context import RunContext
+from .environment import child_env, scrub_env, scrub_environ
+from .errors import ExitCode, InputError, Outcome, ShipyardError
+from .http import HttpClient
 from .inputs import Inputs, read_raw
+from .retry import RetryPolicy
+from .secretfiles import SecretFiles
 from .spec import ActionSpec
 from .summary import Summary, escape_text
 
+if TYPE_CHECKING:  # the default lets old actions write a bare ``ActionContext``
+    from typing_extensions import TypeVar
+
+    S = TypeVar("S", default=Inputs)
+else:
+    from typing import TypeVar
+
+    S = TypeVar("S")
+
 
 @dataclass
-class ActionContext:
-    """What an action's ``run`` receives: typed inputs and the channels to report through."""
+class ActionContext(Generic[S]):
+    """What an action's ``run`` receives: its typed settings and the channels to report through.
+
+    ``env`` is the run's one environment, scrubbed of every input variable. ``inputs`` is
+    deprecated (runtime 1): read ``settings``."""
 
     spec: ActionSpec
-    inputs: Inputs
-    github: GitHubContext
+    settings: S
+    run: RunContext
     runner: Runner
     env: Mapping[str, str]
     summary: Summary = field(default_factory=Summary)
+    cleanup: Cleanup = field(default_factory=Cleanup)
     outputs: dict[str, str] = field(default_factory=dict)
+    #: Deprecated: the runtime-1 untyped inputs; use ``settings``.
+    inputs: Inputs = field(default_factory=lambda: Inputs({}, frozenset()))
+    _secret_files: SecretFiles | None = field(default=None, repr=False)
+
+    @property
+    def github(self) -> RunContext:
+        """The old name of :attr:`run`."""
+        return self.run
 
     def set_output(self, name: str, value: object) -> None:
         """Set a declared output (booleans as true/false, other non-strings as JSON)."""
@@ -55,16 +80,32 @@ class ActionContext:
         self.runner.set_output(name, text)
 
     def http(self, service: str, *, timeout: float = 30.0, attempts: int = 4) -> HttpClient:
-        """An HTTP client whose retries are logged on this run's log."""
-        return HttpClient(
+        """An HTTP client whose retries are logged on this run's log (closed by cleanup)."""
+        client = HttpClient(
             timeout=timeout,
             retry=RetryPolicy(attempts=max(1, attempts)),
             log=self.runner.info,
             service=service,
         )
+        self.cleanup.push(client.close, f"{service} HTTP session")
+        return client
+
+    def secret_file(self, content: str | bytes, *, name: str) -> Path:
+        """A 0600 file in a private directory under RUNNER_TEMP, removed at the end."""
+        if self._secret_files is None:
+            self._secret_files = SecretFiles(self.run.temp_dir, self.cleanup)
+        return self._secret_files.write(content, name=name)
+
+    def child_env(
+        self, *, allow: Iterable[str] = (), extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """The environment for a child process: ``env`` without credential-looking variables
+        (unless named in ``allow``), plus ``extra``."""
+        return child_env(self.env, allow=allow, extra=extra)
 
 
-ActionFunction = Callable[[ActionContext], "ExitCode | int | None"]
+#: ``run(ctx)``: returns an Outcome or None (runtime 1 actions may still return an exit code).
+ActionFunction = Callable[[ActionContext[Any]], object]
 
 EPILOG = (
     "Every input can also be set in the environment as SHIPYARD_INPUT_<NAME> (upper case, "
@@ -104,10 +145,11 @@ def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
     return parser
 
 
-def load_inputs(
+def read_and_mask(
     spec: ActionSpec, flags: Mapping[str, str], env: Mapping[str, str], runner: Runner
-) -> Inputs:
-    """Read, mask and parse every input; raise InputError naming the first bad one."""
+) -> dict[str, str]:
+    """The raw inputs (flag, else SHIPYARD_INPUT_X, else INPUT_X), every secret masked at once.
+    A secret given as a flag is refused."""
     for item in spec.inputs:
         if item.secret and flags.get(item.name):
             raise InputError(
@@ -120,6 +162,17 @@ def load_inputs(
     for item in spec.inputs:
         if item.secret and item.name in raw:
             runner.mask(raw[item.name])
+    return raw
+
+
+def _warn_deprecated(spec: ActionSpec, raw: Mapping[str, str], runner: Runner) -> None:
+    for item in spec.inputs:
+        if item.deprecation and item.name in raw:
+            runner.annotate("warning", f"Input '{item.name}' is deprecated: {item.deprecation}")
+
+
+def parse_inputs(spec: ActionSpec, raw: Mapping[str, str], runner: Runner) -> Inputs:
+    """Runtime 1's untyped inputs (deprecated)."""
     values: dict[str, object] = {}
     for item in spec.inputs:
         text = raw.get(item.name)
@@ -132,23 +185,73 @@ def load_inputs(
                 )
             values[item.name] = item.empty_value()
             continue
-        if item.deprecation and item.name in raw:
-            runner.annotate("warning", f"Input '{item.name}' is deprecated: {item.deprecation}")
         values[item.name] = item.parse(text)
     return Inputs(values, frozenset(raw))
 
 
+def load_inputs(
+    spec: ActionSpec, flags: Mapping[str, str], env: Mapping[str, str], runner: Runner
+) -> Inputs:
+    """Read, mask and parse every input; raise InputError naming the first bad one
+    (deprecated: runtime 1)."""
+    raw = read_and_mask(spec, flags, env, runner)
+    _warn_deprecated(spec, raw, runner)
+    return parse_inputs(spec, raw, runner)
+
+
+def load_settings(
+    spec: ActionSpec, raw: Mapping[str, str], runner: Runner
+) -> tuple[object, Inputs]:
+    """The typed settings (or, for an action without a settings class, the old Inputs)."""
+    _warn_deprecated(spec, raw, runner)
+    if spec.settings is None:
+        inputs = parse_inputs(spec, raw, runner)
+        return inputs, inputs
+    from .settings import input_values, parse_settings
+
+    settings = parse_settings(spec.settings, raw)
+    return settings, Inputs(input_values(settings), frozenset(raw))
+
+
 def scrub_secret_env(spec: ActionSpec, environ: MutableMapping[str, str]) -> None:
-    """Remove secret inputs from the process environment once read, so that no tool the
-    action starts (docker, ssh, git) inherits them."""
-    for item in spec.inputs:
-        if item.secret:
-            environ.pop(item.env_name, None)
-            environ.pop(item.runner_env_name, None)
+    """Remove every input variable from the process environment once read, so that no tool
+    the action starts (docker, ssh, git) inherits them."""
+    del spec
+    scrub_environ(environ)
 
 
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def _report_error(spec: ActionSpec, exc: ShipyardError, runner: Runner, summary: Summary) -> int:
+    runner.annotate("error", exc.message, title=exc.title)
+    summary.heading(f"{spec.title}: {exc.title}", 3).paragraph(exc.message)
+    if exc.hint:
+        summary.raw(f"**What to do:** {escape_text(exc.hint)}")
+    return int(exc.exit_code)
+
+
+def _report_bug(spec: ActionSpec, exc: Exception, runner: Runner, summary: Summary) -> int:
+    """A bug: say so plainly; the traceback is printed redacted of every masked secret and of
+    secret-bearing URL parts (userinfo, query strings)."""
+    text = redact_urls(runner.redact(traceback.format_exc()))
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    sys.stderr.flush()
+    said = redact_urls(runner.redact(f"{type(exc).__name__}: {exc}"))
+    runner.annotate(
+        "error",
+        f"Unexpected {said}. This is a bug in shipyard; please report it with the log above.",
+        title="Internal error",
+    )
+    summary.heading(f"{spec.title}: internal error", 3).paragraph(said)
+    return int(ExitCode.FAILURE)
+
+
+def _result_code(result: object, runner: Runner) -> int:
+    if isinstance(result, Outcome):
+        if result.summary_title:
+            runner.debug(f"outcome: {result.summary_title}")
+        return int(ExitCode.OK)
+    if isinstance(result, int):  # runtime 1 (deprecated): run returned a code
+        return int(result)
+    return int(ExitCode.OK)
 
 
 def run_action(
@@ -159,8 +262,8 @@ def run_action(
     env: Mapping[str, str] | None = None,
     runner: Runner | None = None,
 ) -> int:
-    """Parse, run ``function``, report, and return the exit code (never raises for expected
-    failures). Used by every ``shipyard.<action>.__main__.main``."""
+    """Parse, run ``function``, report, run the cleanups, and return the exit code (never
+    raises for expected failures). Used by every ``shipyard.<action>.__main__.main``."""
     from_process = env is None
     env = dict(os.environ) if env is None else dict(env)
     runner = runner or Runner(env=env)
@@ -171,54 +274,56 @@ def run_action(
         return int(exc.code or 0)
     if args.summary_file:
         env["SHIPYARD_SUMMARY_FILE"] = args.summary_file
-        runner.env = env
     flags = {
         item.name: value for item in spec.inputs if (value := getattr(args, item.attr)) is not None
     }
-    if threading_main():
-        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-
-    context: ActionContext | None = None
+    cleanup = Cleanup(warn=lambda message: runner.annotate("warning", message))
     summary = Summary()
     code: int = ExitCode.OK
-    try:
-        inputs = load_inputs(spec, flags, env, runner)
-        if from_process:
-            scrub_secret_env(spec, os.environ)
-        context = ActionContext(spec, inputs, GitHubContext.from_env(env), runner, env, summary)
-        result = function(context)
-        code = int(result) if result is not None else ExitCode.OK
-    except ShipyardError as exc:
-        code = exc.exit_code
-        runner.annotate("error", exc.message, title=exc.title)
-        summary.heading(f"{spec.title}: {exc.title}", 3).paragraph(exc.message)
-        if exc.hint:
-            summary.raw(f"**What to do:** {escape_text(exc.hint)}")
-    except KeyboardInterrupt:
-        code = ExitCode.FAILURE
-        runner.annotate(
-            "error", f"{spec.title} was cancelled before it finished.", title="Cancelled"
-        )
-        summary.heading(f"{spec.title}: cancelled", 3)
-    except Exception as exc:  # a bug: say so plainly, keep the traceback for the report
-        code = ExitCode.FAILURE
-        traceback.print_exc(file=sys.stderr)
-        runner.annotate(
-            "error",
-            f"Unexpected {type(exc).__name__}: {exc}. This is a bug in shipyard; please report it "
-            "with the log above.",
-            title="Internal error",
-        )
-        summary.heading(f"{spec.title}: internal error", 3).paragraph(
-            f"{type(exc).__name__}: {exc}"
-        )
-    finally:
-        if summary:
+    with cleanup.signals():
+        try:
             try:
-                runner.write_summary(summary.render())
-            except OSError as exc:
-                runner.annotate("warning", f"Could not write the job summary: {exc}")
+                raw = read_and_mask(spec, flags, env, runner)
+            finally:  # the one environment: no input variable survives the read
+                env = scrub_env(env)
+                runner.env = env
+                if from_process:
+                    scrub_environ(os.environ)
+            settings, inputs = load_settings(spec, raw, runner)
+            context: ActionContext[Any] = ActionContext(
+                spec,
+                settings,
+                RunContext.from_env(env),
+                runner,
+                env,
+                summary,
+                cleanup,
+                inputs=inputs,
+            )
+            code = _result_code(function(context), runner)
+        except ShipyardError as exc:
+            code = _report_error(spec, exc, runner, summary)
+        except KeyboardInterrupt:
+            code = ExitCode.FAILURE
+            runner.annotate(
+                "error", f"{spec.title} was cancelled before it finished.", title="Cancelled"
+            )
+            summary.heading(f"{spec.title}: cancelled", 3)
+        except Exception as exc:  # a bug: say so plainly, keep the (redacted) traceback
+            code = _report_bug(spec, exc, runner, summary)
+        finally:
+            cleanup.run_all()
+            _write_summary(summary, runner)
     return code
+
+
+def _write_summary(summary: Summary, runner: Runner) -> None:
+    if not summary:
+        return
+    try:
+        runner.write_summary(summary.render())
+    except OSError as exc:
+        runner.annotate("warning", f"Could not write the job summary: {exc}")
 
 
 def threading_main() -> bool:
@@ -227,7 +332,9 @@ def threading_main() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def main_for(spec: ActionSpec, function: ActionFunction) -> Callable[[list[str] | None], int]:
+def main_for(
+    spec: ActionSpec, function: Callable[[ActionContext[S]], object]
+) -> Callable[[list[str] | None], int]:
     """Build a module's ``main(argv=None) -> int``."""
 
     def main(argv: list[str] | None = None) -> int:
@@ -236,4 +343,13 @@ def main_for(spec: ActionSpec, function: ActionFunction) -> Callable[[list[str] 
     return main
 
 
-__all__ = ["ActionContext", "build_parser", "load_inputs", "main_for", "run_action"]
+__all__ = [
+    "ActionContext",
+    "ActionFunction",
+    "build_parser",
+    "load_inputs",
+    "load_settings",
+    "main_for",
+    "read_and_mask",
+    "run_action",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -59,3 +60,11 @@ class VerdictFailure(ShipyardError):
     """The action did its job and the answer is 'no'."""
 
     exit_code = ExitCode.FAILURE
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``run`` may return on success. Actions subclass it to carry their result to their
+    report; the runtime only logs ``summary_title``."""
+
+    summary_title: str = ""

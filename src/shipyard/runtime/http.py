@@ -1,4 +1,4 @@
-"""One HTTP session for every action: timeouts, retries with backoff and jitter, Retry-After.
+"""One HTTP session for every action: timeouts, retries (runtime/retry.py), Retry-After.
 
 Retries happen on connection errors, 429 and 5xx; other 4xx answers are returned at once. The
 session honours HTTPS_PROXY / NO_PROXY (requests' ``trust_env``). Written on requests rather
@@ -9,13 +9,12 @@ Retry-After longer than the caller allows is not slept through.
 from __future__ import annotations
 
 import email.utils
-import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ExternalError
+from .errors import ConfigError, ExternalError
+from .retry import SYSTEM_CLOCK, Clock, Retryable, RetryPolicy, retry_call
 
 if TYPE_CHECKING:  # requests is imported lazily: a warm start that needs no HTTP skips it.
     import requests
@@ -46,20 +45,25 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
-@dataclass
-class RetryPolicy:
-    """How many attempts, how long to wait between them, and the longest wait accepted."""
+class _RetryStatus(Retryable):
+    """A 429/5xx answer that may be retried; carries the response for the last attempt."""
 
-    attempts: int = 4
-    backoff: float = 1.0
-    max_backoff: float = 30.0
-    max_retry_after: float = 120.0
-    jitter: float = 0.25
+    def __init__(self, reason: str, response: requests.Response, after: float | None) -> None:
+        super().__init__(reason, after=after)
+        self.response = response
 
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter for the given retry (1 = first retry)."""
-        base = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
-        return base * (1 + random.uniform(-self.jitter, self.jitter))  # noqa: S311
+
+class _SleepClock:
+    """A clock whose sleeps go to a caller's function (the old ``sleep=`` parameter)."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self._sleep = sleep
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
 
 
 class HttpClient:
@@ -71,8 +75,9 @@ class HttpClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         log: Callable[[str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         service: str = "HTTP",
+        clock: Clock | None = None,
     ) -> None:
         import requests
 
@@ -81,7 +86,7 @@ class HttpClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.log = log or (lambda _message: None)
-        self.sleep = sleep
+        self.clock: Clock = clock or (_SleepClock(sleep) if sleep else SYSTEM_CLOCK)
         self.service = service
 
     def close(self) -> None:
@@ -93,42 +98,60 @@ class HttpClient:
         """Send with retries and return the final response for the caller to judge (after
         the last attempt that may still be a 429/5xx, so the caller can explain it). Raises
         ExternalError when no attempt could connect, or when Retry-After asks for a longer
-        wait than the policy accepts. ``describe`` names the call in messages instead of the
-        URL (which may hold a secret)."""
+        wait than the policy accepts; ConfigError for a malformed URL. ``describe`` names the
+        call in messages instead of the URL (which may hold a secret)."""
         import requests
 
         what = describe or f"{method} {self.service}"
         kwargs.setdefault("timeout", self.timeout)
-        last_problem = ""
-        for attempt in range(1, self.retry.attempts + 1):
-            wait: float | None = None
+        attempts = {"n": 0}
+
+        def once() -> requests.Response:
+            attempts["n"] += 1
             try:
                 response = self.session.request(method, url, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                last_problem = f"could not connect ({type(exc).__name__})"
-            else:
-                if response.status_code not in RETRY_STATUSES:
-                    return response
-                last_problem = f"answered HTTP {response.status_code}"
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if wait is not None and wait > self.retry.max_retry_after:
-                    raise ExternalError(
-                        f"{what}: {last_problem} and asked to wait {wait:.0f}s, longer than "
-                        f"{self.retry.max_retry_after:.0f}s.",
-                        hint="Try again later.",
-                    )
-                if attempt == self.retry.attempts:
-                    return response
-            if attempt == self.retry.attempts:
-                break
-            delay = wait if wait is not None else self.retry.delay(attempt)
-            self.log(
-                f"{what}: {last_problem}; retrying in {delay:.1f}s "
-                f"(attempt {attempt + 1} of {self.retry.attempts})"
-            )
-            self.sleep(delay)
-        raise ExternalError(
-            f"{what}: {last_problem} after {self.retry.attempts} attempts.",
-            hint="Check that the service is reachable from the runner (proxy settings: "
-            "HTTPS_PROXY / NO_PROXY), then run the job again.",
-        )
+                raise Retryable(f"could not connect ({type(exc).__name__})") from None
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.URLRequired,
+            ) as exc:
+                raise ConfigError(
+                    f"{what}: the address is not a valid URL ({type(exc).__name__}).",
+                    hint="Check the URL's scheme, host and port.",
+                ) from None
+            if response.status_code not in RETRY_STATUSES:
+                return response
+            problem = f"answered HTTP {response.status_code}"
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is not None and wait > self.retry.max_retry_after:
+                raise ExternalError(
+                    f"{what}: {problem} and asked to wait {wait:.0f}s, longer than "
+                    f"{self.retry.max_retry_after:.0f}s.",
+                    hint="Try again later.",
+                )
+            raise _RetryStatus(problem, response, wait)
+
+        try:
+            return retry_call(once, policy=self.retry, clock=self.clock, log=self.log, what=what)
+        except _RetryStatus as last:
+            return last.response
+        except Retryable as last:
+            raise ExternalError(
+                f"{what}: {last.reason} after {attempts['n']} attempts.",
+                hint="Check that the service is reachable from the runner (proxy settings: "
+                "HTTPS_PROXY / NO_PROXY), then run the job again.",
+            ) from None
+
+
+__all__ = [
+    "DEFAULT_GITHUB_API_URL",
+    "RETRY_STATUSES",
+    "USER_AGENT",
+    "HttpClient",
+    "RetryPolicy",
+    "github_api_url",
+    "parse_retry_after",
+]

@@ -8,13 +8,13 @@ what it accepts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from .errors import InputError
 
-InputKind = Literal["string", "bool", "int", "duration", "list", "enum"]
+InputKind = Literal["string", "text", "bool", "int", "duration", "list", "enum", "keyvalues"]
 
 TRUE_VALUES = ("true", "True", "TRUE")
 FALSE_VALUES = ("false", "False", "FALSE")
@@ -71,6 +71,10 @@ class Input:
             return "a list, one item per line or comma-separated"
         if self.kind == "enum":
             return "one of: " + ", ".join(self.choices)
+        if self.kind == "keyvalues":
+            return "KEY=VALUE lines"
+        if self.kind == "text":
+            return "multi-line text"
         return "text"
 
     def parse(self, raw: str) -> object:
@@ -85,12 +89,16 @@ class Input:
             return parse_list(raw)
         if self.kind == "enum":
             return parse_enum(self.name, raw, self.choices)
+        if self.kind == "keyvalues":
+            return parse_key_values(self.name, raw)
         return raw
 
     def empty_value(self) -> object:
         """The value of an optional input that was not supplied and has no default."""
         if self.kind == "list":
             return []
+        if self.kind == "keyvalues":
+            return KeyValues()
         return None
 
 
@@ -151,8 +159,63 @@ def parse_enum(name: str, raw: str, choices: Sequence[str]) -> str:
     raise InputError(name, f"'{value}' is not allowed; use one of: {', '.join(choices)}.")
 
 
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class KeyValues(Mapping[str, str]):
+    """``KEY=VALUE`` pairs in the order given: a read-only, hashable mapping."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items: dict[str, str] = dict(pairs)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"KeyValues({list(self._items)!r})"  # keys only: values may be secret
+
+
+def parse_key_values(name: str, raw: str) -> KeyValues:
+    """``KEY=VALUE`` lines; blank lines and ``#`` comments skipped. Errors name the line, never
+    the value (it may be a secret)."""
+    pairs: list[tuple[str, str]] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip()
+        if not sep or not _KEY.match(key):
+            raise InputError(
+                name,
+                f"line {number} is not KEY=VALUE (a key is letters, digits, '_', '.', '-').",
+            )
+        pairs.append((key, value.strip()))
+    return KeyValues(pairs)
+
+
 class Inputs:
-    """The parsed inputs of one run: attribute access by Python name, ``get`` by action name."""
+    """The parsed inputs of one run: attribute access by Python name, ``get`` by action name.
+
+    Deprecated: new actions declare a settings dataclass (:mod:`shipyard.runtime.settings`) and
+    read ``ctx.settings``; ``ctx.inputs`` stays until every action has migrated."""
 
     def __init__(self, values: Mapping[str, object], supplied: frozenset[str]):
         self._values = dict(values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from .inputs import Input
 
@@ -29,12 +30,22 @@ class ActionSpec:
     name: str
     title: str
     description: str
-    inputs: tuple[Input, ...]
+    inputs: tuple[Input, ...] = ()
     outputs: tuple[Output, ...] = ()
     #: Extra environment for the step, from contexts (name -> expression), e.g. job status.
     context_env: tuple[tuple[str, str], ...] = ()
     branding: tuple[str, str] = ("anchor", "blue")
     extra: str = field(default="")
+    #: The settings dataclass (:mod:`shipyard.runtime.settings`); ``inputs`` is derived from it.
+    settings: type[Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.settings is not None:
+            from .settings import inputs_of
+
+            if self.inputs:
+                raise TypeError(f"{self.name}: give either settings= or inputs=, not both")
+            object.__setattr__(self, "inputs", inputs_of(self.settings))
 
     @property
     def module(self) -> str:

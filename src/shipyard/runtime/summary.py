@@ -9,10 +9,15 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
+#: The job summary's size limit in bytes, below GitHub's 1 MiB per step.
+SUMMARY_LIMIT = 1_000_000
+
 
 def escape_text(text: object) -> str:
-    """Escape text for inline Markdown in a summary: HTML special characters and newlines."""
-    return html.escape(str(text), quote=False).replace("\r\n", "\n").replace("\n", "<br>")
+    """Escape text for inline Markdown in a summary: HTML special characters and line breaks
+    (CRLF, LF and a bare CR, which would otherwise break the line in some renderers)."""
+    escaped = html.escape(str(text), quote=False)
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def escape_cell(text: object) -> str:
@@ -77,8 +82,29 @@ class Summary:
     def separator(self) -> Summary:
         return self.raw("---")
 
-    def render(self) -> str:
-        return "\n\n".join(self._blocks) + "\n" if self._blocks else ""
+    def render(self, limit: int = SUMMARY_LIMIT, *, see: str = "the step's log") -> str:
+        """The Markdown, at most ``limit`` bytes (UTF-8). When over, whole blocks are kept
+        up to the limit and a visible note says how much was cut."""
+        if not self._blocks:
+            return ""
+        text = "\n\n".join(self._blocks) + "\n"
+        size = len(text.encode("utf-8"))
+        if size <= limit:
+            return text
+        kept: list[str] = []
+        used = 0
+        budget = max(0, limit - 200)  # room for the note
+        for block in self._blocks:
+            cost = len(block.encode("utf-8")) + 2
+            if used + cost > budget:
+                break
+            kept.append(block)
+            used += cost
+        cut = size - used
+        note = (
+            f"> **... {cut} bytes cut: the summary is limited to 1 MiB; see {escape_text(see)}.**"
+        )
+        return "\n\n".join([*kept, note]) + "\n"
 
 
 class Markdown:
