@@ -27,6 +27,7 @@ from .errors import (
 )
 from .http import HttpClient, github_api_url, parse_retry_after
 from .inputs import Input, Inputs, KeyValues
+from .process import ProcessResult, ProcessTask, run_parallel, run_process
 from .retry import SYSTEM_CLOCK, Clock, FakeClock, Retryable, RetryPolicy, retry_call
 from .settings import Duration, Secret, Text, inputs_of, parse_settings, setting
 from .spec import ActionSpec, Output
@@ -53,6 +54,8 @@ __all__ = [
     "Markdown",
     "Outcome",
     "Output",
+    "ProcessResult",
+    "ProcessTask",
     "RetryPolicy",
     "Retryable",
     "RunContext",
@@ -77,6 +80,8 @@ __all__ = [
     "redact_urls",
     "retry_call",
     "run_action",
+    "run_parallel",
+    "run_process",
     "scrub_env",
     "setting",
     "template_env",
