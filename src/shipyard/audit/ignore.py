@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shipyard.runtime import ConfigError
 
@@ -105,3 +106,10 @@ def apply_ignores(
             for finding in hits:
                 result.suppressed.setdefault(finding.fingerprint, entry.reason)
     return result
+
+
+def load_ignore(path: Path, source: str) -> list[IgnoreEntry]:
+    """The entries of the ignore file at `path` (none when it does not exist)."""
+    if not path.is_file():
+        return []
+    return parse_ignore(path.read_text(encoding="utf-8"), source)

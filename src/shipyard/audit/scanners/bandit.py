@@ -1,0 +1,79 @@
+"""bandit (code): `bandit -r -f json` with the repository's own configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..findings import Finding, fingerprint_of
+from ..severity import from_scanner
+from . import Job, ScanEnv, ScanOutput, read_line, relative, tool
+
+
+def config_args(root: Path) -> list[str]:
+    """bandit's configuration as the repository keeps it: .bandit (INI), bandit.yaml or
+    pyproject.toml's [tool.bandit]."""
+    if (root / ".bandit").is_file():
+        return ["--ini", str(root / ".bandit")]
+    for name in ("bandit.yaml", "bandit.yml", ".bandit.yaml", ".bandit.yml"):
+        if (root / name).is_file():
+            return ["-c", str(root / name)]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and "[tool.bandit" in pyproject.read_text(encoding="utf-8"):
+        return ["-c", str(pyproject)]
+    return []
+
+
+def job(env: ScanEnv) -> Job:
+    excluded = ",".join(str(env.root / name) for name in env.excluded)
+    report = env.temp_dir / "bandit.json"
+    argv = (
+        tool("bandit"),
+        "-r",
+        str(env.root),
+        "-f",
+        "json",
+        "-q",
+        *config_args(env.root),
+        "-x",
+        excluded,
+        "-o",
+        str(report),
+    )
+    return Job(
+        "bandit", argv, lambda code, out, err: parse(code, out, err, env.root), report=report
+    )
+
+
+def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
+    try:
+        data = json.loads(stdout[stdout.find("{") :]) if "{" in stdout else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit code {code}"]
+        return ScanOutput(warnings=[f"bandit gave no report: {tail[0]}"])
+    out = ScanOutput()
+    lines: dict[str, list[str]] = {}
+    for item in data.get("results", []):
+        rel = relative(str(item.get("filename", "")), root)
+        line = int(item.get("line_number") or 0) or None
+        test_id = str(item.get("test_id", "B000"))
+        text = read_line(root, rel, line, lines)
+        out.findings.append(
+            Finding(
+                scanner="bandit",
+                id=test_id,
+                severity=from_scanner(str(item.get("issue_severity"))),
+                message=f"{item.get('issue_text', '')} "
+                f"(confidence: {str(item.get('issue_confidence', '')).lower()})",
+                fingerprint=fingerprint_of("bandit", test_id, rel, text),
+                file=rel,
+                line=line,
+                title=str(item.get("test_name", test_id)),
+                help_uri=item.get("more_info"),
+            )
+        )
+    for error in data.get("errors", []):
+        out.warnings.append(f"bandit could not read {relative(str(error.get('filename')), root)}")
+    return out
