@@ -139,12 +139,13 @@ def _version(text: str) -> Version | None:
         return None
 
 
-def _affects(record: Mapping[str, Any], name: str, version: Version, raw: str) -> bool:
+def _affects(record: Mapping[str, Any], name: str, version: Version) -> bool:
     for affected in record.get("affected", []) or []:
         package = affected.get("package", {})
         if package.get("ecosystem") != "PyPI" or canonicalize_name(package.get("name", "")) != name:
             continue
-        if raw in (affected.get("versions") or []):
+        listed = (_version(str(v)) for v in affected.get("versions") or [])
+        if version in listed:
             return True
         for rng in affected.get("ranges", []) or []:
             if rng.get("type") == "ECOSYSTEM" and _in_range(version, rng.get("events", [])):
@@ -217,6 +218,6 @@ def match(records: Iterable[Mapping[str, Any]], package: str, version: str) -> l
     hits = [
         advisory_of(r, name)
         for r in records
-        if r.get("withdrawn") is None and "id" in r and _affects(r, name, parsed, version)
+        if r.get("withdrawn") is None and "id" in r and _affects(r, name, parsed)
     ]
     return dedupe(hits)
