@@ -11,7 +11,6 @@ import os
 import re
 import sys
 import threading
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,13 +45,22 @@ def format_command(
     return f"::{command}{props}::{escape_data(message)}"
 
 
+def _uuid4() -> str:
+    """A random UUID4 string (without importing uuid, which costs start-up time)."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def file_command_entry(key: str, value: str, delimiter: str | None = None) -> str:
     """Render one ``key<<delimiter`` entry of GITHUB_OUTPUT / GITHUB_ENV.
 
     The delimiter is random (``ghadelimiter_<uuid4>``); a key or value that contains it is
     refused, so a value can never forge a second entry.
     """
-    delimiter = delimiter or f"ghadelimiter_{uuid.uuid4()}"
+    delimiter = delimiter or f"ghadelimiter_{_uuid4()}"
     if delimiter in key:
         raise ValueError(f'Unexpected input: name should not contain the delimiter "{delimiter}"')
     if delimiter in value:
@@ -86,7 +94,7 @@ def redact_urls(text: str) -> str:
 
 def stop_commands_token() -> str:
     """A fresh, unguessable token for ``::stop-commands::``."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def secret_fragments(secret: str) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,12 @@ def _dig(event: object, *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def _system_temp() -> str:
+    import tempfile  # off a runner only: tempfile costs start-up time
+
+    return tempfile.gettempdir()
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class RunContext:
             base_ref=env.get("GITHUB_BASE_REF", "") or str(_dig(pull, "base", "ref") or ""),
             base_sha=str(_dig(pull, "base", "sha") or "") if isinstance(pull, Mapping) else "",
             default_branch=str(_dig(event, "repository", "default_branch") or ""),
-            temp_dir=env.get("RUNNER_TEMP", "") or tempfile.gettempdir(),
+            temp_dir=env.get("RUNNER_TEMP", "") or _system_temp(),
             tool_cache=env.get("RUNNER_TOOL_CACHE", "")
             or os.path.join(os.path.expanduser("~"), ".cache", "shipyard"),
             repository=env.get("GITHUB_REPOSITORY", ""),

@@ -13,7 +13,6 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic
 
 from .cleanup import Cleanup
@@ -21,15 +20,17 @@ from .commands import Runner, redact_urls
 from .context import RunContext
 from .environment import child_env, scrub_env, scrub_environ
 from .errors import ExitCode, InputError, Outcome, ShipyardError
-from .http import HttpClient
 from .inputs import Inputs, read_raw
-from .retry import RetryPolicy
-from .secretfiles import SecretFiles
 from .spec import ActionSpec
 from .summary import Summary, escape_text
 
 if TYPE_CHECKING:  # the default lets old actions write a bare ``ActionContext``
+    from pathlib import Path
+
     from typing_extensions import TypeVar
+
+    from .http import HttpClient
+    from .secretfiles import SecretFiles
 
     S = TypeVar("S", default=Inputs)
 else:
@@ -81,6 +82,9 @@ class ActionContext(Generic[S]):
 
     def http(self, service: str, *, timeout: float = 30.0, attempts: int = 4) -> HttpClient:
         """An HTTP client whose retries are logged on this run's log (closed by cleanup)."""
+        from .http import HttpClient
+        from .retry import RetryPolicy
+
         client = HttpClient(
             timeout=timeout,
             retry=RetryPolicy(attempts=max(1, attempts)),
@@ -93,6 +97,8 @@ class ActionContext(Generic[S]):
     def secret_file(self, content: str | bytes, *, name: str) -> Path:
         """A 0600 file in a private directory under RUNNER_TEMP, removed at the end."""
         if self._secret_files is None:
+            from .secretfiles import SecretFiles
+
             self._secret_files = SecretFiles(self.run.temp_dir, self.cleanup)
         return self._secret_files.write(content, name=name)
 

@@ -8,7 +8,6 @@ Retry-After longer than the caller allows is not slept through.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # only for the rare HTTP-date form
+
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
