@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from shipyard.runtime import ConfigError
+from shipyard.runtime import ConfigError, ExternalError
 
 from .findings import Finding
 from .report import fix_of
@@ -143,28 +143,40 @@ def _upsert(
 
 
 def report_issues(
-    token: str, api_url: str, full_name: str, blocking: Sequence[Finding], label: str, run_url: str
+    token: str,
+    api_url: str,
+    full_name: str,
+    blocking: Sequence[Finding],
+    label: str,
+    run_url: str,
+    log: Callable[[str], None] | None = None,
 ) -> IssueSync:
-    """Open the repository and sync its audit issues with the blocking findings."""
+    """Sync the repository's audit issues with the blocking findings, through the runtime's
+    GitHub client (retries, rate limits)."""
+    from github import GithubException
+
+    from shipyard.runtime.github import call_github, github_client
+
     if not token or not full_name:
         raise ConfigError(
             "report-issues needs github-token and a repository (GITHUB_REPOSITORY)",
             hint="Run it in a workflow with `permissions: issues: write`.",
         )
-    repo, call = open_repository(token, api_url, full_name)
-    return sync_issues(repo, blocking, label=label, run_url=run_url, call=call)
-
-
-def open_repository(token: str, api_url: str, full_name: str) -> tuple[Repository, Caller]:
-    """The repository through PyGithub (GHES through api_url) and the caller of its calls."""
-    from github import Auth, Github
-
-    client = Github(auth=Auth.Token(token), base_url=api_url, per_page=100, retry=None)
+    client = github_client(token, api_url=api_url, log=log)
 
     def call(fn: Callable[[], T], /) -> T:
-        return fn()
+        return call_github(fn, log=log, what="report issues")
 
-    return client.get_repo(full_name), call
+    try:
+        repo = call(lambda: client.get_repo(full_name))
+        return sync_issues(repo, blocking, label=label, run_url=run_url, call=call)
+    except GithubException as exc:
+        raise ExternalError(
+            f"GitHub refused to manage the audit issues of {full_name} (HTTP {exc.status})",
+            title="report-issues failed",
+            hint="Give the job `permissions: issues: write` (and a token that can see the "
+            "repository).",
+        ) from None
 
 
 def issues_line(synced: IssueSync) -> str:
