@@ -163,7 +163,8 @@ def _parse(job: Job, result: ProcessResult) -> ScanOutput:
     return job.parse(result.returncode, text, result.tail(5))
 
 
-def execute(req: Request, runner: Runner) -> Audit:
+def execute(req: Request, runner: Runner, *, parallel: bool = True) -> Audit:
+    """Run the scanners (in parallel, or one after another for comparison) and merge."""
     env = req.env
     env.temp_dir.mkdir(parents=True, exist_ok=True)
     env.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -176,7 +177,9 @@ def execute(req: Request, runner: Runner) -> Audit:
     offline = "dependencies" in scanners and req.vulnerability_db is not None
     with ThreadPoolExecutor(max_workers=1) as pool:
         deps = pool.submit(_offline, req, inv) if offline else None
-        results = run_parallel(tasks, runner=runner)
+        if deps is not None and not parallel:
+            deps.result()
+        results = run_parallel(tasks, runner=runner, max_workers=None if parallel else 1)
         if deps is not None:
             audit.findings, audit.durations["osv"] = deps.result()
     for job, result in zip(jobs, results, strict=True):

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import severity as sev
 from ..findings import Finding, Severity, fingerprint_of
-from . import Job, ScanEnv, ScanOutput, read_line, relative, tool
+from . import ALWAYS_EXCLUDED, Job, ScanEnv, ScanOutput, read_line, relative, tool
 from .history import path_of
 
 #: How a path inside a scanned tree is shown (history scans map temp files to commit:path).
@@ -56,6 +56,8 @@ def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "tri
     argv = [tool("trivy"), "fs", *_common(env, scanners, vuln_db, report)]
     for folder in env.excluded:
         argv += ["--skip-dirs", folder]
+        if folder in ALWAYS_EXCLUDED:  # also nested ones (trivy matches globs from the root)
+            argv += ["--skip-dirs", f"**/{folder}"]
     argv.append(str(env.root))
 
     def mapping(path: str) -> tuple[str, Path | None]:

@@ -1,0 +1,95 @@
+"""Adapters: pip-audit's own JSON (from the real pip-audit, against the local OSV API), trivy's
+vulnerability report merged with the offline OSV result, and `auto` scanner detection."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from shipyard.audit.dependencies import scan
+from shipyard.audit.findings import merge
+from shipyard.audit.manifests import inventory
+from shipyard.audit.osv import OsvDatabase
+from shipyard.audit.scanners import ScanEnv, pip_audit, trivy
+from tests.audit.conftest import RunAudit, report_of
+from tests.audit.osv_server import osv_server
+from tests.audit.sample import OSV_DB, Sample
+
+
+def env_for(root: Path, tmp_path: Path) -> ScanEnv:
+    (tmp_path / "temp").mkdir(exist_ok=True)
+    return ScanEnv(root, tmp_path / "cache", tmp_path / "temp", 300.0)
+
+
+def test_pip_audit_adapter_names_like_the_offline_matcher(sample: Sample, tmp_path: Path) -> None:
+    deps = inventory(sample.root).dependencies
+    job = pip_audit.job(env_for(sample.root, tmp_path), deps, tmp_path / "pinned.txt")
+    with osv_server(OSV_DB) as url:
+        done = subprocess.run(
+            [*job.argv, "--osv-url", url],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert job.report is not None
+    online = job.parse(done.returncode, job.report.read_text(), done.stderr).findings
+    offline = scan(OsvDatabase(OSV_DB), deps)
+    assert {(f.id, f.aliases, f.fixed, f.file, f.line) for f in online} == {
+        (f.id, f.aliases, f.fixed, f.file, f.line) for f in offline
+    }
+    assert merge([*offline, *online]) == [
+        f.__class__(**{**f.__dict__, "scanners": ("osv", "pip-audit")}) for f in offline
+    ]
+
+
+def test_trivy_vulnerability_merges_with_the_osv_finding(sample: Sample) -> None:
+    report = {
+        "Results": [
+            {
+                "Target": "requirements.txt",
+                "Class": "lang-pkgs",
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": "CVE-2018-18074",
+                        "VendorIDs": ["GHSA-x84v-xcm2-53pg"],
+                        "PkgName": "requests",
+                        "InstalledVersion": "2.19.0",
+                        "FixedVersion": "2.20.0",
+                        "Severity": "HIGH",
+                        "Title": "python-requests: HTTPS to HTTP redirect keeps Authorization",
+                        "CVSS": {
+                            "nvd": {
+                                "V3Vector": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+                                "V3Score": 7.5,
+                            }
+                        },
+                    }
+                ],
+            }
+        ]
+    }
+    out = trivy.parse(0, json.dumps(report), "", lambda p: (p, sample.root), "trivy")
+    (from_trivy,) = out.findings
+    assert from_trivy.severity == "high"  # from the vector: 7.5
+    offline = scan(OsvDatabase(OSV_DB), inventory(sample.root).dependencies)
+    merged = merge([*offline, from_trivy])
+    assert len(merged) == len(offline)
+    (one,) = [f for f in merged if f.id == "PYSEC-2018-28"]
+    assert one.scanners == ("osv", "trivy") and one.severity == "high"
+    assert one.fixed == ("2.20.0",) and one.line == 1
+
+
+def test_trivy_without_a_report_is_a_warning() -> None:
+    out = trivy.parse(1, "", "FATAL no space left", lambda p: (p, None), "trivy")
+    assert out.findings == [] and out.warnings == ["trivy gave no report: FATAL no space left"]
+
+
+def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit) -> None:
+    result = run_audit(sample.root)
+    assert report_of(result)["scanners"] == ["dependencies", "code", "secrets", "iac"]
+    (sample.root / "Dockerfile").unlink()
+    (sample.root / "app.py").unlink()
+    result = run_audit(sample.root)
+    assert report_of(result)["scanners"] == ["dependencies", "secrets"]
