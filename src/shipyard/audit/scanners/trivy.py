@@ -19,7 +19,16 @@ PathMap = Callable[[str], tuple[str, Path | None]]
 
 def db_argv(env: ScanEnv) -> tuple[str, ...]:
     """Download (or refresh) the vulnerability DB into the cache; trivy skips a fresh one."""
-    return (tool("trivy"), "image", "--download-db-only", "--cache-dir", str(env.cache_dir), "-q")
+    return (
+        tool("trivy"),
+        "image",
+        "--download-db-only",
+        "--cache-dir",
+        str(env.cache_dir),
+        "--disable-telemetry",
+        "--skip-version-check",
+        "-q",
+    )
 
 
 def db_cached(env: ScanEnv) -> bool:
@@ -40,6 +49,9 @@ def _common(env: ScanEnv, scanners: list[str], vuln_db: bool, report: Path) -> l
         "--scanners",
         ",".join(scanners),
         "--skip-check-update",
+        # No calls home from a CI job: no telemetry, no version check.
+        "--disable-telemetry",
+        "--skip-version-check",
         "--timeout",
         f"{int(env.timeout)}s",
         # The DB is prepared (or found cached) once before the scans: `db_argv`.
