@@ -91,3 +91,40 @@ def make_sample(root: Path, *, git: bool = True) -> Sample:
         sample.git("add", "-A")
         sample.git("commit", "-q", "-m", "remove the old credentials")
     return sample
+
+
+def image_archive(path: Path, files: dict[str, str]) -> Path:
+    """A one-layer image in `docker save` format holding `files`, made without docker."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+
+    def tar_bytes(members: dict[str, bytes]) -> bytes:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        return buffer.getvalue()
+
+    layer = tar_bytes({name: text.encode() for name, text in files.items()})
+    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    }
+    manifest = [{"Config": "config.json", "RepoTags": ["sample:1"], "Layers": ["layer.tar"]}]
+    path.write_bytes(
+        tar_bytes(
+            {
+                "manifest.json": json.dumps(manifest).encode(),
+                "config.json": json.dumps(config).encode(),
+                "layer.tar": layer,
+            }
+        )
+    )
+    return path

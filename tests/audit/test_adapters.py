@@ -93,3 +93,20 @@ def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit)
     (sample.root / "app.py").unlink()
     result = run_audit(sample.root)
     assert report_of(result)["scanners"] == ["dependencies", "secrets"]
+
+
+def test_container_image_archive_offline(sample: Sample, run_audit: RunAudit) -> None:
+    """`image` as an archive: trivy scans its layers for secrets; without its vulnerability DB
+    that part is a warning with the reason, and the rest of the audit still runs."""
+    from tests.audit.sample import aws_key_id, image_archive
+
+    image_archive(sample.root / "image.tar", {"app/creds.ini": f"key = {aws_key_id(9)}\n"})
+    result = run_audit(sample.root, scanners="container, code", image="image.tar")
+    assert result.code == 1
+    report = report_of(result)
+    ids = {(f["id"], f["file"]) for f in report["blocking_findings"]}
+    assert ("secret:aws-access-key-id", "image.tar:/app/creds.ini") in ids
+    assert ("B602", "app.py") in ids
+    (warning,) = report["warnings"]
+    assert warning.startswith("trivy vulnerability DB unavailable, vulnerability scanning skipped")
+    assert "::warning::trivy vulnerability DB unavailable" in result.log

@@ -32,7 +32,9 @@ def _request(ctx: ActionContext[Settings], workspace: Path) -> Request:
     env = ScanEnv(
         root, cache / "shipyard-audit", temp / "shipyard-audit", s.timeout, tuple(s.exclude)
     )
-    return Request(s.wanted, env, db, s.image, s.secrets_history, frozenset(s.secrets_allowlist))
+    archive = workspace / s.image if s.image else None  # an image archive in the workspace
+    image = str(archive) if archive is not None and archive.is_file() else s.image
+    return Request(s.wanted, env, db, image, s.secrets_history, frozenset(s.secrets_allowlist))
 
 
 def run(ctx: ActionContext[Settings]) -> None:
@@ -44,7 +46,9 @@ def run(ctx: ActionContext[Settings]) -> None:
     verdict = evaluate(audit.findings, ignores, s.fail_on_severity, s.unknown_severity)
     sarif_path = s.sarif_file or req.env.temp_dir / "shipyard-audit.sarif"
     sarif = write_sarif(sarif_path, report.sarif_runs(verdict, __version__))
-    notes = report.Notes(audit.scanners, audit.warnings, audit.notes, audit.allowlisted, str(sarif))
+    notes = report.Notes(
+        audit.scanners, audit.warnings, audit.notes, audit.allowlisted, str(sarif), audit.durations
+    )
     annotations = report.annotations_of(verdict, req.env.root, audit.warnings)
     shown = emit_annotations(ctx.runner, annotations, workspace=str(workspace))
     report.summarize(verdict, notes, ctx.summary)

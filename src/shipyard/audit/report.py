@@ -120,6 +120,9 @@ def summarize(verdict: Verdict, notes: Notes, summary: Summary) -> None:
     extra = [*notes.warnings, *notes.notes]
     if notes.allowlisted:
         extra.append(f"{notes.allowlisted} allow-listed secret(s) not reported.")
+    if notes.durations:
+        times = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(notes.durations.items()))
+        extra.append(f"Scanner times (in parallel): {times}.")
     if extra:
         summary.heading("Notes", 3)
         summary.list(extra)

@@ -24,7 +24,8 @@ class Settings:
         "dependency matching. Empty: pip-audit's online services."
     )
     image: str | None = setting(
-        "A container image to scan with trivy (e.g. build-push's `image` output)."
+        "A container image to scan with trivy: a reference (e.g. build-push's output) or an "
+        "image archive in the workspace (`docker save` or OCI tarball)."
     )
     fail_on_severity: Literal["critical", "high", "medium", "low", "never"] = setting(
         "Fail (exit 1) when a finding at or above this severity is not ignored.",

@@ -86,11 +86,16 @@ def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "tri
 
 def image_job(env: ScanEnv, image: str, *, vuln_db: bool) -> Job:
     scanners = ["vuln", "secret"] if vuln_db else ["secret"]
+    """`trivy image` on a reference (docker daemon, then registry) or on an archive file
+    (`docker save` or OCI layout tarball)."""
     report = env.temp_dir / "trivy-image.json"
-    argv = (tool("trivy"), "image", *_common(env, scanners, vuln_db, report), image)
+    archive = Path(image).is_file()
+    target = ("--input", image) if archive else (image,)
+    argv = (tool("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
+    shown = Path(image).name if archive else image
 
     def mapping(path: str) -> tuple[str, Path | None]:
-        return f"{image}:{path}" if path else image, None
+        return f"{shown}:{path}" if path and path != image else shown, None
 
     return Job("trivy-image", argv, lambda c, o, e: parse(c, o, e, mapping, "trivy"), report=report)
 
