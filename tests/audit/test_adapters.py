@@ -110,3 +110,10 @@ def test_container_image_archive_offline(sample: Sample, run_audit: RunAudit) ->
     (warning,) = report["warnings"]
     assert warning.startswith("trivy vulnerability DB unavailable, vulnerability scanning skipped")
     assert "::warning::trivy vulnerability DB unavailable" in result.log
+
+
+def test_bandit_uses_the_repository_configuration(sample: Sample, run_audit: RunAudit) -> None:
+    sample.write("pyproject.toml", '[project]\nname = "app"\n\n[tool.bandit]\nskips = ["B602"]\n')
+    result = run_audit(sample.root, scanners="code", fail_on_severity="low")
+    ids = {f["id"] for f in report_of(result)["blocking_findings"]}
+    assert ids == {"B404"}
