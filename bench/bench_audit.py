@@ -9,7 +9,8 @@ scanner (dependencies against the OSV copy in tests/data, bandit, trivy secrets 
 misconfigurations, hadolint, the container scanner, which here only finds that trivy's DB cannot
 be downloaded, and on the sample the secrets of its git history). Sequential = the same jobs
 with one worker, the OSV matching before them. Trivy's cache is warm after the first run; the
-first run of each target is a warm-up and not counted. Medians of --repeat runs.
+first run of each target is a warm-up and not counted (``--no-warmup``: not for Django, whose
+runs take minutes on a loaded machine). Medians of --repeat runs.
 """
 
 from __future__ import annotations
@@ -75,8 +76,9 @@ def once(root: Path, work: Path, parallel: bool, history: bool) -> tuple[float, 
     return time.monotonic() - started, len(audit.findings), audit.durations
 
 
-def measure(name: str, root: Path, work: Path, repeat: int, history: bool) -> None:
-    once(root, work, True, history)  # warm-up: trivy's cache, the OS's file cache
+def measure(name: str, root: Path, work: Path, repeat: int, history: bool, warm: bool) -> None:
+    if warm:
+        once(root, work, True, history)  # warm-up: the OS's file cache
     rows = {}
     for parallel in (True, False):
         times, found, durations = [], 0, {}
@@ -94,13 +96,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-django", action="store_true")
+    parser.add_argument("--no-warmup", action="store_true", help="no warm-up run for Django")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         sample = make_sample(work / "sample")
-        measure("sample repo", sample.root, work, args.repeat, True)
+        measure("sample repo", sample.root, work, args.repeat, True, True)
         if not args.skip_django:
-            measure("django 5.1.4", django_source(work / "django"), work, args.repeat, False)
+            django = django_source(work / "django")
+            measure("django 5.1.4", django, work, args.repeat, False, not args.no_warmup)
 
 
 if __name__ == "__main__":
