@@ -117,3 +117,17 @@ def test_bandit_uses_the_repository_configuration(sample: Sample, run_audit: Run
     result = run_audit(sample.root, scanners="code", fail_on_severity="low")
     ids = {f["id"] for f in report_of(result)["blocking_findings"]}
     assert ids == {"B404"}
+
+
+def test_bandit_splits_a_large_tree_by_top_level_folder(tmp_path: Path) -> None:
+    from shipyard.audit.scanners import bandit
+
+    files = [f"big/m{i}.py" for i in range(150)] + [f"mid/m{i}.py" for i in range(90)]
+    files += [f"small/m{i}.py" for i in range(50)] + ["setup.py"]
+    assert bandit.split(files, 2) == [["big"], ["mid", "setup.py", "small"]]
+    assert bandit.split(files, 1) == [] and bandit.split(files[:100], 4) == []
+    env = env_for(tmp_path, tmp_path)
+    one, two = bandit.jobs(env, files, 2)
+    assert (one.name, two.name) == ("bandit-1", "bandit-2")
+    assert str(tmp_path / "big") in one.argv and str(tmp_path / "mid") in two.argv
+    assert [j.name for j in bandit.jobs(env, files[:10], 2)] == ["bandit"]

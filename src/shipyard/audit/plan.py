@@ -125,7 +125,7 @@ def jobs_for(
 ) -> tuple[list[Job], list[str]]:
     env, jobs, warnings = req.env, [], []
     if "code" in scanners:
-        jobs.append(bandit.job(env))
+        jobs += bandit.jobs(env, files, os.cpu_count() or 1)
     fs_scanners = []
     if "secrets" in scanners:
         fs_scanners.append("secret")

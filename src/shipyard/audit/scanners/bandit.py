@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..findings import Finding, fingerprint_of
@@ -24,13 +26,20 @@ def config_args(root: Path) -> list[str]:
     return []
 
 
-def job(env: ScanEnv) -> Job:
-    excluded = ",".join(str(env.root / name) for name in env.excluded)
-    report = env.temp_dir / "bandit.json"
+#: Below this many Python files one bandit process is enough.
+SPLIT_FROM = 200
+
+
+def job(env: ScanEnv, targets: Sequence[str] = (), name: str = "bandit") -> Job:
+    """bandit over `targets` (top-level folders or files of the repository; all of it when
+    empty), recursively, with the repository's configuration."""
+    excluded = ",".join(str(env.root / folder) for folder in env.excluded)
+    report = env.temp_dir / f"{name}.json"
+    paths = [str(env.root / t) for t in targets] or [str(env.root)]
     argv = (
         tool("bandit"),
         "-r",
-        str(env.root),
+        *paths,
         "-f",
         "json",
         "-q",
@@ -40,9 +49,29 @@ def job(env: ScanEnv) -> Job:
         "-o",
         str(report),
     )
-    return Job(
-        "bandit", argv, lambda code, out, err: parse(code, out, err, env.root), report=report
-    )
+    return Job(name, argv, lambda code, out, err: parse(code, out, err, env.root), report=report)
+
+
+def split(python_files: Sequence[str], workers: int) -> list[list[str]]:
+    """The repository's top-level entries holding Python files, in `workers` groups of about
+    the same number of files (bandit runs single-threaded; large trees get one per core)."""
+    if workers < 2 or len(python_files) < SPLIT_FROM:
+        return []
+    counts = Counter(f.split("/", 1)[0] for f in python_files)
+    groups: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for entry, count in counts.most_common():
+        lightest = loads.index(min(loads))
+        groups[lightest].append(entry)
+        loads[lightest] += count
+    return [sorted(g) for g in groups if g]
+
+
+def jobs(env: ScanEnv, files: Sequence[str], workers: int) -> list[Job]:
+    groups = split([f for f in files if f.endswith(".py")], workers)
+    if len(groups) < 2:
+        return [job(env)]
+    return [job(env, group, f"bandit-{i}") for i, group in enumerate(groups, start=1)]
 
 
 def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
