@@ -119,15 +119,24 @@ def test_bandit_uses_the_repository_configuration(sample: Sample, run_audit: Run
     assert ids == {"B404"}
 
 
-def test_bandit_splits_a_large_tree_by_top_level_folder(tmp_path: Path) -> None:
+def test_bandit_splits_a_large_tree_by_size(tmp_path: Path) -> None:
     from shipyard.audit.scanners import bandit
 
-    files = [f"big/m{i}.py" for i in range(150)] + [f"mid/m{i}.py" for i in range(90)]
-    files += [f"small/m{i}.py" for i in range(50)] + ["setup.py"]
-    assert bandit.split(files, 2) == [["big"], ["mid", "setup.py", "small"]]
-    assert bandit.split(files, 1) == [] and bandit.split(files[:100], 4) == []
+    sizes = {f"pkg/big/m{i}.py": 1000 for i in range(150)}
+    sizes |= {f"pkg/mid/m{i}.py": 900 for i in range(100)}
+    sizes |= {f"tests/m{i}.py": 100 for i in range(50)}
+    sizes |= {"setup.py": 100}
+    assert bandit.split(sizes, 2) == [
+        ["pkg/big"],
+        ["pkg/mid", "setup.py", "tests/m0.py", *sorted(f"tests/m{i}.py" for i in range(1, 50))],
+    ]
+    assert bandit.split(sizes, 1) == []
+    assert bandit.split(dict(list(sizes.items())[:100]), 4) == []
+    for rel in sizes:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n" * (sizes[rel] // 6))
     env = env_for(tmp_path, tmp_path)
-    one, two = bandit.jobs(env, files, 2)
+    one, two = bandit.jobs(env, list(sizes), 2)
     assert (one.name, two.name) == ("bandit-1", "bandit-2")
-    assert str(tmp_path / "big") in one.argv and str(tmp_path / "mid") in two.argv
-    assert [j.name for j in bandit.jobs(env, files[:10], 2)] == ["bandit"]
+    assert str(tmp_path / "pkg" / "big") in one.argv and str(tmp_path / "pkg" / "mid") in two.argv
+    assert [j.name for j in bandit.jobs(env, list(sizes)[:10], 2)] == ["bandit"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..findings import Finding, fingerprint_of
@@ -52,23 +52,34 @@ def job(env: ScanEnv, targets: Sequence[str] = (), name: str = "bandit") -> Job:
     return Job(name, argv, lambda code, out, err: parse(code, out, err, env.root), report=report)
 
 
-def split(python_files: Sequence[str], workers: int) -> list[list[str]]:
-    """The repository's top-level entries holding Python files, in `workers` groups of about
-    the same number of files (bandit runs single-threaded; large trees get one per core)."""
+def split(python_files: Mapping[str, int], workers: int) -> list[list[str]]:
+    """Groups of the repository's folders (two levels deep) and loose files holding Python
+    files, of about the same total size each, one per worker (bandit is single-threaded; a
+    large tree gets one process per core). `python_files` maps paths to sizes."""
     if workers < 2 or len(python_files) < SPLIT_FROM:
         return []
-    counts = Counter(f.split("/", 1)[0] for f in python_files)
+    weights: Counter[str] = Counter()
+    for path, size in python_files.items():
+        parts = path.split("/")
+        weights["/".join(parts[:2]) if len(parts) > 2 else path] += max(size, 1)
     groups: list[list[str]] = [[] for _ in range(workers)]
     loads = [0] * workers
-    for entry, count in counts.most_common():
+    for unit, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
         lightest = loads.index(min(loads))
-        groups[lightest].append(entry)
-        loads[lightest] += count
+        groups[lightest].append(unit)
+        loads[lightest] += weight
     return [sorted(g) for g in groups if g]
 
 
 def jobs(env: ScanEnv, files: Sequence[str], workers: int) -> list[Job]:
-    groups = split([f for f in files if f.endswith(".py")], workers)
+    sizes = {}
+    for rel in files:
+        if rel.endswith(".py"):
+            try:
+                sizes[rel] = (env.root / rel).stat().st_size
+            except OSError:
+                continue
+    groups = split(sizes, workers)
     if len(groups) < 2:
         return [job(env)]
     return [job(env, group, f"bandit-{i}") for i, group in enumerate(groups, start=1)]
