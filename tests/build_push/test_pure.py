@@ -605,3 +605,27 @@ def test_registry_denied_explains_who_where_and_what() -> None:
         action="push",
     )
     assert anonymous.hint and anonymous.hint.startswith("No credentials were given for quay.io")
+
+
+# --- images with metadata-action's attributes (issue 9) ------------------------------------
+
+
+def test_image_lines_with_enable_attributes() -> None:
+    from shipyard.build_push.images import parse_image_lines
+
+    names = parse_image_lines(
+        ["org/app", "name=ghcr.io/User/App,enable=true", "ghcr.io/user/off,enable=false"]
+    )
+    assert [image.name for image in names] == ["org/app", "ghcr.io/user/app"]
+    assert [i.name for i in parse_image_lines(["org/app, ghcr.io/user/app"])] == [
+        "org/app",
+        "ghcr.io/user/app",
+    ]
+    # a disabled line is skipped before its name is read
+    assert parse_image_lines(["name=NOT A NAME!,enable=false", "a/b"])[0].name == "a/b"
+    with pytest.raises(ValueError, match="enable must be true or false"):
+        parse_image_lines(["a/b,enable=maybe", "c/d"])
+    with pytest.raises(ValueError, match="unknown attribute 'colour'"):
+        parse_image_lines(["a/b,colour=red", "c/d"])
+    with pytest.raises(ValueError, match="has no image name"):
+        parse_image_lines(["enable=true", "c/d"])
