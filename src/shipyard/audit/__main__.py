@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shipyard import __version__
 from shipyard.runtime import ActionContext, InputError, VerdictFailure, main_for
-from shipyard.runtime.annotations import emit_annotations
-from shipyard.runtime.sarif import write_sarif
 
-from . import report
-from .gate import evaluate
-from .ignore import apply_ignores, load_ignore
-from .issues import issues_line, report_issues
-from .plan import Request, execute
-from .scanners import ScanEnv
 from .spec import SPEC, Settings
+
+if TYPE_CHECKING:
+    from .plan import Request
 
 
 def _request(ctx: ActionContext[Settings], workspace: Path) -> Request:
+    from .plan import Request
+    from .scanners import ScanEnv
+
     s = ctx.settings
     root = (workspace / s.path).resolve()
     if not root.is_dir():
@@ -38,6 +36,17 @@ def _request(ctx: ActionContext[Settings], workspace: Path) -> Request:
 
 
 def run(ctx: ActionContext[Settings]) -> None:
+    # Imported here, so that a run that fails on its inputs starts fast.
+    from shipyard import __version__
+    from shipyard.runtime.annotations import emit_annotations
+    from shipyard.runtime.sarif import write_sarif
+
+    from . import report
+    from .gate import evaluate
+    from .ignore import apply_ignores, load_ignore
+    from .issues import issues_line, report_issues
+    from .plan import execute
+
     s, workspace = ctx.settings, Path(ctx.run.workspace or ".").resolve()
     req = _request(ctx, workspace)
     audit = execute(req, ctx.runner)
