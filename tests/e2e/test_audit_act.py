@@ -10,6 +10,8 @@ from pathlib import Path
 from tests.audit.sample import OSV_DB, make_sample
 from tests.e2e.act import ActHarness
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "audit.yml"
+
 WORKFLOW = """
 name: audit
 on: push
@@ -46,3 +48,17 @@ def test_audit_on_the_sample_repository(act: ActHarness, tmp_path: Path) -> None
     assert outputs["sarif-file"].endswith(".sarif")
     assert "Audit: " in run.summary and "pin `requests==2.20.0`" in run.summary
     assert sample.aws_key not in run.text + run.summary
+
+
+def test_example_workflow_online_dependencies_unreachable(act: ActHarness, tmp_path: Path) -> None:
+    """examples/audit.yml as written (dependencies through pip-audit's online service): with no
+    internet that scanner's failure is a warning and every other scanner still gates."""
+    sample = make_sample(tmp_path / "sample", git=False)
+    run = act(EXAMPLE, event="workflow_dispatch", repo_template=sample.root)
+    step = run.step("audit", "audit")
+    assert step.outcome == "failure", run.describe()
+    report = json.loads(step.outputs["report"])
+    ids = {f["id"] for f in report["blocking_findings"]}
+    assert {"B602", "DS-0002", "secret:aws-access-key-id", "secret:private-key"} <= ids
+    assert any(w.startswith("pip-audit gave no report") for w in report["warnings"])
+    assert report["scanners"] == ["dependencies", "code", "secrets", "iac"]
