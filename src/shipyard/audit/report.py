@@ -229,6 +229,9 @@ def sarif_runs(verdict: Verdict, version: str) -> list[SarifRun]:
 
 
 def report_json(verdict: Verdict, notes: Notes) -> dict[str, object]:
+    """The `report` output: counts, notes and the first blocking findings (messages cut to
+    500 characters, at most 200 findings: step outputs share a 1 MiB limit; the SARIF file
+    has everything)."""
     return {
         "findings": len(verdict.findings),
         "ignored": len(verdict.suppressed),
@@ -238,7 +241,8 @@ def report_json(verdict: Verdict, notes: Notes) -> dict[str, object]:
         "counts": verdict.counts(),
         "by_scanner": verdict.by_scanner(),
         "blocking_findings": [
-            {**f.to_json(), "fix": fix_of(f)} for f in verdict.blocking[:MAX_LISTED]
+            {**f.to_json(), "message": f.message[:500], "fix": fix_of(f)}
+            for f in verdict.blocking[:MAX_LISTED]
         ],
         "expired_ignores": expired_lines(verdict),
         "stale_ignores": stale_lines(verdict),
