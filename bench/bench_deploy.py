@@ -1,7 +1,7 @@
 """Benchmark of the deploy action: deploy time to 1 host and to 4 hosts in parallel, rollback
 time, and requests through nginx during a blue-green switch.
 
-Usage: ``python bench/bench_deploy.py [--repeat N]``
+Usage: ``python bench/bench_deploy.py [--repeat N] [--steps]``
 
 Method: the test bed's registry, the busybox base image and the sample app (v1, v2) are built
 (``tests/services``; run ``bash tests/services/install.sh`` first, as root), then four "hosts",
@@ -24,6 +24,7 @@ Rows report the median over ``--repeat`` runs (min-max when more than one).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -38,6 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
 
+from tests.action_run import parse_file_commands  # noqa: E402
 from tests.services import base_images, deploy_hosts, dockerd  # noqa: E402
 from tests.services import registry as registry_service  # noqa: E402
 from tests.services.deploy_hosts import DeployHost, SampleApp  # noqa: E402
@@ -46,6 +48,7 @@ from tests.services.loadgen import LoadGenerator, fetch  # noqa: E402
 from shipyard.deploy.spec import SPEC  # noqa: E402
 
 TARGET_PARALLEL_RATIO = 1.5
+STEPS = False
 
 
 def run_action(
@@ -72,7 +75,10 @@ def run_action(
         for k, v in os.environ.items()
         if not k.startswith(("GITHUB_", "RUNNER_", "SHIPYARD_INPUT_", "INPUT_"))
     }
+    outputs = temp / "outputs"
+    outputs.write_text("")
     env.update(RUNNER_TEMP=str(temp), GITHUB_RUN_NUMBER="1", PYTHONPATH=str(REPO / "src"))
+    env.update(GITHUB_OUTPUT=str(outputs))
     env.update({SPEC.input(name).env_name: value for name, value in values.items()})
     started = time.monotonic()
     done = subprocess.run(
@@ -86,6 +92,11 @@ def run_action(
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"the deploy of {app} failed (exit {done.returncode})")
+    if STEPS:
+        report = json.loads(parse_file_commands(outputs.read_text()).get("hosts", "[]"))
+        for entry in report:
+            steps = " ".join(f"{s['name']} {s['seconds']:.2f}" for s in entry["steps"])
+            print(f"    {inputs.get('mode', 'deploy')} {entry['host']}: {steps}")
     return seconds, done.returncode
 
 
@@ -105,7 +116,10 @@ def summarize(values: Sequence[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--steps", action="store_true", help="print each host's step timings")
     args = parser.parse_args()
+    global STEPS
+    STEPS = args.steps
     work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     engine = dockerd.ensure()
     dockerd.ensure_buildx(engine)
