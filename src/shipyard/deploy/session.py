@@ -20,7 +20,6 @@ from shipyard.runtime import (
     ConfigError,
     ExternalError,
     InputError,
-    VerdictFailure,
 )
 from shipyard.runtime.process import ProcessResult
 
@@ -313,9 +312,6 @@ class Session:
     def prepare(self, host: HostRun) -> None:
         """Lock and read the host's state (the connection is already up)."""
         self.read_state(host, self.take_lock(host))
-
-    def fail(self, message: str, title: str, hint: str) -> VerdictFailure:
-        return VerdictFailure(message, title=title, hint=hint)
 
 
 def _dumps(data: object) -> str:
