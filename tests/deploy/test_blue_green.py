@@ -44,6 +44,8 @@ def test_unhealthy_release_is_rolled_back_and_the_old_keeps_serving(app: App) ->
     (host,) = json.loads(bad.outputs["hosts"])
     assert host["result"] == "rolled-back"
     assert "check failed" in host["error"]
+    (failed,) = [s for s in host["steps"] if not s["ok"]]
+    assert failed["name"] == "check" and "unhealthy" in failed["tail"]
     assert [s["name"] for s in host["steps"]][-2:] == ["rollback", "record"]
     # Only v2's container is left; v3's were removed.
     (name,) = app.hosts[0].containers(app.name, all_states=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from shipyard.runtime import Summary
 
 from .deploy import Result
-from .session import HostRun
+from .session import HostRun, Step
 
 ICONS = {
     "deployed": "✅",
@@ -27,13 +27,23 @@ def host_json(hosts: Sequence[HostRun]) -> list[dict[str, object]]:
             "result": h.status,
             "previous-release": h.current,
             "error": h.error,
-            "steps": [
-                {"name": s.name, "ok": s.ok, "exit": s.code, "seconds": round(s.seconds, 2)}
-                for s in h.steps
-            ],
+            "steps": [_step(s) for s in h.steps],
         }
         for h in hosts
     ]
+
+
+def _step(step: Step) -> dict[str, object]:
+    """A step for the hosts output; a failed one keeps the tail of its output."""
+    entry: dict[str, object] = {
+        "name": step.name,
+        "ok": step.ok,
+        "exit": step.code,
+        "seconds": round(step.seconds, 2),
+    }
+    if not step.ok:
+        entry["tail"] = step.tail
+    return entry
 
 
 def outputs(result: Result, url: str | None) -> dict[str, str]:
