@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -179,6 +180,7 @@ def main() -> int:
         for host in hosts:
             deploy_hosts.stop_namespace_host(host)
         registry_service.stop(registry)
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
