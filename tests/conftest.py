@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.services.plugin_infra",
     "tests.services.plugin_emulators",
     "tests.services.plugin_smtp",
+    "tests.services.plugin_deploy",
     "tests.e2e.plugin_act",
 ]

@@ -46,7 +46,7 @@ def gh(github_emulator: GitHubEmulator) -> GitHubEmulator:
         ({"approvers": "bob", "on-approved": "deploy.yml"}, "Input 'on-approved': is used only"),
         (
             {"approvers": "bob", "mode": "check", "issue-number": "1", "on-approved-inputs": "x"},
-            "Input 'on-approved-inputs': 'x' is not a line 'name=value'.",
+            "Input 'on-approved-inputs': line 1 is not KEY=VALUE",
         ),
         (
             {"approvers": "bob", "require-checklist": "true", "checklist": "none"},

@@ -75,7 +75,7 @@ def test_kinds_are_parsed() -> None:
         ),
         (
             {"mode": "check", "on-approved-inputs": "x"},
-            "Input 'on-approved-inputs': 'x' is not a line 'name=value'.",
+            "Input 'on-approved-inputs': line 1 is not KEY=VALUE",
         ),
     ],
 )
@@ -92,7 +92,7 @@ def test_a_checklist_in_the_issue_body_is_enough() -> None:
 
 def test_dispatch_inputs() -> None:
     assert parse_dispatch_inputs("a=1\n\n b = two words \n") == {"a": "1", "b": "two words"}
-    with pytest.raises(InputError, match="'=x' is not a line 'name=value'"):
+    with pytest.raises(InputError, match="line 1 is not KEY=VALUE"):
         parse_dispatch_inputs("=x")
     with pytest.raises(InputError, match="'x' must be a string, number or boolean"):
         parse_dispatch_inputs('{"x": null}')

@@ -10,12 +10,10 @@ from shipyard.build_push import errors
 from shipyard.build_push.buildx import BuilderInfo, parse_inspect
 from shipyard.build_push.images import is_loopback, parse_image, split_reference
 from shipyard.build_push.metadata import (
-    KeyValueError,
     RepositoryInfo,
     build_info_args,
     clock,
     oci_labels,
-    parse_key_values,
 )
 from shipyard.build_push.plan import (
     BuildOptions,
@@ -413,15 +411,6 @@ def test_repository_info_without_a_payload_and_the_clock() -> None:
     info = RepositoryInfo.from_event({}, "acme/app", "https://github.example.com")
     assert (info.name, info.html_url) == ("app", "https://github.example.com/acme/app")
     assert clock({"SOURCE_DATE_EPOCH": "0"}) == datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def test_parse_key_values() -> None:
-    assert parse_key_values(["A=1", " B = x=y z ", "# c", ""], "KEY") == {"A": "1", "B": "x=y z"}
-    with pytest.raises(KeyValueError, match="'novalue' is not KEY=VALUE"):
-        parse_key_values(["novalue"], "KEY")
-
-
-# --- registry challenge --------------------------------------------------------------------
 
 
 def test_parse_challenge() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from shipyard.runtime import InputError
+from shipyard.runtime import InputError, parse_key_values
 
 #: The wait when ``timeout`` is empty: a job stops at 6h; this leaves time to close the issue.
 DEFAULT_TIMEOUT = 5 * 3600.0 + 50 * 60.0
@@ -30,7 +30,11 @@ def parse_dispatch_inputs(text: str) -> dict[str, str]:
     text = text.strip()
     if not text:
         return {}
-    result = _json_inputs(text) if text.startswith("{") else _line_inputs(text)
+    result = (
+        _json_inputs(text)
+        if text.startswith("{")
+        else dict(parse_key_values("on-approved-inputs", text))
+    )
     if len(result) > MAX_DISPATCH_INPUTS:
         raise InputError(
             "on-approved-inputs",
@@ -51,18 +55,6 @@ def _json_inputs(text: str) -> dict[str, str]:
         if isinstance(value, (dict, list)) or value is None:
             raise InputError("on-approved-inputs", f"'{key}' must be a string, number or boolean.")
         result[str(key)] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return result
-
-
-def _line_inputs(text: str) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        name, sep, value = line.partition("=")
-        if not sep or not name.strip():
-            raise InputError("on-approved-inputs", f"'{line.strip()}' is not a line 'name=value'.")
-        result[name.strip()] = value.strip()
     return result
 
 

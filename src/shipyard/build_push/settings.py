@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shipyard.runtime import InputError, RunContext
+from shipyard.runtime import InputError, RunContext, parse_key_values
 
 from .images import ImageName, parse_image_lines
-from .metadata import KeyValueError, RepositoryInfo, input_lines, parse_key_values
+from .metadata import RepositoryInfo, input_lines
 from .plan import (
     CredentialError,
     DigestError,
@@ -139,10 +139,7 @@ def read_paths(settings: Settings, workspace: str) -> tuple[str, str]:
 
 
 def read_key_values(name: str, text: str) -> dict[str, str]:
-    try:
-        return parse_key_values(input_lines(text), "KEY")
-    except KeyValueError as exc:
-        raise InputError(name, str(exc)) from None
+    return dict(parse_key_values(name, text))
 
 
 def read_tags(settings: Settings, ref: RefContext) -> tuple[tuple[TagRule, ...], bool, Flavor]:
@@ -203,11 +200,12 @@ def read_credentials(
 
 
 def ref_context(run: RunContext, now: datetime) -> RefContext:
-    """The run context as the tags see it (the PR head is the commit on pull requests)."""
+    """The run context as the tags see it: a view of the runtime's RunContext, whose ``commit``
+    (the PR head on pull requests) is the one commit every action builds, tags and reports."""
     return context_from_event(
         event_name=run.event_name,
         ref=run.ref,
-        sha=run.sha,
+        sha=run.commit or run.sha,
         event=run.event,
         head_ref=run.head_ref,
         now=now,
