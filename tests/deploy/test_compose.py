@@ -230,3 +230,45 @@ def test_rolling_with_a_compose_file_is_an_input_error(app: App) -> None:
     result = app.deploy("v1", _inputs(strategy="rolling"))
     assert result.code == 2, result.log
     assert "strategy" in result.visible and "single-image" in result.visible
+
+
+def test_compose_scripts_are_valid_bash_and_pass_shellcheck(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from shipyard.deploy import compose_scripts, scripts
+    from shipyard.deploy.releases import LockHolder
+    from tests.deploy.test_pure import EVIL, _remote
+
+    remote = _remote(compose=True, replicas=1)
+    parsed = compose.parse(COMPOSE % EVIL.replace("'", ""), 8080, None)
+    env = {"SECRET": EVIL}
+    texts = {
+        "lock": scripts.lock(
+            remote, LockHolder("i", "u", EVIL, 0, 60, "r1"), compose_scripts.CHECK
+        ),
+        "start": compose_scripts.start(remote, parsed, env, "r1.2", EVIL),
+        "restart": compose_scripts.start(remote, None, env, "r1", "img"),
+        "stop": compose_scripts.stop(remote, "r0", 1.0, '{"event": "x"}'),
+        "bring-back": compose_scripts.bring_back(remote, "r0"),
+        "revert": compose_scripts.revert(remote, "r0", "r1"),
+        "revert-first": compose_scripts.revert(remote, "", "r1"),
+        "record": scripts.record(remote, "{}", "{}", "r1", 5),
+    }
+    shellcheck = shutil.which("shellcheck") or str(Path(".venv/bin/shellcheck"))
+    for name, text in texts.items():
+        path = tmp_path / f"{name}.sh"
+        path.write_text("#!/bin/bash\n" + text)
+        syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert syntax.returncode == 0, (name, syntax.stderr)
+        lint = subprocess.run(
+            [shellcheck, "--severity=warning", "--shell=bash", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert lint.returncode == 0, (name, lint.stdout)
+    # The secret is only in an export of the script (stdin), shell-quoted, never an argument.
+    start = texts["start"]
+    (line,) = [x for x in start.splitlines() if "SECRET=" in x]
+    assert line.strip().startswith("export SECRET=")
+    assert "docker compose" in start and "--env-file" not in start

@@ -81,11 +81,12 @@ def start(
             f'  echo "the compose file of release {release} is no longer on this host" >&2\n'
             "  exit 1\nfi\n"
         )
+    # The action's own variables last: an env entry cannot redirect the image.
     exports = {
+        **env,
         IMAGE_VARIABLE: image,
         "SHIPYARD_APP": remote.app,
         "SHIPYARD_RELEASE": release,
-        **env,
     }
     body += "(\n" + "".join(f"  export {k}={q(v)}\n" for k, v in exports.items())
     body += (
