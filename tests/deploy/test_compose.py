@@ -144,6 +144,45 @@ def test_unhealthy_v3_rolls_back_to_the_v2_project(
     ]
 
 
+def test_pruned_project_is_brought_up_again_from_its_kept_files(
+    compose_app: tuple[App, dict[str, str]],
+) -> None:
+    app, env = compose_app
+    host = app.hosts[0]
+    one = app.deploy("v1", _inputs(), runner_env=env)
+    two = app.deploy("v2", _inputs(**{"keep-releases": "1"}), runner_env=env)
+    assert one.code == two.code == 0, two.log
+    # keep-releases 1: v1's project was removed with `docker compose down`.
+    assert sorted(_projects(host, app.name, running=False)) == [two.outputs["release"]]
+    networks = host.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert f"{compose.project(app.name, one.outputs['release'])}_default" not in networks
+    back = app.deploy(
+        "v2", _inputs(mode="rollback", **{"to-release": one.outputs["release"]}), runner_env=env
+    )
+    assert back.code == 0, back.log
+    steps = [s["name"] for s in json.loads(back.outputs["hosts"])[0]["steps"]]
+    assert "pull" in steps and "start" in steps
+    assert fetch(app.url) == "v1"
+    assert sorted(_projects(host, app.name, running=True)) == [one.outputs["release"]]
+
+
+def test_turning_unhealthy_during_the_watch_puts_the_old_project_back(
+    compose_app: tuple[App, dict[str, str]],
+) -> None:
+    app, env = compose_app
+    good = app.deploy("v2", _inputs(), runner_env=env)
+    assert good.code == 0, good.log
+    bad = app.deploy("v4", _inputs(monitor="20s", **{"monitor-interval": "1s"}), runner_env=env)
+    assert bad.code == 1, bad.log
+    (result,) = json.loads(bad.outputs["hosts"])
+    names = [s["name"] for s in result["steps"]]
+    watches = [s for s in result["steps"] if s["name"].startswith("watch-")]
+    assert not watches[-1]["ok"] and len(watches) < 20
+    assert names[names.index(watches[-1]["name"]) + 1] == "rollback"
+    assert fetch(app.url) == "v2"
+    assert sorted(_projects(app.hosts[0], app.name, running=False)) == [good.outputs["release"]]
+
+
 # -- a host without docker compose v2 ----------------------------------------------------------
 NO_COMPOSE_DOCKER = """#!/bin/sh
 # This host's docker CLI has no compose plugin (as Debian bookworm's docker.io alone).
