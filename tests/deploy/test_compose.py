@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,6 +182,29 @@ def test_turning_unhealthy_during_the_watch_puts_the_old_project_back(
     assert names[names.index(watches[-1]["name"]) + 1] == "rollback"
     assert fetch(app.url) == "v2"
     assert sorted(_projects(app.hosts[0], app.name, running=False)) == [good.outputs["release"]]
+
+
+def test_secrets_reach_the_service_but_no_command_line_log_or_file(
+    compose_app: tuple[App, dict[str, str]],
+) -> None:
+    from tests.deploy.test_security import _PsWatcher
+
+    app, env = compose_app
+    host = app.hosts[0]
+    secret = "s3cr3t-" + secrets.token_hex(12)
+    before = host.ssh.log.stat().st_size
+    with _PsWatcher() as ps:
+        result = app.deploy("v1", _inputs(env=f"APP_GREETING={secret}"), runner_env=env)
+    assert result.code == 0, result.log
+    assert any("docker compose" in line for line in ps.lines), "the watcher saw the deploy"
+    (web,) = [n for n in host.containers(app.name) if n.endswith("-web-1")]
+    config = host.docker("inspect", "--format", "{{json .Config.Env}}", web).stdout
+    assert f"APP_GREETING={secret}" in config
+    assert secret not in result.visible
+    assert not [line for line in ps.lines if secret in line]
+    assert secret not in host.ssh.log.read_bytes()[before:].decode(errors="replace")
+    state = host.home / ".shipyard" / app.name
+    assert not [f for f in state.rglob("*") if f.is_file() and secret in f.read_text()]
 
 
 # -- a host without docker compose v2 ----------------------------------------------------------
