@@ -207,6 +207,24 @@ def test_secrets_reach_the_service_but_no_command_line_log_or_file(
     assert not [f for f in state.rglob("*") if f.is_file() and secret in f.read_text()]
 
 
+def test_a_second_service_that_fails_rolls_the_release_back(
+    compose_app: tuple[App, dict[str, str]], tmp_path: Path
+) -> None:
+    app, env = compose_app
+    good = app.deploy("v1", _inputs(), runner_env=env)
+    assert good.code == 0, good.log
+    # The same app, but its side service dies 1 s after it starts: the web service is healthy,
+    # the release is not (caught by the check or by the first check of the watch).
+    path = Path(env["GITHUB_WORKSPACE"]) / "deploy" / "compose.yml"
+    path.write_text(path.read_text().replace("while :; do sleep 1; done", "sleep 1; exit 3"))
+    bad = app.deploy("v2", _inputs(monitor="5s", **{"monitor-interval": "2s"}), runner_env=env)
+    assert bad.code == 1, bad.log
+    assert bad.outputs["status"] == "rolled-back"
+    assert "service-down side exited Exited (3)" in bad.log
+    assert fetch(app.url) == "v1"
+    assert sorted(_projects(app.hosts[0], app.name, running=True)) == [good.outputs["release"]]
+
+
 # -- a host without docker compose v2 ----------------------------------------------------------
 NO_COMPOSE_DOCKER = """#!/bin/sh
 # This host's docker CLI has no compose plugin (as Debian bookworm's docker.io alone).
@@ -316,6 +334,10 @@ def test_compose_scripts_are_valid_bash_and_pass_shellcheck(tmp_path: Path) -> N
         "bring-back": compose_scripts.bring_back(remote, "r0"),
         "revert": compose_scripts.revert(remote, "r0", "r1"),
         "revert-first": compose_scripts.revert(remote, "", "r1"),
+        "check": compose_scripts.check(remote, "r1", ["api-r1-web-1"]),
+        "watch": scripts.watch(
+            remote, ["n"], "/var/log/x.log", 0, compose_scripts.watch_extra(remote, "r1")
+        ),
         "record": scripts.record(remote, "{}", "{}", "r1", 5),
     }
     shellcheck = shutil.which("shellcheck") or str(Path(".venv/bin/shellcheck"))

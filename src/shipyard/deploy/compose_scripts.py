@@ -34,6 +34,16 @@ routed() {
   docker ps --all --filter "label=com.docker.compose.project=$1" \\
     --filter label=shipyard.role=routed --format '{{.Names}}' | sort
 }
+# Every container of a project up, or exited 0 (a one-shot service); else say which and fail.
+project_ok() {
+  local bad
+  bad=$(docker ps --all --filter "label=com.docker.compose.project=$1" \
+    --format '{{.Label "com.docker.compose.service"}} {{.State}} {{.Status}}' \
+    | grep -v -E ' running | exited Exited \\(0\\)' || true)
+  [[ -z $bad ]] && return 0
+  printf '@@shipyard service-down %s\\n' "$bad"
+  return 1
+}
 compose_dir() { printf '%s/compose/%s' "$STATE" "$1"; }
 compose_files() {
   local dir
@@ -98,6 +108,17 @@ def start(
         "done\n"
     )
     return remote.script(FUNCTIONS + body)
+
+
+def check(remote: Remote, release: str, names: list[str]) -> str:
+    """The routed containers healthy, and no service of the project down."""
+    body = remote.wait(names) + f"project_ok {q(project(remote.app, release))}\n"
+    return remote.script(FUNCTIONS + body)
+
+
+def watch_extra(remote: Remote, release: str) -> str:
+    """Bash for the watch: a service of the project that went down fails the check."""
+    return FUNCTIONS + f"project_ok {q(project(remote.app, release))} || failed=1\n"
 
 
 def stop(remote: Remote, release: str, drain: float = 0, audit_json: str = "") -> str:

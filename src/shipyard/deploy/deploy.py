@@ -82,7 +82,7 @@ class Deploy:
         host.new = [w[0] for w in marker_values(started.output, "started") if w]
         if not host.new:
             raise StepFailed("start: the routed service has no container")
-        run(host, "check", scripts.check(remote, host.new))
+        run(host, "check", compose_scripts.check(remote, self.release, host.new))
         run(host, "switch", scripts.switch(remote, self.release, host.new))
         host.switched = True
 
@@ -191,7 +191,15 @@ class Deploy:
             result = self.session.run(
                 host,
                 f"watch-{number}",
-                scripts.watch(host.remote, host.new, s.proxy_access_log, host.log_size),
+                scripts.watch(
+                    host.remote,
+                    host.new,
+                    s.proxy_access_log,
+                    host.log_size,
+                    compose_scripts.watch_extra(host.remote, self.release)
+                    if self.session.compose is not None
+                    else "",
+                ),
             )
         except StepFailed as exc:
             host.error = f"unhealthy during the watch (check {number}): {exc}"

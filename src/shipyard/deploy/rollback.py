@@ -62,7 +62,7 @@ class Rollback(Deploy):
             script = compose_scripts.start(remote, None, self.env, release, ref)
             started = run(host, "start", script)
             names = [w[0] for w in marker_values(started.output, "started") if w]
-            run(host, "check", scripts.check(remote, names))
+            run(host, "check", compose_scripts.check(remote, release, names))
             run(host, "switch", scripts.switch(remote, release, names))
         host.switched = True
         audit = self._audit(host, release)

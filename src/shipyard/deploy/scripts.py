@@ -281,9 +281,12 @@ def replica(
     return remote.script(body)
 
 
-def watch(remote: Remote, names: Sequence[str], access_log: str | None, since: int) -> str:
-    """One check of the watch: each new container healthy; 5xx share in the access log."""
-    body = "failed=0\n"
+def watch(
+    remote: Remote, names: Sequence[str], access_log: str | None, since: int, extra: str = ""
+) -> str:
+    """One check of the watch: each new container healthy; 5xx share in the access log
+    (``extra``: more bash that sets ``failed=1``)."""
+    body = "failed=0\n" + extra
     for name in names:
         body += (
             f'code=$(http_status "$(host_port {q(name)})")\n'
