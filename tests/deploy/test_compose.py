@@ -111,6 +111,11 @@ def test_two_services_v1_then_v2_blue_green_under_load_then_rollback(
     steps = [s["name"] for s in json.loads(second.outputs["hosts"])[0]["steps"]]
     assert steps[-2:] == ["stop-old", "record"]
 
+    # A rollback must be told it is a compose app (it changes nothing when it is not).
+    wrong = app.deploy("v2", {"mode": "rollback"}, runner_env=env)
+    assert wrong.code == 3, wrong.log
+    assert "deployed with compose-file" in wrong.log
+    assert sorted(_projects(host, app.name, running=True)) == [two]
     back = app.deploy("v2", _inputs(mode="rollback"), runner_env=env)
     assert back.code == 0, back.log
     assert back.outputs["release"] == one

@@ -26,6 +26,14 @@ class Rollback(Deploy):
                 f"wanted {s.to_release or 'the previous one'})"
             )
         self.targets[host.target.name] = record.id
+        was_compose = record.id in host.compose_releases
+        if was_compose != (self.session.compose is not None):
+            raise StepFailed(
+                f"release {record.id} was deployed "
+                + ("with" if was_compose else "without")
+                + " compose-file: roll it back "
+                + ("with the same compose-file input" if was_compose else "without compose-file")
+            )
         remote = self.session.remote(record.id)
         host.remote = remote
         if self.session.compose is not None:

@@ -126,6 +126,9 @@ docker ps --all --filter "label=shipyard.app=$APP" \\
 for record in "$STATE"/releases/*.json; do
   [[ -e $record ]] && printf '@@shipyard release %s\\n' "$(tr -d '\\n' <"$record")"
 done
+for dir in "$STATE"/compose/*/; do
+  [[ -d $dir ]] && printf '@@shipyard compose-release %s\\n' "$(basename "$dir")"
+done
 true
 """
 

@@ -65,6 +65,7 @@ class HostRun:
     containers: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (release, state)
     records: list[Release] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    compose_releases: set[str] = field(default_factory=set)  # releases deployed with compose
     unfit: str = ""  # why the host cannot take this deploy at all (no docker compose v2)
 
 
@@ -324,6 +325,7 @@ class Session:
         host.containers = {
             w[0]: (w[1], w[2]) for w in marker_values(result.output, "container") if len(w) >= 3
         }
+        host.compose_releases = {w[0] for w in marker_values(result.output, "compose-release") if w}
         host.records = [
             r for d in json_markers(result.output, "release") if (r := Release.from_json(_dumps(d)))
         ]
