@@ -5,6 +5,8 @@
 # Docker engine, OCI registry, OpenSSH server, QEMU user emulation + binfmt, the buildx CLI
 # plugin (from trixie's docker-buildx .deb) and busybox-static binaries for amd64 and arm64
 # (the base images are built from them). It only installs: tests/services/ starts services.
+# Also the Docker Compose v2 CLI plugin for the deploy action's compose-file (trixie's
+# docker-compose .deb; Ubuntu's docker-compose-v2).
 #
 # Idempotent: every step checks first and skips what is already there, so a second run takes
 # about a second. `apt-get update` runs first whenever anything has to be fetched (set
