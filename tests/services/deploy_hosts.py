@@ -136,8 +136,11 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def start_loopback_host(directory: Path, name: str = "host") -> DeployHost:
-    """An sshd + nginx on 127.0.0.1 using the shared dockerd."""
+def start_loopback_host(
+    directory: Path, name: str = "host", environment: Mapping[str, str] | None = None
+) -> DeployHost:
+    """An sshd + nginx on 127.0.0.1 using the shared dockerd (``environment``: more variables
+    for every SSH session, e.g. a PATH)."""
     if directory.exists():
         shutil.rmtree(directory)
     home = directory / "home"
@@ -147,7 +150,11 @@ def start_loopback_host(directory: Path, name: str = "host") -> DeployHost:
         server = sshd.start(
             directory / "sshd",
             name=name,
-            environment={"HOME": str(home), "DOCKER_HOST": SHARED_DOCKER_HOST},
+            environment={
+                "HOME": str(home),
+                "DOCKER_HOST": SHARED_DOCKER_HOST,
+                **(environment or {}),
+            },
             log_level="DEBUG1",
         )
     except ServiceUnavailable:

@@ -5,6 +5,8 @@
 # Docker engine, OCI registry, OpenSSH server, QEMU user emulation + binfmt, the buildx CLI
 # plugin (from trixie's docker-buildx .deb) and busybox-static binaries for amd64 and arm64
 # (the base images are built from them). It only installs: tests/services/ starts services.
+# Also the Docker Compose v2 CLI plugin for the deploy action's compose-file (trixie's
+# docker-compose .deb; Ubuntu's docker-compose-v2).
 #
 # Idempotent: every step checks first and skips what is already there, so a second run takes
 # about a second. `apt-get update` runs first whenever anything has to be fetched (set
@@ -62,13 +64,17 @@ done
 # plugin folder at once (any HOME, both docker CLIs).
 need_buildx=0
 docker buildx version >/dev/null 2>&1 || need_buildx=1
+# deploy: Docker Compose v2 (the compose-file input); bookworm has none, trixie's
+# docker-compose .deb holds the CLI plugin.
+need_compose=0
+docker compose version >/dev/null 2>&1 || need_compose=1
 need_busybox=0
 for arch in "${ARCHES[@]}"; do
   [[ -x "$CACHE/busybox/$arch/busybox" ]] || need_busybox=1
 done
 
 if [[ ${#missing_packages[@]} -eq 0 && $need_buildx -eq 0 && $need_busybox -eq 0 \
-      && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
+      && $need_compose -eq 0 && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
   log "everything already installed (packages, buildx, busybox in $CACHE)"
   exit 0
 fi
@@ -154,6 +160,28 @@ if [[ $need_buildx -eq 1 ]]; then
   log "buildx installed: $(basename "$deb") -> ${PLUGIN_DIRS[*]}"
 else
   log "buildx already installed"
+fi
+
+if [[ $need_compose -eq 1 ]]; then
+  unpack=$(mktemp -d)
+  if [[ $OS_ID == ubuntu ]]; then
+    apt-get install -y -qq --no-install-recommends docker-compose-v2 >/dev/null
+    deb="Ubuntu's docker-compose-v2 package"
+    plugin=/usr/libexec/docker/cli-plugins/docker-compose
+  else
+    private_download trixie "deb [signed-by=$KEYRING] $MIRROR trixie main" amd64 docker-compose
+    deb=$DEB
+    dpkg -x "$deb" "$unpack"
+    plugin="$unpack/usr/libexec/docker/cli-plugins/docker-compose"
+  fi
+  [[ -x "$plugin" ]] || { echo "install.sh: no docker-compose plugin in $deb" >&2; exit 1; }
+  # The system plugin dir only: every user's docker CLI (both of them) finds it there.
+  dir=/usr/libexec/docker/cli-plugins
+  [[ $plugin -ef "$dir/docker-compose" ]] || install -D -m 755 "$plugin" "$dir/docker-compose"
+  rm -rf "$unpack"
+  log "compose installed: $(basename "$deb") -> $dir"
+else
+  log "compose already installed"
 fi
 
 if [[ $need_busybox -eq 1 ]]; then

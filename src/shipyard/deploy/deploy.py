@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from shipyard.runtime import ActionContext
 
-from . import health, plan, scripts
+from . import compose_scripts, health, plan, scripts
 from .releases import Release, audit_line, marker_values
 from .session import HostRun, Session, StepFailed
 from .spec import Settings
@@ -48,7 +48,9 @@ class Deploy:
             run(host, "pre-deploy", scripts.hook(remote, s.pre_deploy, "pre-deploy"))
         if s.migrate_command:
             run(host, "migrate", scripts.migrate(remote, s.migrate_command, self.env))
-        if s.strategy == "rolling":
+        if self.session.compose is not None:
+            self._compose(host)
+        elif s.strategy == "rolling":
             self._rolling(host)
         else:
             if s.strategy == "recreate" and host.old:
@@ -68,6 +70,22 @@ class Deploy:
             size = marker_values(sized.output, "log-size")
             host.log_size = int(size[0][0]) if size and size[0] and size[0][0].isdigit() else 0
 
+    def _compose(self, host: HostRun) -> None:
+        """compose-file: the release's project beside the old one (recreate: instead of it)."""
+        remote, run = host.remote, self.session.run
+        if self.s.strategy == "recreate" and host.current and host.old:
+            run(host, "stop-old", compose_scripts.stop(remote, host.current))
+        script = compose_scripts.start(
+            remote, self.session.compose, self.env, self.release, self.s.image
+        )
+        started = run(host, "start", script)
+        host.new = [w[0] for w in marker_values(started.output, "started") if w]
+        if not host.new:
+            raise StepFailed("start: the routed service has no container")
+        run(host, "check", compose_scripts.check(remote, self.release, host.new))
+        run(host, "switch", scripts.switch(remote, self.release, host.new))
+        host.switched = True
+
     def _rolling(self, host: HostRun) -> None:
         remote = host.remote
         for index, name in enumerate(remote.names(), 1):
@@ -85,7 +103,12 @@ class Deploy:
         s, remote = self.s, host.remote
         if host.old and s.strategy == "blue-green":
             drain = max(0.0, s.drain_timeout - (s.monitor if s.monitor > 0 else 0))
-            self.session.run(host, "stop-old", scripts.stop(host.old, remote, drain))
+            script = (
+                compose_scripts.stop(remote, host.current, drain)
+                if self.session.compose is not None
+                else scripts.stop(host.old, remote, drain)
+            )
+            self.session.run(host, "stop-old", script)
         self._record(host, "deployed")
         host.status = "deployed"
 
@@ -126,9 +149,12 @@ class Deploy:
         with self.ctx.cleanup.shielded(f"rollback of {host.target.name}"):
             try:
                 old = host.old if host.current else []
-                self.session.run(
-                    host, "rollback", scripts.revert(host.remote, host.current, old, host.new)
+                script = (
+                    compose_scripts.revert(host.remote, host.current if old else "", self.release)
+                    if self.session.compose is not None
+                    else scripts.revert(host.remote, host.current, old, host.new)
                 )
+                self.session.run(host, "rollback", script)
                 self._record(host, "rolled-back")
                 host.status = "rolled-back"
                 self.story.append(
@@ -165,7 +191,15 @@ class Deploy:
             result = self.session.run(
                 host,
                 f"watch-{number}",
-                scripts.watch(host.remote, host.new, s.proxy_access_log, host.log_size),
+                scripts.watch(
+                    host.remote,
+                    host.new,
+                    s.proxy_access_log,
+                    host.log_size,
+                    compose_scripts.watch_extra(host.remote, self.release)
+                    if self.session.compose is not None
+                    else "",
+                ),
             )
         except StepFailed as exc:
             host.error = f"unhealthy during the watch (check {number}): {exc}"
@@ -194,6 +228,7 @@ class Deploy:
         )
         everyone = list(session.hosts.values())
         self._each(everyone, session.prepare, "prepare")
+        session.refuse_unfit()
         failed_prepare = [h for h in everyone if h.error]
         previous = next((h.current for h in everyone if h.current), "")
         if failed_prepare:

@@ -100,8 +100,13 @@ def describe(settings: Settings, targets: Sequence[Target], release: str) -> lis
     size = batch_size(settings, len(targets))
     lines = [
         f"Release {release}: {settings.image}",
-        f"Strategy {settings.strategy}, {settings.replicas} replica(s) per host, "
-        f"proxy {settings.proxy}",
+        f"Strategy {settings.strategy}, "
+        + (
+            f"compose project {settings.app}-<release> from {settings.compose_file}"
+            if settings.compose_file
+            else f"{settings.replicas} replica(s) per host"
+        )
+        + f", proxy {settings.proxy}",
     ]
     for number, batch in enumerate(batches(targets, size), 1):
         lines.append(f"Batch {number}: " + ", ".join(t.name for t in batch))

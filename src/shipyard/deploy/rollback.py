@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from shipyard.runtime import ActionContext
 
-from . import scripts
+from . import compose_scripts, scripts
 from .deploy import Deploy, Result
-from .releases import previous_release
+from .releases import marker_values, previous_release
 from .session import HostRun, Session, StepFailed
 from .spec import Settings
 
@@ -26,8 +26,19 @@ class Rollback(Deploy):
                 f"wanted {s.to_release or 'the previous one'})"
             )
         self.targets[host.target.name] = record.id
+        was_compose = record.id in host.compose_releases
+        if was_compose != (self.session.compose is not None):
+            raise StepFailed(
+                f"release {record.id} was deployed "
+                + ("with" if was_compose else "without")
+                + " compose-file: roll it back "
+                + ("with the same compose-file input" if was_compose else "without compose-file")
+            )
         remote = self.session.remote(record.id)
         host.remote = remote
+        if self.session.compose is not None:
+            self._back_compose(host, record.id, record.ref)
+            return
         names = remote.names()
         host.status = "working"
         host.new = names
@@ -46,6 +57,26 @@ class Rollback(Deploy):
         host.switched = True
         audit = self._audit(host, record.id)
         self.session.run(host, "stop-old", scripts.stop(host.old, remote, s.drain_timeout, audit))
+        host.status = "rolled-back"
+
+    def _back_compose(self, host: HostRun, release: str, ref: str) -> None:
+        """compose-file: start the kept project again, or bring it up from its kept files."""
+        s, remote, run = self.s, host.remote, self.session.run
+        host.status = "working"
+        if any(rel == release for rel, _state in host.containers.values()):
+            run(host, "switch", compose_scripts.bring_back(remote, release))
+        else:
+            run(host, "pull", scripts.pull(remote, s.registry_username, s.registry_password, ref))
+            script = compose_scripts.start(remote, None, self.env, release, ref)
+            started = run(host, "start", script)
+            names = [w[0] for w in marker_values(started.output, "started") if w]
+            run(host, "check", compose_scripts.check(remote, release, names))
+            run(host, "switch", scripts.switch(remote, release, names))
+        host.switched = True
+        audit = self._audit(host, release)
+        if host.current:
+            stop = compose_scripts.stop(remote, host.current, s.drain_timeout, audit)
+            run(host, "stop-old", stop)
         host.status = "rolled-back"
 
     def _audit(self, host: HostRun, release: str) -> str:
@@ -67,6 +98,7 @@ class Rollback(Deploy):
         self.ctx.cleanup.push(session.release_locks, "release the deploy locks")
         everyone = list(session.hosts.values())
         self._each(everyone, session.prepare, "prepare")
+        session.refuse_unfit()
         previous = next((h.current for h in everyone if h.current), "")
         if not any(h.error for h in everyone) and not self.s.dry_run:
             self._each(everyone, self.back, "rollback")

@@ -46,6 +46,7 @@ class Remote:
     volumes: tuple[str, ...] = ()
     run_url: str = ""
     actor: str = ""
+    compose: bool = False  # compose-file: one docker compose project per release
 
     def name(self, release: str, replica: int) -> str:
         return f"{self.app}-{release}-{replica}"
@@ -125,15 +126,20 @@ docker ps --all --filter "label=shipyard.app=$APP" \\
 for record in "$STATE"/releases/*.json; do
   [[ -e $record ]] && printf '@@shipyard release %s\\n' "$(tr -d '\\n' <"$record")"
 done
+for dir in "$STATE"/compose/*/; do
+  [[ -d $dir ]] && printf '@@shipyard compose-release %s\\n' "$(basename "$dir")"
+done
 true
 """
 
 
-def lock(remote: Remote, holder: LockHolder) -> str:
+def lock(remote: Remote, holder: LockHolder, precheck: str = "") -> str:
     """Take the lock (exit 75 when another holds it; a lock past its TTL is taken over), then
-    report the host's state as :func:`inspect` does (one round trip for both)."""
+    report the host's state as :func:`inspect` does (one round trip for both). ``precheck``
+    runs first: a host it refuses is not locked."""
     return remote.script(
-        "after_lock() {\n"
+        precheck
+        + "after_lock() {\n"
         + INSPECT
         + "}\n"
         + f"""LOCK="$STATE/lock"
@@ -278,9 +284,12 @@ def replica(
     return remote.script(body)
 
 
-def watch(remote: Remote, names: Sequence[str], access_log: str | None, since: int) -> str:
-    """One check of the watch: each new container healthy; 5xx share in the access log."""
-    body = "failed=0\n"
+def watch(
+    remote: Remote, names: Sequence[str], access_log: str | None, since: int, extra: str = ""
+) -> str:
+    """One check of the watch: each new container healthy; 5xx share in the access log
+    (``extra``: more bash that sets ``failed=1``)."""
+    body = "failed=0\n" + extra
     for name in names:
         body += (
             f'code=$(http_status "$(host_port {q(name)})")\n'
@@ -320,13 +329,18 @@ def revert(remote: Remote, old_release: str, old: Sequence[str], new: Sequence[s
 
 def record(remote: Remote, release_json: str, audit_json: str, release: str, keep: int) -> str:
     """Write the release record, append to the audit log, prune releases beyond ``keep``."""
+    compose_prune = (
+        '  docker compose -p "$APP-${old//./-}" down --remove-orphans >/dev/null 2>&1 || true\n'
+        if remote.compose
+        else ""
+    )
     return remote.script(
         f"""printf '%s\\n' {q(release_json)} >"$STATE/releases/"{q(release)}.json
 printf '%s\\n' {q(audit_json)} >>"$STATE/audit.log"
 docker ps --all --filter "label=shipyard.app=$APP" --format '{{{{.Label "shipyard.release"}}}}' \\
   | sort -u | sort -r | tail -n +{keep + 1} | while read -r old; do
   [[ $old == "$(cat "$STATE/current" 2>/dev/null)" ]] && continue
-  docker ps --all --quiet --filter "label=shipyard.app=$APP" \\
+{compose_prune}  docker ps --all --quiet --filter "label=shipyard.app=$APP" \\
     --filter "label=shipyard.release=$old" \\
     | xargs -r docker rm --force >/dev/null
   say pruned "$old"

@@ -23,7 +23,7 @@ from shipyard.runtime import (
 )
 from shipyard.runtime.process import ProcessResult
 
-from . import health, hostkeys, scripts
+from . import compose, compose_scripts, health, hostkeys, scripts
 from .plan import Target, parse_target, parse_targets
 from .releases import LockHolder, Release, json_markers, marker_values
 from .spec import Settings, parse_env_file
@@ -65,6 +65,8 @@ class HostRun:
     containers: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (release, state)
     records: list[Release] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    compose_releases: set[str] = field(default_factory=set)  # releases deployed with compose
+    unfit: str = ""  # why the host cannot take this deploy at all (no docker compose v2)
 
 
 class Session:
@@ -85,6 +87,16 @@ class Session:
         )
         self.hosts = {t.name: HostRun(t, self.remote(release)) for t in self.targets}
         self.app_env = self._app_env()
+        self.compose = (
+            compose.load(
+                self.settings.compose_file,
+                ctx.run.workspace,
+                self.settings.port,
+                self.settings.compose_service,
+            )
+            if self.settings.compose_file
+            else None
+        )
         self.ssh: Ssh | None = None
 
     def remote(self, release: str) -> scripts.Remote:
@@ -96,6 +108,7 @@ class Session:
             health_interval=s.health_interval, health_path=s.health_path, proxy=s.proxy,
             proxy_config=s.upstream_path, proxy_check=s.proxy_check, proxy_reload=s.proxy_reload,
             volumes=tuple(s.volumes), run_url=self.ctx.run.run_url, actor=self.ctx.run.actor,
+            compose=bool(s.compose_file),
         )  # fmt: skip
 
     def _app_env(self) -> dict[str, str]:
@@ -252,10 +265,22 @@ class Session:
     # -- lock and state ---------------------------------------------------------------------
     def take_lock(self, host: HostRun) -> ProcessResult:
         deadline = time.monotonic() + self.settings.lock_wait
+        precheck = compose_scripts.CHECK if self.compose else ""
         while True:
             result = self.run(
-                host, "lock", scripts.lock(host.remote, self.lock), ok_codes=(0, LOCK_HELD)
+                host,
+                "lock",
+                scripts.lock(host.remote, self.lock, precheck),
+                ok_codes=(0, LOCK_HELD, compose_scripts.NO_COMPOSE),
             )
+            if result.returncode == compose_scripts.NO_COMPOSE:
+                found = marker_values(result.output, "no-compose")
+                host.unfit = (
+                    "has no docker compose v2 for the deploy user (found: "
+                    + (" ".join(found[0]) if found and found[0] else "none")
+                    + ")"
+                )
+                raise StepFailed(f"{host.target.name} {host.unfit}")
             holder = next(iter(json_markers(result.output, "holder")), {})
             if result.returncode == 0:
                 host.locked = True
@@ -300,6 +325,7 @@ class Session:
         host.containers = {
             w[0]: (w[1], w[2]) for w in marker_values(result.output, "container") if len(w) >= 3
         }
+        host.compose_releases = {w[0] for w in marker_values(result.output, "compose-release") if w}
         host.records = [
             r for d in json_markers(result.output, "release") if (r := Release.from_json(_dumps(d)))
         ]
@@ -312,6 +338,20 @@ class Session:
     def prepare(self, host: HostRun) -> None:
         """Lock and read the host's state (the connection is already up)."""
         self.read_state(host, self.take_lock(host))
+
+    def refuse_unfit(self) -> None:
+        """A host that cannot take a compose-file deploy stops the run before any change."""
+        unfit = [h for h in self.hosts.values() if h.unfit]
+        if unfit:
+            raise ConfigError(
+                "compose-file needs docker compose v2 on every host; "
+                + "; ".join(f"{h.target.name} {h.unfit}" for h in unfit)
+                + ". Nothing was changed.",
+                title="docker compose v2 missing",
+                hint="Install Docker Compose v2 on the host (the docker-compose-plugin package "
+                "of Docker's repository, docker-compose-v2 on Ubuntu, docker-compose on Debian "
+                "trixie) so `docker compose version` works for the deploy user.",
+            )
 
 
 def _dumps(data: object) -> str:

@@ -63,6 +63,15 @@ class Settings:
     volumes: list[str] = setting(
         "Volumes for the app and the migration: 'host-path:container-path[:ro]'."
     )
+    compose_file: str | None = setting(
+        "An app of several services: a docker compose file in the workspace, deployed as one "
+        "compose project per release with `docker compose` v2 (blue-green or recreate). Its "
+        "app service uses `image: ${SHIPYARD_IMAGE}`."
+    )
+    compose_service: str | None = setting(
+        "With compose-file: the service nginx routes to (default: the first that publishes or "
+        "exposes port)."
+    )
     # --- how -----------------------------------------------------------------------------
     strategy: Strategy = setting(
         "blue-green: start the new release beside the old, switch, watch. rolling: replace "
@@ -172,8 +181,29 @@ class Settings:
             raise InputError("to-release", "is only for mode: rollback.")
         if not self.health_path.startswith("/"):
             raise InputError("health-path", f"'{self.health_path}' must start with '/'.")
+        self._check_compose()
         if self.monitor and self.monitor_interval <= 0:
             raise InputError("monitor-interval", "must be more than 0 when monitor is on.")
+
+    def _check_compose(self) -> None:
+        if self.compose_service and not self.compose_file:
+            raise InputError("compose-service", "is only for compose-file.")
+        if not self.compose_file:
+            return
+        if self.strategy == "rolling":
+            raise InputError(
+                "strategy",
+                "rolling is for single-image apps; a compose-file app is deployed blue-green "
+                "(or recreate): one compose project per release.",
+            )
+        if self.replicas != 1:
+            raise InputError(
+                "replicas",
+                "is for single-image apps; with compose-file scale the routed service in the "
+                "file (deploy.replicas): nginx routes to each of its containers.",
+            )
+        if self.volumes:
+            raise InputError("volumes", "is for single-image apps; put them in the compose file.")
 
     @property
     def upstream_path(self) -> str:
