@@ -14,10 +14,10 @@ def test_rolling_over_three_replicas_under_load_drops_nothing(app: App) -> None:
     first = app.deploy("v1", ROLLING)
     assert first.code == 0, first.log
     assert len(app.hosts[0].containers(app.name)) == 3
-    with LoadGenerator(app.url, threads=4, max_requests=6000, max_seconds=120) as load:
+    with LoadGenerator(app.url, threads=4, max_requests=60_000, max_seconds=180) as load:
         assert load.wait_for(1000)
         second = app.deploy("v2", ROLLING)
-        load.wait_for(max(5000, load.count() + 300))  # and some answers after it
+        assert load.wait_for(max(5000, load.count() + 300))  # and some answers after it
     assert second.code == 0, second.log
     result = load.result
     assert result.total >= 5000
@@ -36,7 +36,7 @@ def test_rolling_over_three_replicas_under_load_drops_nothing(app: App) -> None:
 
 def test_rolling_failure_puts_every_old_replica_back(app: App) -> None:
     assert app.deploy("v2", ROLLING).code == 0
-    with LoadGenerator(app.url, threads=2, max_requests=3000, max_seconds=60) as load:
+    with LoadGenerator(app.url, threads=2, max_requests=60_000, max_seconds=120) as load:
         assert load.wait_for(200)
         bad = app.deploy("v3", {**ROLLING, "health-timeout": "2s"})
     assert bad.code == 1, bad.log
