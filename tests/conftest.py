@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.services.plugin_emulators",
     "tests.services.plugin_smtp",
     "tests.e2e.plugin_act",
+    "tests.services.plugin_sample_app",
 ]
