@@ -60,8 +60,8 @@ def test_the_image_serves_its_version_on_both_platforms(
         arch = platform.split("/")[1]
         build = subprocess.run(
             [docker, "buildx", "build", "--platform", platform, "--load", "--tag", f"{tag}-{arch}",
-             "--build-arg", f"BASE_IMAGE={python_base_image.ref}", "--build-arg", "VERSION=9.9.9",
-             str(SAMPLE_APP)],
+             "--build-arg", f"BASE_IMAGE={python_base_image.ref}",
+             "--build-arg", "BUILD_VERSION=9.9.9", str(SAMPLE_APP)],
             env=env, capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         assert build.returncode == 0, build.stderr[-3000:]
