@@ -34,7 +34,12 @@
 #   UV_CACHE_DIR        honoured; default <cache>/cache/uv. PIP_* and UV_* settings (indexes,
 #                       certificates) are honoured; installers run from <cache>, so a
 #                       pyproject.toml or uv.toml in the caller's repo does not apply.
-# Exit codes: the action's own, or 2 = no suitable Python / bad usage (with a ::error:: line),
+# Trust boundary (see README "Trust boundary of the tool cache"): the cache is code that runs
+# with the job's secrets, so before using it the bootstrap refuses (exit 2) a cache root, an
+# interpreters file, a venv or its site-packages that another user owns or that is group- or
+# world-writable; and a cached interpreter is used only while its file's identity (inode,
+# mtime, size) is the one recorded when it was probed. Files the bootstrap creates are 0755/0644.
+# Exit codes: the action's own, or 2 = no suitable Python / bad usage / an untrusted cache (with a ::error:: line),
 #             3 = the dependency install failed or timed out (with a ::error:: line).
 # Written for bash >= 3.2 with no GNU-only flags (macOS: no flock -> a mkdir lock; sha256sum,
 # shasum or openssl); tested here on Linux, with the mkdir lock too, not on macOS or Windows.
@@ -85,6 +90,31 @@ _sy_normpath() {
 	done
 	for part in ${kept[@]+"${kept[@]}"}; do result+="/$part"; done
 	printf -v "$2" '%s' "${result:-/}"
+}
+
+# Refuses (exit 2) any of the given existing paths that another user owns or that is group- or
+# world-writable: someone else could put code there (a .pth, a fake interpreter) that would
+# run with this job's secrets. One find(1) for all of them (-H: a symlinked path is judged by
+# its target); paths that do not exist are skipped.
+_sy_check_private() {
+	local -a existing=()
+	local path bad
+	for path in "$@"; do [[ -e $path ]] && existing+=("$path"); done
+	((${#existing[@]} > 0)) || return 0
+	bad=$(find -H "${existing[@]}" -maxdepth 0 \( ! -user "$EUID" -o -perm -0020 -o -perm -0002 \) -print 2>&1) ||
+		_sy_fail 2 'shipyard refused an untrusted tool cache' "cannot check the owner and permissions of ${existing[*]}: $bad"
+	if [[ -n $bad ]]; then
+		bad=${bad//$'\n'/, }
+		_sy_fail 2 'shipyard refused an untrusted tool cache' \
+			"$bad is owned by another user or writable by group/others, so code there could run with this job's secrets. Remove it, or make it private (chown to the runner's user; chmod go-w), or point RUNNER_TOOL_CACHE at a directory only this user can write."
+	fi
+}
+
+# The identity of a file, "inode:mtime:size" (GNU stat, else BSD stat); '' when unknown.
+_sy_identity() {
+	local out
+	out=$(stat -L -c '%i:%Y:%s' -- "$1" 2>/dev/null) || out=$(stat -L -f '%i:%m:%z' -- "$1" 2>/dev/null) || out=''
+	printf -v "$2" '%s' "$out"
 }
 
 # ---------------------------------------------------------------------------- arguments
@@ -145,23 +175,30 @@ sys.stdout.write("%s\t%s-%d.%d.%d-%s-%s\t%d\n" % (os.path.realpath(sys.executabl
 
 _sy_py_exe=''
 _sy_py_id=''
+_sy_py_ident=''
 _sy_interp_cache=$_sy_root/interpreters
 _sy_query="1|${SHIPYARD_PYTHON-}|${PATH:-}"
 
 _sy_cached_interpreter() {
 	[[ -r $_sy_interp_cache ]] || return 1
-	local query exe id found_exe='' found_id=''
-	while IFS=$'\t' read -r query exe id; do
+	# Nothing runs the interpreter read here before _sy_check_private has judged this file.
+	local query exe id ident found_exe='' found_id='' found_ident='' now_ident
+	while IFS=$'\t' read -r query exe id ident; do
 		if [[ $query == "$_sy_query" ]]; then
 			found_exe=$exe
 			found_id=$id
+			found_ident=$ident
 		fi
 	done <"$_sy_interp_cache"
-	# The entry holds while the interpreter exists and has not changed since it was probed.
-	if [[ -n $found_exe && -x $found_exe && ! $found_exe -nt $_sy_interp_cache ]]; then
-		_sy_py_exe=$found_exe
-		_sy_py_id=$found_id
-		return 0
+	# The entry holds while the interpreter exists and is the very file that was probed.
+	if [[ -n $found_exe && -n $found_ident && -x $found_exe && ! $found_exe -nt $_sy_interp_cache ]]; then
+		_sy_identity "$found_exe" now_ident
+		if [[ $now_ident == "$found_ident" ]]; then
+			_sy_py_exe=$found_exe
+			_sy_py_id=$found_id
+			return 0
+		fi
+		_sy_log "interpreter cache entry for $found_exe is stale (identity changed); probing again"
 	fi
 	return 1
 }
@@ -200,14 +237,15 @@ if _sy_cached_interpreter; then
 	_sy_log "interpreter (cached): $_sy_py_exe ($_sy_py_id)"
 else
 	_sy_find_interpreter
-	if [[ $_sy_query != *$'\n'* && $_sy_query != *$'\t'* ]] && mkdir -p -- "$_sy_root" 2>/dev/null; then
+	if [[ $_sy_query != *$'\n'* && $_sy_query != *$'\t'* ]] && (umask 022 && mkdir -p -- "$_sy_root") 2>/dev/null; then
 		# One short append per line is atomic; a file past 200 lines starts over.
 		_sy_lines=0
 		if [[ -r $_sy_interp_cache ]]; then
 			while IFS= read -r _; do _sy_lines=$((_sy_lines + 1)); done <"$_sy_interp_cache"
 		fi
 		if ((_sy_lines > 200)); then : >"$_sy_interp_cache"; fi
-		printf '%s\t%s\t%s\n' "$_sy_query" "$_sy_py_exe" "$_sy_py_id" >>"$_sy_interp_cache" 2>/dev/null
+		_sy_identity "$_sy_py_exe" _sy_py_ident
+		(umask 022 && printf '%s\t%s\t%s\t%s\n' "$_sy_query" "$_sy_py_exe" "$_sy_py_id" "$_sy_py_ident" >>"$_sy_interp_cache") 2>/dev/null
 	fi
 fi
 
@@ -374,7 +412,9 @@ _sy_pip_install() {
 }
 
 _sy_install() {
-	local start=$SECONDS installer=${SHIPYARD_INSTALLER:-auto}
+	local start=$SECONDS installer=${SHIPYARD_INSTALLER:-auto} saved_umask
+	saved_umask=$(umask)
+	umask 022 # what we create here must not be writable by others (see _sy_check_private)
 	if ! mkdir -p -- "$_sy_root"; then
 		_sy_fail 3 'shipyard could not install its dependencies' "cannot create $_sy_root"
 	fi
@@ -424,15 +464,23 @@ _sy_install() {
 			"Installing locks/$_sy_lockname.txt with $installer into $_sy_venv failed (see the log above). Check the runner's access to the package index (PIP_INDEX_URL / UV_INDEX_URL); a hash mismatch means the lock or the index content changed."
 	fi
 	printf '%s\n' "$_sy_lockhash" >"$_sy_marker.tmp.$$" && mv -f -- "$_sy_marker.tmp.$$" "$_sy_marker"
+	umask "$saved_umask"
 	_sy_log "installed in $((SECONDS - start)) s; marker $_sy_marker"
 }
 
+# The cache root, the interpreters file (it chose the Python), the venv and where a .pth would
+# go must be ours alone before anything runs from them: one check on a warm run, before and
+# after the install on a cold one.
+_sy_private=("$_sy_root" "$_sy_interp_cache" "$_sy_venv" "$_sy_venv/$_sy_bindir")
+_sy_private+=("$_sy_venv"/lib/python*/site-packages "$_sy_venv"/Lib/site-packages)
+_sy_check_private "${_sy_private[@]}"
 if [[ -f $_sy_marker && -x $_sy_vpy ]]; then
 	_sy_log "reusing $_sy_venv"
 else
 	_sy_install
 	_sy_cleanup
 	trap - EXIT INT TERM
+	_sy_check_private "$_sy_venv" "$_sy_venv/$_sy_bindir" "$_sy_venv"/lib/python*/site-packages
 fi
 
 # ---------------------------------------------------------------------------- run

@@ -308,7 +308,7 @@ def test_bad_usage_exits_2(repo: Path, env: dict[str, str], args: list[str], mes
 def no_flock_bin(directory: Path) -> str:
     """A PATH with the tools the bootstrap uses, but no flock (as on macOS)."""
     directory.mkdir()
-    for tool in ("sha256sum", "mkdir", "rm", "mv", "cat", "sleep"):
+    for tool in ("sha256sum", "mkdir", "rm", "mv", "cat", "sleep", "find", "stat"):
         found = shutil.which(tool, path=path_without_uv())
         assert found is not None, tool
         (directory / tool).symlink_to(found)
@@ -380,3 +380,61 @@ def test_bootstrap_is_shellcheck_clean(shellcheck: str) -> None:
         [shellcheck, "--shell=bash", str(BOOTSTRAP)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout
+
+
+UNTRUSTED = "::error title=shipyard refused an untrusted tool cache::"
+
+
+def test_a_poisoned_cache_is_refused_before_it_runs(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Hardening #8 item 10: a .pth planted in a venv that others can write must not run."""
+    cold = run(repo, ["shipyard"], env)
+    assert cold.returncode == 0, cold.stderr
+    [venv] = venvs(env)
+    [site] = venv.glob("lib/python*/site-packages")
+    ran = tmp_path / "pth-ran"
+    (site / "zz_evil.pth").write_text(f"import pathlib; pathlib.Path({str(ran)!r}).touch()\n")
+    site.chmod(site.stat().st_mode | stat.S_IWGRP | stat.S_IWOTH)  # what a shared cache looks like
+
+    poisoned = run(repo, ["shipyard"], env)
+    assert poisoned.returncode == 2, poisoned.stdout + poisoned.stderr
+    assert UNTRUSTED in poisoned.stdout
+    assert str(site) in poisoned.stdout
+    assert not ran.exists()
+
+    site.chmod(0o755)
+    root = Path(env["RUNNER_TOOL_CACHE"]) / "shipyard"
+    (root / "interpreters").chmod(0o666)
+    assert run(repo, ["shipyard"], env).returncode == 2
+    (root / "interpreters").chmod(0o644)
+    root.chmod(0o777)
+    assert run(repo, ["shipyard"], env).returncode == 2
+    root.chmod(0o755)
+    assert run(repo, ["shipyard"], env).returncode == 0  # private again: trusted again
+
+
+def test_an_interpreter_cache_entry_is_rechecked_against_the_file(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """An entry whose file is not the one that was probed (identity differs) is not used."""
+    ran = tmp_path / "fake-ran"
+    fake = tmp_path / "bin" / "python3"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\ntouch {ran}\nexec {sys.executable} "$@"\n')
+    fake.chmod(0o755)
+    root = Path(env["RUNNER_TOOL_CACHE"]) / "shipyard"
+    root.mkdir(parents=True)
+    cache = root / "interpreters"
+    query = f"1||{env['PATH']}"
+    cache.write_text(f"{query}\t{fake}\tcpython-3.11.0-linux-x86_64\t1:1:1\n")
+    os.utime(fake, (1, 1))  # older than the cache file, as a probed interpreter is
+
+    result = run(repo, ["shipyard"], {**env, "RUNNER_DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "stale (identity changed)" in result.stderr
+    assert not ran.exists()
+    assert json.loads(result.stdout)["prefix"] != ""
+    # the fresh entry records the identity of the interpreter it probed
+    entry = cache.read_text().splitlines()[-1].split("\t")
+    assert len(entry) == 4 and re.fullmatch(r"\d+:\d+:\d+", entry[3])

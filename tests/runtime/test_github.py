@@ -80,3 +80,21 @@ def test_other_4xx_is_the_callers_to_explain(emu: GitHubEmulator) -> None:
             policy=POLICY,
         )
     assert info.value.status == 401
+
+
+def test_conditional_gets_spend_no_rate_limit_when_unchanged(emu: GitHubEmulator) -> None:
+    from shipyard.runtime.github import ConditionalGets
+
+    client = github_client(TOKEN, api_url=emu.url)
+    number = emu.create_issue("acme/app", "t", user="robot")["number"]
+    gets = ConditionalGets()
+    path = f"/repos/acme/app/issues/{number}/comments"
+    changed, first = gets.get(client, path)
+    assert changed and first == []
+    spent = emu.units_spent
+    changed, again = gets.get(client, path)
+    assert not changed and again == []
+    assert emu.units_spent == spent and gets.not_modified == 1
+    emu.comment("acme/app", number, "robot", "hello")
+    changed, data = gets.get(client, path)
+    assert changed and [c["body"] for c in data] == ["hello"]

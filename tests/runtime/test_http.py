@@ -115,3 +115,22 @@ def test_github_api_url_for_enterprise_server() -> None:
     assert (
         github_api_url({"GITHUB_API_URL": "https://ghe.corp/api/v3/"}) == "https://ghe.corp/api/v3"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:99999/h?token=SECRETX",
+        "127.0.0.1/h?token=SECRETX",
+        "ftp://h/?token=SECRETX",
+    ],
+)
+def test_a_malformed_url_is_a_config_error_without_the_url(url: str) -> None:
+    """Hardening #8 item 7 (runtime side): no uncaught InvalidURL, no URL in the message."""
+    from shipyard.runtime import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        client([], []).request("POST", url, describe="webhook")
+    assert info.value.exit_code == 2
+    assert "SECRETX" not in info.value.message
+    assert info.value.message.startswith("webhook: the address is not a valid URL")

@@ -168,3 +168,16 @@ def test_parallel_with_a_failing_task_still_returns_all() -> None:
     ]
     results = run_parallel(tasks, runner=runner(io.StringIO()))
     assert [r.returncode for r in results] == [0, 4]
+
+
+def test_a_background_child_holding_the_pipe_does_not_hang_the_action(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The program ends but leaves a daemon (own session) with its stdout: not waited for."""
+    import shipyard.runtime.process as process
+
+    monkeypatch.setattr(process, "DRAIN_TIMEOUT", 1.0)
+    script = "setsid sleep 30 & echo leader done"
+    result = run_process(["sh", "-c", script], runner=runner(io.StringIO()), timeout=60)
+    assert result.ok and "leader done" in result.output
+    assert not result.timed_out

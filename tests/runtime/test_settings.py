@@ -176,6 +176,7 @@ def test_run_action_gives_typed_settings_and_masks_secrets(tmp_path: Path) -> No
     def run(ctx: ActionContext[Settings]) -> Outcome:
         seen.append(ctx.settings)
         ctx.runner.info(f"key is {ctx.settings.ssh_key}")
+        ctx.runner.info(f"password is {ctx.settings.env['DB_PASSWORD']}")
         assert ctx.inputs.get("hosts") == ["h"]  # the deprecated view still works
         return Outcome("done")
 
@@ -185,6 +186,7 @@ def test_run_action_gives_typed_settings_and_masks_secrets(tmp_path: Path) -> No
         "SHIPYARD_INPUT_HOSTS": "h",
         "SHIPYARD_INPUT_SSH_KEY": "-----KEY-----\nabc\n",
         "SHIPYARD_INPUT_LEGACY_NAME": "x",
+        "SHIPYARD_INPUT_ENV": "DB_PASSWORD=hunter22\nDEBUG=1",
     }
     code = run_action(SPEC, run, [], env=env, runner=Runner(env=env, stream=out))
     assert code == 0
@@ -193,6 +195,7 @@ def test_run_action_gives_typed_settings_and_masks_secrets(tmp_path: Path) -> No
     log = out.getvalue()
     assert "::add-mask::abc" in log
     assert "key is ***" in log
+    assert "password is ***" in log  # each value of a secret KEY=VALUE input is masked
     assert "Input 'legacy_name' is deprecated" in log
 
 

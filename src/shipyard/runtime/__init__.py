@@ -18,6 +18,7 @@ from .commands import (
     file_command_entry,
     format_command,
     neutralize,
+    print_untrusted,
     redact_urls,
 )
 from .context import GitHubContext, RunContext
@@ -146,6 +147,7 @@ __all__ = [
     "neutralize",
     "parse_retry_after",
     "parse_settings",
+    "print_untrusted",
     "redact_urls",
     "relative_to_workspace",
     "retry_call",

@@ -97,6 +97,11 @@ def stop_commands_token() -> str:
     return os.urandom(16).hex()
 
 
+def print_untrusted(runner: Runner, text: str) -> None:
+    """Print external text fenced: the same as ``runner.untrusted(text)``."""
+    runner.untrusted(text)
+
+
 def secret_fragments(secret: str) -> list[str]:
     """What to mask for one secret: the whole value and each non-blank line of it.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic
@@ -151,6 +150,11 @@ def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
     return parser
 
 
+#: Shorter values of a secret KEY=VALUE input are not masked on their own (masking "1" or "on"
+#: would blank every such word in the log); the whole line is still masked.
+MIN_MASKED_VALUE = 4
+
+
 def read_and_mask(
     spec: ActionSpec, flags: Mapping[str, str], env: Mapping[str, str], runner: Runner
 ) -> dict[str, str]:
@@ -168,6 +172,11 @@ def read_and_mask(
     for item in spec.inputs:
         if item.secret and item.name in raw:
             runner.mask(raw[item.name])
+            if item.kind == "keyvalues":  # each VALUE of KEY=VALUE lines is a secret too
+                for line in raw[item.name].splitlines():
+                    value = line.partition("=")[2].strip()
+                    if len(value) >= MIN_MASKED_VALUE:
+                        runner.mask(value)
     return raw
 
 
@@ -237,6 +246,8 @@ def _report_error(spec: ActionSpec, exc: ShipyardError, runner: Runner, summary:
 def _report_bug(spec: ActionSpec, exc: Exception, runner: Runner, summary: Summary) -> int:
     """A bug: say so plainly; the traceback is printed redacted of every masked secret and of
     secret-bearing URL parts (userinfo, query strings)."""
+    import traceback
+
     text = redact_urls(runner.redact(traceback.format_exc()))
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
     sys.stderr.flush()

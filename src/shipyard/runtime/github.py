@@ -11,6 +11,8 @@ so GitHub Enterprise Server works), with ``retry=None`` and no client-side throt
 * 5xx answers, dropped connections, timeouts: back off and retry up to ``policy.attempts``;
 * any wait that would pass the deadline: :class:`ExternalError` at once (exit 3).
 
+:class:`ConditionalGets` polls with ETags (a 304 spends no rate limit).
+
 Other 4xx answers are re-raised as PyGithub's ``GithubException`` for the caller to explain.
 PyGithub is imported only when a client is made (it is in the extras of the actions that use it).
 """
@@ -64,6 +66,67 @@ def github_client(
         seconds_between_writes=0,
         lazy=True,
     )
+
+
+def github_request(
+    client: github.Github,
+    verb: str,
+    path: str,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    body: Any = None,
+    etag: str | None = None,
+) -> tuple[int, dict[str, Any], Any]:
+    """A raw REST call through the client's requester: ``(status, headers, json)``. A 4xx/5xx
+    answer raises PyGithub's exception (for :func:`call_github` to judge); a 304 is returned."""
+    import json
+
+    requester = client.requester
+    headers = {"If-None-Match": etag} if etag else {}
+    status, response_headers, text = requester.requestJson(
+        verb, path, dict(parameters or {}), headers, body
+    )
+    data: Any = None
+    if text:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = {"message": text[:200]}
+    if status >= 400:
+        raise requester.createException(
+            status, response_headers, data if isinstance(data, dict) else {}
+        )
+    return status, dict(response_headers), data
+
+
+class ConditionalGets:
+    """GETs with If-None-Match from the last answer: a 304 costs no rate limit and gives back
+    the data remembered from the last 200 (for polling)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, Any]] = {}
+        self.not_modified = 0
+
+    def get(
+        self, client: github.Github, path: str, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[bool, Any]:
+        """``(changed, data)`` for ``GET path``."""
+        import urllib.parse
+
+        key = path + "?" + urllib.parse.urlencode(sorted((parameters or {}).items()))
+        cached = self._cache.get(key)
+        status, headers, data = github_request(
+            client, "GET", path, parameters=parameters, etag=cached[0] if cached else None
+        )
+        if status == 304 and cached is not None:
+            self.not_modified += 1
+            return False, cached[1]
+        if status != 200:
+            raise ExternalError(f"GitHub answered HTTP {status} to GET {path}.")
+        etag = str(headers.get("etag") or headers.get("ETag") or "")
+        if etag:
+            self._cache[key] = (etag, data)
+        return True, data
 
 
 def _headers(exc: Any) -> dict[str, str]:
@@ -222,8 +285,10 @@ __all__ = [
     "DEFAULT_POLICY",
     "PER_PAGE",
     "SECONDARY_DEFAULT_WAIT",
+    "ConditionalGets",
     "call_github",
     "github_client",
+    "github_request",
     "is_primary_rate_limit",
     "is_secondary_rate_limit",
 ]

@@ -27,6 +27,8 @@ from .errors import ExternalError
 
 #: Seconds between SIGTERM and SIGKILL when a child's group is stopped.
 KILL_GRACE = 5.0
+#: Seconds to keep reading output after the program ended (a background child may hold it).
+DRAIN_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,11 @@ def _run(
         if printer is not None:
             printer.close()
         raise
+    # A background child that inherited the output pipe may keep it open after the program
+    # ended: read what comes for a while, then stop waiting for it (the reader is a daemon).
+    drain_until = time.monotonic() + DRAIN_TIMEOUT
     for thread in threads:
-        thread.join()
+        thread.join(timeout=max(0.0, drain_until - time.monotonic()))
     if printer is not None:
         printer.close()
     returncode = process.returncode
