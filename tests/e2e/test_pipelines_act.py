@@ -251,29 +251,35 @@ def gh(github_emulator: GitHubEmulator) -> GitHubEmulator:
     return emu
 
 
-def when_issue_exists(gh: GitHubEmulator, then: Callable[[], None], timeout: float = 300) -> None:
-    """Wait (in a thread) until the pipeline opened issue #1, then act as people would."""
+def when_issue_exists(
+    gh: GitHubEmulator, then: Callable[[], None], timeout: float = 900, number: int = 1
+) -> None:
+    """Wait (in a thread) until the pipeline opened issue ``number``, then act as people would."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if gh.issues(REPO):
+        if len(gh.issues(REPO)) >= number:
             then()
             return
         time.sleep(0.2)
 
 
-def approve_by_two(gh: GitHubEmulator, slack: SlackEmulator, channel: str) -> threading.Thread:
-    """Two approvers answer once the issue exists and its Slack message links it."""
+def approve_by_two(
+    gh: GitHubEmulator, slack: SlackEmulator, channel: str, issue: int = 1
+) -> threading.Thread:
+    """Two approvers answer once issue ``issue`` exists and a Slack message links it."""
 
     def people() -> None:
         deadline = time.monotonic() + 60
-        while not slack.messages(channel) and time.monotonic() < deadline:
+        while len(slack.messages(channel)) < issue and time.monotonic() < deadline:
             time.sleep(0.2)  # the message with the link comes before the wait
-        gh.comment(REPO, 1, "octocat", "approve")  # the initiator: not counted
-        gh.comment(REPO, 1, "bob", "approve")
+        gh.comment(REPO, issue, "octocat", "approve")  # the initiator: not counted
+        gh.comment(REPO, issue, "bob", "approve")
         time.sleep(1.5)  # a poll in between: one approval is not enough
-        gh.comment(REPO, 1, "carol", "LGTM")
+        gh.comment(REPO, issue, "carol", "LGTM")
 
-    thread = threading.Thread(target=lambda: when_issue_exists(gh, people), daemon=True)
+    thread = threading.Thread(
+        target=lambda: when_issue_exists(gh, people, number=issue), daemon=True
+    )
     thread.start()
     return thread
 
@@ -316,3 +322,300 @@ def test_production_approval_needs_two_approvers_and_updates_one_slack_message(
     everything = run.text + run.summary
     assert APPROVAL_TOKEN not in everything and DEFAULT_TOKEN not in everything
     assert not re.search(r"Traceback", everything)
+
+
+# ------------------------------------------- pipelines with lint, audit and deploy (merged later)
+
+OSV_DB = ROOT / "tests" / "data" / "osv-pypi"  # the audit action's offline advisory mirror
+
+
+def deploy_fixtures(request: pytest.FixtureRequest) -> tuple[Any, Any]:
+    """The deploy action's test bed (its fixtures come with its package): a host and nginx."""
+    return request.getfixturevalue("deploy_host"), request.getfixturevalue("smtp_server")
+
+
+def lint_error(files: dict[str, str]) -> dict[str, str]:
+    """The sample app with an unused import: ruff's F401 on app/server.py."""
+    seeded = dict(files)
+    seeded["app/server.py"] = seeded["app/server.py"].replace(
+        "import json\n", "import json\nimport sys\n", 1
+    )
+    assert seeded["app/server.py"] != files["app/server.py"]
+    return seeded
+
+
+def test_platform_pr_checks_fail_on_a_lint_error_and_pass_when_fixed(
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    github_emulator: GitHubEmulator,
+) -> None:
+    """pr-checks.yml on a pull request: lint (ruff, ruff-format, hadolint on the changed
+    files), audit gating on high, tests with coverage >= 80%, the Docker build check."""
+    needs_actions("lint", "audit")
+    github_emulator.add_repo(REPO)
+    github_emulator.set_pull_files(REPO, 7, ["app/server.py"])
+    _, variables, secret = image_settings(registry, python_base_image, "pr")
+    text, name = example("platform", "pr-checks.yml")
+    payload = {
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": "c0ffee" + "0" * 34, "ref": "feature/x"},
+            "base": {"sha": "b" * 40, "ref": "main"},
+        },
+    }
+
+    def check(files: dict[str, str]) -> ActRun:
+        return pipeline_act(
+            text,
+            workflow_file=name,
+            event="pull_request",
+            payload=payload,
+            vars={**variables, "OSV_DB": str(OSV_DB)},
+            secrets={"REGISTRY_LOGINS": secret["REGISTRY_LOGINS"]},
+            env={"GITHUB_API_URL": github_emulator.api_v3_url},
+            files=files,
+        )
+
+    seeded = check(lint_error(sample_app_files()))
+    results = job_results(seeded)
+    assert results["checks/lint"] == "failure", seeded.describe()
+    errors = [a for a in seeded.annotations if a.level == "error"]
+    assert any(a.file == "app/server.py" and "F401" in (a.title or "") + a.message for a in errors)
+    assert (results["checks/test"], results["checks/audit"], results["checks/docker"]) == (
+        "success",
+        "success",
+        "success",
+    ), seeded.describe()
+
+    fixed = check(sample_app_files())
+    assert all(r == "success" for k, r in job_results(fixed).items() if k != "checks"), (
+        fixed.describe()
+    )
+    assert "### Coverage:" in fixed.job("checks/test").summary
+
+
+def test_production_pipeline_approves_deploys_under_load_and_reports(
+    request: pytest.FixtureRequest,
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    gh: GitHubEmulator,
+    slack_emulator: SlackEmulator,
+) -> None:
+    """production-deploy.yml on tags v1.0.0 then v1.1.0: scan, two-platform release, two
+    approvers, blue-green over SSH while a load generator sends requests through nginx (no
+    failed request, the answers switch), the watch, one Slack message updated from waiting to
+    success, an email."""
+    needs_actions("audit", "deploy")
+    from tests.services.loadgen import LoadGenerator, fetch
+    from tests.services.plugin_smtp import SMTP_PASSWORD, SMTP_USER
+
+    host, smtp = deploy_fixtures(request)
+    app = production_job()["app"]
+    url = host.add_site(app)
+    proxy = host.proxy_inputs(app)
+    image, variables, secret = image_settings(registry, python_base_image, "platform")
+    channel = slack_emulator.add_channel("#deploys")
+    text, name = example("platform", "production-deploy.yml")
+    settings = {
+        **variables,
+        "OSV_DB": str(OSV_DB),
+        "GITHUB_RELEASE": "false",  # the GitHub emulator has no releases API
+        "PRODUCTION_HOSTS": host.target,
+        "PRODUCTION_KNOWN_HOSTS": host.known_hosts_line,
+        "DEPLOY_USER": host.ssh.user,
+        "PROXY_CONFIG": proxy["proxy-config"],
+        "PROXY_RELOAD": proxy["proxy-reload"],
+        "PROXY_CHECK": proxy["proxy-check"],
+        "PRODUCTION_URL": url,
+        "MONITOR": "6s",
+        "MONITOR_INTERVAL": "2s",
+        "APPROVERS": "bob, carol, dana",
+        "APPROVAL_POLL_INTERVAL": "1s",
+        "SLACK_API_URL": slack_emulator.api_url,
+        "SMTP_SERVER": f"127.0.0.1:{smtp.submission_port}",
+        "EMAIL_FROM": "Deploy Bot <deploy@example.com>",
+        "EMAIL_TO": "team@example.com",
+    }
+    tokens = {
+        "PRODUCTION_SSH_KEY": host.ssh.client_key.read_text(),
+        "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
+        "APPROVAL_TOKEN": APPROVAL_TOKEN,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SMTP_USERNAME": SMTP_USER,
+        "SMTP_PASSWORD": SMTP_PASSWORD,
+    }
+
+    def release(tag: str, issue: int) -> ActRun:
+        thread = approve_by_two(gh, slack_emulator, channel, issue=issue)
+        run = pipeline_act(
+            text,
+            workflow_file=name,
+            ref=f"refs/tags/{tag}",
+            vars=settings,
+            secrets=tokens,
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=sample_app_files(),
+            host_env={"SSL_CERT_FILE": str(smtp.ca_cert)},
+            timeout=1200,
+        )
+        thread.join(timeout=10)
+        return run
+
+    try:
+        first = release("v1.0.0", issue=1)
+        assert first.job("production/deploy").result == "success", first.describe()
+        assert fetch(url + "version") == "1.0.0"
+        assert inspect_platforms(f"{image}:1.0.0", registry.docker_env()) == [
+            "linux/amd64",
+            "linux/arm64",
+        ]
+        with LoadGenerator(url + "version", threads=4) as load:
+            assert load.wait_for(200)
+            second = release("v1.1.0", issue=2)
+            load.wait_for(load.count() + 200)
+        assert second.job("production/deploy").result == "success", second.describe()
+        assert load.result.failed == 0, load.result.errors
+        assert load.result.versions() == ["1.0.0", "1.1.0"]
+        assert load.result.total >= 1000
+
+        for number in (1, 2):
+            issue = gh.issue(REPO, number)
+            assert issue["state_reason"] == "completed"
+        messages = slack_emulator.messages(channel)
+        assert len(messages) == 2  # one per release, each updated in place
+        latest = messages[-1]
+        assert [h["text"].split(" ", 1)[1] for h in latest["history"]][:2] == [
+            "Deploying platform to production waits for 2 approval(s)",
+            "Deploying platform to production",
+        ]
+        assert latest["text"].endswith("platform to production deployed")
+        mails = smtp.wait_for_messages(2, timeout=30)
+        assert "[SUCCESS]" in mails[-1].message["Subject"]
+        everything = first.text + second.text + first.summary + second.summary
+        for value in tokens.values():
+            for line in value.splitlines():
+                assert not line.strip() or line.strip() not in everything
+    finally:
+        host.remove_app(app)
+
+
+def test_staging_bad_release_is_rolled_back_with_an_incident(
+    request: pytest.FixtureRequest,
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    gh: GitHubEmulator,
+    slack_emulator: SlackEmulator,
+) -> None:
+    """staging-deploy.yml on two pushes to main: a good release, then one whose health check
+    fails: the deploy action switches back, the Slack message says it was rolled back, an
+    incident issue is opened, and the good release keeps serving."""
+    needs_actions("audit", "deploy")
+    from tests.services.loadgen import fetch
+
+    host, _ = deploy_fixtures(request)
+    app = "platform"
+    url = host.add_site(app)
+    proxy = host.proxy_inputs(app)
+    _, variables, secret = image_settings(registry, python_base_image, "staging")
+    channel = slack_emulator.add_channel("#deploys")
+    text, name = example("platform", "staging-deploy.yml")
+    settings = {
+        **variables,
+        "PLATFORMS": "linux/amd64",
+        "OSV_DB": str(OSV_DB),
+        "STAGING_HOSTS": host.target,
+        "STAGING_KNOWN_HOSTS": host.known_hosts_line,
+        "DEPLOY_USER": host.ssh.user,
+        "PROXY_CONFIG": proxy["proxy-config"],
+        "PROXY_RELOAD": proxy["proxy-reload"],
+        "PROXY_CHECK": proxy["proxy-check"],
+        "STAGING_URL": url,
+        "STAGING_MONITOR": "4s",
+        "MONITOR_INTERVAL": "2s",
+        "SLACK_API_URL": slack_emulator.api_url,
+    }
+    tokens = {
+        "STAGING_SSH_KEY": host.ssh.client_key.read_text(),
+        "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
+        "APPROVAL_TOKEN": APPROVAL_TOKEN,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+    }
+
+    def push(files: dict[str, str]) -> ActRun:
+        return pipeline_act(
+            text,
+            workflow_file=name,
+            vars=settings,
+            secrets=tokens,
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=files,
+            timeout=900,
+        )
+
+    try:
+        good = push(sample_app_files())
+        assert good.job("staging/deploy").result == "success", good.describe()
+        good_version = fetch(url + "version")
+        assert good_version == f"sha-{good.sha[:7]}"
+
+        files = sample_app_files()
+        files["Dockerfile"] = files["Dockerfile"].replace(
+            "ARG UNHEALTHY_AFTER=-1", "ARG UNHEALTHY_AFTER=0"
+        )
+        bad = push(files)
+        deploy = bad.job("staging/deploy")
+        assert deploy.result == "failure", bad.describe()
+        assert deploy.step("deploy").outputs["status"] == "rolled-back"
+        assert fetch(url + "version") == good_version
+        assert bad.job("staging/incident").result == "success"
+        (incident,) = [i for i in gh.issues(REPO) if i["title"].startswith("Incident:")]
+        assert incident["title"] == "Incident: platform deploy to staging rolled-back"
+        assert [label["name"] for label in incident["labels"]] == ["incident"]
+        last = slack_emulator.messages(channel)[-1]
+        assert "rolled back to the previous release" in last["text"]
+        assert last["history"][0]["text"].endswith("Deploying platform to staging")
+    finally:
+        host.remove_app(app)
+
+
+def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
+    pipeline_act: ActHarness, gh: GitHubEmulator
+) -> None:
+    """scheduled.yml on schedule: a vulnerable pin (requests 2.19.0) opens an issue labelled
+    dependencies with its advisory; once the pin is fixed the next run closes it."""
+    needs_actions("audit")
+    text, name = example("agentic", "scheduled.yml")
+
+    def scan(requirements: str) -> ActRun:
+        files = sample_app_files()
+        files["requirements.txt"] = requirements
+        return pipeline_act(
+            text,
+            workflow_file=name,
+            event="schedule",
+            payload={"schedule": "0 6 * * *"},
+            vars={"OSV_DB": str(OSV_DB)},
+            secrets={"SCAN_TOKEN": APPROVAL_TOKEN},
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=files,
+        )
+
+    vulnerable = scan("requests==2.19.0\n")
+    job = vulnerable.job("dependencies/scan")
+    assert job.result == "failure", vulnerable.describe()  # blocking findings fail the run
+    assert int(job.step("audit").outputs["blocking"]) >= 1
+    opened = [i for i in gh.issues(REPO) if i["state"] == "open"]
+    assert opened and all(
+        "dependencies" in [label["name"] for label in i["labels"]] for i in opened
+    )
+    assert any("requests" in i["title"] for i in opened)
+    assert job.step("audit").outputs["sarif-file"]
+
+    fixed = scan("requests==2.32.4\n")
+    assert fixed.job("dependencies/scan").result == "success", fixed.describe()
+    for issue in opened:
+        assert gh.issue(REPO, issue["number"])["state"] == "closed"
