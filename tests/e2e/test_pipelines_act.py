@@ -599,7 +599,7 @@ def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
             event="schedule",
             payload={"schedule": "0 6 * * *"},
             vars={"OSV_DB": str(OSV_DB)},
-            secrets={"SCAN_TOKEN": APPROVAL_TOKEN},
+            secrets={"GITHUB_TOKEN": APPROVAL_TOKEN},  # the job token: github.token
             env={"GITHUB_API_URL": gh.api_v3_url},
             files=files,
         )
@@ -609,7 +609,8 @@ def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
     assert job.result == "failure", vulnerable.describe()  # blocking findings fail the run
     assert int(job.step("audit").outputs["blocking"]) >= 1
     opened = [i for i in gh.issues(REPO) if i["state"] == "open"]
-    assert opened and all(
+    assert opened, vulnerable.describe()[-5000:]
+    assert all(
         "dependencies" in [label["name"] for label in i["labels"]] for i in opened
     )
     assert any("requests" in i["title"] for i in opened)

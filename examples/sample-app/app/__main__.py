@@ -6,22 +6,27 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from app.server import Config, serve
 
 
-def main() -> int:
-    config = Config.from_env(os.environ)
+def run(config: Config, stop: threading.Event, announce: Callable[[str], None] = print) -> None:
+    """Serve ``config`` until ``stop`` is set, then close the socket."""
     server = serve(config)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    print(f"sample-app {config.version} listening on :{config.port}", flush=True)
+    announce(f"sample-app {config.version} listening on :{server.server_address[1]}")
     stop.wait()
     server.shutdown()
     server.server_close()
+
+
+def main() -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run(Config.from_env(os.environ), stop, lambda line: print(line, flush=True))
     return 0
 
 

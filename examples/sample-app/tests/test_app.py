@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from app import __version__
+from app.__main__ import run
 from app.server import Config, respond, serve
 
 
@@ -57,3 +59,22 @@ def test_a_real_server_answers(base_url: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{base_url}/missing", timeout=5)  # noqa: S310
     assert missing.value.code == 404
+
+
+def test_run_serves_until_stopped() -> None:
+    stop = threading.Event()
+    lines: list[str] = []
+    thread = threading.Thread(
+        target=run, args=(Config(version="main", port=0), stop, lines.append), daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    port = lines[0].rsplit(":", 1)[1]
+    assert lines[0].startswith("sample-app main listening on :")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as answer:  # noqa: S310
+        assert answer.read() == b"main\n"
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
