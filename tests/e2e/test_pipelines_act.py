@@ -24,9 +24,7 @@ import json
 import re
 import secrets
 import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,14 @@ import yaml
 
 from tests.build_push._run import registry_api
 from tests.e2e.act import ActHarness, ActRun
+from tests.e2e.pipelines import (
+    EXAMPLES,
+    REPO,
+    approve_by_two,
+    example,
+    sample_app_files,
+    stand_in_repositories,
+)
 from tests.services._common import run as run_command
 from tests.services.base_images import inspect_platforms
 from tests.services.github_emulator import GitHubEmulator
@@ -43,26 +49,7 @@ from tests.services.registry import Registry
 from tests.services.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-SAMPLE_APP = EXAMPLES / "sample-app"
-REPO = "your-org/app"  # the harness's caller repository
 APPROVAL_TOKEN = "ghp_shipyard_pipeline_approvals"
-#: Third-party actions the reusable workflows pin, each skipped under act.
-GITHUB_ONLY_ACTIONS = {
-    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "",
-    "github/codeql-action@8aad20d150bbac5944a9f9d289da16a4b0d87c1e": "upload-sarif",
-}
-STAND_IN = """\
-name: stand-in for {name}
-description: Only GitHub runs this action; under act the workflows skip it. Failing if run.
-inputs:
-{inputs}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      run: echo "{name} must be skipped under act" >&2; exit 1
-"""
 
 
 def needs_actions(*actions: str) -> None:
@@ -72,40 +59,14 @@ def needs_actions(*actions: str) -> None:
         pytest.skip(f"the {', '.join(missing)} action is not in this checkout yet")
 
 
-def sample_app_files(prefix: str = "") -> dict[str, str]:
-    """The sample app as files of the caller repository, under ``prefix``."""
-    listed = run_command(
-        ["git", "-C", str(SAMPLE_APP), "ls-files", "--cached", "--others", "--exclude-standard"],
-        timeout=30,
-    )
-    assert listed.returncode == 0, listed.stderr
-    names = sorted(line for line in listed.stdout.splitlines() if (SAMPLE_APP / line).is_file())
-    assert "Dockerfile" in names and "app/server.py" in names, names
-    return {f"{prefix}{name}": (SAMPLE_APP / name).read_text(encoding="utf-8") for name in names}
-
-
-def example(runbook: str, name: str) -> tuple[str, str]:
-    """An example caller's text and its file name."""
-    path = EXAMPLES / runbook / name
-    return path.read_text(encoding="utf-8"), name
-
-
 @pytest.fixture
 def pipeline_act(act: ActHarness, tmp_path: Path) -> ActHarness:
     """The session harness plus the stand-ins for GitHub-only actions."""
     clone = act.with_workdir(act.workdir)
-    repos = dict(act.local_repositories)
-    for ref, subdir in GITHUB_ONLY_ACTIONS.items():
-        name = ref.split("@")[0] + (f"/{subdir}" if subdir else "")
-        folder = tmp_path / "stand-ins" / ref.replace("/", "-").replace("@", "-")
-        target = folder / subdir if subdir else folder
-        target.mkdir(parents=True)
-        inputs = "  sarif_file: {required: false}\n  category: {required: false}\n"
-        if "setup-python" in ref:
-            inputs = "  python-version: {required: false}\n"
-        (target / "action.yml").write_text(STAND_IN.format(name=name, inputs=inputs))
-        repos[ref] = folder
-    clone.local_repositories = {k: Path(v).resolve() for k, v in repos.items()}
+    clone.local_repositories = {
+        **act.local_repositories,
+        **stand_in_repositories(tmp_path / "stand-ins"),
+    }
     return clone
 
 
@@ -249,39 +210,6 @@ def gh(github_emulator: GitHubEmulator) -> GitHubEmulator:
     )
     emu.add_user("octocat")  # the harness's actor: the initiator, who cannot approve
     return emu
-
-
-def when_issue_exists(
-    gh: GitHubEmulator, then: Callable[[], None], timeout: float = 900, number: int = 1
-) -> None:
-    """Wait (in a thread) until the pipeline opened issue ``number``, then act as people would."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(gh.issues(REPO)) >= number:
-            then()
-            return
-        time.sleep(0.2)
-
-
-def approve_by_two(
-    gh: GitHubEmulator, slack: SlackEmulator, channel: str, issue: int = 1
-) -> threading.Thread:
-    """Two approvers answer once issue ``issue`` exists and a Slack message links it."""
-
-    def people() -> None:
-        deadline = time.monotonic() + 60
-        while len(slack.messages(channel)) < issue and time.monotonic() < deadline:
-            time.sleep(0.2)  # the message with the link comes before the wait
-        gh.comment(REPO, issue, "octocat", "approve")  # the initiator: not counted
-        gh.comment(REPO, issue, "bob", "approve")
-        time.sleep(1.5)  # a poll in between: one approval is not enough
-        gh.comment(REPO, issue, "carol", "LGTM")
-
-    thread = threading.Thread(
-        target=lambda: when_issue_exists(gh, people, number=issue), daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def test_production_approval_needs_two_approvers_and_updates_one_slack_message(
@@ -610,9 +538,7 @@ def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
     assert int(job.step("audit").outputs["blocking"]) >= 1
     opened = [i for i in gh.issues(REPO) if i["state"] == "open"]
     assert opened, vulnerable.describe()[-5000:]
-    assert all(
-        "dependencies" in [label["name"] for label in i["labels"]] for i in opened
-    )
+    assert all("dependencies" in [label["name"] for label in i["labels"]] for i in opened)
     assert any("requests" in i["title"] for i in opened)
     assert job.step("audit").outputs["sarif-file"]
 
