@@ -400,7 +400,7 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
             "linux/amd64",
             "linux/arm64",
         ]
-        with LoadGenerator(url + "version", threads=4) as load:
+        with LoadGenerator(url + "version", threads=4, max_seconds=1800) as load:
             assert load.wait_for(200)
             second = release("v1.1.0", issue=2)
             load.wait_for(load.count() + 200)
