@@ -93,9 +93,10 @@ def approve_by_two(
     channel: str,
     issue: int = 1,
     approvers: tuple[str, str] = ("bob", "carol"),
+    after: Callable[[], object] | None = None,
 ) -> threading.Thread:
     """In a thread: once issue ``issue`` exists and a Slack message links it, the initiator
-    tries to approve (not counted), then two approvers answer, a poll apart."""
+    tries to approve (not counted), then two approvers answer, a poll apart; then ``after``."""
 
     def people() -> None:
         deadline = time.monotonic() + 60
@@ -105,6 +106,8 @@ def approve_by_two(
         gh.comment(REPO, issue, approvers[0], "approve")
         time.sleep(1.5)  # a poll in between: one approval is not enough
         gh.comment(REPO, issue, approvers[1], "LGTM")
+        if after is not None:
+            after()
 
     thread = threading.Thread(
         target=lambda: when_issue_exists(gh, people, number=issue), daemon=True

@@ -24,7 +24,7 @@ import json
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,67 @@ def test_ecommerce_docker_release_pushes_two_platforms_with_latest_and_sha(
         env=registry.docker_env(), timeout=180,
     )  # fmt: skip
     assert answer.stdout.strip() == f"sha-{short}", answer.stderr
+
+
+FAN_OUT = """
+name: Release
+on:
+  push:
+    tags: ["v*.*.*"]
+permissions: {}
+jobs:
+  release:
+    uses: your-org/actions/.github/workflows/release.yml@v1
+    permissions:
+      contents: write
+      packages: write
+    with:
+      image: ${{ vars.IMAGE }}
+      build-args: BASE_IMAGE=${{ vars.BASE_IMAGE }}
+      registry-username: ${{ vars.REGISTRY_USERNAME }}
+      fan-out: true
+      runners: '[{"platform": "linux/amd64", "runner": "ubuntu-24.04"},
+                 {"platform": "linux/arm64", "runner": "ubuntu-24.04-arm"}]'
+    secrets:
+      REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}
+  show:
+    needs: release
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          DIGEST: ${{ needs.release.outputs.digest }}
+          VERSION: ${{ needs.release.outputs.version }}
+        run: echo "release $VERSION $DIGEST"
+"""
+
+
+@pytest.mark.usefixtures("buildx", "qemu_arm64")
+def test_release_fan_out_builds_each_platform_then_merges_the_semver_tags(
+    pipeline_act: ActHarness, registry: Registry, python_base_image: PythonImage
+) -> None:
+    image, variables, secret = image_settings(registry, python_base_image, "fanout")
+    run = pipeline_act(
+        FAN_OUT,
+        ref="refs/tags/v2.1.0",
+        vars=variables,
+        secrets={"REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"]},
+        files=sample_app_files(),
+        extra_args=["-P", "ubuntu-24.04-arm=-self-hosted"],
+    )
+    platforms = [job for key, job in run.jobs.items() if key.startswith("release/platform")]
+    assert [job.result for job in platforms] == ["success", "success"], run.describe()
+    assert run.jobs["release/build"].result == "skipped"
+    merge = run.job("release/merge")
+    assert merge.result == "success", run.describe()
+    tags = merge.step("image").outputs["tags"].splitlines()
+    assert tags == [f"{image}:{t}" for t in ("2.1.0", "2.1", "2", "latest")]
+    assert inspect_platforms(f"{image}:2.1.0", registry.docker_env()) == [
+        "linux/amd64",
+        "linux/arm64",
+    ]
+    digest = merge.step("image").outputs["digest"]
+    assert f"release 2.1.0 {digest}" in run.job("show").text
+    assert f"| digest | `{digest}` |" in run.job("release/summary").summary
 
 
 # -------------------------------------------------------- production approval (approval, notify)
@@ -376,8 +437,8 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
         "SMTP_PASSWORD": SMTP_PASSWORD,
     }
 
-    def release(tag: str, issue: int) -> ActRun:
-        thread = approve_by_two(gh, slack_emulator, channel, issue=issue)
+    def release(tag: str, issue: int, after: Callable[[], object] | None = None) -> ActRun:
+        thread = approve_by_two(gh, slack_emulator, channel, issue=issue, after=after)
         run = pipeline_act(
             text,
             workflow_file=name,
@@ -400,11 +461,13 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
             "linux/amd64",
             "linux/arm64",
         ]
-        with LoadGenerator(url + "version", threads=4, max_seconds=1800) as load:
-            assert load.wait_for(200)
-            second = release("v1.1.0", issue=2)
-            load.wait_for(load.count() + 200)
+        # the load starts once v1.1.0 is approved: the deploy comes next
+        load = LoadGenerator(url + "version", threads=4, max_requests=400_000, max_seconds=900)
+        second = release("v1.1.0", issue=2, after=load.start)
+        load.wait_for(load.count() + 200)
+        load.stop()
         assert second.job("production/deploy").result == "success", second.describe()
+        assert fetch(url + "version") == "1.1.0"
         assert load.result.failed == 0, load.result.errors
         assert load.result.versions() == ["1.0.0", "1.1.0"]
         assert load.result.total >= 1000
