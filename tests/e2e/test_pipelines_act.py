@@ -551,7 +551,7 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
         good = push(sample_app_files())
         assert good.job("staging/deploy").result == "success", good.describe()
         good_version = fetch(url + "version")
-        assert good_version == f"sha-{good.sha[:7]}"
+        assert good_version == f"main-{good.sha[:7]}"  # the first tag rule: {{branch}}-{{sha}}
 
         files = sample_app_files()
         files["Dockerfile"] = files["Dockerfile"].replace(
