@@ -532,7 +532,7 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
     tokens = {
         "STAGING_SSH_KEY": host.ssh.client_key.read_text(),
         "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
-        "APPROVAL_TOKEN": APPROVAL_TOKEN,
+        "GITHUB_TOKEN": APPROVAL_TOKEN,  # the job token (github.token): the incident issue
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
     }
 
@@ -562,7 +562,7 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
         assert deploy.result == "failure", bad.describe()
         assert deploy.step("deploy").outputs["status"] == "rolled-back"
         assert fetch(url + "version") == good_version
-        assert bad.job("staging/incident").result == "success"
+        assert bad.job("staging/incident").result == "success", bad.describe()
         (incident,) = [i for i in gh.issues(REPO) if i["title"].startswith("Incident:")]
         assert incident["title"] == "Incident: platform deploy to staging rolled-back"
         assert [label["name"] for label in incident["labels"]] == ["incident"]
