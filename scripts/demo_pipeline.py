@@ -52,7 +52,11 @@ def progress(stage: int, text: str) -> None:
 
 
 def jobs_line(run: ActRun) -> str:
-    return ", ".join(f"{key}: {job.result}" for key, job in run.jobs.items() if "/" in key)
+    return ", ".join(
+        f"{key}: {job.result}"
+        for key, job in run.jobs.items()
+        if "/" in key and job.result != "unknown"  # act: the caller of a nested workflow
+    )
 
 
 def check(run: ActRun, stage: str) -> None:
