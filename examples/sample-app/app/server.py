@@ -20,6 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app import __version__
 
+# In a container the app listens on every interface (the host publishes the port).
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104  # nosec B104
+
 
 @dataclass(frozen=True)
 class Config:
@@ -84,6 +87,6 @@ def make_handler(config: Config) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(config: Config, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104
+def serve(config: Config, host: str = ALL_INTERFACES) -> ThreadingHTTPServer:
     """A server bound to ``host``:``config.port`` (not yet serving)."""
     return ThreadingHTTPServer((host, config.port), make_handler(config))

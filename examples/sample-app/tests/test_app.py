@@ -73,7 +73,8 @@ def test_run_serves_until_stopped() -> None:
         time.sleep(0.05)
     port = lines[0].rsplit(":", 1)[1]
     assert lines[0].startswith("sample-app main listening on :")
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as answer:  # noqa: S310
+    url = f"http://127.0.0.1:{port}/version"
+    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
         assert answer.read() == b"main\n"
     stop.set()
     thread.join(timeout=10)
