@@ -661,3 +661,111 @@ def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
     assert fixed.job("dependencies/scan").result == "success", fixed.describe()
     for issue in opened:
         assert gh.issue(REPO, issue["number"])["state"] == "closed"
+
+
+def deploy_settings(host: Any, prefix: str, app: str) -> tuple[dict[str, str], str]:
+    """The vars that point an example's deploy at a test-bed host, and the app's URL."""
+    url = host.add_site(app)
+    proxy = host.proxy_inputs(app)
+    return {
+        f"{prefix}_HOSTS": host.target,
+        f"{prefix}_KNOWN_HOSTS": host.known_hosts_line,
+        "DEPLOY_USER": host.ssh.user,
+        "PROXY_CONFIG": proxy["proxy-config"],
+        "PROXY_RELOAD": proxy["proxy-reload"],
+        "PROXY_CHECK": proxy["proxy-check"],
+        "MONITOR": "3s",
+        "STAGING_MONITOR": "3s",
+        "MONITOR_INTERVAL": "1s",
+        "GITHUB_RELEASE": "false",  # the GitHub emulator has no releases API
+    }, url
+
+
+def test_agentic_cd_rolls_three_replicas_after_a_backup(
+    request: pytest.FixtureRequest,
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    gh: GitHubEmulator,
+) -> None:
+    """cd.yml on a v* tag: the release, then production rolling over three replicas, after
+    the backup (pre-deploy) on the host."""
+    needs_actions("deploy")
+    from tests.services.loadgen import fetch
+
+    host, _ = deploy_fixtures(request)
+    app = "agentic"
+    hosts, url = deploy_settings(host, "PRODUCTION", app)
+    _, variables, secret = image_settings(registry, python_base_image, "agentic")
+    text, name = example("agentic", "cd.yml")
+    try:
+        run = pipeline_act(
+            text,
+            workflow_file=name,
+            ref="refs/tags/v3.0.0",
+            vars={**variables, **hosts},
+            secrets={
+                "PRODUCTION_SSH_KEY": host.ssh.client_key.read_text(),
+                "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
+                "GITHUB_TOKEN": APPROVAL_TOKEN,
+            },
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=sample_app_files(),
+            timeout=900,
+        )
+        assert run.job("production/deploy").result == "success", run.describe()
+        assert run.jobs["staging/deploy"].result == "skipped"
+        assert len(host.containers(app)) == 3
+        assert fetch(url + "version") == "3.0.0"
+        backups = sorted((host.home / "backups").glob("containers-*.txt"))
+        assert backups, "the pre-deploy backup did not run"
+    finally:
+        host.remove_app(app)
+
+
+def test_amani_deploy_pushes_to_two_registries_and_deploys_staging(
+    request: pytest.FixtureRequest,
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    gh: GitHubEmulator,
+) -> None:
+    """deploy.yml on main: one build pushed under two names (here two repositories of the test
+    registry, with one credentials line), with the build metadata, then deployed to staging."""
+    needs_actions("deploy")
+    from tests.services.loadgen import fetch
+
+    host, _ = deploy_fixtures(request)
+    app = "amani"
+    hosts, url = deploy_settings(host, "STAGING", app)
+    image, variables, secret = image_settings(registry, python_base_image, "amani")
+    second = image + "-mirror"
+    _CREATED.append(second)
+    text, name = example("amani", "deploy.yml")
+    try:
+        run = pipeline_act(
+            text,
+            workflow_file=name,
+            vars={**variables, **hosts, "SECOND_IMAGE": second},
+            secrets={
+                "STAGING_SSH_KEY": host.ssh.client_key.read_text(),
+                "REGISTRY_LOGINS": secret["REGISTRY_LOGINS"],
+                "PULL_PASSWORD": secret["REGISTRY_PASSWORD"],
+                "GITHUB_TOKEN": APPROVAL_TOKEN,
+            },
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=sample_app_files(),
+            timeout=900,
+        )
+        build = run.job("release/build")
+        assert build.result == "success", run.describe()
+        tags = build.step("image").outputs["tags"].splitlines()
+        short = run.sha[:7]
+        assert tags == [f"{n}:{t}" for n in (image, second) for t in ("latest", f"sha-{short}")]
+        metadata = json.loads(build.step("image").outputs["metadata"])
+        assert "BUILD_SHA" in json.dumps(metadata)
+        assert run.job("staging/deploy").result == "success", run.describe()
+        assert run.jobs["production/deploy"].result == "skipped"
+        assert fetch(url + "version") == f"sha-{short}"
+    finally:
+        host.remove_app(app)
