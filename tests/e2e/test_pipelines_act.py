@@ -405,7 +405,7 @@ def test_ci_examples_pass_on_the_sample_app(
     pipeline_act: ActHarness,
     registry: Registry,
     python_base_image: PythonImage,
-    github_emulator: GitHubEmulator,
+    gh: GitHubEmulator,
     runbook: str,
     workflow: str,
     event: str,
@@ -414,8 +414,7 @@ def test_ci_examples_pass_on_the_sample_app(
     """Each runbook's CI (its linters, informational or not, the audit, the tests with
     coverage, the build check) is green on the sample app, which is clean for all of them."""
     needs_actions("lint", "audit")
-    github_emulator.add_repo(REPO)
-    github_emulator.set_pull_files(REPO, 3, ["app/server.py", "Dockerfile"])
+    gh.set_pull_files(REPO, 3, ["app/server.py", "Dockerfile"])
     _, variables, secret = image_settings(registry, python_base_image, runbook)
     text, name = example(runbook, workflow)
     run = pipeline_act(
@@ -428,7 +427,7 @@ def test_ci_examples_pass_on_the_sample_app(
         else None,
         vars={**variables, "OSV_DB": str(OSV_DB)},
         secrets={"REGISTRY_LOGINS": secret["REGISTRY_LOGINS"], "GITHUB_TOKEN": APPROVAL_TOKEN},
-        env={"GITHUB_API_URL": github_emulator.api_v3_url},
+        env={"GITHUB_API_URL": gh.api_v3_url},
         files=sample_app_files(prefix),
     )  # fmt: skip
     results = {k: r for k, r in job_results(run).items() if "/" in k}
