@@ -18,6 +18,10 @@ a push to main, wall time around the process. The sample app ``COPY``s a nonce a
   ``created`` label changes) and moves the tags. Target: <= 10% of cold.
 
 Rows report the median over ``--repeat`` runs (min-max when more than one).
+
+``--dry-run-only``: no Docker at all; the start-up and the whole dry run of the action
+(``python -I -m shipyard.build_push --dry-run`` on a tag push with the semver and match rules,
+two platforms, two registries) against ``python -I -c pass``, with PATH lacking docker.
 """
 
 from __future__ import annotations
@@ -131,12 +135,67 @@ def show(values: list[float]) -> str:
     return f"{median:6.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
+def bench_dry_run(repeat: int) -> int:
+    """The dry run's wall time (start-up included) against the bare interpreter's."""
+    with tempfile.TemporaryDirectory(prefix="bench-build-push-dry-") as tmp:
+        root = Path(tmp)
+        (root / "app").mkdir()
+        (root / "app" / "Dockerfile").write_text("FROM busybox\n")
+        (root / "bin").mkdir()
+        env = {
+            "PATH": str(root / "bin"),
+            "HOME": str(root),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+            "GITHUB_REF": "refs/tags/v1.2.3",
+            "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_WORKSPACE": str(root / "app"),
+            "GITHUB_OUTPUT": str(root / "output"),
+            "SHIPYARD_SUMMARY_FILE": str(root / "summary.md"),
+            "SHIPYARD_INPUT_TAGS": "type=semver,pattern={{version}}\n"
+            "type=semver,pattern={{major}}.{{minor}}\ntype=match,pattern=v(\\d+),group=1",
+        }
+        action = [
+            sys.executable,
+            "-m",
+            "shipyard.build_push",
+            "--dry-run",
+            "--images",
+            "ghcr.io/acme/app\ndocker.io/acme/app",
+            "--platforms",
+            "linux/amd64,linux/arm64",
+        ]
+        bare = [sys.executable, "-I", "-c", "pass"]
+
+        def timed(argv: list[str]) -> float:
+            started = time.perf_counter()
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+            elapsed = time.perf_counter() - started
+            if done.returncode != 0:
+                raise SystemExit(f"{argv[:3]} failed:\n{done.stdout}{done.stderr}")
+            return elapsed
+
+        dry = [timed(action) for _ in range(repeat)]
+        python = [timed(bare) for _ in range(repeat)]
+    print(f"build-push dry run, {repeat} runs each (median, min-max), no docker on PATH:")
+    print(f"  python -I -c pass:                 {show(python)}")
+    print(f"  python -m shipyard.build_push --dry-run: {show(dry)}")
+    extra = statistics.median(dry) - statistics.median(python)
+    print(f"  the action over the interpreter:   {extra:.3f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--size-mb", type=int, default=32, help="data the RUN step makes (MB)")
     parser.add_argument("--rounds", type=int, default=40, help="checksums of it (CPU work)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per scenario")
+    parser.add_argument(
+        "--dry-run-only", action="store_true", help="time the dry run only (no Docker needed)"
+    )
     args = parser.parse_args(argv)
+    if args.dry_run_only:
+        return bench_dry_run(max(args.repeat, 10))
 
     engine = dockerd.ensure()
     buildx = dockerd.ensure_buildx(engine)

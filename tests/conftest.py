@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.services.plugin_infra",
     "tests.services.plugin_emulators",
     "tests.services.plugin_smtp",
+    "tests.services.plugin_deploy",
     "tests.e2e.plugin_act",
     "tests.services.plugin_sample_app",
 ]

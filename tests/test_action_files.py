@@ -98,3 +98,31 @@ def test_zizmor_reports_nothing() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout, result.stdout
+
+
+def test_zizmor_auditor_finds_nothing_in_the_approval_examples() -> None:
+    """The pedantic persona too: no write permission at workflow level (excessive-permissions),
+    each permission explained, secrets only in jobs with an environment, named jobs."""
+    zizmor = shutil.which("zizmor") or str(Path(ROOT / ".venv" / "bin" / "zizmor"))
+    examples = sorted((ROOT / "examples").glob("approval-*.yml"))
+    assert len(examples) == 4
+    result = subprocess.run(
+        [
+            zizmor,
+            "--offline",
+            "--no-progress",
+            "--persona=auditor",
+            "--format",
+            "plain",
+            "--config",
+            str(ROOT / ".github" / "zizmor.yml"),
+            *map(str, examples),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "excessive-permissions" not in result.stdout, result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.approval.__main__ import make_run
-from shipyard.approval.github_api import Clock, SystemClock
 from shipyard.approval.spec import SPEC
+from shipyard.runtime.retry import Clock, SystemClock
+from shipyard.runtime.retry import FakeClock as RuntimeFakeClock
 from tests.action_run import ActionRun, run_in_process
 from tests.services.github_emulator import GitHubEmulator
 
@@ -49,24 +50,22 @@ def make_world(emu: GitHubEmulator) -> GitHubEmulator:
         collaborators={"shipyard-bot": "write", "alice": "write", "bob": "write", "carol": "write"},
     )
     emu.add_user("mallory")
+    # the workflow run that asks (GITHUB_RUN_ID): check mode reads its actors by its id
+    emu.add_run(REPO, 4242, actor="alice", workflow=".github/workflows/release.yml")
     return emu
 
 
-class FakeClock:
-    """Time that passes only when the action sleeps; ``on_sleep(n)`` runs at the n-th sleep,
-    which is where a test makes people comment "while the action waits"."""
+class FakeClock(RuntimeFakeClock):
+    """Time that passes only when the action sleeps, starting now (so it also serves as the
+    wall clock); ``on_sleep(n)`` runs at the n-th sleep, which is where a test makes people
+    comment "while the action waits"."""
 
     def __init__(self, on_sleep: Callable[[int], None] | None = None) -> None:
-        self.now = time.time()
-        self.sleeps: list[float] = []
+        super().__init__(time.time())
         self.on_sleep = on_sleep
 
-    def time(self) -> float:
-        return self.now
-
     def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+        super().sleep(seconds)
         if self.on_sleep is not None:
             self.on_sleep(len(self.sleeps))
 
@@ -117,7 +116,8 @@ def run_approval(
         **env,
     }
     clock = clock if clock is not None else FakeClock()
-    done = run_in_process(SPEC, make_run(clock), tmp_path, inputs, full_env)
+    epoch = clock.now if isinstance(clock, FakeClock) else time.time
+    done = run_in_process(SPEC, make_run(clock, epoch), tmp_path, inputs, full_env)
     return ApprovalRun(done.code, done.log, done.outputs, done.summary, clock=clock)
 
 

@@ -46,7 +46,7 @@ def gh(github_emulator: GitHubEmulator) -> GitHubEmulator:
         ({"approvers": "bob", "on-approved": "deploy.yml"}, "Input 'on-approved': is used only"),
         (
             {"approvers": "bob", "mode": "check", "issue-number": "1", "on-approved-inputs": "x"},
-            "Input 'on-approved-inputs': 'x' is not a line 'name=value'.",
+            "Input 'on-approved-inputs': line 1 is not KEY=VALUE",
         ),
         (
             {"approvers": "bob", "require-checklist": "true", "checklist": "none"},
@@ -89,3 +89,14 @@ def test_token_without_issue_access_exits_2(tmp_path: Path, gh: GitHubEmulator) 
     )
     assert result.code == 2
     assert "not found (404)" in result.annotations("error")[0]
+
+
+def test_allow_foreign_issue_only_with_wait_and_an_issue_number(
+    tmp_path: Path, gh: GitHubEmulator
+) -> None:
+    result = run_approval(tmp_path, gh, {"approvers": "bob", "allow-foreign-issue": "true"})
+    assert result.code == 2
+    assert (
+        "Input 'allow-foreign-issue': is used only with mode: wait and issue-number."
+        in (result.annotations("error")[0])
+    )

@@ -10,6 +10,7 @@ from shipyard.approval.body import (
     checklist_items,
     default_title,
     format_duration,
+    neutralize_markers,
     parse_checklist,
     parse_marker,
     previous_release,
@@ -17,6 +18,7 @@ from shipyard.approval.body import (
     render_marker,
 )
 from shipyard.approval.decision import (
+    REASON_BEFORE,
     REASON_EDITED,
     REASON_INITIATOR,
     REASON_NOT_A_WORD,
@@ -26,6 +28,15 @@ from shipyard.approval.decision import (
     Comment,
     Policy,
     evaluate,
+)
+from shipyard.approval.trust import (
+    RunActors,
+    TextHistory,
+    Untrusted,
+    author_problem,
+    body_problem,
+    check_request,
+    run_initiators,
 )
 from shipyard.approval.words import Words, build_words, normalize
 from shipyard.runtime import InputError
@@ -69,7 +80,7 @@ def test_extra_words_and_their_errors() -> None:
 
 def c(n: int, author: str, body: str, edited: bool = False) -> Comment:
     created = f"2026-01-01T00:00:{n:02d}Z"
-    return Comment(n, author, body, created, f"2026-01-01T00:01:{n:02d}Z" if edited else created)
+    return Comment(n, author, body, created, created, last_edited_at=created if edited else "")
 
 
 POLICY = Policy(
@@ -214,4 +225,60 @@ def test_title_duration_and_body() -> None:
     assert "People who can approve: @bob, @dave." in body
     assert "`ship`" in body
     assert "- [ ] Tests" in body
-    assert body.index("**Extra** notes") < body.index("<!-- shipyard-approval")
+    assert body.startswith("<!-- shipyard-approval ")  # the marker first: no input precedes it
+
+
+def test_an_edited_deny_denies_and_an_edited_approval_does_not_count() -> None:
+    edited_no = Comment(1, "bob", "no", "2026-01-01T00:00:01Z", last_edited_at="x", editor="bob")
+    assert evaluate([edited_no, c(2, "carol", "yes")], POLICY).status == "denied"
+    edited_yes = Comment(1, "bob", "yes", "2026-01-01T00:00:01Z", last_edited_at="x", editor="eve")
+    result = evaluate([edited_yes, c(2, "carol", "yes")], POLICY)
+    assert result.status == "pending"
+    assert result.ignored[0].reason == "edited by eve after posting (post a new comment instead)"
+
+
+def test_comments_before_the_request_do_not_count() -> None:
+    result = evaluate(
+        [c(1, "bob", "yes"), c(2, "carol", "no"), c(5, "dave", "yes")], POLICY, after=2
+    )
+    assert result.status == "pending" and result.approved_by == ["dave"]
+    assert [i.reason for i in result.ignored] == [REASON_BEFORE, REASON_BEFORE]
+
+
+def test_trust_of_the_request() -> None:
+    body = "<!-- marker -->\n- [ ] Tests\n- [ ] Rollback\ntext"
+    fresh = TextHistory("shipyard-bot")
+    assert body_problem(body, fresh) is None
+    ticked = body.replace("- [ ] Tests", "- [x] Tests").replace("\n", "\r\n")
+    history = TextHistory("shipyard-bot", "2026-01-01T00:00:09Z", "bob", True, 2, (body, ticked))
+    assert body_problem(ticked, history) is None
+    changed = ticked.replace("marker", "forged")
+    tampered = TextHistory("shipyard-bot", "2026-01-01T00:00:09Z", "bob", True, 2, (body, changed))
+    assert body_problem(changed, tampered) == (
+        "was edited by bob at 2026-01-01 00:00:09 UTC (more than ticking checklist boxes)"
+    )
+    partial = TextHistory("shipyard-bot", "2026-01-01T00:00:09Z", "bob", True, 3, (body, ticked))
+    assert "cannot be read in full" in (body_problem(ticked, partial) or "")
+    hidden = TextHistory("shipyard-bot", "2026-01-01T00:00:09Z", "bob", True, 2, (body, None))
+    assert "cannot be read in full" in (body_problem(ticked, hidden) or "")
+
+    assert author_problem("Shipyard-Bot", "shipyard-bot") is None
+    assert "opened by alice, not by this token's identity" in (
+        author_problem("alice", "shipyard-bot") or ""
+    )
+    assert author_problem("github-actions[bot]", None) is None  # GITHUB_TOKEN: no GET /user
+    assert "only a request opened by a GitHub App" in (author_problem("alice", None) or "")
+    with pytest.raises(Untrusted, match="cannot be trusted"):
+        check_request(3, changed, tampered, "shipyard-bot")
+
+    request = Request(initiators=("alice",), repository="o/r", run_id="7")
+    assert run_initiators(3, request, RunActors("alice", "Carol")) == ("alice", "Carol")
+    with pytest.raises(Untrusted, match="workflow run 7 of o/r cannot be read"):
+        run_initiators(3, request, None)
+    with pytest.raises(Untrusted, match="names no workflow run"):
+        run_initiators(3, Request(initiators=("alice",)), None)
+
+
+def test_markers_in_input_text_are_made_inert() -> None:
+    marker = render_marker(Request(initiators=()))
+    assert parse_marker(neutralize_markers(f"notes {marker}")) is None

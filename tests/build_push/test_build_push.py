@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.build_push import __main__ as entry
 from shipyard.build_push.buildx import BuilderInfo, CommandResult, Docker
+from shipyard.build_push.job import Job
 from shipyard.build_push.platforms import Platform
-from shipyard.runtime import ExitCode
+from shipyard.runtime import ExitCode, FakeClock
 from tests.build_push._run import PR_HEAD, SHA, BuildPushRun, registry_api, run_build_push
 from tests.build_push.conftest import write_app
 from tests.services.base_images import BaseImage, inspect_platforms
 from tests.services.dockerd import Buildx, DockerEngine
 from tests.services.faulty_proxy import FaultyProxy
 from tests.services.qemu import QemuStatus
-from tests.services.registry import Registry
+from tests.services.registry import Registry, private_docker_config
 
 pytestmark = pytest.mark.usefixtures("buildx")
 
@@ -44,8 +44,8 @@ def ok(run: BuildPushRun) -> BuildPushRun:
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The docker-level retries wait 0.2s here instead of 2s, 4s, 8s."""
-    monkeypatch.setattr(entry, "RETRY_DELAYS", (0.2, 0.2, 0.2))
+    """The docker-level retries wait on a fake clock here (2s, 4s, 8s on a runner)."""
+    monkeypatch.setattr(Job, "clock", FakeClock())
 
 
 def test_two_platform_build_pushes_an_index_whose_images_run_their_architecture(
@@ -590,8 +590,8 @@ def test_the_users_docker_config_is_never_written_and_earlier_logins_still_work(
     given to the action."""
     import base64
 
-    user_config = tmp_path / "user-docker"
-    user_config.mkdir()
+    # A user's config dir with the user's CLI plugins (buildx may live only there).
+    user_config = private_docker_config(tmp_path / "user-docker")
     auth = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
     original = json.dumps(
         {"credsStore": "shipyard-no-such-helper", "auths": {}, "detachKeys": "ctrl-x"}

@@ -10,12 +10,10 @@ from shipyard.build_push import errors
 from shipyard.build_push.buildx import BuilderInfo, parse_inspect
 from shipyard.build_push.images import is_loopback, parse_image, split_reference
 from shipyard.build_push.metadata import (
-    KeyValueError,
     RepositoryInfo,
     build_info_args,
     clock,
     oci_labels,
-    parse_key_values,
 )
 from shipyard.build_push.plan import (
     BuildOptions,
@@ -415,15 +413,6 @@ def test_repository_info_without_a_payload_and_the_clock() -> None:
     assert clock({"SOURCE_DATE_EPOCH": "0"}) == datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def test_parse_key_values() -> None:
-    assert parse_key_values(["A=1", " B = x=y z ", "# c", ""], "KEY") == {"A": "1", "B": "x=y z"}
-    with pytest.raises(KeyValueError, match="'novalue' is not KEY=VALUE"):
-        parse_key_values(["novalue"], "KEY")
-
-
-# --- registry challenge --------------------------------------------------------------------
-
-
 def test_parse_challenge() -> None:
     scheme, params = parse_challenge(
         'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
@@ -605,3 +594,27 @@ def test_registry_denied_explains_who_where_and_what() -> None:
         action="push",
     )
     assert anonymous.hint and anonymous.hint.startswith("No credentials were given for quay.io")
+
+
+# --- images with metadata-action's attributes (issue 9) ------------------------------------
+
+
+def test_image_lines_with_enable_attributes() -> None:
+    from shipyard.build_push.images import parse_image_lines
+
+    names = parse_image_lines(
+        ["org/app", "name=ghcr.io/User/App,enable=true", "ghcr.io/user/off,enable=false"]
+    )
+    assert [image.name for image in names] == ["org/app", "ghcr.io/user/app"]
+    assert [i.name for i in parse_image_lines(["org/app, ghcr.io/user/app"])] == [
+        "org/app",
+        "ghcr.io/user/app",
+    ]
+    # a disabled line is skipped before its name is read
+    assert parse_image_lines(["name=NOT A NAME!,enable=false", "a/b"])[0].name == "a/b"
+    with pytest.raises(ValueError, match="enable must be true or false"):
+        parse_image_lines(["a/b,enable=maybe", "c/d"])
+    with pytest.raises(ValueError, match="unknown attribute 'colour'"):
+        parse_image_lines(["a/b,colour=red", "c/d"])
+    with pytest.raises(ValueError, match="has no image name"):
+        parse_image_lines(["enable=true", "c/d"])

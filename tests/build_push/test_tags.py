@@ -199,7 +199,9 @@ def test_default_branch_falls_back_to_main_or_master_without_a_payload() -> None
         ("refs/heads/main", ["type=sha,prefix=,suffix=-x"], ["0123456-x"]),
         ("refs/heads/main", ["type=ref,event=branch"], ["main"]),
         ("refs/heads/main", ["type=ref,event=tag"], []),
-        ("refs/tags/v1.0.0", ["type=ref,event=tag"], ["v1.0.0"]),
+        ("refs/tags/v1.0.0", ["type=ref,event=tag"], ["v1.0.0", "latest"]),
+        ("refs/tags/v1.0.0-rc.1", ["type=ref,event=tag"], ["v1.0.0-rc.1"]),
+        ("refs/tags/nightly-1", ["type=ref,event=tag"], ["nightly-1"]),
         ("refs/pull/5/merge", ["type=ref,event=pr"], ["pr-5"]),
         ("refs/pull/5/merge", ["type=ref,event=pr,prefix=mr-"], ["mr-5"]),
         ("refs/heads/main", ["type=raw,value=stable"], ["stable"]),
@@ -278,8 +280,19 @@ def test_latest_true_and_false() -> None:
 
 
 def test_latest_auto_never_for_a_non_semver_tag_or_a_branch() -> None:
-    assert tags(ctx("refs/tags/v1.0.0"), ["type=ref,event=tag"]) == ["v1.0.0"]
+    assert tags(ctx("refs/tags/release1"), ["type=ref,event=tag"]) == ["release1"]
+    assert tags(ctx("refs/tags/v1.0.0-rc.1"), ["type=ref,event=tag"]) == ["v1.0.0-rc.1"]
     assert tags(ctx("refs/heads/dev"), ["type=ref,event=branch"]) == ["dev"]
+
+
+def test_ref_event_tag_on_a_final_release_gets_latest_only_when_highest() -> None:
+    rules = ["type=ref,event=tag"]
+    assert tags(ctx("refs/tags/v1.1.1"), rules, existing=["v1.0.0"]) == ["v1.1.1", "latest"]
+    decision = decide(ctx("refs/tags/v1.1.1"), rules, existing=["v2.0.0", "latest"])
+    assert list(decision.tags) == ["v1.1.1"]
+    assert any("'latest' not moved to 1.1.1: the registry has 2.0.0" in n for n in decision.notes)
+    assert needs_registry_versions(parse_rules(rules), ctx("refs/tags/v1.1.1"))
+    assert not needs_registry_versions(parse_rules(rules), ctx("refs/tags/v1.1.1-rc.1"))
 
 
 def test_without_registry_lookup_a_release_counts_as_highest() -> None:
@@ -399,3 +412,94 @@ def test_needs_registry_versions_only_for_final_releases() -> None:
     assert not needs_registry_versions(rules, ctx("refs/tags/v1.0.0-rc.1"))
     main = ctx("refs/heads/main")
     assert not needs_registry_versions(parse_rules(default_rule_lines(main)), main)
+
+
+# --- issue 9: the rest of metadata-action's vocabulary --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ref", "rules", "expected"),
+    [
+        ("refs/tags/v1.2.3", [r"type=match,pattern=v(\d+\.\d+),group=1"], ["1.2", "latest"]),
+        ("refs/tags/20240101-RC2", [r"type=match,pattern=\d{8}"], ["20240101"]),
+        (
+            "refs/tags/p1/v1.0.0",
+            [r'type=match,"pattern=/^P1\/V(\d.\d.\d)$/i",group=1'],
+            ["1.0.0", "latest"],
+        ),
+        ("refs/tags/v2.0.8-beta.1", [r"type=match,pattern=\d.\d.\d"], ["2.0.8"]),
+        ("refs/tags/v1.2.3", [r"type=match,pattern=x(\d)"], []),
+        ("refs/tags/v1.2.3", [r"type=match,pattern=v(\d)(x?),group=2"], []),
+        ("refs/tags/v1.2.3", [r"type=match,pattern=v(\d),group=5"], []),
+        ("refs/heads/main", [r"type=match,pattern=v(\d)"], []),
+        (
+            "refs/heads/main",
+            [r"type=match,pattern=v(.*),group=1,value=v3.1.4"],
+            ["3.1.4", "latest"],
+        ),
+        (
+            "refs/tags/p1/v1.2.3",
+            [r'type=semver,pattern={{major}}.{{minor}},"match=v(\d.\d.\d)$"'],
+            ["1.2", "latest"],
+        ),
+        (
+            "refs/tags/app-1.2.3",
+            [r"type=pep440,pattern={{version}},match=app-(.*)"],
+            ["1.2.3", "latest"],
+        ),
+        ("refs/tags/v1.2.3", ["type=raw,value={{base_ref}}-x"], ["main-x"]),
+        ("refs/heads/main", ["type=nope,enable=false", "type=raw,value=a"], ["a"]),
+    ],
+)
+def test_match_rules_and_match_attributes(ref: str, rules: list[str], expected: list[str]) -> None:
+    assert tags(ctx(ref, base_ref="main"), rules, existing=[]) == expected
+
+
+def test_match_priority_sits_between_semver_and_edge() -> None:
+    rules = parse_rules(["type=edge", r"type=match,pattern=\d", "type=semver,pattern={{version}}"])
+    assert [rule.type for rule in rules] == ["semver", "match", "edge"]
+    assert rules[1].priority == 800
+
+
+def test_a_match_release_that_is_not_the_highest_does_not_take_latest() -> None:
+    decision = decide(ctx("refs/tags/v1.2.3"), [r"type=match,pattern=\d.\d.\d"], existing=["2.0.0"])
+    assert list(decision.tags) == ["1.2.3"]
+
+
+def test_base_ref_of_a_tag_push_comes_from_the_push_payload() -> None:
+    context = context_from_event(
+        event_name="push",
+        ref="refs/tags/v1.1.1",
+        sha=SHA,
+        event={"base_ref": "refs/heads/release/1.x", "ref": "refs/tags/v1.1.1"},
+        now=NOW,
+    )
+    assert context.base_ref == "release/1.x"
+    assert tags(context, ["type=raw,value=from-{{base_ref}}"]) == ["from-release-1.x"]
+
+
+def test_commit_date_comes_from_the_head_commit() -> None:
+    context = context_from_event(
+        event_name="push",
+        ref="refs/heads/main",
+        sha=SHA,
+        event={"head_commit": {"timestamp": "2022-04-19T11:27:24+02:00"}},
+        now=NOW,
+    )
+    assert tags(context, ["type=raw,value={{commit_date 'YYYYMMDD-HHmm'}}"]) == ["20220419-0927"]
+    assert tags(ctx("refs/heads/main"), ["type=raw,value={{commit_date 'YYYY'}}"]) == ["2024"]
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("type=match", "needs a pattern"),
+        ("type=match,pattern=(", "is not a regular expression"),
+        ("type=match,pattern=x,group=one", "group must be a number"),
+        ("type=semver,pattern={{version}},match=(", "is not a regular expression"),
+        ("type=nope", "unknown type 'nope'"),
+    ],
+)
+def test_bad_match_rules(line: str, needle: str) -> None:
+    with pytest.raises(TagRuleError, match=needle):
+        parse_rules([line])

@@ -108,7 +108,9 @@ def test_request_then_wait_by_issue_number(act: ActHarness, gh: GitHubEmulator) 
     assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
     assert "| carol | \u2705 approved |" in wait.summary
     assert "started the run, so cannot approve it" in wait.summary
-    assert all(r.path.startswith("/api/v3/") for r in gh.requests)
+    # REST under /api/v3, GraphQL (the request's edit history) at /api/graphql, as on GHES
+    assert all(r.path.startswith("/api/v3/") or r.path == "/api/graphql" for r in gh.requests)
+    assert gh.requests_to("/graphql", "POST")
     assert TOKEN not in run.text + run.summary
 
 
@@ -120,6 +122,9 @@ def test_check_mode_example_dispatches_the_deploy(act: ActHarness, gh: GitHubEmu
         inputs={"environment": {"required": True}, "approval-issue": {"required": True}},
     )
     from tests.approval._world import run_approval
+
+    # the run that asks (GITHUB_RUN_ID of run_approval): check mode reads its actors by id
+    gh.add_run(REPO, 4242, actor="alice")
 
     requested = run_approval(
         act.workdir / "request",

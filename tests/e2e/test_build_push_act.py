@@ -220,3 +220,58 @@ def test_failures_under_act_are_annotated_with_the_exit_code(
         for a in errors
     ), [a.message for a in errors]
     assert registry_api(registry).tags(image.split("/", 1)[1]) == []
+
+
+DRY_RUN = r"""
+name: check tags
+on: [push]
+permissions:
+  contents: read
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          persist-credentials: false
+      - id: image
+        uses: your-org/actions/build-push@v1
+        with:
+          images: |
+            ${{ vars.IMAGE }}
+            name=ghcr.io/your-org/app,enable=false
+          tags: |
+            type=match,pattern=v(\d+\.\d+),group=1
+            type=semver,pattern={{version}}
+            type=raw,value=from-{{base_ref}}
+          platforms: linux/amd64,linux/arm64
+          registry-username: ${{ vars.REGISTRY_USERNAME }}
+          registry-password: ${{ secrets.REGISTRY_PASSWORD }}
+          dry-run: true
+"""
+
+
+def test_dry_run_under_act_prints_the_plan_and_pushes_nothing(
+    act: ActHarness, registry: Registry, base_image: BaseImage
+) -> None:
+    image, variables, secret = settings(registry, "dry")
+    run = act(
+        DRY_RUN,
+        ref="refs/tags/v1.2.3",
+        payload={"ref": "refs/tags/v1.2.3", "base_ref": "refs/heads/main"},
+        vars=variables,
+        secrets=secret,
+        files=app_files(base_image),
+    )
+    run.raise_for_failure()
+    step = run.step("image", "image")
+    assert step.outcome == "success", run.describe()
+    metadata = json.loads(step.outputs["metadata"])
+    assert metadata["dry-run"] is True and metadata["pushed"] is False
+    assert metadata["tags"] == ["1.2.3", "1.2", "from-main", "latest"]
+    assert step.outputs["pushed"] == "false"
+    text = run.job("image").text
+    assert "build-push dry run" in text and "linux/arm64" in text
+    assert "docker login" not in text
+    assert registry_api(registry).tags(image.split("/", 1)[1]) == []
+    assert registry.password not in run.text + run.summary

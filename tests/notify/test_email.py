@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -143,7 +144,8 @@ def test_temporary_451_is_retried_then_sent(tmp_path: Path, trusted_ca: SmtpServ
     trusted_ca.fail_next(1, code=451, stage="DATA")
     result = run_notify(tmp_path, email_inputs(trusted_ca, trusted_ca.submission_port))
     assert result.results == {"Email": "sent"}, result.log
-    assert "answered 451" in result.log and "retrying in 1s (attempt 2 of 4)" in result.log
+    assert "answered 451" in result.log
+    assert re.search(r"retrying in \d\.\ds \(attempt 2 of 4\)", result.log)
     assert len(trusted_ca.wait_for_messages(1)) == 1
 
 
@@ -218,3 +220,43 @@ def test_bad_email_inputs_exit_2(
     assert result.code == 2
     assert needle in result.log
     assert not trusted_ca.messages
+
+
+def test_smtp_retries_wait_on_the_runtime_clock(trusted_ca: SmtpServer) -> None:
+    from shipyard.notify.mail import build_email
+    from shipyard.notify.settings import SmtpEndpoint
+    from shipyard.notify.smtp import SmtpSettings, send_email
+    from shipyard.runtime import ExternalError, FakeClock
+
+    settings = SmtpSettings(
+        SmtpEndpoint("127.0.0.1", trusted_ca.submission_port, "starttls"),
+        SMTP_USER,
+        SMTP_PASSWORD,
+        timeout=10,
+        attempts=3,
+    )
+    message = build_email(
+        sender="deploy@example.com",
+        to=["ops@example.com"],
+        cc=[],
+        reply_to="",
+        subject="s",
+        text="t",
+        html="<p>t</p>",
+        attachments=[],
+    )
+    trusted_ca.fail_next(2, code=451, stage="DATA")
+    clock, log = FakeClock(), list[str]()
+    result = send_email(settings, message, ["ops@example.com"], log=log.append, clock=clock)
+    assert result.recipients == 1 and len(trusted_ca.wait_for_messages(1)) == 1
+    first, second = clock.sleeps
+    assert 0.9 <= first <= 1.1 and 1.8 <= second <= 2.2  # the policy's backoff, with jitter
+    assert [line.split(";")[1] for line in log] == [
+        f" retrying in {first:.1f}s (attempt 2 of 3)",
+        f" retrying in {second:.1f}s (attempt 3 of 3)",
+    ]
+
+    trusted_ca.fail_next(3, code=451, stage="DATA")
+    with pytest.raises(ExternalError, match=r"answered 451 .* after 3 attempts"):
+        send_email(settings, message, ["ops@example.com"], log=log.append, clock=clock)
+    assert len(clock.sleeps) == 4

@@ -50,8 +50,12 @@ def test_nested_lists_and_non_strings_survive() -> None:
 
 def test_missing_env_is_empty_with_warning_but_unknown_input_is_an_error() -> None:
     warnings: list[str] = []
-    assert render({"text": "[{{ env.NOPE }}]"}, warnings) == {"text": "[]"}
+    listed = render_template({"text": "[{{ env.NOPE }}]"}, NAMESPACES, warnings.append, ("NOPE",))
+    assert listed == {"text": "[]"}
     assert "NOPE is not set" in warnings[0]
+    assert render({"text": "[{{ env.GITHUB_HEAD_REF }}]"}, warnings) == {"text": "[]"}
+    with pytest.raises(InputError, match="template-env"):
+        render({"text": "[{{ env.NOPE }}]"})
     expected = "'{{ inputs.verison }}' names nothing; inputs has: title, version"
     with pytest.raises(InputError, match=re.escape(expected)):
         render({"text": "{{ inputs.verison }}"})
@@ -98,3 +102,25 @@ def test_file_paths_relative_to_workspace(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=re.escape("cannot read the file 'nope.json'")):
         read_payload_text("nope.json", str(tmp_path))
     assert read_payload_text("text: inline", str(tmp_path)) == ("text: inline", "inline")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://hooks.slack.com/services/T/B/x", None),
+        ("http://127.0.0.1:8080/h?token=x", None),
+        ("http://[::1]:8080/h", None),
+        ("http://127.0.0.1:99999/h", "has an invalid host or port"),
+        ("http://host:port/h", "has an invalid host or port"),
+        ("http://[::1/h", "has an invalid host or port"),
+        ("https:///h", "has no valid host name"),
+        ("http://a b/h", "contains a space or a control character"),
+        ("http://a/h\n", "contains a space or a control character"),
+        ("mailto:x@example.com", "is not an http(s) URL"),
+        ("http://host:0/h", "has port 0"),
+    ],
+)
+def test_url_problems_never_repeat_the_url(url: str, problem: str | None) -> None:
+    from shipyard.notify.guard import url_problem
+
+    assert url_problem(url) == problem

@@ -118,6 +118,7 @@ def test_custom_yaml_payload_file_with_templating(
             **{
                 "slack-channel": "#deploys",
                 "slack-payload": ".github/slack.yml",
+                "template-env": "DEPLOY_HOST",
                 "title": 'Shipped "v2"',
             },
         ),

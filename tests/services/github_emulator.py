@@ -4,7 +4,10 @@ Served at the root (like api.github.com) and under ``/api/v3`` (like GitHub Ente
 Server); every URL in a response is built from the request's host and prefix, as PyGithub
 follows them. What it covers: users, orgs and teams (members, memberships), repos,
 collaborators and permissions, issues (create/list/get/update, labels, assignees), issue
-comments, labels, tags, branches, commits, compare, workflows and ``workflow_dispatch``.
+comments, labels, tags, branches, commits, compare, workflows and ``workflow_dispatch``,
+workflow runs (``GET .../actions/runs/{id}``), and a small GraphQL API (``POST /graphql``;
+``/api/graphql`` on GHES: see ``github_graphql.py``) for issues' and comments' authors and
+edit history (``lastEditedAt``, ``editor``, ``userContentEdits``), kept as edits happen.
 
 GitHub behaviour it reproduces: token auth (``token X``/``Bearer X``; 401 Bad credentials),
 the primary rate limit (``X-RateLimit-*`` headers, one unit per request, none for a 304 or
@@ -55,6 +58,7 @@ from werkzeug.exceptions import HTTPException
 from tests.services.emulator_server import DropMode, EmulatorServer, Fault, RecordedRequest
 
 API_PREFIX = "/api/v3"
+GHES_GRAPHQL = "/api/graphql"
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 SECONDARY_DOCS = (
@@ -176,6 +180,18 @@ class _Comment:
     body: str
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
+    #: GraphQL ``userContentEdits``, oldest first (the first one holds the original text).
+    edits: list[_Edit] = field(default_factory=list)
+
+
+@dataclass
+class _Edit:
+    """One revision of an issue's or a comment's text, as GraphQL ``UserContentEdit``."""
+
+    id: int
+    edited_at: str
+    editor: str
+    diff: str
 
 
 @dataclass
@@ -195,6 +211,7 @@ class _Issue:
     closed_at: str | None = None
     closed_by: str | None = None
     comment_count: int = 0
+    edits: list[_Edit] = field(default_factory=list)
 
 
 @dataclass
@@ -222,6 +239,25 @@ class _Workflow:
 
 
 @dataclass
+class _Run:
+    """A workflow run, as ``GET /repos/{o}/{r}/actions/runs/{id}`` returns it."""
+
+    id: int
+    name: str
+    path: str
+    actor: str
+    triggering_actor: str
+    head_sha: str
+    head_branch: str
+    event: str = "push"
+    status: str = "in_progress"
+    conclusion: str | None = None
+    run_number: int = 1
+    run_attempt: int = 1
+    created_at: str = field(default_factory=_now)
+
+
+@dataclass
 class _Repo:
     id: int
     owner: str
@@ -240,6 +276,7 @@ class _Repo:
     workflows: dict[int, _Workflow] = field(default_factory=dict)
     dispatches: list[dict[str, Any]] = field(default_factory=list)
     next_number: int = 1
+    runs: dict[int, _Run] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -646,6 +683,48 @@ class GitHubEmulator(EmulatorServer):
             target.workflows[workflow.id] = workflow
             return self._workflow_json(target, workflow)
 
+    def add_run(
+        self,
+        repo: str,
+        run_id: int | None = None,
+        *,
+        actor: str,
+        triggering_actor: str | None = None,
+        workflow: str = ".github/workflows/release.yml",
+        name: str | None = None,
+        head_sha: str | None = None,
+        head_branch: str | None = None,
+        event: str = "push",
+        run_number: int = 1,
+        run_attempt: int = 1,
+    ) -> dict[str, Any]:
+        """Record a workflow run (its actor and triggering actor are created if unknown)."""
+        with self._lock:
+            target = self._repo(repo)
+            self._account_or_create(actor)
+            self._account_or_create(triggering_actor or actor)
+            branch = head_branch or target.default_branch
+            sha = head_sha or self._resolve(target, branch) or "0" * 40
+            run = _Run(
+                run_id or next(self._ids),
+                name or workflow.rsplit("/", 1)[-1],
+                workflow,
+                actor,
+                triggering_actor or actor,
+                sha,
+                branch,
+                event,
+                run_number=run_number,
+                run_attempt=run_attempt,
+            )
+            target.runs[run.id] = run
+            return self._run_json(target, run)
+
+    def remove_run(self, repo: str, run_id: int) -> None:
+        """Delete a workflow run, as a writer can."""
+        with self._lock:
+            self._repo(repo).runs.pop(run_id, None)
+
     # -------------------------------------------------------- Python API: act as a person
 
     def create_issue(
@@ -686,6 +765,26 @@ class GitHubEmulator(EmulatorServer):
             target = self._repo(repo)
             issue = self._update_issue(target, self._issue(target, number), account, fields)
             return self._issue_json(target, issue)
+
+    def edit_comment(self, repo: str, comment_id: int, user: str, body: str) -> dict[str, Any]:
+        """PATCH a comment's body as ``user``, with GitHub's permission check."""
+        with self._lock:
+            account = self._account_or_create(user)
+            target = self._repo(repo)
+            comment = target.comments.get(comment_id)
+            if comment is None:
+                raise KeyError(f"no comment {comment_id} in {repo}")
+            self._update_comment(target, comment, account, body)
+            return self._comment_json(target, comment)
+
+    def edits(self, repo: str, number: int, comment_id: int | None = None) -> list[dict[str, Any]]:
+        """The edit history of issue ``number`` (or of a comment), oldest first."""
+        with self._lock:
+            target = self._repo(repo)
+            item = target.comments[comment_id] if comment_id else self._issue(target, number)
+            return [
+                {"edited_at": e.edited_at, "editor": e.editor, "diff": e.diff} for e in item.edits
+            ]
 
     # ------------------------------------------------------ Python API: faults and limits
 
@@ -1344,6 +1443,37 @@ class GitHubEmulator(EmulatorServer):
             "badge_url": f"{web}/{repo.full_name}/workflows/{file_name}/badge.svg",
         }
 
+    def _run_json(self, repo: _Repo, run: _Run) -> dict[str, Any]:
+        api, web = self._bases()
+        url = f"{api}/repos/{repo.full_name}/actions/runs/{run.id}"
+        workflow = next((w for w in repo.workflows.values() if w.path == run.path), None)
+        return {
+            "id": run.id,
+            "name": run.name,
+            "node_id": _node_id("WorkflowRun", run.id),
+            "head_branch": run.head_branch,
+            "head_sha": run.head_sha,
+            "path": run.path,
+            "display_title": run.name,
+            "run_number": run.run_number,
+            "event": run.event,
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "workflow_id": workflow.id if workflow else None,
+            "url": url,
+            "html_url": f"{web}/{repo.full_name}/actions/runs/{run.id}",
+            "created_at": run.created_at,
+            "updated_at": run.created_at,
+            "run_attempt": run.run_attempt,
+            "run_started_at": run.created_at,
+            "actor": self._user_json(self._accounts[run.actor.lower()]),
+            "triggering_actor": self._user_json(self._accounts[run.triggering_actor.lower()]),
+            "jobs_url": f"{url}/jobs",
+            "logs_url": f"{url}/logs",
+            "repository": self._repo_json(repo),
+            "head_repository": self._repo_json(repo),
+        }
+
     # ------------------------------------------------------------------------ mutations
 
     def _label_names(self, value: Any, resource: str = "Issue") -> list[str]:
@@ -1427,6 +1557,9 @@ class GitHubEmulator(EmulatorServer):
         if "body" in payload:
             if payload["body"] is not None and not isinstance(payload["body"], str):
                 raise _validation("Issue", "body", "invalid")
+            self._record_edit(
+                issue, issue.user, issue.created_at, issue.body, payload["body"], user
+            )
             issue.body = payload["body"]
         reason = payload.get("state_reason")
         if reason is not None and reason not in STATE_REASONS:
@@ -1457,6 +1590,32 @@ class GitHubEmulator(EmulatorServer):
         issue.updated_at = _now()
         return issue
 
+    def _record_edit(
+        self,
+        item: _Issue | _Comment,
+        author: str,
+        created_at: str,
+        old: str | None,
+        new: str | None,
+        editor: _Account,
+    ) -> None:
+        """GitHub keeps a text's history once it changes: the original (as written by its
+        author), then each revision. Saving the same text again is no edit."""
+        if (old or "") == (new or ""):
+            return
+        if not item.edits:
+            item.edits.append(_Edit(next(self._ids), created_at, author, old or ""))
+        item.edits.append(_Edit(next(self._ids), _now(), editor.login, new or ""))
+
+    def _update_comment(self, repo: _Repo, comment: _Comment, user: _Account, body: Any) -> None:
+        if user.login.lower() != comment.user.lower() and not self._can_push(repo, user):
+            raise ApiError(403, "Must have admin rights to Repository.")
+        if not isinstance(body, str) or not body.strip():
+            raise _validation("IssueComment", "body", "missing_field")
+        self._record_edit(comment, comment.user, comment.created_at, comment.body, body, user)
+        comment.body = body
+        comment.updated_at = _now()
+
     def _add_comment(self, repo: _Repo, issue: _Issue, user: _Account, body: Any) -> _Comment:
         if not isinstance(body, str) or not body.strip():
             raise _validation("IssueComment", "body", "missing_field")
@@ -1477,7 +1636,10 @@ class GitHubEmulator(EmulatorServer):
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        if path == GHES_GRAPHQL:  # GitHub Enterprise Server: /api/graphql, beside /api/v3
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/api"
+            environ["PATH_INFO"] = "/graphql"
+        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + API_PREFIX
             environ["PATH_INFO"] = path[len(API_PREFIX) :] or "/"
         return self.app.wsgi_app(environ, start_response)
@@ -1788,6 +1950,8 @@ class GitHubEmulator(EmulatorServer):
         route(f"{repo}/actions/workflows", self._v_workflows)
         route(f"{repo}/actions/workflows/<workflow>", self._v_workflow)
         route(f"{repo}/actions/workflows/<workflow>/dispatches", self._v_dispatch, ("POST",))
+        route(f"{repo}/actions/runs/<int:run_id>", self._v_run)
+        route("/graphql", self._v_graphql, ("POST",))
 
         control = [
             ("requests", self._c_requests, ("GET",)),
@@ -2009,11 +2173,7 @@ class GitHubEmulator(EmulatorServer):
             del repo.comments[comment_id]
             repo.issues[comment.issue_number].comment_count -= 1
             return _empty()
-        body = self._body_object().get("body")
-        if not isinstance(body, str) or not body.strip():
-            raise _validation("IssueComment", "body", "missing_field")
-        comment.body = body
-        comment.updated_at = _now()
+        self._update_comment(repo, comment, user, self._body_object().get("body"))
         return _json(self._comment_json(repo, comment))
 
     def _issue_labels_json(self, repo: _Repo, issue: _Issue) -> list[dict[str, Any]]:
@@ -2295,6 +2455,23 @@ class GitHubEmulator(EmulatorServer):
                 }
             )
         return _empty()
+
+    def _v_run(self, owner: str, name: str, run_id: int) -> Response:
+        repo = self._visible_repo(owner, name)
+        run = repo.runs.get(run_id)
+        if run is None:
+            raise _not_found()
+        return _json(self._run_json(repo, run))
+
+    def _v_graphql(self) -> Response:
+        from tests.services.github_graphql import execute
+
+        body = self._body_object()
+        query = body.get("query")
+        if not isinstance(query, str):
+            raise ApiError(400, "A query attribute must be specified and must be a string.")
+        variables = body.get("variables") or {}
+        return _json(execute(self, self._user(), query, variables))
 
     # ---------------------------------------------------------------- control endpoints
 

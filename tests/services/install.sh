@@ -32,6 +32,7 @@ PACKAGES=(
   docker.io docker-registry openssh-server openssh-client qemu-user-static binfmt-support
   iproute2 iptables procps ca-certificates
 )
+PACKAGES+=(nginx)   # deploy: the hosts' reverse proxy (tests/services/nginx.py)
 if [[ $OS_ID == ubuntu ]]; then
   PACKAGES+=(docker-buildx)   # in Ubuntu's universe; Debian bookworm has none
 fi

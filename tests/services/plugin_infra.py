@@ -27,6 +27,7 @@ from tests.services._common import (
     stop_pid,
 )
 from tests.services._require import unavailable
+from tests.services.token_server import TokenServer
 
 
 def _reap_stale_sessions(root: Path) -> None:
@@ -102,6 +103,33 @@ def registry(
     docker_config, ref(repo, tag), docker_env()."""
     try:
         running = registry_service.start(testbed_session_dir / "registry", docker_engine.docker)
+    except ServiceUnavailable as exc:
+        unavailable("registry", exc.reason)
+    yield running
+    registry_service.stop(running)
+
+
+@pytest.fixture(scope="session")
+def token_server() -> Iterator[TokenServer]:
+    """A token server (JWTs signed with its own key) for token-auth registries, in a thread of
+    this process. Attributes: realm, users, lifetime, issued, refused, requests."""
+    server = TokenServer({}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def token_registry(
+    docker_engine: dockerd.DockerEngine, testbed_session_dir: Path, token_server: TokenServer
+) -> Iterator[registry_service.Registry]:
+    """A registry with token auth (``auth: token``: 401 with a Bearer challenge naming
+    ``token_server``), docker logged in to it in a private DOCKER_CONFIG."""
+    try:
+        running = registry_service.start(
+            testbed_session_dir / "token-registry",
+            docker_engine.docker,
+            token_server=token_server,
+        )
     except ServiceUnavailable as exc:
         unavailable("registry", exc.reason)
     yield running

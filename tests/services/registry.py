@@ -1,8 +1,11 @@
-"""An OCI registry with htpasswd auth: ``docker-registry serve`` on 127.0.0.1:<free port>.
+"""An OCI registry: ``docker-registry serve`` on 127.0.0.1:<free port>, with htpasswd auth, or
+token auth (``auth: token``) against a :class:`tests.services.token_server.TokenServer`.
 
 dockerd treats 127.0.0.0/8 registries as insecure-allowed, so plain HTTP works for push and
 pull. Each registry gets a private DOCKER_CONFIG directory, logged in with
-``docker login --password-stdin``, so ~/.docker/config.json is never touched.
+``docker login --password-stdin``, so ~/.docker/config.json is never touched; the user's CLI
+plugins (``cli-plugins``: buildx when it is installed only there), buildx builders and contexts
+are linked into it, as the action does.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.services._common import (
     ServiceUnavailable,
@@ -31,7 +35,12 @@ from tests.services._common import (
     write_json,
 )
 
+if TYPE_CHECKING:
+    from tests.services.token_server import TokenServer
+
 USERNAME = "shipyard"
+#: What a private DOCKER_CONFIG keeps of the user's (as PrivateDockerConfig of the action).
+LINKED = ("cli-plugins", "buildx", "contexts")
 # bcrypt cost of the htpasswd entry: the registry checks it on every request, so keep it low.
 BCRYPT_ROUNDS = 6
 START_TIMEOUT = 30.0
@@ -104,7 +113,30 @@ def htpasswd_line(username: str, password: str, rounds: int = BCRYPT_ROUNDS) -> 
     return f"{username}:{hashed.decode()}\n"
 
 
-def _config(directory: Path, port: int, htpasswd: Path) -> dict[str, object]:
+def user_docker_config(env: dict[str, str] | None = None) -> Path:
+    """The docker config directory the user's docker CLI reads (DOCKER_CONFIG or ~/.docker)."""
+    env = dict(os.environ) if env is None else env
+    if env.get("DOCKER_CONFIG"):
+        return Path(env["DOCKER_CONFIG"])
+    return Path(env.get("HOME") or str(Path.home())) / ".docker"
+
+
+def private_docker_config(path: Path, source: Path | None = None) -> Path:
+    """Make ``path`` a private DOCKER_CONFIG that still finds the user's CLI plugins, buildx
+    builders and contexts (links to those of ``source``, default the user's)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    origin = source or user_docker_config()
+    for name in LINKED:
+        link = path / name
+        if (origin / name).is_dir() and not link.exists() and not link.is_symlink():
+            link.symlink_to((origin / name).resolve(), target_is_directory=True)
+    return path
+
+
+def _config(
+    directory: Path, port: int, htpasswd: Path, auth: dict[str, object] | None = None
+) -> dict[str, object]:
     return {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": True}},
@@ -118,7 +150,7 @@ def _config(directory: Path, port: int, htpasswd: Path) -> dict[str, object]:
             "secret": secrets.token_hex(16),
             "headers": {"X-Content-Type-Options": ["nosniff"]},
         },
-        "auth": {"htpasswd": {"realm": "shipyard-testbed", "path": str(htpasswd)}},
+        "auth": auth or {"htpasswd": {"realm": "shipyard-testbed", "path": str(htpasswd)}},
     }
 
 
@@ -141,8 +173,7 @@ def docker_login(
 ) -> str:
     """``docker login --password-stdin`` (the right password unless one is given) into
     ``docker_config`` (default registry.docker_config); '' on success, else the error text."""
-    config = docker_config or registry.docker_config
-    config.mkdir(parents=True, exist_ok=True)
+    config = private_docker_config(docker_config or registry.docker_config)
     result = run(
         [docker, "login", "--username", registry.username, "--password-stdin", registry.address],
         env={**os.environ, "DOCKER_CONFIG": str(config)},
@@ -152,20 +183,33 @@ def docker_login(
     return "" if result.returncode == 0 else output_tail(result)
 
 
-def start(directory: Path, docker: str = "docker", username: str = USERNAME) -> Registry:
-    """Start a registry with a fresh password, storing under ``directory``; log docker in."""
+def start(
+    directory: Path,
+    docker: str = "docker",
+    username: str = USERNAME,
+    *,
+    token_server: TokenServer | None = None,
+) -> Registry:
+    """Start a registry with a fresh password, storing under ``directory``; log docker in.
+    With ``token_server``: token auth, the user (pull and push) added to that server."""
     binary = require_binary("registry", "docker-registry")
     directory.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(18)
     htpasswd = directory / "htpasswd"
     htpasswd.write_text(htpasswd_line(username, password))
     htpasswd.chmod(0o600)
+    auth: dict[str, object] | None = None
+    if token_server is not None:
+        from tests.services.token_server import User
+
+        token_server.users[username] = User(password)
+        auth = token_server.registry_auth(directory / "token-cert.pem")
     log = directory / "registry.log"
     last_error = ""
     for _attempt in range(3):  # a free port can be taken between choosing and binding it
         port = free_port()
         config = directory / "config.yml"
-        config.write_text(json.dumps(_config(directory, port, htpasswd), indent=2) + "\n")
+        config.write_text(json.dumps(_config(directory, port, htpasswd, auth), indent=2) + "\n")
         log.write_text("")
         pid = spawn([binary, "serve", str(config)], log)
         wait_until(lambda: not pid_alive(pid) or _answers(port), START_TIMEOUT, 0.1)  # noqa: B023

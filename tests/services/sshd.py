@@ -126,20 +126,27 @@ def _keygen(path: Path, comment: str) -> str:
     return " ".join(public[:2])
 
 
-def _banner(port: int) -> bool:
+def _banner(port: int, host: str = "127.0.0.1") -> bool:
     """True when an SSH server greets on the port."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        with socket.create_connection((host, port), timeout=1) as sock:
             sock.settimeout(2)
             return sock.recv(64).startswith(b"SSH-")
     except OSError:
         return False
 
 
-def _config(directory: Path, port: int, user: str, environment: Mapping[str, str]) -> str:
+def _config(
+    directory: Path,
+    port: int,
+    user: str,
+    environment: Mapping[str, str],
+    listen: str = "127.0.0.1",
+    log_level: str = "VERBOSE",
+) -> str:
     lines = [
         f"Port {port}",
-        "ListenAddress 127.0.0.1",
+        f"ListenAddress {listen}",
         f"HostKey {directory / 'ssh_host_ed25519_key'}",
         f"PidFile {directory / 'sshd.pid'}",
         f"AuthorizedKeysFile {directory / 'authorized_keys'}",
@@ -152,7 +159,7 @@ def _config(directory: Path, port: int, user: str, environment: Mapping[str, str
         "UsePAM no",
         f"AllowUsers {user}",
         "PrintMotd no",
-        "LogLevel VERBOSE",
+        f"LogLevel {log_level}",
         "MaxStartups 100:30:200",
         "Subsystem sftp internal-sftp",
     ]
@@ -165,10 +172,17 @@ def start(
     directory: Path,
     name: str = "sshd",
     environment: Mapping[str, str] | None = None,
+    *,
+    listen: str = "127.0.0.1",
+    port: int | None = None,
+    prefix: Sequence[str] = (),
+    log_level: str = "VERBOSE",
 ) -> SshServer:
     """Start one sshd with state under ``directory`` and check a real login through it.
 
-    ``environment`` is set in every session (sshd_config SetEnv), e.g. a DOCKER_HOST.
+    ``environment`` is set in every session (sshd_config SetEnv), e.g. a DOCKER_HOST or HOME.
+    ``listen``/``port`` choose the address (default 127.0.0.1 and a free port); ``prefix``
+    runs sshd under a command such as ``ip netns exec <ns>`` (a host in a network namespace).
     """
     binary = require_binary("sshd", "sshd")
     require_binary("sshd", "ssh")
@@ -185,27 +199,33 @@ def start(
     log = directory / "sshd.log"
     config = directory / "sshd_config"
     last_error = ""
+    fixed_port = port
     for _attempt in range(3):  # a free port can be taken between choosing and binding it
-        port = free_port()
-        config.write_text(_config(directory, port, user, env))
+        port = fixed_port or free_port()
+        config.write_text(_config(directory, port, user, env, listen, log_level))
         check = run([binary, "-t", "-f", str(config)])
         if check.returncode != 0:
             raise ServiceUnavailable("sshd", f"sshd -t rejected the config: {output_tail(check)}")
         log.write_text("")
-        pid = spawn([binary, "-D", "-e", "-f", str(config)], log)
-        wait_until(lambda: not pid_alive(pid) or _banner(port), START_TIMEOUT)  # noqa: B023
-        if pid_alive(pid) and _banner(port):
+        # Debug levels go to the log file: with -e sshd would send them to the client too.
+        logging = ["-e"] if log_level in ("INFO", "VERBOSE") else ["-E", str(log)]
+        pid = spawn([*prefix, binary, "-D", *logging, "-f", str(config)], log)
+        wait_until(
+            lambda: not pid_alive(pid) or _banner(port, listen),  # noqa: B023
+            START_TIMEOUT,
+        )
+        if pid_alive(pid) and _banner(port, listen):
             break
         stop_pid(pid)
         last_error = log_tail(log)
     else:
         raise ServiceUnavailable("sshd", f"sshd did not start; log:\n{last_error}")
     known_hosts = directory / "known_hosts"
-    line = f"[127.0.0.1]:{port} {host_key}"
+    line = f"{listen if port == 22 else f'[{listen}]:{port}'} {host_key}"
     known_hosts.write_text(line + "\n")
     server = SshServer(
         name=name,
-        host="127.0.0.1",
+        host=listen,
         port=port,
         user=user,
         client_key=directory / "id_ed25519",
@@ -238,7 +258,8 @@ def load(directory: Path) -> SshServer | None:
         server = SshServer.from_json(data)
     except (KeyError, ValueError, AssertionError):
         return None
-    return server if pid_runs(server.pid, str(directory)) and _banner(server.port) else None
+    alive = pid_runs(server.pid, str(directory)) and _banner(server.port, server.host)
+    return server if alive else None
 
 
 def stop(server: SshServer) -> bool:

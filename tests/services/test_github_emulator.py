@@ -608,3 +608,82 @@ def test_cli_with_seed_file(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+# ------------------------------------------------------- workflow runs and GraphQL (approval)
+
+
+@pytest.mark.parametrize("prefix", ["", "/api/v3"])
+def test_workflow_run_by_id(gh: GitHubEmulator, prefix: str) -> None:
+    gh.add_run("acme/app", 77, actor="alice", triggering_actor="bob")
+    run = pygithub(gh, base=gh.url + prefix).get_repo("acme/app").get_workflow_run(77)
+    assert (run.actor.login, run.triggering_actor.login) == ("alice", "bob")
+    assert run.html_url.endswith("/acme/app/actions/runs/77")
+    gh.remove_run("acme/app", 77)
+    with pytest.raises(UnknownObjectException):
+        pygithub(gh).get_repo("acme/app").get_workflow_run(77)
+
+
+HISTORY = """query($o: String!, $n: String!, $i: Int!) { viewer { login }
+  repository(owner: $o, name: $n) { issue(number: $i) {
+    author { login } lastEditedAt editor { login } includesCreatedEdit
+    userContentEdits(first: 10) { totalCount nodes { diff editor { login } } } } } }"""
+
+
+@pytest.mark.parametrize("prefix", ["", "/api/v3"])
+def test_graphql_edit_history_of_issues_and_comments(gh: GitHubEmulator, prefix: str) -> None:
+    gh.create_issue("acme/app", "Release", user="shipyard-bot", body="original")
+    comment = gh.comment("acme/app", 1, "bob", "no")
+    requester = pygithub(gh, base=gh.url + prefix).requester
+    variables = {"o": "acme", "n": "app", "i": 1}
+
+    _, data = requester.graphql_query(HISTORY, variables)
+    issue = data["data"]["repository"]["issue"]
+    assert data["data"]["viewer"]["login"] == "shipyard-bot"
+    assert (issue["author"]["login"], issue["lastEditedAt"], issue["editor"]) == (
+        "shipyard-bot",
+        None,
+        None,
+    )
+    assert issue["userContentEdits"]["totalCount"] == 0
+
+    gh.edit_issue("acme/app", 1, "carol", body="original")  # the same text: no edit
+    gh.edit_issue("acme/app", 1, "carol", body="forged")
+    _, data = requester.graphql_query(HISTORY, variables)
+    issue = data["data"]["repository"]["issue"]
+    assert issue["editor"]["login"] == "carol" and issue["lastEditedAt"]
+    assert issue["includesCreatedEdit"] is True
+    edits = issue["userContentEdits"]
+    assert edits["totalCount"] == 2
+    assert [(n["diff"], n["editor"]["login"]) for n in edits["nodes"]] == [
+        ("forged", "carol"),  # newest first, as GitHub lists them
+        ("original", "shipyard-bot"),
+    ]
+
+    query = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on IssueComment { lastEditedAt } } }"
+    ids = [comment["node_id"], "bm9wZQ=="]
+    _, data = requester.graphql_query(query, {"ids": ids})
+    assert data["data"]["nodes"] == [{"lastEditedAt": None}, None]
+    gh.edit_comment("acme/app", comment["id"], "carol", "approve")
+    _, data = requester.graphql_query(query, {"ids": ids[:1]})
+    assert data["data"]["nodes"][0]["lastEditedAt"]
+    assert gh.edits("acme/app", 1, comment["id"])[-1]["editor"] == "carol"
+    assert {r.path for r in gh.requests_to("/graphql", "POST")} == {
+        "/api/graphql" if prefix else "/graphql"
+    }
+
+
+def test_graphql_errors_are_answered_as_github_does(gh: GitHubEmulator) -> None:
+    requester = pygithub(gh).requester
+    with pytest.raises(GithubException) as bad:
+        requester.graphql_query("{ viewer { nope } }", {})
+    assert "Cannot query field 'nope'" in json.dumps(bad.value.data)
+    with pytest.raises(UnknownObjectException):
+        requester.graphql_query('query { repository(owner: "acme", name: "secret") { id } }', {})
+    assert raw(gh, "/graphql", "POST", json={"query": "{ viewer { login } }"}).status_code == 200
+    assert (
+        requests.post(
+            gh.url + "/graphql", json={"query": "{ viewer { login } }"}, timeout=10
+        ).status_code
+        == 401
+    )

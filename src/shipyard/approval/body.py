@@ -85,7 +85,8 @@ def render_marker(request: Request) -> str:
 
 
 def parse_marker(body: str | None) -> Request | None:
-    """The request recorded in an issue body, or None when it is not an approval issue."""
+    """The request recorded in an issue body, or None when it is not an approval issue.
+    The first marker wins: the action writes its own before any other text."""
     if not body:
         return None
     match = _MARKER.search(body)
@@ -257,8 +258,14 @@ def render_body(parts: BodyParts) -> str:
             lines += ["", "_Approvals count only once every box in this issue is ticked._"]
     if parts.extra.strip():
         lines += ["", parts.extra.strip()]
-    lines += ["", render_marker(request)]
-    return "\n".join(lines) + "\n"
+    # the action's marker comes first, and no text from an input can carry another one
+    text = neutralize_markers("\n".join(lines))
+    return f"{render_marker(request)}\n{text}\n"
+
+
+def neutralize_markers(text: str) -> str:
+    """Text with anything that looks like a request marker made inert (visible, not hidden)."""
+    return text.replace(MARKER_PREFIX.rstrip(), "&lt;!-- shipyard-approval")
 
 
 def format_time(iso: str) -> str:

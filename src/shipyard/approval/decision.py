@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .words import Verdict, Words
 
@@ -14,11 +14,22 @@ REASON_OUTSIDER = "not an approver"
 REASON_INITIATOR = "started the run, so cannot approve it"
 REASON_NOT_A_WORD = "not an approve or deny word"
 REASON_EDITED = "edited after posting (post a new comment instead)"
+REASON_BEFORE = "posted before the approval request"
+
+
+def edited_reason(editor: str) -> str:
+    if not editor:
+        return REASON_EDITED
+    return f"edited by {editor} after posting (post a new comment instead)"
 
 
 @dataclass(frozen=True)
 class Comment:
-    """One issue comment as the API returns it. Timestamps are ISO 8601 UTC strings."""
+    """One issue comment as the API returns it. Timestamps are ISO 8601 UTC strings.
+
+    ``last_edited_at``/``editor`` come from GitHub's record of edits (GraphQL
+    ``lastEditedAt``/``editor``), not from ``updated_at``: saving the same text again is no
+    edit, and an edit within the second the comment was posted is one."""
 
     id: int
     author: str
@@ -26,11 +37,44 @@ class Comment:
     created_at: str
     updated_at: str = ""
     url: str = ""
+    node_id: str = ""
+    last_edited_at: str = ""
+    editor: str = ""
 
     @property
     def edited(self) -> bool:
-        """Changed after it was posted: its text is not what its author first wrote."""
-        return bool(self.updated_at) and self.updated_at > self.created_at
+        """Changed after it was posted: its text may not be what its author wrote."""
+        return bool(self.last_edited_at)
+
+
+@dataclass(frozen=True)
+class IssueData:
+    """The fields of an issue the action uses."""
+
+    number: int
+    title: str
+    state: str
+    body: str
+    comments: int
+    html_url: str
+    author: str
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IssueData:
+        user = data.get("user") or {}
+        return cls(
+            number=int(data["number"]),
+            title=str(data.get("title") or ""),
+            state=str(data.get("state") or "open"),
+            body=str(data.get("body") or ""),
+            comments=int(data.get("comments") or 0),
+            html_url=str(data.get("html_url") or ""),
+            author=str(user.get("login") or "") if isinstance(user, dict) else "",
+            created_at=str(data.get("created_at") or ""),
+            updated_at=str(data.get("updated_at") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -151,12 +195,18 @@ def _ordered(comments: Iterable[Comment]) -> list[Comment]:
 
 
 def evaluate(
-    comments: Sequence[Comment], policy: Policy, checklist: Checklist | None = None
+    comments: Sequence[Comment],
+    policy: Policy,
+    checklist: Checklist | None = None,
+    *,
+    after: int = 0,
 ) -> Evaluation:
     """Read the comments in the order they were posted; the decision is taken at the first
     comment that makes it: a deny from anyone who can approve, or the approval that reaches
     ``policy.minimum`` different approvers (only while the checklist is complete, when it is
-    required). Each approver counts once; everything else is listed as ignored."""
+    required). Each approver counts once; everything else is listed as ignored. An edited
+    approval does not count; an edited denial still denies. Comments up to the one with id
+    ``after`` (the action's own request comment) came before the request and do not count."""
     checklist = checklist or Checklist()
     gate_open = checklist.complete or not policy.require_checklist
     votes: list[Vote] = []
@@ -165,6 +215,9 @@ def evaluate(
     for comment in _ordered(comments):
         verdict = policy.words.classify(comment.body)
         login = comment.author
+        if comment.id <= after:
+            ignored.append(Ignored(login, comment.body, REASON_BEFORE, comment.url))
+            continue
         if not policy.can_approve(login):
             listed = any(a.login.lower() == login.lower() for a in policy.approvers)
             reason = (
@@ -177,8 +230,9 @@ def evaluate(
         if verdict is None:
             ignored.append(Ignored(login, comment.body, REASON_NOT_A_WORD, comment.url))
             continue
-        if comment.edited:
-            ignored.append(Ignored(login, comment.body, REASON_EDITED, comment.url))
+        if comment.edited and verdict == "approve":
+            reason = edited_reason(comment.editor)
+            ignored.append(Ignored(login, comment.body, reason, comment.url))
             continue
         if verdict == "deny":
             votes = [v for v in votes if v.login.lower() != login.lower()]

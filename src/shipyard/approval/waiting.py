@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from shipyard.runtime import ExternalError
+from shipyard.runtime.retry import Clock
 
 from .body import format_duration
-from .decision import Comment, Evaluation
-from .github_api import Clock, DeadlineReached, IssueData
+from .decision import Comment, Evaluation, IssueData
+from .report import progress
 
 Outcome = Literal["decided", "timed-out", "closed"]
 HEARTBEAT = 600.0
@@ -36,20 +37,6 @@ class WaitResult:
     polls: int
 
 
-def progress(evaluation: Evaluation, minimum: int) -> str:
-    """One line saying where the approval stands."""
-    approved = evaluation.approved_by
-    text = f"{len(approved)} of {minimum} approvals"
-    if approved:
-        text += " (" + ", ".join(approved) + ")"
-    if evaluation.waiting_for_checklist:
-        checklist = evaluation.checklist
-        text += (
-            f"; waiting for the checklist ({checklist.ticked} of {checklist.total} boxes ticked)"
-        )
-    return text
-
-
 def wait_for_decision(
     reader: IssueReader,
     repository: str,
@@ -66,27 +53,27 @@ def wait_for_decision(
 ) -> WaitResult:
     """Poll until decided, closed by someone, or ``deadline`` (epoch seconds) has passed.
 
-    A poll that fails after the client's own retries is logged and tried again at the next
-    poll; GitHub unreachable for ``max_outage`` seconds ends the wait with ExternalError."""
+    A poll that fails after the client's own retries (or a rate limit that would outlast the
+    deadline) is logged and tried again at the next poll; GitHub unreachable for
+    ``max_outage`` seconds ends the wait with ExternalError. ``deadline`` is a
+    ``clock.now()`` value."""
     polls = 0
     comments: list[Comment] | None = None
     issue: IssueData | None = None
     evaluation: Evaluation | None = None
     last_line = ""
     outage_since: float | None = None
-    next_heartbeat = clock.time() + HEARTBEAT
+    next_heartbeat = clock.now() + HEARTBEAT
     while True:
         try:
             changed, issue = reader.read_issue(repository, number)
             if changed or comments is None or polls % sweep_every == 0:
                 comments = reader.read_comments(repository, number, issue.comments)
             outage_since = None
-        except DeadlineReached:
-            return WaitResult("timed-out", evaluation, issue, polls)
         except ExternalError as exc:
             if comments is None:
                 raise
-            now = clock.time()
+            now = clock.now()
             outage_since = now if outage_since is None else outage_since
             if now - outage_since >= max_outage:
                 raise
@@ -101,7 +88,7 @@ def wait_for_decision(
             if line != last_line:
                 log(f"Issue #{number}: {line}.")
                 last_line = line
-        now = clock.time()
+        now = clock.now()
         if now >= deadline:
             return WaitResult("timed-out", evaluation, issue, polls)
         if now >= next_heartbeat:

@@ -14,14 +14,14 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.runtime import ConfigError
+from shipyard.runtime import ConfigError, ExternalError, Runner
+from shipyard.runtime.process import run_process
 
 from .platforms import Platform, parse_platform
 
@@ -171,17 +171,17 @@ class PrivateDockerConfig:
 
 @dataclass
 class Docker:
-    """Runs docker commands; ``log`` receives the streamed output of long commands."""
+    """Runs docker commands through the runtime's processes: argument lists, output streamed
+    to the log (fenced: a build's output cannot issue workflow commands, and redacted), the
+    whole process group stopped on a timeout or a cancel."""
 
     binary: str
     env: Mapping[str, str]
-    log: Callable[[str], None] = field(default=lambda _line: None)
+    runner: Runner
     config_dir: Path | None = None
-    #: The running subprocess, so a cancellation can stop it.
-    current: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     @classmethod
-    def find(cls, env: Mapping[str, str], log: Callable[[str], None]) -> Docker:
+    def find(cls, env: Mapping[str, str], runner: Runner) -> Docker:
         binary = env.get("SHIPYARD_DOCKER") or shutil.which("docker", path=env.get("PATH"))
         if not binary:
             raise ConfigError(
@@ -190,7 +190,7 @@ class Docker:
                 hint="Use a runner with Docker (ubuntu-latest has it), or install docker and "
                 "the buildx plugin before this step.",
             )
-        return cls(binary, env, log)
+        return cls(binary, env, runner)
 
     def _env(self) -> dict[str, str]:
         env = dict(self.env)
@@ -208,57 +208,24 @@ class Docker:
         stream: bool = False,
     ) -> CommandResult:
         """Run ``docker <args>``; never raises for a non-zero exit. With ``stream`` every
-        output line goes to ``log`` as it comes."""
+        output line goes to the log (fenced) as it comes."""
         argv = (self.binary, *args)
-        if not stream:
-            try:
-                done = subprocess.run(
-                    argv,
-                    input=input_text,
-                    stdin=None if input_text is not None else subprocess.DEVNULL,
-                    capture_output=True,
-                    text=True,
-                    env=self._env(),
-                    timeout=timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                return CommandResult(argv, 124, f"docker {args[0]} timed out after {timeout}s")
-            except OSError as exc:
-                return CommandResult(argv, 127, str(exc))
-            return CommandResult(argv, done.returncode, (done.stdout or "") + (done.stderr or ""))
-        lines: list[str] = []
         try:
-            process = subprocess.Popen(
+            done = run_process(
                 argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
+                runner=self.runner,
                 env=self._env(),
+                stdin=input_text,
+                timeout=timeout,
+                echo=stream,
+                untrusted=True,
             )
-        except OSError as exc:
-            return CommandResult(argv, 127, str(exc))
-        self.current = process
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                line = line.rstrip("\n")
-                self.log(line)
-                lines.append(line)
-                if len(lines) > OUTPUT_LINES_KEPT:
-                    del lines[: len(lines) - OUTPUT_LINES_KEPT]
-            code = process.wait()
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            self.current = None
-        return CommandResult(argv, code, "\n".join(lines))
+        except ExternalError as exc:
+            return CommandResult(argv, 127, exc.message)
+        if done.timed_out:
+            return CommandResult(argv, 124, f"docker {args[0]} timed out after {timeout}s")
+        lines = done.output.splitlines()[-OUTPUT_LINES_KEPT:]
+        return CommandResult(argv, done.returncode, "\n".join(lines))
 
     # -- commands -------------------------------------------------------------------------
     def buildx_version(self) -> str:
@@ -324,10 +291,6 @@ class Docker:
         for tag in tags:
             args += ["--tag", tag]
         return self.run([*args, *sources], timeout=600, stream=True)
-
-    def terminate(self) -> None:
-        if self.current is not None and self.current.poll() is None:
-            self.current.terminate()
 
 
 def is_local_engine(env: Mapping[str, str]) -> bool:

@@ -138,6 +138,38 @@ def _first(pattern: str, text: str) -> str:
     return match.group(1) if match else ""
 
 
+def _step_failure(output: str, what: str) -> Explanation | None:
+    """A failed step of the Dockerfile (a RUN command, a missing COPY source): exit 1."""
+    for step in failed_steps(output):
+        if (
+            " RUN " in f" {step.name} "
+            or "executor failed running" in step.error
+            or ("did not complete successfully" in step.error)
+        ):
+            code = _first(r"exit code: (\d+)", step.error)
+            shown = "\n".join(step.log[-10:])
+            return Explanation(
+                "run-failed",
+                "A RUN step of the Dockerfile failed",
+                f"{step.name.rstrip(':')} exited with code {code or '?'} in {what}."
+                + (f"\nLast output:\n{shown}" if shown else ""),
+                "The command in the Dockerfile failed: fix it, or run the same build locally "
+                "with docker buildx build to see the whole log.",
+                ExitCode.FAILURE,
+            )
+        if '" not found' in step.error or "not found: not found" in step.error:
+            path = _first(r'"([^"]+)" not found', step.error)
+            return Explanation(
+                "copy-missing",
+                "A file the Dockerfile copies is missing",
+                f"{step.name.rstrip(':')}: {path or step.error} is not in the build context.",
+                "Check the path against the context input, and that .dockerignore does not "
+                "exclude it.",
+                ExitCode.FAILURE,
+            )
+    return None
+
+
 def explain(
     output: str,
     *,
@@ -221,33 +253,9 @@ def explain(
             "Use cache: auto, local or inline, or a docker-container builder.",
             ExitCode.BAD_INPUT,
         )
-    for step in failed_steps(output):
-        if (
-            " RUN " in f" {step.name} "
-            or "executor failed running" in step.error
-            or ("did not complete successfully" in step.error)
-        ):
-            code = _first(r"exit code: (\d+)", step.error)
-            shown = "\n".join(step.log[-10:])
-            return Explanation(
-                "run-failed",
-                "A RUN step of the Dockerfile failed",
-                f"{step.name.rstrip(':')} exited with code {code or '?'} in {what}."
-                + (f"\nLast output:\n{shown}" if shown else ""),
-                "The command in the Dockerfile failed: fix it, or run the same build locally "
-                "with docker buildx build to see the whole log.",
-                ExitCode.FAILURE,
-            )
-        if '" not found' in step.error or "not found: not found" in step.error:
-            path = _first(r'"([^"]+)" not found', step.error)
-            return Explanation(
-                "copy-missing",
-                "A file the Dockerfile copies is missing",
-                f"{step.name.rstrip(':')}: {path or step.error} is not in the build context.",
-                "Check the path against the context input, and that .dockerignore does not "
-                "exclude it.",
-                ExitCode.FAILURE,
-            )
+    failed_step = _step_failure(output, what)
+    if failed_step is not None:
+        return failed_step
     if re.search(r"\b401 unauthorized\b|\bunauthorized\b|authentication required", lowered):
         host = _first(r"(?:host|registry) ([a-z0-9.:-]+)", output) or ", ".join(registries)
         return Explanation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 DOCKER_HUB = "docker.io"
@@ -117,3 +118,54 @@ def split_reference(text: str) -> tuple[str, str, str]:
     if colon > last_slash:
         name, tag = name[:colon], name[colon + 1 :]
     return name, tag, digest
+
+
+def _image_fields(line: str) -> list[str]:
+    import csv
+
+    rows = list(csv.reader([line], skipinitialspace=True))
+    return [item.strip() for item in rows[0] if item.strip()] if rows else []
+
+
+def _image_entry(line: str) -> tuple[str, bool]:
+    """(name, enabled) of one ``images`` line in the attribute form:
+    ``name=ghcr.io/org/app,enable=false`` or ``ghcr.io/org/app,enable=true``."""
+    fields = _image_fields(line)
+    enable = next(
+        (f.partition("=")[2].strip().lower() for f in fields if f.lower().startswith("enable=")),
+        "true",
+    )
+    if enable not in ("true", "false"):
+        raise ValueError(f"'{line.strip()}': enable must be true or false, not '{enable}'")
+    if enable == "false":
+        return "", False  # skipped before the rest is read, as a disabled tag rule
+    name = ""
+    for item in fields:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            name = item
+        elif key == "name":
+            name = value.strip()
+        elif key != "enable":
+            raise ValueError(f"'{line.strip()}': unknown attribute '{key}'; use name= and enable=")
+    if not name:
+        raise ValueError(f"'{line.strip()}' has no image name")
+    return name, True
+
+
+def parse_image_lines(lines: Sequence[str]) -> list[ImageName]:
+    """The ``images`` input as metadata-action reads it: a single line of comma-separated
+    names, or one image per line with optional ``name=`` and ``enable=`` attributes; disabled
+    images are left out, duplicates once. Raises ValueError saying what is wrong."""
+    wanted = [line for line in lines if line.strip() and not line.strip().startswith("#")]
+    if len(wanted) == 1 and "=" not in wanted[0]:
+        entries = [(name, True) for name in _image_fields(wanted[0])]
+    else:
+        entries = [_image_entry(line) for line in wanted]
+    images: list[ImageName] = []
+    for name, enabled in entries:
+        image = parse_image(name) if enabled else None
+        if image is not None and image not in images:
+            images.append(image)
+    return images

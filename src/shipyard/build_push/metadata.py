@@ -1,4 +1,4 @@
-"""Build metadata: the BUILD_* build arguments and the OCI labels, and ``KEY=VALUE`` inputs.
+"""Build metadata: the BUILD_* build arguments and the OCI labels.
 
 Pure: the time comes in as an argument (the entry point reads the clock, or SOURCE_DATE_EPOCH
 for reproducible builds), so tests are deterministic.
@@ -7,7 +7,7 @@ for reproducible builds), so tests are deterministic.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -16,25 +16,6 @@ from .tags import RefContext
 
 BUILD_ARGS = ("BUILD_VERSION", "BUILD_SHA", "BUILD_TIME", "BUILD_NUMBER", "BUILD_BRANCH")
 OCI = "org.opencontainers.image."
-
-
-class KeyValueError(ValueError):
-    """A ``KEY=VALUE`` line is malformed; the message says which line."""
-
-
-def parse_key_values(lines: Iterable[str], what: str) -> dict[str, str]:
-    """``KEY=VALUE`` lines (the value may hold ``=`` and spaces); comments and blanks skipped."""
-    result: dict[str, str] = {}
-    for line in lines:
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        key, sep, value = text.partition("=")
-        key = key.strip()
-        if not sep or not key or any(char.isspace() for char in key):
-            raise KeyValueError(f"'{text}' is not {what}=VALUE")
-        result[key] = value.strip()
-    return result
 
 
 def input_lines(value: str) -> list[str]:

@@ -20,9 +20,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
-from shipyard.runtime import ExternalError, HttpClient
+from shipyard.runtime import SYSTEM_CLOCK, Clock, ConfigError, ExternalError, HttpClient
+
+from .images import is_loopback
 
 if TYPE_CHECKING:
     import requests
@@ -36,6 +38,10 @@ MANIFEST_TYPES = (
 INDEX_TYPES = frozenset(MANIFEST_TYPES[:2])
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+#: The token spec's lifetime when a token server gives no expires_in.
+DEFAULT_TOKEN_LIFETIME = 60.0
+#: A token is renewed this long before it expires (a push of a large layer takes a while).
+TOKEN_MARGIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,9 @@ class RegistryClient:
         self.api_base = api_base.rstrip("/")
         self.credentials = credentials
         self.mask = mask or (lambda _secret: None)
-        self._tokens: dict[str, str] = {}
+        self.clock: Clock = SYSTEM_CLOCK
+        #: scope -> (token, the clock time after which it is renewed before use)
+        self._tokens: dict[str, tuple[str, float]] = {}
         self._basic = False
 
     # -- authentication ------------------------------------------------------------------
@@ -128,8 +136,34 @@ class RegistryClient:
     def _auth_header(self, scope: str) -> dict[str, str]:
         if self._basic:
             return self._basic_header()
-        token = self._tokens.get(scope)
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        cached = self._tokens.get(scope)
+        if cached is None:
+            return {}
+        token, renew_after = cached
+        if self.clock.now() >= renew_after:
+            # Expired (or about to): send none, so the registry's challenge renews it.
+            del self._tokens[scope]
+            return {}
+        return {"Authorization": f"Bearer {token}"}
+
+    def _check_realm(self, realm: str) -> None:
+        """Basic credentials go to a token realm over HTTPS, or over plain HTTP only on the
+        registry's own host (or from loopback to loopback): a registry must not be able to
+        have them sent in clear text elsewhere."""
+        if not self.credentials or not realm.startswith("http://"):
+            return
+        realm_host = (urlsplit(realm).hostname or "").lower()
+        registry_host = (urlsplit(self.api_base).hostname or "").lower()
+        # Loopback to loopback never leaves the machine (a local registry and token server).
+        local = is_loopback(realm_host) and is_loopback(registry_host)
+        if realm_host != registry_host and not local:
+            raise ConfigError(
+                f"{self.registry} asked for a token from {realm_host} over plain HTTP; the "
+                f"credentials of {self.credentials.username} were not sent there.",
+                title="Insecure token service",
+                hint="A registry's token service on another host must use HTTPS. Check the "
+                "registry's auth.token.realm setting (or the image name).",
+            )
 
     def _token(self, params: dict[str, str], scope: str, action: str, repository: str) -> str:
         realm = params.get("realm", "")
@@ -138,6 +172,7 @@ class RegistryClient:
                 f"{self.registry} asked for a token from '{realm}', which is not a URL.",
                 title="Registry error",
             )
+        self._check_realm(realm)
         query: dict[str, str] = {}
         if params.get("service"):
             query["service"] = params["service"]
@@ -168,7 +203,9 @@ class RegistryClient:
                 f"{self.registry}: the token service returned no token.", title="Registry error"
             )
         self.mask(token)
-        self._tokens[scope] = token
+        lifetime = _lifetime(data)
+        renew_after = self.clock.now() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
+        self._tokens[scope] = (token, renew_after)
         return token
 
     def _request(
@@ -371,6 +408,15 @@ class RegistryClient:
             )
             images.append(PlatformImage(name or "unknown", top.digest, _image_size(top.document)))
         return top.digest, images
+
+
+def _lifetime(data: dict[str, Any]) -> float:
+    """How long a token lives: ``expires_in`` (the token spec's default: 60 s)."""
+    try:
+        seconds = float(data.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+    except (TypeError, ValueError):
+        seconds = DEFAULT_TOKEN_LIFETIME
+    return max(seconds, 1.0)
 
 
 def _image_size(document: dict[str, Any]) -> int:

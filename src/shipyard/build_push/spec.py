@@ -1,11 +1,139 @@
-"""The build-push action's inputs and outputs: the contract, declared once."""
+"""The build-push action's contract: its inputs (the typed settings, declared once) and outputs."""
 
 from __future__ import annotations
 
-from shipyard.runtime import ActionSpec, Input, Output
+from dataclasses import dataclass
+from typing import Literal
+
+from shipyard.runtime import ActionSpec, Output
+from shipyard.runtime.settings import Secret, Text, setting
 
 CACHE_MODES = ("auto", "gha", "registry", "local", "inline", "none")
 MODES = ("build", "digest", "merge")
+CacheMode = Literal["auto", "gha", "registry", "local", "inline", "none"]
+Mode = Literal["build", "digest", "merge"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every input of build-push, typed (``ctx.settings``)."""
+
+    images: Text = setting(
+        (
+            "Image names, one per line, possibly in several registries (ghcr.io/owner/app, "
+            "docker.io/user/app, user/app), or comma-separated on one line. Lower-cased. A line "
+            "may take metadata-action's attributes: name=ghcr.io/owner/app,enable=false (a "
+            "disabled image is skipped). No tags here: see tags."
+        ),
+        required=True,
+    )
+    context: str = setting("Build context: a folder of the workspace.", default=".")
+    file: str = setting("Dockerfile path (default: <context>/Dockerfile).")
+    target: str = setting("Build stage to stop at (--target).")
+    platforms: list[str] = setting(
+        (
+            "Target platforms, e.g. linux/amd64,linux/arm64. In merge mode: the platforms the "
+            "build jobs pushed (used when digests is empty)."
+        ),
+        default="linux/amd64",
+    )
+    build_args: Text = setting(
+        "Build arguments, one KEY=VALUE per line (they win over the build-info ones)."
+    )
+    labels: Text = setting(
+        "Image labels, one KEY=VALUE per line (they win over the OCI labels of build-info)."
+    )
+    tags: Text = setting(
+        "Tag rules, one per line, in docker/metadata-action's vocabulary: "
+        "type=semver,pattern={{version}} | {{major}}.{{minor}} | {{major}} (match=REGEX); "
+        "type=pep440; type=match,pattern=REGEX,group=N; type=sha; "
+        "type=ref,event=branch|tag|pr; type=raw,value=...; type=schedule; with prefix, "
+        "suffix, enable, priority. Empty: latest + sha-<short> on the default branch, "
+        "<branch>-latest + <branch>-<short> on others, the semver set on v*.*.* tags, pr-<n> "
+        "+ sha-<short> on pull requests."
+    )
+    flavor: Text = setting(
+        "Tag flavor, one per line: latest=auto|true|false, prefix=..., suffix=... "
+        "(onlatest=true to apply them to latest)."
+    )
+    push: Literal["auto", "true", "false"] = setting(
+        (
+            "Push the image: auto (yes on push, tag, release, schedule and dispatch events; no on "
+            "pull requests and elsewhere), true, or false."
+        ),
+        default="auto",
+    )
+    load: bool = setting(
+        "Also load the image into the local Docker engine (one platform).", default="false"
+    )
+    registry_username: str = setting(
+        "User name for the registries of images (ghcr.io, when listed with other registries, "
+        "uses the actor and github-token instead)."
+    )
+    registry_password: Secret = setting("Password or access token for registry-username.")
+    registry_logins: Secret = setting(
+        "Credentials per registry, one 'registry=username:password' line each (wins over "
+        "registry-username/registry-password), e.g. for a private base-image registry."
+    )
+    github_token: Secret = setting(
+        (
+            "Token for ghcr.io when no other credentials are given for it (the job needs "
+            "permissions: packages: write to push)."
+        ),
+        yaml_default="${{ github.token }}",
+    )
+    cache: CacheMode = setting(
+        (
+            "Build cache: auto (GitHub Actions cache on GitHub when the builder can export it, "
+            "the registry when cache-ref is set, else local), gha, registry, local, inline, or "
+            "none (a clean build). A cache failure is a warning, never a failed build."
+        ),
+        default="auto",
+    )
+    cache_ref: str = setting(
+        "Registry cache reference for cache: registry (default <first image>:buildcache), or "
+        "the folder for cache: local."
+    )
+    provenance: str = setting(
+        (
+            "Provenance attestation: false, true, mode=min or mode=max. Off by default so a "
+            "single-platform image stays a plain manifest."
+        ),
+        default="false",
+    )
+    sbom: bool = setting("SBOM attestation.", default="false")
+    build_info: bool = setting(
+        (
+            "Add the BUILD_VERSION, BUILD_SHA, BUILD_TIME, BUILD_NUMBER, BUILD_BRANCH build args "
+            "and the OCI labels (title, description, url, source, version, created, revision, "
+            "licenses)."
+        ),
+        default="true",
+    )
+    pull: bool = setting("Always pull newer versions of the base images.", default="false")
+    builder: str = setting("buildx builder to use (default: the current one).")
+    mode: Mode = setting(
+        (
+            "build: build and tag; digest: build and push each platform by digest only, under its "
+            "per-platform tag sha-<short>-<os>-<arch> (a fan-out job per platform); merge: join "
+            "the digests of the fan-out jobs into the tagged multi-platform image."
+        ),
+        default="build",
+    )
+    dry_run: bool = setting(
+        (
+            "Compute and print everything that needs no build (images, tags, labels, build args, "
+            "platforms, push decision, cache plan, the metadata output) and stop: no builder, no "
+            "login, no registry, no Docker needed. python -m shipyard.build_push takes --dry-run."
+        ),
+        default="false",
+    )
+    digests: Text = setting(
+        "For mode: merge, the digests to join: lines of sha256:..., image@sha256:... or the "
+        "platform-digests JSON of the build jobs. Empty: found in the registry from the "
+        "per-platform tags the build jobs of this commit pushed."
+    )
+
 
 SPEC = ActionSpec(
     name="build-push",
@@ -16,128 +144,7 @@ SPEC = ActionSpec(
         "joined by digest, cache that never fails a build, fan-out and merge."
     ),
     branding=("package", "blue"),
-    inputs=(
-        Input(
-            "images",
-            "Image names, one per line, possibly in several registries (ghcr.io/owner/app, "
-            "docker.io/user/app, user/app). Lower-cased. No tags here: see tags.",
-            kind="list",
-            required=True,
-        ),
-        Input("context", "Build context: a folder of the workspace.", default="."),
-        Input("file", "Dockerfile path (default: <context>/Dockerfile)."),
-        Input("target", "Build stage to stop at (--target)."),
-        Input(
-            "platforms",
-            "Target platforms, e.g. linux/amd64,linux/arm64. In merge mode: the platforms the "
-            "build jobs pushed (used when digests is empty).",
-            kind="list",
-            default="linux/amd64",
-        ),
-        Input(
-            "build-args",
-            "Build arguments, one KEY=VALUE per line (they win over the build-info ones).",
-        ),
-        Input(
-            "labels",
-            "Image labels, one KEY=VALUE per line (they win over the OCI labels of build-info).",
-        ),
-        Input(
-            "tags",
-            "Tag rules, one per line, in docker/metadata-action's vocabulary: "
-            "type=semver,pattern={{version}} | {{major}}.{{minor}} | {{major}}; type=sha; "
-            "type=ref,event=branch|tag|pr; type=raw,value=...; type=schedule; with prefix, "
-            "suffix, enable, priority. Empty: latest + sha-<short> on the default branch, "
-            "<branch>-latest + <branch>-<short> on others, the semver set on v*.*.* tags, "
-            "pr-<n> + sha-<short> on pull requests.",
-        ),
-        Input(
-            "flavor",
-            "Tag flavor, one per line: latest=auto|true|false, prefix=..., suffix=... "
-            "(onlatest=true to apply them to latest).",
-        ),
-        Input(
-            "push",
-            "Push the image: auto (yes on push, tag, release, schedule and dispatch events; "
-            "no on pull requests and elsewhere), true, or false.",
-            kind="enum",
-            choices=("auto", "true", "false"),
-            default="auto",
-        ),
-        Input(
-            "load",
-            "Also load the image into the local Docker engine (one platform).",
-            kind="bool",
-            default="false",
-        ),
-        Input(
-            "registry-username",
-            "User name for the registries of images (ghcr.io, when listed with other "
-            "registries, uses the actor and github-token instead).",
-        ),
-        Input("registry-password", "Password or access token for registry-username.", secret=True),
-        Input(
-            "registry-logins",
-            "Credentials per registry, one 'registry=username:password' line each (wins over "
-            "registry-username/registry-password), e.g. for a private base-image registry.",
-            secret=True,
-        ),
-        Input(
-            "github-token",
-            "Token for ghcr.io when no other credentials are given for it (the job needs "
-            "permissions: packages: write to push).",
-            secret=True,
-            yaml_default="${{ github.token }}",
-        ),
-        Input(
-            "cache",
-            "Build cache: auto (GitHub Actions cache on GitHub when the builder can export "
-            "it, the registry when cache-ref is set, else local), gha, registry, local, inline, "
-            "or none (a clean build). A cache failure is a warning, never a failed build.",
-            kind="enum",
-            choices=CACHE_MODES,
-            default="auto",
-        ),
-        Input(
-            "cache-ref",
-            "Registry cache reference for cache: registry (default <first image>:buildcache), "
-            "or the folder for cache: local.",
-        ),
-        Input(
-            "provenance",
-            "Provenance attestation: false, true, mode=min or mode=max. Off by default so a "
-            "single-platform image stays a plain manifest.",
-            default="false",
-        ),
-        Input("sbom", "SBOM attestation.", kind="bool", default="false"),
-        Input(
-            "build-info",
-            "Add the BUILD_VERSION, BUILD_SHA, BUILD_TIME, BUILD_NUMBER, BUILD_BRANCH build "
-            "args and the OCI labels (title, description, url, source, version, created, "
-            "revision, licenses).",
-            kind="bool",
-            default="true",
-        ),
-        Input(
-            "pull", "Always pull newer versions of the base images.", kind="bool", default="false"
-        ),
-        Input("builder", "buildx builder to use (default: the current one)."),
-        Input(
-            "mode",
-            "build: build and tag; digest: build and push each platform by digest only, under "
-            "its per-platform tag sha-<short>-<os>-<arch> (a fan-out job per platform); merge: "
-            "join the digests of the fan-out jobs into the tagged multi-platform image.",
-            kind="enum",
-            choices=MODES,
-            default="build",
-        ),
-        Input(
-            "digests",
-            "For mode: merge, the digests to join: lines of sha256:..., image@sha256:... or "
-            "the platform-digests JSON of the build jobs. Empty: found in the registry from "
-            "the per-platform tags the build jobs of this commit pushed.",
-        ),
-    ),
+    settings=Settings,
     outputs=(
         Output("digest", "Digest of the pushed image: the index when multi-platform."),
         Output("tags", "The image references tagged, one per line (image:tag)."),

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from shipyard.runtime import InputError
+
+from .guard import inside_workspace, refusal_hint, template_allows
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_.-]+)\s*\}\}")
 INPUT_NAME = "slack-payload"
@@ -24,15 +26,17 @@ def read_payload_text(value: str, workspace: str) -> tuple[str, str]:
     """The payload's text and where it came from ('inline' or the file path).
 
     A single line that names an existing file, or ends in .json/.yml/.yaml, is a path
-    (relative to the workspace); anything else is the payload itself.
+    (relative to the workspace, and confined to it as attachments are); anything else is the
+    payload itself.
     """
     stripped = value.strip()
     if "\n" not in stripped:
         base = workspace or os.getcwd()
         path = stripped if os.path.isabs(stripped) else os.path.join(base, stripped)
         if os.path.isfile(path) or stripped.lower().endswith((".json", ".yml", ".yaml")):
+            real = inside_workspace(INPUT_NAME, stripped, base)
             try:
-                with open(path, encoding="utf-8") as handle:
+                with open(real, encoding="utf-8") as handle:
                     return handle.read(), stripped
             except (OSError, UnicodeDecodeError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -81,8 +85,12 @@ def render_template(
     document: Any,
     namespaces: Mapping[str, Mapping[str, str]],
     warn: Callable[[str], None],
+    env_allow: Collection[str] = (),
 ) -> Any:
-    """Substitute placeholders in every string value (keys are left alone)."""
+    """Substitute placeholders in every string value (keys are left alone).
+
+    ``namespaces["env"]`` holds only what templates may read (the runtime's ``template_env``);
+    a name outside it is refused, unless it is allowed and merely unset (then empty)."""
 
     def substitute(match: re.Match[str]) -> str:
         namespace, name = match.group(1), match.group(2)
@@ -95,6 +103,13 @@ def render_template(
         values = namespaces[namespace]
         if name in values:
             return values[name]
+        if namespace == "env" and not template_allows(name, env_allow):
+            raise InputError(
+                INPUT_NAME,
+                f"'{match.group(0)}' is not readable from templates: only the GITHUB_*/RUNNER_* "
+                "context and the names listed in template-env are.",
+                hint=refusal_hint(name),
+            )
         if namespace == "env":
             warn(f"slack-payload: environment variable {name} is not set; using an empty string.")
             return ""

@@ -142,7 +142,7 @@ def slack_message(note: Notification) -> dict[str, Any]:
             {"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(where)}]}
         )
     return {
-        "text": _truncate(note.headline, SLACK_TEXT_MAX),
+        "text": _truncate(slack_escape(note.headline), SLACK_TEXT_MAX),
         "attachments": [{"color": note.style.color, "blocks": blocks}],
     }
 

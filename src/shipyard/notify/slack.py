@@ -8,13 +8,10 @@ real one. Messages never contain the webhook URL or the token.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from shipyard.runtime import ExternalError, HttpClient
-
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 _WEBHOOK_HINTS = {
     "invalid_payload": "The payload is not a valid Slack message; check slack-payload.",

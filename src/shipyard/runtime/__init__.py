@@ -32,7 +32,7 @@ from .errors import (
     ShipyardError,
     VerdictFailure,
 )
-from .inputs import Input, Inputs, KeyValues
+from .inputs import Input, Inputs, KeyValues, parse_key_values
 from .spec import ActionSpec, Output
 from .summary import SUMMARY_LIMIT, Markdown, Summary, link
 
@@ -145,6 +145,7 @@ __all__ = [
     "link",
     "main_for",
     "neutralize",
+    "parse_key_values",
     "parse_retry_after",
     "parse_settings",
     "print_untrusted",

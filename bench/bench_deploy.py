@@ -1,0 +1,217 @@
+"""Benchmark of the deploy action: deploy time to 1 host and to 4 hosts in parallel, rollback
+time, and requests through nginx during a blue-green switch.
+
+Usage: ``python bench/bench_deploy.py [--repeat N] [--steps]``
+
+Method: the test bed's registry, the busybox base image and the sample app (v1, v2) are built
+(``tests/services``; run ``bash tests/services/install.sh`` first, as root), then four "hosts",
+each in its own network namespace with its own sshd (port 22), dockerd and nginx. Each
+scenario runs the action as a process (``python -m shipyard.deploy``, as the bootstrap runs it,
+minus the bootstrap), inputs through ``SHIPYARD_INPUT_*``, wall time around the process:
+
+* **deploy, 1 host**: blue-green v1 -> v2 of one replica (v2 not yet pulled on the host: the
+  pull is part of it), monitor 0, drain 1 s;
+* **deploy, 4 hosts in parallel**: the same to four hosts in one batch. Target: <= 1.5x 1 host;
+* **rollback**: ``mode: rollback`` back to v1, whose stopped containers are still there.
+  Target: <= 5 s;
+* **switch under load**: a v1 -> v2 deploy while 4 client threads send GETs (a new connection
+  each) through the host's nginx: failed requests (target 0) and requests served per second
+  during the deploy.
+
+Rows report the median over ``--repeat`` runs (min-max when more than one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "src"))
+
+from tests.action_run import parse_file_commands  # noqa: E402
+from tests.services import base_images, deploy_hosts, dockerd  # noqa: E402
+from tests.services import registry as registry_service  # noqa: E402
+from tests.services.deploy_hosts import DeployHost, SampleApp  # noqa: E402
+from tests.services.loadgen import LoadGenerator, fetch  # noqa: E402
+
+from shipyard.deploy.spec import SPEC  # noqa: E402
+
+TARGET_PARALLEL_RATIO = 1.5
+STEPS = False
+
+
+def run_action(
+    hosts: Sequence[DeployHost], app: str, inputs: Mapping[str, str], sample: SampleApp, temp: Path
+) -> tuple[float, int]:
+    first = hosts[0]
+    values = {
+        "hosts": "\n".join(f"{h.name}={h.target}" for h in hosts),
+        "user": first.ssh.user,
+        "ssh-key": first.ssh.client_key.read_text(),
+        "known-hosts": "\n".join(h.known_hosts_line for h in hosts),
+        "app": app,
+        "registry-username": sample.registry.username,
+        "registry-password": sample.registry.password,
+        "health-timeout": "20s",
+        "health-interval": "0.2s",
+        "monitor": "0",
+        "drain-timeout": "1s",
+        **first.proxy_inputs(app),
+        **inputs,
+    }
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "RUNNER_", "SHIPYARD_INPUT_", "INPUT_"))
+    }
+    outputs = temp / "outputs"
+    outputs.write_text("")
+    env.update(RUNNER_TEMP=str(temp), GITHUB_RUN_NUMBER="1", PYTHONPATH=str(REPO / "src"))
+    env.update(GITHUB_OUTPUT=str(outputs))
+    env.update({SPEC.input(name).env_name: value for name, value in values.items()})
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "shipyard.deploy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"the deploy of {app} failed (exit {done.returncode})")
+    if STEPS:
+        report = json.loads(parse_file_commands(outputs.read_text()).get("hosts", "[]"))
+        for entry in report:
+            steps = " ".join(f"{s['name']} {s['seconds']:.2f}" for s in entry["steps"])
+            print(f"    {inputs.get('mode', 'deploy')} {entry['host']}: {steps}")
+    return seconds, done.returncode
+
+
+def forget(hosts: Sequence[DeployHost], app: str, ref: str) -> None:
+    """Remove the app and the image from the hosts, so the next deploy pulls again."""
+    for host in hosts:
+        host.remove_app(app)
+        host.docker("rmi", "--force", ref)
+
+
+def summarize(values: Sequence[float]) -> str:
+    median = statistics.median(values)
+    spread = f" ({min(values):.2f}-{max(values):.2f})" if len(values) > 1 else ""
+    return f"{median:.2f} s{spread}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--steps", action="store_true", help="print each host's step timings")
+    args = parser.parse_args()
+    global STEPS
+    STEPS = args.steps
+    work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    engine = dockerd.ensure()
+    dockerd.ensure_buildx(engine)
+    registry = registry_service.start(work / "registry", engine.docker)
+    hosts: list[DeployHost] = []
+    try:
+        base = base_images.build_and_push(registry, work / "base", engine.docker)
+        sample = deploy_hosts.build_sample_app(
+            registry, base.local_refs["linux/amd64"], work, {"v1": -1, "v2": -1}
+        )
+        tag = f"b{os.getpid()}"
+        for number in range(1, 5):
+            hosts.append(
+                deploy_hosts.start_namespace_host(
+                    work / f"host{number}", f"{tag}-{number}", [registry.port], f"h{number}"
+                )
+            )
+        key = hosts[0].ssh.client_key.with_name("id_ed25519.pub").read_text()
+        for host in hosts[1:]:
+            host.ssh.authorized_keys.write_text(host.ssh.authorized_keys.read_text() + key)
+        one, four, rollback, serving, failed, rates = [], [], [], [], [], []
+        for attempt in range(args.repeat):
+            app = f"bench{attempt}"
+            for host in hosts:
+                host.add_site(app)
+            v1, v2 = {"image": sample.refs["v1"]}, {"image": sample.refs["v2"]}
+            run_action(hosts[:1], app, v1, sample, work)
+            one.append(run_action(hosts[:1], app, v2, sample, work)[0])
+            url = f"http://{hosts[0].address}:{_site_port(hosts[0], app)}/"
+            watcher = _FirstAnswer(url, "v1")
+            seconds = run_action(hosts[:1], app, {**v2, "mode": "rollback"}, sample, work)[0]
+            rollback.append(seconds)
+            serving.append(watcher.stop())
+            with LoadGenerator(url, threads=4, max_requests=200_000, max_seconds=120) as load:
+                load.wait_for(500)
+                counted = load.count()
+                started = time.monotonic()
+                run_action(hosts[:1], app, v2, sample, work)
+                window = time.monotonic() - started
+                served = load.count() - counted
+            failed.append(float(load.result.failed))
+            rates.append(served / window)
+            forget(hosts, app, sample.refs["v2"])
+            run_action(hosts, app, v1, sample, work)
+            four.append(run_action(hosts, app, v2, sample, work)[0])
+            forget(hosts, app, sample.refs["v2"])
+            forget(hosts, app, sample.refs["v1"])
+        ratio = statistics.median(four) / statistics.median(one)
+        parallel = f"{ratio:.2f}x of 1 host; target <= {TARGET_PARALLEL_RATIO}x"
+        print(f"deploy, 1 host:                {summarize(one)}")
+        print(f"deploy, 4 hosts in parallel:   {summarize(four)}  ({parallel})")
+        print(f"rollback (containers kept):    {summarize(rollback)}  (target <= 5 s)")
+        print(f"  v1 serving again after:      {summarize(serving)}")
+        print(f"failed requests in a switch:   {int(max(failed))}  (target 0)")
+        print(f"requests/s through the switch: {statistics.median(rates):.0f}")
+    finally:
+        for host in hosts:
+            deploy_hosts.stop_namespace_host(host)
+        registry_service.stop(registry)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+class _FirstAnswer:
+    """Polls ``url`` from now on; :meth:`stop` returns when ``answer`` first came back."""
+
+    def __init__(self, url: str, answer: str) -> None:
+        self.url, self.answer = url, answer
+        self.started = time.monotonic()
+        self.seen: float | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._done.is_set() and self.seen is None:
+            if fetch(self.url) == self.answer:
+                self.seen = time.monotonic() - self.started
+            time.sleep(0.02)
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.seen if self.seen is not None else float("nan")
+
+
+def _site_port(host: DeployHost, app: str) -> int:
+    site = (host.nginx.prefix / "sites" / f"{app}.conf").read_text()
+    listen = next(line for line in site.splitlines() if "listen" in line)
+    return int(listen.rsplit(":", 1)[1].rstrip(";"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""Entry point of the audit action: ``python -m shipyard.audit``. Wires the pure parts:
+plan (scanners, in parallel) -> merge -> ignore file -> gate -> report (+ issues)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shipyard.runtime import ActionContext, InputError, VerdictFailure, main_for
+
+from .spec import SPEC, Settings
+
+if TYPE_CHECKING:
+    from .plan import Request
+
+
+def _request(ctx: ActionContext[Settings], workspace: Path) -> Request:
+    from .plan import Request
+    from .scanners import ScanEnv
+
+    s = ctx.settings
+    root = (workspace / s.path).resolve()
+    if not root.is_dir():
+        raise InputError("path", f"{s.path} is not a directory in the workspace")
+    db = (workspace / s.vulnerability_db).resolve() if s.vulnerability_db else None
+    if db is not None and not db.is_dir():
+        raise InputError("vulnerability-db", f"{s.vulnerability_db} is not a directory")
+    cache, temp = Path(ctx.run.tool_cache), Path(ctx.run.temp_dir)
+    env = ScanEnv(
+        root, cache / "shipyard-audit", temp / "shipyard-audit", s.timeout, tuple(s.exclude)
+    )
+    archive = workspace / s.image if s.image else None  # an image archive in the workspace
+    image = str(archive) if archive is not None and archive.is_file() else s.image
+    return Request(s.wanted, env, db, image, s.secrets_history, frozenset(s.secrets_allowlist))
+
+
+def run(ctx: ActionContext[Settings]) -> None:
+    # Imported here, so that a run that fails on its inputs starts fast.
+    from shipyard import __version__
+    from shipyard.runtime.annotations import emit_annotations
+    from shipyard.runtime.sarif import write_sarif
+
+    from . import report
+    from .gate import evaluate
+    from .ignore import apply_ignores, load_ignore
+    from .issues import issues_line, report_issues
+    from .plan import execute
+
+    s, workspace = ctx.settings, Path(ctx.run.workspace or ".").resolve()
+    req = _request(ctx, workspace)
+    audit = execute(req, ctx.runner)
+    entries = load_ignore(req.env.root / s.ignore_file, s.ignore_file)
+    ignores = apply_ignores(audit.findings, entries, dt.date.today())
+    verdict = evaluate(audit.findings, ignores, s.fail_on_severity, s.unknown_severity)
+    sarif_path = s.sarif_file or req.env.temp_dir / "shipyard-audit.sarif"
+    sarif = write_sarif(sarif_path, report.sarif_runs(verdict, __version__))
+    notes = report.Notes(
+        audit.scanners, audit.warnings, audit.notes, audit.allowlisted, str(sarif), audit.durations
+    )
+    annotations = report.annotations_of(verdict, req.env.root, audit.warnings)
+    shown = emit_annotations(ctx.runner, annotations, workspace=str(workspace))
+    report.summarize(verdict, notes, ctx.summary)
+    if shown.summary_line():
+        ctx.summary.paragraph(shown.summary_line())
+    counts = verdict.counts()
+    for name, value in (
+        ("findings", len(verdict.findings)),
+        ("blocking", len(verdict.blocking)),
+        ("critical", counts["critical"]),
+        ("high", counts["high"]),
+    ):
+        ctx.set_output(name, str(value))
+    ctx.set_output("sarif-file", str(sarif))
+    ctx.set_output("report", report.report_json(verdict, notes))
+    if s.report_issues:
+        synced = report_issues(
+            s.github_token,
+            ctx.run.api_url,
+            ctx.run.repository,
+            verdict.blocking,
+            s.issue_label,
+            ctx.run.run_url,
+        )
+        ctx.summary.paragraph(issues_line(synced))
+    if verdict.blocking:
+        raise VerdictFailure(
+            f"{len(verdict.blocking)} finding(s) at or above {s.fail_on_severity}",
+            title="Audit failed",
+            hint="Fix them (see the summary's fix commands), or ignore one with a reason and "
+            f"an expiry date in {s.ignore_file}.",
+        )
+
+
+main = main_for(SPEC, run)
+
+if __name__ == "__main__":
+    raise SystemExit(main(None))

@@ -1,0 +1,245 @@
+"""Pinned Python dependencies from requirements files, pyproject.toml and lock files (pure).
+
+Reads requirements files (with `-r`/`-c` includes), `pyproject.toml` (`[project]` and Poetry
+dependencies pinned to one version), `uv.lock`, `poetry.lock` and `Pipfile.lock`. Only exact
+pins (`==1.2.3`, or a lock entry) can be matched against advisories; the rest are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+Kind = Literal["requirements", "pyproject", "uv.lock", "poetry.lock", "Pipfile.lock"]
+SKIP_DIRS = frozenset(
+    {".git", ".venv", "venv", "node_modules", ".tox", ".nox", "__pycache__", "site-packages"}
+)
+LOCK_NAMES: dict[str, Kind] = {
+    "uv.lock": "uv.lock",
+    "poetry.lock": "poetry.lock",
+    "Pipfile.lock": "Pipfile.lock",
+    "pyproject.toml": "pyproject",
+}
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str  # canonical (PEP 503)
+    version: str
+    file: str  # relative to the repository root, POSIX
+    line: int | None
+    kind: Kind
+
+
+@dataclass
+class Inventory:
+    dependencies: list[Dependency] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    unpinned: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, dep: Dependency) -> None:
+        if all((d.name, d.version) != (dep.name, dep.version) for d in self.dependencies):
+            self.dependencies.append(dep)
+
+
+def is_requirements_file(path: Path) -> bool:
+    name = path.name
+    return name.endswith(".txt") and (
+        name.startswith("requirements") or path.parent.name == "requirements"
+    )
+
+
+def find_manifests(root: Path) -> list[Path]:
+    """Every dependency file under `root`, sorted, outside virtualenvs and VCS folders."""
+    found: list[Path] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                if entry.name not in SKIP_DIRS:
+                    stack.append(entry)
+            elif entry.name in LOCK_NAMES or is_requirements_file(entry):
+                found.append(entry)
+    return sorted(found)
+
+
+def _pin(req: Requirement) -> str | None:
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version
+    return None
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    start, buffer = 0, ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not buffer:
+            start = number
+        line = raw
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        yield start, buffer + line
+        buffer = ""
+    if buffer:
+        yield start, buffer
+
+
+def parse_requirements(path: Path, root: Path, inv: Inventory, seen: set[Path]) -> None:
+    """Add the pins of one requirements file (following -r/-c includes)."""
+    if path in seen:
+        return
+    seen.add(path)
+    rel = _rel(path, root)
+    inv.files.append(rel)
+    for number, raw in _logical_lines(path.read_text(encoding="utf-8", errors="replace")):
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line:
+            continue
+        include = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)", line)
+        if include:
+            target = (path.parent / include.group(2)).resolve()
+            if target.is_file():
+                parse_requirements(target, root, inv, seen)
+            continue
+        if line.startswith("-"):
+            continue
+        line = re.split(r"\s--?\w", " " + line)[0].strip()  # drop per-line options (--hash)
+        _add_requirement(line, rel, number, "requirements", inv)
+
+
+def _add_requirement(text: str, rel: str, line: int | None, kind: Kind, inv: Inventory) -> None:
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        inv.errors.append(f"{rel}:{line}: cannot parse {text!r}")
+        return
+    version = _pin(req) if req.url is None else None
+    if version is None:
+        inv.unpinned.append(f"{rel}: {req.name}")
+        return
+    inv.add(Dependency(canonicalize_name(req.name), version, rel, line, kind))
+
+
+def _line_of(text: str, pattern: str) -> int | None:
+    match = re.search(pattern, text, flags=re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def parse_pyproject(path: Path, root: Path, inv: Inventory) -> None:
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    rel = _rel(path, root)
+    inv.files.append(rel)
+    project = data.get("project", {})
+    groups = [project.get("dependencies", [])]
+    groups += list(project.get("optional-dependencies", {}).values())
+    for group in groups:
+        for item in group:
+            if isinstance(item, str):
+                _add_requirement(item, rel, _line_of(text, re.escape(item)), "pyproject", inv)
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    for name, spec in poetry.items():
+        version = spec.get("version") if isinstance(spec, dict) else spec
+        if name.lower() == "python" or not isinstance(version, str):
+            continue
+        pinned = version if version[:1].isdigit() else version.removeprefix("==")
+        if re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", pinned):
+            line = _line_of(text, rf"^{re.escape(name)}\s*=")
+            inv.add(Dependency(canonicalize_name(name), pinned, rel, line, "pyproject"))
+        else:
+            inv.unpinned.append(f"{rel}: {name}")
+
+
+def parse_toml_lock(path: Path, root: Path, inv: Inventory, kind: Kind) -> None:
+    """uv.lock and poetry.lock: `[[package]]` tables with name and version."""
+    text = path.read_text(encoding="utf-8")
+    data: dict[str, Any] = tomllib.loads(text)
+    rel = _rel(path, root)
+    inv.files.append(rel)
+    for package in data.get("package", []):
+        name, version = package.get("name"), package.get("version")
+        source = package.get("source", {})
+        if not name or not version or "editable" in source or "virtual" in source:
+            continue
+        line = _line_of(text, rf'^name = "{re.escape(name)}"')
+        inv.add(Dependency(canonicalize_name(name), str(version), rel, line, kind))
+
+
+def parse_pipfile_lock(path: Path, root: Path, inv: Inventory) -> None:
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    rel = _rel(path, root)
+    inv.files.append(rel)
+    for section in ("default", "develop"):
+        for name, entry in (data.get(section) or {}).items():
+            version = str(entry.get("version", "")) if isinstance(entry, dict) else ""
+            if not version.startswith("=="):
+                inv.unpinned.append(f"{rel}: {name}")
+                continue
+            line = _line_of(text, rf'^\s*"{re.escape(name)}": {{')
+            dep = Dependency(canonicalize_name(name), version[2:], rel, line, "Pipfile.lock")
+            inv.add(dep)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def inventory(root: Path, paths: list[Path] | None = None) -> Inventory:
+    """The pinned dependencies of the repository at `root` (or of the given files).
+
+    Lock files are read before requirements files and pyproject.toml, so a package pinned
+    in several places is reported at its lock entry."""
+    inv = Inventory()
+    files = paths if paths is not None else find_manifests(root)
+    order = {"uv.lock": 0, "poetry.lock": 0, "Pipfile.lock": 0, "pyproject.toml": 2}
+    seen: set[Path] = set()
+    for path in sorted(files, key=lambda p: (order.get(p.name, 1), str(p))):
+        try:
+            kind = LOCK_NAMES.get(path.name)
+            if kind in ("uv.lock", "poetry.lock"):
+                parse_toml_lock(path, root, inv, kind)
+            elif kind == "Pipfile.lock":
+                parse_pipfile_lock(path, root, inv)
+            elif kind == "pyproject":
+                parse_pyproject(path, root, inv)
+            else:
+                parse_requirements(path.resolve(), root, inv, seen)
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+            inv.errors.append(f"{_rel(path, root)}: {exc}")
+    return inv
+
+
+def fix_command(dep: Dependency, version: str) -> str:
+    """The command (or edit) that moves `dep` to `version`, for the summary."""
+    name = dep.name
+    if dep.kind == "uv.lock":
+        return f"uv lock --upgrade-package '{name}=={version}'"
+    if dep.kind == "poetry.lock":
+        return f"poetry add '{name}@^{version}' (or poetry update {name})"
+    if dep.kind == "Pipfile.lock":
+        return f"pipenv install '{name}>={version}'"
+    return f"pin `{name}=={version}` in {dep.file}"

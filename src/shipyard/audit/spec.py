@@ -1,0 +1,101 @@
+"""The audit action's inputs and outputs: the contract, declared once as typed settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shipyard.runtime import ActionSpec, InputError, Output
+from shipyard.runtime.settings import Duration, Secret, setting
+
+SCANNERS = ("dependencies", "code", "secrets", "container", "iac")
+
+
+@dataclass(frozen=True)
+class Settings:
+    scanners: list[str] = setting(
+        "`auto` (what the repository has) or a list of: dependencies, code, secrets, "
+        "container, iac.",
+        default="auto",
+    )
+    path: str = setting("The directory to audit, relative to the workspace.", default=".")
+    vulnerability_db: str | None = setting(
+        "An OSV database directory (e.g. a clone of the PyPA advisory database) for offline "
+        "dependency matching. Empty: pip-audit's online services."
+    )
+    image: str | None = setting(
+        "A container image to scan with trivy: a reference (e.g. build-push's output) or an "
+        "image archive in the workspace (`docker save` or OCI tarball)."
+    )
+    fail_on_severity: Literal["critical", "high", "medium", "low", "never"] = setting(
+        "Fail (exit 1) when a finding at or above this severity is not ignored.",
+        default="high",
+    )
+    unknown_severity: Literal["high", "medium", "low", "ignore"] = setting(
+        "How a finding without any severity gates: as high, medium, low, or never (ignore).",
+        default="high",
+    )
+    ignore_file: str = setting(
+        "Ignore file (id/alias/fingerprint, reason, expires), relative to `path`.",
+        default=".shipyard/audit-ignore.yml",
+    )
+    secrets_history: bool = setting(
+        "Also scan the git history for secrets (every commit's added lines).", default="false"
+    )
+    secrets_allowlist: list[str] = setting(
+        "Fingerprints of known, accepted secrets (e.g. test fixtures); they are not reported."
+    )
+    exclude: list[str] = setting(
+        "Folders (relative to `path`) that bandit and trivy skip, besides .git, .venv and "
+        "node_modules."
+    )
+    sarif_file: str | None = setting(
+        "Where to write the SARIF report. Empty: shipyard-audit.sarif under RUNNER_TEMP."
+    )
+    report_issues: bool = setting(
+        "Open one GitHub issue per blocking finding, update it while it stays, close it when "
+        "it is gone (for scheduled runs; needs `issues: write`).",
+        default="false",
+    )
+    issue_label: str = setting("Label of the issues report-issues manages.", default="security")
+    github_token: Secret = setting("Token for report-issues.", yaml_default="${{ github.token }}")
+    timeout: Duration = setting("Time limit of each scanner.", default="15m")
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.scanners if s not in (*SCANNERS, "auto")]
+        if unknown:
+            raise InputError(
+                "scanners",
+                f"unknown scanner {unknown[0]!r}",
+                hint="Use auto, or a list of: " + ", ".join(SCANNERS) + ".",
+            )
+        if "auto" in self.scanners and len(self.scanners) > 1:
+            raise InputError("scanners", "`auto` cannot be combined with a list of scanners")
+
+    @property
+    def wanted(self) -> tuple[str, ...] | None:
+        """The scanners asked for; None for auto."""
+        if not self.scanners or self.scanners == ["auto"]:
+            return None
+        return tuple(dict.fromkeys(self.scanners))
+
+
+SPEC = ActionSpec(
+    name="audit",
+    title="shipyard audit",
+    description=(
+        "One security gate: dependencies (pip-audit or an offline OSV database), code (bandit), "
+        "secrets and images (trivy), Dockerfiles and compose files (trivy, hadolint); one SARIF "
+        "report of every finding, a severity gate, an ignore file, issues for what blocks."
+    ),
+    branding=("shield", "red"),
+    settings=Settings,
+    outputs=(
+        Output("findings", "Number of findings (ignored ones included)."),
+        Output("blocking", "Number of findings that fail the gate."),
+        Output("critical", "Number of critical findings (not ignored)."),
+        Output("high", "Number of high findings (not ignored)."),
+        Output("sarif-file", "Path of the SARIF file holding every finding."),
+        Output("report", "JSON: counts by severity and scanner, the blocking findings, notes."),
+    ),
+)

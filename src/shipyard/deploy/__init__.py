@@ -1,0 +1,1 @@
+"""The deploy action: zero-downtime releases of a container image over SSH, with rollback."""

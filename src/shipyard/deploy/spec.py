@@ -1,0 +1,214 @@
+"""The deploy action's inputs and outputs: the contract, declared once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from shipyard.runtime import ActionSpec, InputError, KeyValues, Output
+from shipyard.runtime.settings import Duration, Secret, Text, setting
+
+APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Strategy = Literal["blue-green", "rolling", "recreate"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every input of the deploy action."""
+
+    # --- where ---------------------------------------------------------------------------
+    hosts: list[str] = setting(
+        "Hosts to deploy to: 'host', 'host:port' or 'name=host[:port]', one per line or "
+        "comma-separated.",
+        required=True,
+    )
+    user: str = setting(
+        "SSH user on the hosts (its docker CLI must reach dockerd).", default="deploy"
+    )
+    ssh_key: Secret = setting("Private SSH key (OpenSSH format) for the hosts.", required=True)
+    known_hosts: Text = setting(
+        "The hosts' public keys in known_hosts format (`ssh-keyscan -p PORT HOST`, checked "
+        "out of band). Required unless host-fingerprints is given."
+    )
+    host_fingerprints: list[str] = setting(
+        "Instead of known-hosts: 'host SHA256:...' per host (`ssh-keygen -lf` of its key)."
+    )
+    jump_host: str | None = setting("A bastion to reach the hosts through: [user@]host[:port].")
+    jump_ssh_key: Secret = setting("Private key for the jump host (default: ssh-key).")
+    ssh_timeout: Duration = setting("Timeout of an SSH connection.", default="15s")
+    command_timeout: Duration = setting("Timeout of each remote step.", default="10m")
+    # --- what ----------------------------------------------------------------------------
+    app: str = setting("Name of the app (containers, upstream, lock and releases).", required=True)
+    image: str = setting(
+        "Image to deploy, best by digest (build-push's image-refs output).", required=True
+    )
+    registry_username: str = setting("User for the hosts' pull from a private registry.")
+    registry_password: Secret = setting("Password or token for the hosts' pull.")
+    env: KeyValues = setting(
+        "Environment of the app: KEY=VALUE lines. Values may be secrets: they reach the hosts "
+        "over stdin into a 0600 file that is removed once the containers exist.",
+        secret=True,
+    )
+    env_file: str | None = setting("A KEY=VALUE file on the runner, merged under env.")
+    port: int = setting(
+        "The port the app listens on inside its container.",
+        default="8080",
+        minimum=1,
+        maximum=65535,
+    )
+    replicas: int = setting("Containers per host.", default="1", minimum=1, maximum=50)
+    volumes: list[str] = setting(
+        "Volumes for the app and the migration: 'host-path:container-path[:ro]'."
+    )
+    # --- how -----------------------------------------------------------------------------
+    strategy: Strategy = setting(
+        "blue-green: start the new release beside the old, switch, watch. rolling: replace "
+        "replicas one at a time, then hosts batch by batch. recreate: stop, then start.",
+        default="blue-green",
+    )
+    proxy: Literal["nginx", "none"] = setting(
+        "nginx: the action owns one upstream file per app and reloads nginx gracefully.",
+        default="nginx",
+    )
+    proxy_config: str | None = setting(
+        "Where the upstream file lives on the hosts "
+        "(default /etc/nginx/conf.d/<app>.upstream.conf)."
+    )
+    proxy_reload: str = setting("How to reload the proxy on the hosts.", default="nginx -s reload")
+    proxy_check: str = setting(
+        "How to test the proxy's configuration before a reload.", default="nginx -t -q"
+    )
+    proxy_access_log: str | None = setting(
+        "The proxy's access log for the app on the hosts: max-error-rate is measured in it."
+    )
+    health_path: str = setting("HTTP path of the app's health check.", default="/health")
+    health_timeout: Duration = setting(
+        "How long a new container may take to become healthy.", default="60s"
+    )
+    health_interval: Duration = setting("Pause between health checks while starting.", default="1s")
+    monitor: Duration = setting(
+        "How long to watch after the switch (0 skips the watch).", default="5m"
+    )
+    monitor_interval: Duration = setting("Pause between checks during the watch.", default="30s")
+    max_error_rate: int = setting(
+        "Largest share of 5xx answers in the access log during the watch, in percent.",
+        default="5",
+        minimum=0,
+        maximum=100,
+    )
+    drain_timeout: Duration = setting(
+        "How long a container taken out of the proxy keeps serving before it is stopped.",
+        default="10s",
+    )
+    migrate_command: Text | None = setting(
+        "Run once per deploy, in a one-off container of the new image, before the switch."
+    )
+    pre_deploy: Text | None = setting(
+        "Shell on each host before the new release starts (e.g. a backup)."
+    )
+    post_deploy: Text | None = setting("Shell on each host after the switch, before the watch.")
+    smoke_command: Text | None = setting(
+        "Shell on each host after the switch; SHIPYARD_UPSTREAMS holds the new containers' "
+        "addresses. Failing rolls back."
+    )
+    batch_size: int = setting(
+        "Hosts worked at once (0: all hosts for blue-green and recreate, 1 for rolling).",
+        default="0",
+        minimum=0,
+    )
+    batch_wait: Duration = setting("Pause between batches.", default="0s")
+    max_failures: int = setting(
+        "Hosts that may fail before the whole deploy rolls back.", default="0", minimum=0
+    )
+    lock_wait: Duration = setting("How long to wait for another deploy's lock.", default="2m")
+    lock_ttl: Duration = setting(
+        "A lock older than this is taken over (with a warning).", default="30m"
+    )
+    keep_releases: int = setting(
+        "Releases whose containers are kept (stopped) for rollback.", default="5", minimum=1
+    )
+    state_dir: str = setting(
+        "Where releases, the audit log and the lock live on the hosts.", default="~/.shipyard"
+    )
+    mode: Literal["deploy", "rollback"] = setting(
+        "deploy, or rollback to to-release (default: the previous one).", default="deploy"
+    )
+    to_release: str | None = setting(
+        "The release to roll back to (a release output of an earlier deploy)."
+    )
+    dry_run: bool = setting(
+        "Connect, check host keys, take the lock and show the plan; change nothing.",
+        default="false",
+    )
+    url: str | None = setting("The app's public URL, for the url output and the summary.")
+
+    def __post_init__(self) -> None:
+        if not APP_NAME.match(self.app):
+            raise InputError(
+                "app", f"'{self.app}' is not a valid app name (a-z, 0-9, '-', '_'; up to 63)."
+            )
+        if not self.known_hosts.strip() and not self.host_fingerprints:
+            raise InputError(
+                "known-hosts",
+                "is required (or host-fingerprints): the deploy never trusts an unknown host key.",
+                hint="Get the line with `ssh-keyscan -p PORT HOST` from a trusted network and "
+                "store it as a secret or variable.",
+            )
+        for name in self.env:
+            if not ENV_NAME.match(name):
+                raise InputError("env", f"'{name}' is not a valid environment variable name.")
+        for name, value in self.env.items():
+            if "\n" in value or "\r" in value:
+                raise InputError(
+                    "env",
+                    f"the value of {name} spans several lines; docker env files cannot hold that.",
+                )
+        if self.registry_password and not self.registry_username:
+            raise InputError("registry-username", "is required with registry-password.")
+        if self.mode == "deploy" and self.to_release:
+            raise InputError("to-release", "is only for mode: rollback.")
+        if not self.health_path.startswith("/"):
+            raise InputError("health-path", f"'{self.health_path}' must start with '/'.")
+        if self.monitor and self.monitor_interval <= 0:
+            raise InputError("monitor-interval", "must be more than 0 when monitor is on.")
+
+    @property
+    def upstream_path(self) -> str:
+        return self.proxy_config or f"/etc/nginx/conf.d/{self.app}.upstream.conf"
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines as docker's --env-file reads them (no quote processing); blank lines,
+    ``#`` comments and an ``export`` prefix are allowed."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not ENV_NAME.match(name.strip()):
+            raise InputError("env-file", f"line {number} is not KEY=VALUE.")
+        values[name.strip()] = value
+    return values
+
+
+SPEC = ActionSpec(
+    name="deploy",
+    title="shipyard deploy",
+    description=(
+        "Zero-downtime releases of a container image over SSH (blue-green, rolling, recreate) "
+        "behind nginx: host keys verified, deploy lock, health checks, watch, automatic rollback."
+    ),
+    branding=("upload-cloud", "green"),
+    settings=Settings,
+    outputs=(
+        Output("status", "deployed, rolled-back or failed."),
+        Output("release", "The release id of this deploy (or the one rolled back to)."),
+        Output("previous-release", "The release that ran before."),
+        Output("hosts", "JSON: per host its result, step timings and error."),
+        Output("url", "The app's URL (the url input)."),
+    ),
+)

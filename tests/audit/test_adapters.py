@@ -1,0 +1,142 @@
+"""Adapters: pip-audit's own JSON (from the real pip-audit, against the local OSV API), trivy's
+vulnerability report merged with the offline OSV result, and `auto` scanner detection."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from shipyard.audit.dependencies import scan
+from shipyard.audit.findings import merge
+from shipyard.audit.manifests import inventory
+from shipyard.audit.osv import OsvDatabase
+from shipyard.audit.scanners import ScanEnv, pip_audit, trivy
+from tests.audit.conftest import RunAudit, report_of
+from tests.audit.osv_server import osv_server
+from tests.audit.sample import OSV_DB, Sample
+
+
+def env_for(root: Path, tmp_path: Path) -> ScanEnv:
+    (tmp_path / "temp").mkdir(exist_ok=True)
+    return ScanEnv(root, tmp_path / "cache", tmp_path / "temp", 300.0)
+
+
+def test_pip_audit_adapter_names_like_the_offline_matcher(sample: Sample, tmp_path: Path) -> None:
+    deps = inventory(sample.root).dependencies
+    job = pip_audit.job(env_for(sample.root, tmp_path), deps, tmp_path / "pinned.txt")
+    with osv_server(OSV_DB) as url:
+        done = subprocess.run(
+            [*job.argv, "--osv-url", url],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert job.report is not None
+    online = job.parse(done.returncode, job.report.read_text(), done.stderr).findings
+    offline = scan(OsvDatabase(OSV_DB), deps)
+    assert {(f.id, f.aliases, f.fixed, f.file, f.line) for f in online} == {
+        (f.id, f.aliases, f.fixed, f.file, f.line) for f in offline
+    }
+    assert merge([*offline, *online]) == [
+        f.__class__(**{**f.__dict__, "scanners": ("osv", "pip-audit")}) for f in offline
+    ]
+
+
+def test_trivy_vulnerability_merges_with_the_osv_finding(sample: Sample) -> None:
+    report = {
+        "Results": [
+            {
+                "Target": "requirements.txt",
+                "Class": "lang-pkgs",
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": "CVE-2018-18074",
+                        "VendorIDs": ["GHSA-x84v-xcm2-53pg"],
+                        "PkgName": "requests",
+                        "InstalledVersion": "2.19.0",
+                        "FixedVersion": "2.20.0",
+                        "Severity": "HIGH",
+                        "Title": "python-requests: HTTPS to HTTP redirect keeps Authorization",
+                        "CVSS": {
+                            "nvd": {
+                                "V3Vector": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+                                "V3Score": 7.5,
+                            }
+                        },
+                    }
+                ],
+            }
+        ]
+    }
+    out = trivy.parse(0, json.dumps(report), "", lambda p: (p, sample.root), "trivy")
+    (from_trivy,) = out.findings
+    assert from_trivy.severity == "high"  # from the vector: 7.5
+    offline = scan(OsvDatabase(OSV_DB), inventory(sample.root).dependencies)
+    merged = merge([*offline, from_trivy])
+    assert len(merged) == len(offline)
+    (one,) = [f for f in merged if f.id == "PYSEC-2018-28"]
+    assert one.scanners == ("osv", "trivy") and one.severity == "high"
+    assert one.fixed == ("2.20.0",) and one.line == 1
+
+
+def test_trivy_without_a_report_is_a_warning() -> None:
+    out = trivy.parse(1, "", "FATAL no space left", lambda p: (p, None), "trivy")
+    assert out.findings == [] and out.warnings == ["trivy gave no report: FATAL no space left"]
+
+
+def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit) -> None:
+    result = run_audit(sample.root)
+    assert report_of(result)["scanners"] == ["dependencies", "code", "secrets", "iac"]
+    (sample.root / "Dockerfile").unlink()
+    (sample.root / "app.py").unlink()
+    result = run_audit(sample.root)
+    assert report_of(result)["scanners"] == ["dependencies", "secrets"]
+
+
+def test_container_image_archive_offline(sample: Sample, run_audit: RunAudit) -> None:
+    """`image` as an archive: trivy scans its layers for secrets; without its vulnerability DB
+    that part is a warning with the reason, and the rest of the audit still runs."""
+    from tests.audit.sample import aws_key_id, image_archive
+
+    image_archive(sample.root / "image.tar", {"app/creds.ini": f"key = {aws_key_id(9)}\n"})
+    result = run_audit(sample.root, scanners="container, code", image="image.tar")
+    assert result.code == 1
+    report = report_of(result)
+    ids = {(f["id"], f["file"]) for f in report["blocking_findings"]}
+    assert ("secret:aws-access-key-id", "image.tar:/app/creds.ini") in ids
+    assert ("B602", "app.py") in ids
+    (warning,) = report["warnings"]
+    assert warning.startswith("trivy vulnerability DB unavailable, vulnerability scanning skipped")
+    assert "::warning::trivy vulnerability DB unavailable" in result.log
+
+
+def test_bandit_uses_the_repository_configuration(sample: Sample, run_audit: RunAudit) -> None:
+    sample.write("pyproject.toml", '[project]\nname = "app"\n\n[tool.bandit]\nskips = ["B602"]\n')
+    result = run_audit(sample.root, scanners="code", fail_on_severity="low")
+    ids = {f["id"] for f in report_of(result)["blocking_findings"]}
+    assert ids == {"B404"}
+
+
+def test_bandit_splits_a_large_tree_by_size(tmp_path: Path) -> None:
+    from shipyard.audit.scanners import bandit
+
+    sizes = {f"pkg/big/m{i}.py": 1000 for i in range(150)}
+    sizes |= {f"pkg/mid/m{i}.py": 900 for i in range(100)}
+    sizes |= {f"tests/m{i}.py": 100 for i in range(50)}
+    sizes |= {"setup.py": 100}
+    assert bandit.split(sizes, 2) == [
+        ["pkg/big"],
+        ["pkg/mid", "setup.py", "tests/m0.py", *sorted(f"tests/m{i}.py" for i in range(1, 50))],
+    ]
+    assert bandit.split(sizes, 1) == []
+    assert bandit.split(dict(list(sizes.items())[:100]), 4) == []
+    for rel in sizes:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n" * (sizes[rel] // 6))
+    env = env_for(tmp_path, tmp_path)
+    one, two = bandit.jobs(env, list(sizes), 2)
+    assert (one.name, two.name) == ("bandit-1", "bandit-2")
+    assert str(tmp_path / "pkg" / "big") in one.argv and str(tmp_path / "pkg" / "mid") in two.argv
+    assert [j.name for j in bandit.jobs(env, list(sizes)[:10], 2)] == ["bandit"]
