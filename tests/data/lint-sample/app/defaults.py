@@ -1,0 +1,3 @@
+def collect(item: str, bucket: list[str] = []) -> list[str]:
+    bucket.append(item)
+    return bucket
