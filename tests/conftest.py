@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.services.plugin_smtp",
     "tests.services.plugin_deploy",
     "tests.e2e.plugin_act",
+    "tests.services.plugin_sample_app",
 ]

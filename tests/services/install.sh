@@ -72,9 +72,15 @@ need_busybox=0
 for arch in "${ARCHES[@]}"; do
   [[ -x "$CACHE/busybox/$arch/busybox" ]] || need_busybox=1
 done
+# Debian's python3 packages per architecture, unpacked into a rootfs for the sample app's
+# Python base image (tests/services/python_image.py); no Docker Hub, so no python:3 image.
+need_python=0
+for arch in "${ARCHES[@]}"; do
+  [[ -x "$CACHE/python/$arch/rootfs/usr/bin/python3" ]] || need_python=1
+done
 
 if [[ ${#missing_packages[@]} -eq 0 && $need_buildx -eq 0 && $need_busybox -eq 0 \
-      && $need_compose -eq 0 && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
+      && $need_compose -eq 0 && $need_python -eq 0 && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
   log "everything already installed (packages, buildx, busybox in $CACHE)"
   exit 0
 fi
@@ -211,6 +217,60 @@ $CODENAME main universe" "$arch" busybox-static
   done
 else
   log "busybox already cached in $CACHE/busybox"
+fi
+
+# The python3.X interpreter, its standard library and their direct library dependencies (one
+# level: enough for the standard library's web, json and hashing modules), for each
+# architecture, unpacked with dpkg -x (no maintainer scripts) into $CACHE/python/<arch>/rootfs.
+python_packages() { # apt-cache command... -> package names
+  local version deps
+  version=$("$@" depends python3-minimal 2>/dev/null \
+    | sed -n 's/.*Depends: python\(3\.[0-9]*\)-minimal.*/\1/p' | head -n1)
+  [[ -n $version ]] || return 1
+  deps=$("$@" depends "python$version-minimal" "libpython$version-minimal" \
+    "libpython$version-stdlib" 2>/dev/null | sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\).*/\2/p')
+  # shellcheck disable=SC2086 # one package name per word
+  printf '%s\n' "python$version-minimal" "libpython$version-minimal" "libpython$version-stdlib" \
+    $deps | grep -vxE 'mime-support|mailcap' | sed 's/:.*//' | sort -u
+}
+if [[ $need_python -eq 1 ]]; then
+  for arch in "${ARCHES[@]}"; do
+    [[ -x "$CACHE/python/$arch/rootfs/usr/bin/python3" ]] && continue
+    debs_dir="$CACHE/python/$arch/debs"
+    rm -rf "$debs_dir" && mkdir -p "$debs_dir"
+    if [[ $arch == amd64 ]]; then
+      mapfile -t pkgs < <(python_packages apt-cache)
+      (cd "$debs_dir" && apt-get download -qq -o APT::Sandbox::User=root "${pkgs[@]/%/:amd64}")
+    else
+      if [[ $OS_ID == ubuntu ]]; then
+        name="$CODENAME-$arch"
+        line="deb [arch=$arch signed-by=/usr/share/keyrings/ubuntu-archive-keyring.gpg] \
+http://ports.ubuntu.com/ubuntu-ports $CODENAME main universe"
+      else
+        name="bookworm-$arch"
+        line="deb [arch=$arch signed-by=$KEYRING] $MIRROR bookworm main"
+      fi
+      private_download "$name" "$line" "$arch" busybox-static # updates the private lists once
+      root="$CACHE/apt-$name"
+      papt=(apt-cache -o Dir::Etc::SourceList="$root/sources.list"
+        -o Dir::Etc::SourceParts="$root/parts" -o Dir::State::Lists="$root/lists"
+        -o Dir::Cache="$root/cache" -o APT::Architecture="$arch" -o APT::Architectures::="$arch")
+      mapfile -t pkgs < <(python_packages "${papt[@]}")
+      (cd "$debs_dir" && private_apt "$name" "$line" "$arch" -- download "${pkgs[@]}")
+    fi
+    rootfs="$CACHE/python/$arch/rootfs"
+    rm -rf "$rootfs" && mkdir -p "$rootfs"
+    for deb in "$debs_dir"/*.deb; do dpkg -x "$deb" "$rootfs"; done
+    rm -rf "$rootfs/usr/share/doc" "$rootfs/usr/share/man" "$rootfs/usr/share/locale"
+    for version in "$rootfs"/usr/bin/python3.*; do
+      [[ $version =~ /python3\.[0-9]+$ ]] && break
+    done
+    version=${version##*/}
+    ln -sf "$version" "$rootfs/usr/bin/python3"
+    log "python ($version, ${#pkgs[@]} packages) $arch -> $rootfs"
+  done
+else
+  log "python rootfs already cached in $CACHE/python"
 fi
 
 log "done"

@@ -1,0 +1,227 @@
+"""The reusable workflows and the runbook examples: zizmor clean (also as an auditor), every
+``with:`` key an input the action or reusable workflow declares, inputs reaching scripts only
+through ``env:``, third-party actions pinned by SHA, least permissions per job. All offline.
+
+The inputs of our actions come from their specs (``shipyard.<action>.spec.SPEC``). An action
+whose package is not in this checkout (lint, audit and deploy are written on other branches
+and merged at the end) cannot be checked here: its ``with:`` keys are skipped, and
+``test_actions_without_a_spec_are_only_the_unmerged_ones`` names them, so that once every
+package is merged every key is checked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+REUSABLE = {
+    name: ROOT / ".github" / "workflows" / f"{name}.yml"
+    for name in ("python-ci", "release", "deploy", "security-scan", "approval-gate")
+}
+RUNBOOKS = ("ecommerce", "platform", "amani", "company-app", "agentic")
+EXAMPLES = sorted(p for runbook in RUNBOOKS for p in (ROOT / "examples" / runbook).glob("*.yml"))
+ALL = sorted(REUSABLE.values()) + EXAMPLES
+OUR_ACTION = re.compile(r"^your-org/actions/(?P<action>[a-z-]+)@v1$")
+OUR_WORKFLOW = re.compile(r"^your-org/actions/\.github/workflows/(?P<name>[a-z-]+)\.yml@v1$")
+#: Actions written on other branches: checked once their package is merged into this checkout.
+UNMERGED_ALLOWED = frozenset({"lint", "audit", "deploy"})
+
+
+def load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict), path
+    # YAML 1.1 reads the key `on` as True
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def steps(doc: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for job_id, job in (doc.get("jobs") or {}).items():
+        for step in job.get("steps") or []:
+            yield job_id, step
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@cache
+def action_inputs(action: str) -> tuple[set[str], set[str]] | None:
+    """(all inputs, required inputs) of one of our actions, or None when its package is absent."""
+    module = "shipyard." + action.replace("-", "_")
+    if importlib.util.find_spec(module) is None:
+        return None
+    spec = importlib.import_module(module + ".spec").SPEC
+    names = {item.name for item in spec.inputs}
+    required = {item.name for item in spec.inputs if item.required}
+    return names, required
+
+
+def workflow_interface(name: str) -> dict[str, Any]:
+    on = load(REUSABLE[name])["on"]
+    call = on["workflow_call"]
+    return {"inputs": call.get("inputs") or {}, "secrets": call.get("secrets") or {}}
+
+
+# ------------------------------------------------------------------------------------- zizmor
+
+
+@pytest.mark.parametrize("persona", ["regular", "auditor"])
+def test_zizmor_finds_nothing(persona: str) -> None:
+    zizmor = shutil.which("zizmor") or str(ROOT / ".venv" / "bin" / "zizmor")
+    result = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--format", "plain", f"--persona={persona}",
+         "--config", str(ROOT / ".github" / "zizmor.yml"), *map(str, ALL)],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout
+
+
+def test_zizmor_would_catch_an_injection(tmp_path: Path) -> None:
+    """The check above can fail: a ``${{ }}`` in a script is reported."""
+    bad = tmp_path / "bad.yml"
+    text = REUSABLE["deploy"].read_text(encoding="utf-8")
+    bad.write_text(
+        text.replace('          if [ "$OUTCOME" = success ]', '          echo "${{ inputs.app }}"\n'
+                     '          if [ "$OUTCOME" = success ]', 1)
+    )  # fmt: skip
+    zizmor = shutil.which("zizmor") or str(ROOT / ".venv" / "bin" / "zizmor")
+    result = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--format", "plain", "--persona=auditor",
+         "--config", str(ROOT / ".github" / "zizmor.yml"), str(bad)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "template-injection" in result.stdout
+
+
+# ------------------------------------------------------------------------- inputs and secrets
+
+
+@pytest.mark.parametrize("path", ALL, ids=rel)
+def test_with_keys_of_our_actions_are_declared_inputs(path: Path) -> None:
+    doc = load(path)
+    for job_id, step in steps(doc):
+        match = OUR_ACTION.match(str(step.get("uses", "")))
+        if not match:
+            continue
+        interface = action_inputs(match["action"])
+        if interface is None:
+            assert match["action"] in UNMERGED_ALLOWED, f"no package for {match['action']}"
+            continue  # not merged into this checkout yet: see the module docstring
+        names, required = interface
+        given = set((step.get("with") or {}).keys())
+        where = f"{rel(path)} job {job_id} step {step.get('id') or step.get('name')}"
+        assert given <= names, f"{where}: {sorted(given - names)} are not inputs of {match[0]}"
+        assert required <= given, f"{where}: required {sorted(required - given)} missing"
+
+
+def test_actions_without_a_spec_are_only_the_unmerged_ones() -> None:
+    used = {
+        m["action"]
+        for path in ALL
+        for _, step in steps(load(path))
+        if (m := OUR_ACTION.match(str(step.get("uses", ""))))
+    }
+    assert {"notify", "approval", "build-push"} <= used
+    missing = {action for action in used if action_inputs(action) is None}
+    assert missing <= UNMERGED_ALLOWED, missing
+    for action in used - missing:
+        assert (ROOT / action / "action.yml").exists(), action
+
+
+@pytest.mark.parametrize("path", ALL, ids=rel)
+def test_callers_give_declared_inputs_and_secrets(path: Path) -> None:
+    doc = load(path)
+    calls = 0
+    for job_id, job in doc["jobs"].items():
+        match = OUR_WORKFLOW.match(str(job.get("uses", "")))
+        if not match:
+            continue
+        calls += 1
+        interface = workflow_interface(match["name"])
+        given = set((job.get("with") or {}).keys())
+        declared = set(interface["inputs"])
+        assert given <= declared, f"{rel(path)} job {job_id}: {sorted(given - declared)}"
+        required = {k for k, v in interface["inputs"].items() if v.get("required")}
+        assert required <= given, f"{rel(path)} job {job_id}: missing {sorted(required - given)}"
+        secrets = job.get("secrets") or {}
+        if secrets != "inherit":
+            assert set(secrets) <= set(interface["secrets"]), f"{rel(path)} job {job_id}"
+            needed = {k for k, v in interface["secrets"].items() if v.get("required")}
+            assert needed <= set(secrets), f"{rel(path)} job {job_id}: missing {needed}"
+        assert "permissions" in job, f"{rel(path)} job {job_id} grants no permissions"
+    assert calls or path in REUSABLE.values(), f"{rel(path)} calls no reusable workflow"
+
+
+@pytest.mark.parametrize("name", sorted(REUSABLE))
+def test_reusable_workflow_interface_is_documented(name: str) -> None:
+    doc = load(REUSABLE[name])
+    assert set(doc["on"]) == {"workflow_call"}
+    interface = workflow_interface(name)
+    for kind in ("inputs", "secrets"):
+        for key, item in interface[kind].items():
+            assert item.get("description"), f"{name}: {kind} {key} has no description"
+    for key, item in (doc["on"]["workflow_call"].get("outputs") or {}).items():
+        assert item.get("description") and item.get("value"), f"{name}: output {key}"
+    text = yaml.safe_dump(doc["jobs"])  # the jobs, without the comments' examples
+    for ref in re.findall(r"inputs\.([a-z][a-z0-9-]*)", text):
+        assert ref in interface["inputs"], f"{name}: inputs.{ref} is not declared"
+    for ref in re.findall(r"secrets\.([A-Z][A-Z0-9_]*)", text):
+        assert ref in interface["secrets"], f"{name}: secrets.{ref} is not declared"
+
+
+@pytest.mark.parametrize("name", sorted(REUSABLE))
+def test_least_permissions_per_job(name: str) -> None:
+    doc = load(REUSABLE[name])
+    assert doc["permissions"] == {}, f"{name}: the workflow's permissions must be {{}}"
+    for job_id, job in doc["jobs"].items():
+        assert "permissions" in job, f"{name} job {job_id} sets no permissions"
+        for scope, level in (job["permissions"] or {}).items():
+            assert level in ("read", "write"), f"{name} job {job_id}: {scope}: {level}"
+
+
+# ------------------------------------------------------------------------ scripts and pinning
+
+
+@pytest.mark.parametrize("path", ALL, ids=rel)
+def test_no_expression_inside_a_script(path: Path) -> None:
+    for job_id, step in steps(load(path)):
+        script = step.get("run")
+        if script is not None:
+            assert "${{" not in script, f"{rel(path)} job {job_id}: ${{{{ }}}} in run:"
+
+
+@pytest.mark.parametrize("path", ALL, ids=rel)
+def test_third_party_actions_are_pinned_by_sha(path: Path) -> None:
+    doc = load(path)
+    uses = [str(step["uses"]) for _, step in steps(doc) if "uses" in step]
+    uses += [str(job["uses"]) for job in doc["jobs"].values() if "uses" in job]
+    for ref in uses:
+        if ref.startswith("your-org/actions/"):
+            assert ref.endswith("@v1"), ref
+            continue
+        assert re.search(r"@[0-9a-f]{40}$", ref), f"{rel(path)}: {ref} is not pinned by SHA"
+
+
+@pytest.mark.parametrize("runbook", RUNBOOKS)
+def test_each_runbook_folder_has_a_readme_naming_its_workflows(runbook: str) -> None:
+    folder = ROOT / "examples" / runbook
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    workflows = sorted(folder.glob("*.yml"))
+    assert workflows
+    for path in workflows:
+        assert path.name in readme, f"{runbook}/README.md does not mention {path.name}"
