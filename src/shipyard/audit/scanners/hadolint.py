@@ -1,15 +1,22 @@
-"""hadolint (iac): Dockerfile lint, `-f json`, with the repository's .hadolint.yaml."""
+"""hadolint (iac): Dockerfile lint, `-f json`, with the repository's .hadolint.yaml.
+
+The JSON is read by the lint action's hadolint parser (one parser for both actions); this
+module only maps its findings onto the audit's severities and fingerprints.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from shipyard.lint.findings import Finding as LintFinding
+from shipyard.lint.findings import ParseError
+from shipyard.lint.parsers import hadolint as lint_hadolint
 
 from ..findings import Finding, Severity, fingerprint_of
 from . import Job, ScanEnv, ScanOutput, read_line, relative, tool
 
-LEVELS: dict[str, Severity] = {"error": "medium", "warning": "low", "info": "low", "style": "low"}
-WIKI = "https://github.com/hadolint/hadolint/wiki/"
+#: hadolint's error is a medium risk; its warnings, infos and style notes are low.
+LEVELS: dict[str, Severity] = {"error": "medium", "warning": "low", "note": "low"}
 
 
 def job(env: ScanEnv, dockerfiles: list[str]) -> Job:
@@ -18,33 +25,31 @@ def job(env: ScanEnv, dockerfiles: list[str]) -> Job:
 
 
 def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
-    # hadolint writes its JSON on one line of stdout (merged with any message on stderr).
-    lines = [line for line in stdout.splitlines() if line.startswith("[")]
     try:
-        data = json.loads(lines[0]) if lines else ([] if code == 0 else None)
-    except ValueError:
-        data = None
-    if not isinstance(data, list):
+        if code != 0 and not stdout.strip():
+            raise ParseError("no output")
+        found = lint_hadolint.parse(stdout, str(root))
+    except ParseError:
         tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit code {code}"]
         return ScanOutput(warnings=[f"hadolint gave no report: {tail[0][:300]}"])
     out = ScanOutput()
     cache: dict[str, list[str]] = {}
-    for item in data:
-        rel = relative(str(item.get("file", "")), root)
-        line = int(item.get("line") or 0) or None
-        rule = str(item.get("code", "DL0000"))
-        text = read_line(root, rel, line, cache)
-        out.findings.append(
-            Finding(
-                scanner="hadolint",
-                id=rule,
-                severity=LEVELS.get(str(item.get("level")), "low"),
-                message=str(item.get("message", "")),
-                fingerprint=fingerprint_of("hadolint", rule, rel, text),
-                file=rel,
-                line=line,
-                title=rule,
-                help_uri=WIKI + rule if rule.startswith("DL") else None,
-            )
-        )
+    for item in found:
+        out.findings.append(_finding(item, root, cache))
     return out
+
+
+def _finding(item: LintFinding, root: Path, cache: dict[str, list[str]]) -> Finding:
+    rel = relative(item.file or "", root)
+    text = read_line(root, rel, item.line, cache)
+    return Finding(
+        scanner="hadolint",
+        id=item.rule,
+        severity=LEVELS.get(item.severity, "low"),
+        message=item.message,
+        fingerprint=fingerprint_of("hadolint", item.rule, rel, text),
+        file=rel,
+        line=item.line,
+        title=item.rule,
+        help_uri=item.help_url if item.rule.startswith("DL") else None,
+    )
