@@ -123,6 +123,10 @@ def test_two_services_v1_then_v2_blue_green_under_load_then_rollback(
     assert sorted(_projects(host, app.name, running=True)) == [one]
 
 
+# Known flake, open in issue 12: once in a full CI run (2 cores, everything else running) the
+# load saw 17 HTTP 502s from nginx while v3 was started, failed its check before any switch,
+# and was removed; alone it passes every time. One rerun; two failures in a row still fail.
+@pytest.mark.flaky(reruns=1)
 def test_unhealthy_v3_rolls_back_to_the_v2_project(
     compose_app: tuple[App, dict[str, str]],
 ) -> None:
