@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The pipeline demo: the platform runbook (examples/platform/) end to end under act.
 
-Starts the test bed (Docker engine, buildx, QEMU, a registry, two SSH + nginx hosts for staging
-and production, the GitHub and Slack emulators, an SMTP server), builds the sample app's Python
+Starts the test bed (Docker engine, buildx, QEMU, a registry, two hosts for staging and
+production, each in its own network namespace with its own sshd, dockerd and nginx, the GitHub
+and Slack emulators, an SMTP server), builds the sample app's Python
 base image, then runs, as GitHub would on each event:
 
 1. a pull request: pr-checks.yml (lint, audit, tests with coverage, Docker build check);
@@ -66,13 +67,23 @@ def check(run: ActRun, stage: str) -> None:
         raise SystemExit(f"demo: {stage} failed: {failed}")
 
 
-def start_hosts(work: Path) -> dict[str, Any]:
+def start_hosts(work: Path, registry_port: int) -> dict[str, Any]:
+    """Staging and production: two machines, each in its own network namespace with its own
+    sshd, dockerd and nginx (the registry's port forwarded into it), as two servers would be.
+    What ``--stop`` needs to stop them is written to ``hosts.json``."""
     from tests.services import deploy_hosts
 
-    hosts = {}
+    hosts: dict[str, Any] = {}
     for name in ("staging", "production"):
-        host = deploy_hosts.start_loopback_host(work / f"host-{name}", name=name)
-        hosts[name] = host
+        tag = f"demo{os.getpid() % 10000}{name[0]}"
+        hosts[name] = deploy_hosts.start_namespace_host(
+            work / f"host-{name}", tag, [registry_port], name
+        )
+        record = {
+            n: {"netns": h.netns, "pids": list(h.extra_pids), "docker": h.docker_host}
+            for n, h in hosts.items()
+        }
+        (work / "hosts.json").write_text(json.dumps(record))
     return hosts
 
 
@@ -110,7 +121,7 @@ def main() -> int:
     qemu.ensure()
     reg = registry.start(work / "registry", engine.docker)
     base = python_image.build_and_push(reg, work / "python-image", engine.docker)
-    hosts = start_hosts(work)
+    hosts = start_hosts(work, reg.port)
     app = "platform"
     image = f"{reg.address}/your-org/platform"
     common = {
@@ -254,25 +265,25 @@ def fetch(url: str) -> str:
 def stop(work: Path) -> int:
     """Stop what the demo left running under ``work``."""
     from tests.services import sshd
-    from tests.services._common import pid_alive, stop_pid
     from tests.services._common import run as run_command
+    from tests.services._common import stop_pid
 
-    for name in ("staging", "production"):
-        home = work / f"host-{name}"
-        server = sshd.load(home / "sshd")
+    recorded = work / "hosts.json"
+    hosts = json.loads(recorded.read_text()) if recorded.exists() else {}
+    for name, host in hosts.items():
+        server = sshd.load(work / f"host-{name}" / "sshd")
         if server is not None:
             sshd.stop(server)
-        pid_file = home / "home" / "nginx" / "nginx.pid"
-        if pid_file.exists() and pid_alive(pid := int(pid_file.read_text().split()[0])):
-            stop_pid(pid)
+        env = {**os.environ, "DOCKER_HOST": host["docker"]}
+        listed = run_command(["docker", "ps", "-aq"], env=env, timeout=60)
+        if listed.stdout.split():
+            run_command(["docker", "rm", "-f", *listed.stdout.split()], env=env, timeout=120)
+        for pid in reversed(host["pids"]):
+            stop_pid(pid, timeout=30)
+        run_command(["ip", "netns", "del", host["netns"]], timeout=30)
     running = registry.load(work / "registry")
     if running is not None:
         registry.stop(running)
-    listed = run_command(
-        ["docker", "ps", "-aq", "--filter", "label=shipyard.app=platform"], timeout=60
-    )
-    if listed.stdout.split():
-        run_command(["docker", "rm", "-f", *listed.stdout.split()], timeout=120)
     print(f"stopped the demo's services in {work}")
     return 0
 
