@@ -23,8 +23,7 @@ import importlib.util
 import json
 import re
 import secrets
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import yaml
 
 from tests.build_push._run import registry_api
 from tests.e2e.act import ActHarness, ActRun
+from tests.e2e.images import track
 from tests.e2e.pipelines import (
     EXAMPLES,
     REPO,
@@ -49,6 +49,7 @@ from tests.services.registry import Registry
 from tests.services.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("remove_local_images")
 APPROVAL_TOKEN = "ghp_shipyard_pipeline_approvals"
 
 
@@ -70,31 +71,11 @@ def pipeline_act(act: ActHarness, tmp_path: Path) -> ActHarness:
     return clone
 
 
-_CREATED: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def remove_local_images() -> Iterator[None]:
-    """The docker driver keeps what it builds in the engine's store: remove this test's."""
-    yield
-    docker = shutil.which("docker")
-    names, _CREATED[:] = list(_CREATED), []
-    if docker is None or not names:
-        return
-    listed = run_command([docker, "image", "ls", "--format", "{{.Repository}} {{.ID}}"], timeout=60)
-    refs = sorted(
-        {line.split()[1] for line in listed.stdout.splitlines() if line.split()[0] in names}
-    )
-    if refs:
-        run_command([docker, "image", "rm", "--force", *refs], timeout=120)
-
-
 def image_settings(
     registry: Registry, base: PythonImage, name: str
 ) -> tuple[str, dict[str, str], dict[str, str]]:
     """A fresh image name in the test registry, the vars and the secrets pointing at it."""
-    image = f"{registry.address}/pipelines/{name}-{secrets.token_hex(3)}"
-    _CREATED.append(image)
+    image = track(f"{registry.address}/pipelines/{name}-{secrets.token_hex(3)}")
     variables = {
         "IMAGE": image,
         "REGISTRY_USERNAME": registry.username,
@@ -743,8 +724,7 @@ def test_amani_deploy_pushes_to_two_registries_and_deploys_staging(
     app = "amani"
     hosts, url = deploy_settings(host, "STAGING", app)
     image, variables, secret = image_settings(registry, python_base_image, "amani")
-    second = image + "-mirror"
-    _CREATED.append(second)
+    second = track(image + "-mirror")
     text, name = example("amani", "deploy.yml")
     try:
         run = pipeline_act(
