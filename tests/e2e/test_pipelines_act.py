@@ -138,6 +138,56 @@ def test_ecommerce_docker_release_pushes_two_platforms_with_latest_and_sha(
     assert answer.stdout.strip() == f"sha-{short}", answer.stderr
 
 
+@pytest.mark.usefixtures("buildx", "qemu_arm64")
+def test_ecommerce_docker_release_on_a_tag_publishes_a_github_release(
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    github_emulator: GitHubEmulator,
+) -> None:
+    """docker-release.yml on a v* tag (the GitHub Release on, as the example has it): the
+    semver tags, then release.yml's GitHub Release job creates the release for the tag in the
+    GitHub emulator with the job token, its body naming the image digest and tags."""
+    gh = github_emulator
+    gh.add_user("shipyard-bot", token=APPROVAL_TOKEN)
+    gh.add_repo(REPO, collaborators={"shipyard-bot": "write"})
+    image, variables, secret = image_settings(registry, python_base_image, "ecommerce-tag")
+    text, name = example("ecommerce", "docker-release.yml")
+    run = pipeline_act(
+        text,
+        workflow_file=name,
+        ref="refs/tags/v1.2.0",
+        vars=variables,
+        secrets={**secret, "GITHUB_TOKEN": APPROVAL_TOKEN},  # the job token: github.token
+        env={"GITHUB_API_URL": gh.api_v3_url},
+        files=sample_app_files("backend/"),
+    )
+    build = run.job("release/build")
+    assert build.result == "success", run.describe()
+    tags = build.step("image").outputs["tags"].splitlines()
+    assert tags == [f"{image}:{t}" for t in ("1.2.0", "1.2", "1", "latest")]
+    digest = build.step("image").outputs["digest"]
+    job = run.job("release/github-release")
+    assert job.result == "success", run.describe()
+
+    (release,) = gh.releases(REPO)
+    assert (release["tag_name"], release["name"]) == ("v1.2.0", "v1.2.0")
+    assert not release["draft"] and not release["prerelease"]
+    assert release["author"]["login"] == "shipyard-bot"
+    body = release["body"]
+    assert body.startswith(f"Image digest `{digest}`\n\n")
+    assert [line for line in body.splitlines() if line.startswith("- ")] == [
+        f"- `{tag}`" for tag in tags
+    ]
+    assert body.endswith(f"**Full Changelog**: {gh.url}/{REPO}/commits/v1.2.0")  # generated
+    (create,) = gh.requests_to(f"/repos/{REPO}/releases", "POST")
+    assert create.authorization == f"Bearer {APPROVAL_TOKEN}"
+    assert create.status == 201
+    assert f"GitHub Release v1.2.0 (release id {release['id']})" in job.summary
+    assert release["html_url"] in job.text
+    assert APPROVAL_TOKEN not in run.text + run.summary
+
+
 FAN_OUT = """
 name: Release
 on:
@@ -753,3 +803,79 @@ def test_amani_deploy_pushes_to_two_registries_and_deploys_staging(
         assert fetch(url + "version") == f"sha-{short}"
     finally:
         host.remove_app(app)
+
+
+def test_company_app_deploys_each_branch_to_its_own_environment(
+    request: pytest.FixtureRequest,
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    gh: GitHubEmulator,
+    slack_emulator: SlackEmulator,
+) -> None:
+    """pipeline.yml on a push to develop, then on a push to main: lint, test, security, the
+    build, then deploy.yml to staging (develop) and to production (main), each on its own
+    machine (two namespace hosts, each with its own dockerd, nginx and SSH key), each answering
+    its branch's version, with one Slack message per deploy."""
+    needs_actions("lint", "audit", "deploy")
+    from tests.services.loadgen import fetch
+
+    hosts = request.getfixturevalue("namespace_hosts")
+    staging, production = hosts[1], hosts[2]  # each one's own key opens only that host
+    app = "company-app"
+    staging_vars, staging_url = deploy_settings(staging, "STAGING", app)
+    production_vars, production_url = deploy_settings(production, "PRODUCTION", app)
+    _, variables, secret = image_settings(registry, python_base_image, "company-app")
+    channel = slack_emulator.add_channel("#deploys")
+    text, name = example("company-app", "pipeline.yml")
+
+    def push(branch: str) -> ActRun:
+        return pipeline_act(
+            text,
+            workflow_file=name,
+            ref=f"refs/heads/{branch}",
+            vars={
+                **variables,
+                **staging_vars,
+                **production_vars,
+                "OSV_DB": str(OSV_DB),
+                "SLACK_API_URL": slack_emulator.api_url,
+            },
+            secrets={
+                "STAGING_SSH_KEY": staging.ssh.client_key.read_text(),
+                "PRODUCTION_SSH_KEY": production.ssh.client_key.read_text(),
+                "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
+                "REGISTRY_LOGINS": secret["REGISTRY_LOGINS"],
+                "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+                "GITHUB_TOKEN": APPROVAL_TOKEN,
+            },
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=sample_app_files(),
+            timeout=1200,
+        )
+
+    try:
+        develop = push("develop")
+        deploy = develop.job("deploy/deploy")
+        assert deploy.result == "success", develop.describe()
+        develop_version = develop.job("build-push/build").step("image").outputs["version"]
+        assert fetch(staging_url + "version") == develop_version
+        assert staging.containers(app) and not production.containers(app)
+
+        main = push("main")
+        assert main.job("deploy/deploy").result == "success", main.describe()
+        main_version = main.job("build-push/build").step("image").outputs["version"]
+        assert main_version == f"sha-{main.sha[:7]}"
+        assert main_version != develop_version
+        assert fetch(production_url + "version") == main_version
+        assert fetch(staging_url + "version") == develop_version  # staging untouched
+        assert len(production.containers(app)) == 1
+
+        first, second = slack_emulator.messages(channel)  # one message per deploy, updated
+        assert "staging" in first["text"] and "production" not in first["text"]
+        assert "production" in second["text"] and "staging" not in second["text"]
+        everything = develop.text + main.text + develop.summary + main.summary
+        assert DEFAULT_TOKEN not in everything and APPROVAL_TOKEN not in everything
+    finally:
+        staging.remove_app(app)
+        production.remove_app(app)
