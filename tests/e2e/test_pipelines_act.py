@@ -493,7 +493,6 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
     settings = {
         **variables,
         "OSV_DB": str(OSV_DB),
-        "GITHUB_RELEASE": "false",  # the GitHub emulator has no releases API
         "PRODUCTION_HOSTS": host.target,
         "PRODUCTION_KNOWN_HOSTS": host.known_hosts_line,
         "DEPLOY_USER": host.ssh.user,
@@ -514,6 +513,7 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
         "PRODUCTION_SSH_KEY": host.ssh.client_key.read_text(),
         "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
         "APPROVAL_TOKEN": APPROVAL_TOKEN,
+        "GITHUB_TOKEN": APPROVAL_TOKEN,  # the job token (github.token): the GitHub Release
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SMTP_USERNAME": SMTP_USER,
         "SMTP_PASSWORD": SMTP_PASSWORD,
@@ -567,6 +567,12 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
         assert latest["text"].endswith("platform to production deployed")
         mails = smtp.wait_for_messages(2, timeout=30)
         assert "[SUCCESS]" in mails[-1].message["Subject"]
+        # a GitHub Release per tag, the second one's notes from the first
+        newest, oldest = gh.releases(REPO)
+        assert (newest["tag_name"], oldest["tag_name"]) == ("v1.1.0", "v1.0.0")
+        digest = second.job("release/build").step("image").outputs["digest"]
+        assert newest["body"].startswith(f"Image digest `{digest}`")
+        assert newest["body"].endswith(f"/{REPO}/compare/v1.0.0...v1.1.0")
         everything = first.text + second.text + first.summary + second.summary
         for value in tokens.values():
             for line in value.splitlines():
@@ -712,7 +718,6 @@ def deploy_settings(host: Any, prefix: str, app: str) -> tuple[dict[str, str], s
         "MONITOR": "3s",
         "STAGING_MONITOR": "3s",
         "MONITOR_INTERVAL": "1s",
-        "GITHUB_RELEASE": "false",  # the GitHub emulator has no releases API
     }, url
 
 
@@ -723,8 +728,8 @@ def test_agentic_cd_rolls_three_replicas_after_a_backup(
     python_base_image: PythonImage,
     gh: GitHubEmulator,
 ) -> None:
-    """cd.yml on a v* tag: the release, then production rolling over three replicas, after
-    the backup (pre-deploy) on the host."""
+    """cd.yml on a v* tag: the release (the image, a GitHub Release), then production rolling
+    over three replicas, after the backup (pre-deploy) on the host."""
     needs_actions("deploy")
     from tests.services.loadgen import fetch
 
@@ -754,6 +759,9 @@ def test_agentic_cd_rolls_three_replicas_after_a_backup(
         assert fetch(url + "version") == "3.0.0"
         backups = sorted((host.home / "backups").glob("containers-*.txt"))
         assert backups, "the pre-deploy backup did not run"
+        (release,) = gh.releases(REPO)  # and a GitHub Release for the tag
+        assert release["tag_name"] == "v3.0.0"
+        assert run.job("release/build").step("image").outputs["digest"] in release["body"]
     finally:
         host.remove_app(app)
 
