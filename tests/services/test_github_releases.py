@@ -119,14 +119,19 @@ def release_step() -> str:
 
 
 def run_release_step(
-    gh: GitHubEmulator, tmp_path: Path, digest: str
+    gh: GitHubEmulator,
+    tmp_path: Path,
+    digest: str,
+    *,
+    repository: str = "acme/app",
+    api: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     summary = tmp_path / "summary.md"
     env = {
         "PATH": os.environ["PATH"],
         "GH_TOKEN": TOKEN,
-        "GITHUB_API_URL": gh.api_v3_url,
-        "GITHUB_REPOSITORY": "acme/app",
+        "GITHUB_API_URL": api or gh.api_v3_url,
+        "GITHUB_REPOSITORY": repository,
         "GITHUB_REF_NAME": "v6.1.0",
         "GITHUB_STEP_SUMMARY": str(summary),
         "DIGEST": digest,
@@ -160,29 +165,24 @@ def test_release_yml_step_creates_then_updates_on_a_rerun(
     assert len(gh.requests_to("/repos/acme/app/releases", "POST")) == 3
 
 
-def test_release_yml_step_fails_clearly_without_permission(
-    gh: GitHubEmulator, tmp_path: Path
-) -> None:
+def test_release_yml_step_fails_clearly(gh: GitHubEmulator, tmp_path: Path) -> None:
+    """No permission (404), a server error (502, its body fenced), no server at all: one
+    ::error line naming the tag and the cause, exit 1, no traceback."""
     gh.add_repo("acme/locked", private=True)
-    summary = tmp_path / "summary.md"
-    result = subprocess.run(
-        ["bash", "-e", "-c", release_step()],
-        env={
-            "PATH": os.environ["PATH"],
-            "GH_TOKEN": TOKEN,
-            "GITHUB_API_URL": gh.api_v3_url,
-            "GITHUB_REPOSITORY": "acme/locked",
-            "GITHUB_REF_NAME": "v1.0.0",
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "DIGEST": "sha256:" + "3" * 64,
-            "TAGS": "app:1.0.0",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    denied = run_release_step(gh, tmp_path, "sha256:" + "3" * 64, repository="acme/locked")
+    assert denied.returncode == 1
+    assert "::error title=GitHub Release::the release for v6.1.0 failed (HTTP 404)" in (
+        denied.stdout
     )
-    assert result.returncode == 1
-    assert "::error title=GitHub Release::creating the release for v1.0.0 failed (HTTP 404)" in (
-        result.stdout
-    )
-    assert "Traceback" not in result.stderr
+    gh.fail_next(1, 502, path="/repos/acme/app/releases", method="POST", body="::warning::boom")
+    broken = run_release_step(gh, tmp_path, "sha256:" + "3" * 64)
+    assert broken.returncode == 1
+    assert "failed (HTTP 502)" in broken.stdout
+    fence = broken.stdout.split("::stop-commands::", 1)[1]
+    assert "::warning::boom" in fence  # inside the fence: printed, never a command
+    gone = run_release_step(gh, tmp_path, "sha256:" + "3" * 64, api="http://127.0.0.1:9")
+    assert gone.returncode == 1
+    assert "the release for v6.1.0 failed: URLError" in gone.stdout
+    for result in (denied, broken, gone):
+        assert "Traceback" not in result.stderr, result.stderr
+    assert gh.releases("acme/app") == []
