@@ -8,8 +8,9 @@ base image, then runs, as GitHub would on each event:
 
 1. a pull request: pr-checks.yml (lint, audit, tests with coverage, Docker build check);
 2. the merge to main: staging-deploy.yml (scan, image main-<sha>, blue-green deploy to staging);
-3. the tag v1.0.0: production-deploy.yml (scan, two-platform release, an approval issue that two
-   emulated approvers answer, blue-green deploy to production, a watch, Slack and email).
+3. the tag v1.0.0: production-deploy.yml (scan, two-platform release and its GitHub Release, an
+   approval issue that two emulated approvers answer, blue-green deploy to production, a watch,
+   Slack and email).
 
 It ends by printing where to look. The hosts, their nginx, the app containers and the registry
 keep running; the emulators' records are written under the demo folder. Run it through
@@ -129,7 +130,6 @@ def main() -> int:
         "BASE_IMAGE": base.ref,
         "REGISTRY_USERNAME": reg.username,
         "OSV_DB": str(ROOT / "tests" / "data" / "osv-pypi"),
-        "GITHUB_RELEASE": "false",
         "MONITOR_INTERVAL": "5s",
     }
     with (
@@ -217,6 +217,8 @@ def main() -> int:
         (records / "approval-issue.json").write_text(
             json.dumps({"issue": issue, "comments": comments}, indent=2)
         )
+        releases = gh.releases(REPO)
+        (records / "github-releases.json").write_text(json.dumps(releases, indent=2))
         for index, mail in enumerate(smtp.messages, 1):
             (records / f"email-{index}.eml").write_bytes(mail.message.as_bytes())
         tags = sorted(reg_tags(reg, "your-org/platform"))
@@ -238,8 +240,10 @@ def main() -> int:
             first = comment["body"].strip().splitlines()[0]
             print(f"    {comment['user']['login']}: {first}")
         print(f"  Image {image}: tags {', '.join(tags)}")
+        for release in releases:
+            print(f"  GitHub Release {release['tag_name']}: {release['html_url']}")
         print(f"  Job summaries: {work / 'summaries'} ({len(summaries)} files)")
-        print(f"  Records (Slack, issue, email): {records}")
+        print(f"  Records (Slack, issue, email, releases): {records}")
         print(f"  act's logs: {work / 'act'}")
         print("\n  The hosts, the app containers and the registry keep running; stop them with:")
         print(f"    bash scripts/demo.sh --stop {work}")

@@ -3,18 +3,21 @@
 ``act(workflow, event=..., secrets=..., ...)`` returns an :class:`~tests.e2e.act.ActRun`. One
 harness serves the whole session, so ``RUNNER_TOOL_CACHE`` (``<cache dir>/tool_cache``) is shared
 and only the first test pays for a cold install; set ``SHIPYARD_ACT_CACHE_DIR`` to a persistent
-folder to keep it between sessions. Each test's runs live under its ``tmp_path``. Tests that use
-the fixture get the ``act`` marker (deselect them with ``-m "not act"``).
+folder to keep it between sessions. Each test's runs live under its ``tmp_path``.
+``remove_local_images`` removes, after a test, the images it built (``tests.e2e.images.track``).
+Tests that use the fixture get the ``act`` marker (deselect them with ``-m "not act"``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.act import CACHE_DIR_ENV, ActError, ActHarness, act_version, find_act
+from tests.e2e.images import remove_tracked
 from tests.services._require import unavailable
 
 
@@ -44,6 +47,13 @@ def act(act_harness: ActHarness, tmp_path: Path) -> ActHarness:
 def run_workflow(act: ActHarness) -> ActHarness:
     """Alias of ``act``."""
     return act
+
+
+@pytest.fixture
+def remove_local_images() -> Iterator[None]:
+    """After the test, remove the local images of the names it tracked (tests/e2e/images.py)."""
+    yield
+    remove_tracked()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.build_push._run import registry_api
 from tests.e2e.act import ActHarness
-from tests.services._common import run
+from tests.e2e.images import track
 from tests.services.base_images import BaseImage, inspect_platforms
 from tests.services.qemu import QemuStatus
 from tests.services.registry import Registry
@@ -23,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BASIC = ROOT / "examples" / "build-push-basic.yml"
 FANOUT = ROOT / "examples" / "build-push-fanout.yml"
 
-pytestmark = pytest.mark.usefixtures("buildx", "qemu_arm64")
+pytestmark = pytest.mark.usefixtures("buildx", "qemu_arm64", "remove_local_images")
 
 
 def app_files(base: BaseImage) -> dict[str, str]:
@@ -35,30 +33,10 @@ def app_files(base: BaseImage) -> dict[str, str]:
     }
 
 
-_CREATED: list[str] = []
-
-
 def settings(registry: Registry, name: str) -> tuple[str, dict[str, str], dict[str, str]]:
-    image = f"{registry.address}/act/{name}-{secrets.token_hex(3)}"
-    _CREATED.append(image)
+    image = track(f"{registry.address}/act/{name}-{secrets.token_hex(3)}")
     variables = {"IMAGE": image, "REGISTRY_USERNAME": registry.username}
     return image, variables, {"REGISTRY_PASSWORD": registry.password}
-
-
-@pytest.fixture(autouse=True)
-def remove_local_images() -> Iterator[None]:
-    """The docker driver keeps what it builds in the engine's store: remove this test's."""
-    yield
-    docker = shutil.which("docker")
-    names, _CREATED[:] = list(_CREATED), []
-    if docker is None or not names:
-        return
-    listed = run([docker, "image", "ls", "--format", "{{.Repository}} {{.ID}}"], timeout=60)
-    refs = sorted(
-        {line.split()[1] for line in listed.stdout.splitlines() if line.split()[0] in names}
-    )
-    if refs:
-        run([docker, "image", "rm", "--force", *refs], timeout=120)
 
 
 def test_basic_example_pushes_a_two_platform_image(

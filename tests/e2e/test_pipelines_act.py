@@ -23,8 +23,7 @@ import importlib.util
 import json
 import re
 import secrets
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import yaml
 
 from tests.build_push._run import registry_api
 from tests.e2e.act import ActHarness, ActRun
+from tests.e2e.images import track
 from tests.e2e.pipelines import (
     EXAMPLES,
     REPO,
@@ -49,6 +49,7 @@ from tests.services.registry import Registry
 from tests.services.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("remove_local_images")
 APPROVAL_TOKEN = "ghp_shipyard_pipeline_approvals"
 
 
@@ -70,31 +71,11 @@ def pipeline_act(act: ActHarness, tmp_path: Path) -> ActHarness:
     return clone
 
 
-_CREATED: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def remove_local_images() -> Iterator[None]:
-    """The docker driver keeps what it builds in the engine's store: remove this test's."""
-    yield
-    docker = shutil.which("docker")
-    names, _CREATED[:] = list(_CREATED), []
-    if docker is None or not names:
-        return
-    listed = run_command([docker, "image", "ls", "--format", "{{.Repository}} {{.ID}}"], timeout=60)
-    refs = sorted(
-        {line.split()[1] for line in listed.stdout.splitlines() if line.split()[0] in names}
-    )
-    if refs:
-        run_command([docker, "image", "rm", "--force", *refs], timeout=120)
-
-
 def image_settings(
     registry: Registry, base: PythonImage, name: str
 ) -> tuple[str, dict[str, str], dict[str, str]]:
     """A fresh image name in the test registry, the vars and the secrets pointing at it."""
-    image = f"{registry.address}/pipelines/{name}-{secrets.token_hex(3)}"
-    _CREATED.append(image)
+    image = track(f"{registry.address}/pipelines/{name}-{secrets.token_hex(3)}")
     variables = {
         "IMAGE": image,
         "REGISTRY_USERNAME": registry.username,
@@ -155,6 +136,56 @@ def test_ecommerce_docker_release_pushes_two_platforms_with_latest_and_sha(
         env=registry.docker_env(), timeout=180,
     )  # fmt: skip
     assert answer.stdout.strip() == f"sha-{short}", answer.stderr
+
+
+@pytest.mark.usefixtures("buildx", "qemu_arm64")
+def test_ecommerce_docker_release_on_a_tag_publishes_a_github_release(
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    github_emulator: GitHubEmulator,
+) -> None:
+    """docker-release.yml on a v* tag (the GitHub Release on, as the example has it): the
+    semver tags, then release.yml's GitHub Release job creates the release for the tag in the
+    GitHub emulator with the job token, its body naming the image digest and tags."""
+    gh = github_emulator
+    gh.add_user("shipyard-bot", token=APPROVAL_TOKEN)
+    gh.add_repo(REPO, collaborators={"shipyard-bot": "write"})
+    image, variables, secret = image_settings(registry, python_base_image, "ecommerce-tag")
+    text, name = example("ecommerce", "docker-release.yml")
+    run = pipeline_act(
+        text,
+        workflow_file=name,
+        ref="refs/tags/v1.2.0",
+        vars=variables,
+        secrets={**secret, "GITHUB_TOKEN": APPROVAL_TOKEN},  # the job token: github.token
+        env={"GITHUB_API_URL": gh.api_v3_url},
+        files=sample_app_files("backend/"),
+    )
+    build = run.job("release/build")
+    assert build.result == "success", run.describe()
+    tags = build.step("image").outputs["tags"].splitlines()
+    assert tags == [f"{image}:{t}" for t in ("1.2.0", "1.2", "1", "latest")]
+    digest = build.step("image").outputs["digest"]
+    job = run.job("release/github-release")
+    assert job.result == "success", run.describe()
+
+    (release,) = gh.releases(REPO)
+    assert (release["tag_name"], release["name"]) == ("v1.2.0", "v1.2.0")
+    assert not release["draft"] and not release["prerelease"]
+    assert release["author"]["login"] == "shipyard-bot"
+    body = release["body"]
+    assert body.startswith(f"Image digest `{digest}`\n\n")
+    assert [line for line in body.splitlines() if line.startswith("- ")] == [
+        f"- `{tag}`" for tag in tags
+    ]
+    assert body.endswith(f"**Full Changelog**: {gh.url}/{REPO}/commits/v1.2.0")  # generated
+    (create,) = gh.requests_to(f"/repos/{REPO}/releases", "POST")
+    assert create.authorization == f"Bearer {APPROVAL_TOKEN}"
+    assert create.status == 201
+    assert f"GitHub Release v1.2.0 (release id {release['id']})" in job.summary
+    assert release["html_url"] in job.text
+    assert APPROVAL_TOKEN not in run.text + run.summary
 
 
 FAN_OUT = """
@@ -462,7 +493,6 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
     settings = {
         **variables,
         "OSV_DB": str(OSV_DB),
-        "GITHUB_RELEASE": "false",  # the GitHub emulator has no releases API
         "PRODUCTION_HOSTS": host.target,
         "PRODUCTION_KNOWN_HOSTS": host.known_hosts_line,
         "DEPLOY_USER": host.ssh.user,
@@ -483,6 +513,7 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
         "PRODUCTION_SSH_KEY": host.ssh.client_key.read_text(),
         "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
         "APPROVAL_TOKEN": APPROVAL_TOKEN,
+        "GITHUB_TOKEN": APPROVAL_TOKEN,  # the job token (github.token): the GitHub Release
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SMTP_USERNAME": SMTP_USER,
         "SMTP_PASSWORD": SMTP_PASSWORD,
@@ -536,6 +567,12 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
         assert latest["text"].endswith("platform to production deployed")
         mails = smtp.wait_for_messages(2, timeout=30)
         assert "[SUCCESS]" in mails[-1].message["Subject"]
+        # a GitHub Release per tag, the second one's notes from the first
+        newest, oldest = gh.releases(REPO)
+        assert (newest["tag_name"], oldest["tag_name"]) == ("v1.1.0", "v1.0.0")
+        digest = second.job("release/build").step("image").outputs["digest"]
+        assert newest["body"].startswith(f"Image digest `{digest}`")
+        assert newest["body"].endswith(f"/{REPO}/compare/v1.0.0...v1.1.0")
         everything = first.text + second.text + first.summary + second.summary
         for value in tokens.values():
             for line in value.splitlines():
@@ -681,7 +718,6 @@ def deploy_settings(host: Any, prefix: str, app: str) -> tuple[dict[str, str], s
         "MONITOR": "3s",
         "STAGING_MONITOR": "3s",
         "MONITOR_INTERVAL": "1s",
-        "GITHUB_RELEASE": "false",  # the GitHub emulator has no releases API
     }, url
 
 
@@ -692,8 +728,8 @@ def test_agentic_cd_rolls_three_replicas_after_a_backup(
     python_base_image: PythonImage,
     gh: GitHubEmulator,
 ) -> None:
-    """cd.yml on a v* tag: the release, then production rolling over three replicas, after
-    the backup (pre-deploy) on the host."""
+    """cd.yml on a v* tag: the release (the image, a GitHub Release), then production rolling
+    over three replicas, after the backup (pre-deploy) on the host."""
     needs_actions("deploy")
     from tests.services.loadgen import fetch
 
@@ -723,6 +759,9 @@ def test_agentic_cd_rolls_three_replicas_after_a_backup(
         assert fetch(url + "version") == "3.0.0"
         backups = sorted((host.home / "backups").glob("containers-*.txt"))
         assert backups, "the pre-deploy backup did not run"
+        (release,) = gh.releases(REPO)  # and a GitHub Release for the tag
+        assert release["tag_name"] == "v3.0.0"
+        assert run.job("release/build").step("image").outputs["digest"] in release["body"]
     finally:
         host.remove_app(app)
 
@@ -743,8 +782,7 @@ def test_amani_deploy_pushes_to_two_registries_and_deploys_staging(
     app = "amani"
     hosts, url = deploy_settings(host, "STAGING", app)
     image, variables, secret = image_settings(registry, python_base_image, "amani")
-    second = image + "-mirror"
-    _CREATED.append(second)
+    second = track(image + "-mirror")
     text, name = example("amani", "deploy.yml")
     try:
         run = pipeline_act(
@@ -773,3 +811,79 @@ def test_amani_deploy_pushes_to_two_registries_and_deploys_staging(
         assert fetch(url + "version") == f"sha-{short}"
     finally:
         host.remove_app(app)
+
+
+def test_company_app_deploys_each_branch_to_its_own_environment(
+    request: pytest.FixtureRequest,
+    pipeline_act: ActHarness,
+    registry: Registry,
+    python_base_image: PythonImage,
+    gh: GitHubEmulator,
+    slack_emulator: SlackEmulator,
+) -> None:
+    """pipeline.yml on a push to develop, then on a push to main: lint, test, security, the
+    build, then deploy.yml to staging (develop) and to production (main), each on its own
+    machine (two namespace hosts, each with its own dockerd, nginx and SSH key), each answering
+    its branch's version, with one Slack message per deploy."""
+    needs_actions("lint", "audit", "deploy")
+    from tests.services.loadgen import fetch
+
+    hosts = request.getfixturevalue("namespace_hosts")
+    staging, production = hosts[1], hosts[2]  # each one's own key opens only that host
+    app = "company-app"
+    staging_vars, staging_url = deploy_settings(staging, "STAGING", app)
+    production_vars, production_url = deploy_settings(production, "PRODUCTION", app)
+    _, variables, secret = image_settings(registry, python_base_image, "company-app")
+    channel = slack_emulator.add_channel("#deploys")
+    text, name = example("company-app", "pipeline.yml")
+
+    def push(branch: str) -> ActRun:
+        return pipeline_act(
+            text,
+            workflow_file=name,
+            ref=f"refs/heads/{branch}",
+            vars={
+                **variables,
+                **staging_vars,
+                **production_vars,
+                "OSV_DB": str(OSV_DB),
+                "SLACK_API_URL": slack_emulator.api_url,
+            },
+            secrets={
+                "STAGING_SSH_KEY": staging.ssh.client_key.read_text(),
+                "PRODUCTION_SSH_KEY": production.ssh.client_key.read_text(),
+                "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
+                "REGISTRY_LOGINS": secret["REGISTRY_LOGINS"],
+                "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+                "GITHUB_TOKEN": APPROVAL_TOKEN,
+            },
+            env={"GITHUB_API_URL": gh.api_v3_url},
+            files=sample_app_files(),
+            timeout=1200,
+        )
+
+    try:
+        develop = push("develop")
+        deploy = develop.job("deploy/deploy")
+        assert deploy.result == "success", develop.describe()
+        develop_version = develop.job("build-push/build").step("image").outputs["version"]
+        assert fetch(staging_url + "version") == develop_version
+        assert staging.containers(app) and not production.containers(app)
+
+        main = push("main")
+        assert main.job("deploy/deploy").result == "success", main.describe()
+        main_version = main.job("build-push/build").step("image").outputs["version"]
+        assert main_version == f"sha-{main.sha[:7]}"
+        assert main_version != develop_version
+        assert fetch(production_url + "version") == main_version
+        assert fetch(staging_url + "version") == develop_version  # staging untouched
+        assert len(production.containers(app)) == 1
+
+        first, second = slack_emulator.messages(channel)  # one message per deploy, updated
+        assert "staging" in first["text"] and "production" not in first["text"]
+        assert "production" in second["text"] and "staging" not in second["text"]
+        everything = develop.text + main.text + develop.summary + main.summary
+        assert DEFAULT_TOKEN not in everything and APPROVAL_TOKEN not in everything
+    finally:
+        staging.remove_app(app)
+        production.remove_app(app)

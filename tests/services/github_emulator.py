@@ -5,7 +5,8 @@ Server); every URL in a response is built from the request's host and prefix, as
 follows them. What it covers: users, orgs and teams (members, memberships), repos,
 collaborators and permissions, issues (create/list/get/update, labels, assignees), issue
 comments, labels, tags, branches, commits, compare, pull request files, workflows and
-``workflow_dispatch``, workflow runs (``GET .../actions/runs/{id}``), and a small GraphQL
+``workflow_dispatch``, workflow runs (``GET .../actions/runs/{id}``), releases (see
+``github_releases.py``), and a small GraphQL
 API (``POST /graphql``; ``/api/graphql`` on GHES: see ``github_graphql.py``) for issues'
 and comments' authors and edit history (``lastEditedAt``, ``editor``,
 ``userContentEdits``), kept as edits happen.
@@ -57,6 +58,7 @@ from flask import Flask, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from tests.services.emulator_server import DropMode, EmulatorServer, Fault, RecordedRequest
+from tests.services.github_releases import ReleaseStore
 
 API_PREFIX = "/api/v3"
 GHES_GRAPHQL = "/api/graphql"
@@ -279,6 +281,7 @@ class _Repo:
     next_number: int = 1
     runs: dict[int, _Run] = field(default_factory=dict)
     pull_files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR -> files
+    releases: ReleaseStore = field(default_factory=ReleaseStore)
 
     @property
     def full_name(self) -> str:
@@ -935,6 +938,15 @@ class GitHubEmulator(EmulatorServer):
         with self._lock:
             target = self._repo(repo)
             return [self._label_json(target, label) for label in target.labels.values()]
+
+    def releases(self, repo: str) -> list[dict[str, Any]]:
+        """The repository's releases (drafts too), newest first, as the API renders them."""
+        from tests.services.github_releases import ReleasesApi
+
+        with self._lock:
+            target = self._repo(repo)
+            api = ReleasesApi(self)
+            return [api.to_json(target, r) for r in target.releases.newest_first()]
 
     def dispatches(self, repo: str | None = None) -> list[dict[str, Any]]:
         """Recorded ``workflow_dispatch`` events: repo, workflow, ref, inputs, user, run_id."""
@@ -1972,6 +1984,9 @@ class GitHubEmulator(EmulatorServer):
         route(f"{repo}/actions/workflows/<workflow>/dispatches", self._v_dispatch, ("POST",))
         route(f"{repo}/actions/runs/<int:run_id>", self._v_run)
         route("/graphql", self._v_graphql, ("POST",))
+        from tests.services.github_releases import register as register_releases
+
+        register_releases(self, route, repo)
 
         control = [
             ("requests", self._c_requests, ("GET",)),

@@ -1,0 +1,308 @@
+"""The GitHub emulator's releases API (``/repos/{owner}/{repo}/releases``), stateful.
+
+What release.yml's GitHub Release job and clients like PyGithub call, with GitHub's status
+codes and JSON shapes (https://docs.github.com/rest/releases/releases):
+
+- ``POST .../releases``: 201 and the release. ``tag_name`` is required (422 missing_field); a
+  published release for the tag already there is 422 ``already_exists`` on ``tag_name``; a tag
+  that does not exist yet is created at ``target_commitish`` (default: the default branch;
+  422 ``invalid`` if that is unknown), as GitHub does. ``generate_release_notes`` gives the
+  name (the tag, unless ``name`` is given) and appends GitHub's generated notes to ``body``:
+  the "Full Changelog" line (a compare link from the previous release's tag, or the commits
+  link for the first release; the emulator has no merged pull requests to list).
+- ``POST .../releases/generate-notes``: ``{"name", "body"}``, the notes above.
+- ``GET .../releases`` (newest first, paginated; drafts only for those who can push),
+  ``GET .../releases/latest`` (the newest published, non-prerelease one),
+  ``GET .../releases/tags/{tag}`` (published only), ``GET|PATCH|DELETE .../releases/{id}``.
+- Writing needs push permission on the repository: 404 otherwise, as GitHub hides it.
+
+Not emulated: release assets (uploads.github.com), discussions, reactions, ``make_latest``
+(only checked), notes from pull requests or ``.github/release.yml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, request
+
+if TYPE_CHECKING:
+    from tests.services.github_emulator import GitHubEmulator, _Repo
+
+DOCS = "https://docs.github.com/rest/releases/releases"
+
+
+@dataclass
+class Release:
+    id: int
+    tag_name: str
+    target_commitish: str
+    name: str | None
+    body: str | None
+    author: str
+    draft: bool = False
+    prerelease: bool = False
+    created_at: str = ""
+    published_at: str | None = None
+    seq: int = 0
+
+
+@dataclass
+class ReleaseStore:
+    """The releases of one repository, by id."""
+
+    by_id: dict[int, Release] = field(default_factory=dict)
+
+    def published(self, tag: str) -> Release | None:
+        return next(
+            (r for r in self.by_id.values() if r.tag_name == tag and not r.draft),
+            None,
+        )
+
+    def newest_first(self) -> list[Release]:
+        return sorted(self.by_id.values(), key=lambda r: -r.seq)
+
+
+def register(emu: GitHubEmulator, route: Callable[..., None], repo: str) -> None:
+    """Add the releases routes under ``repo`` (``/repos/<owner>/<name>``)."""
+    api = ReleasesApi(emu)
+    route(f"{repo}/releases", api.releases, ("GET", "POST"))
+    route(f"{repo}/releases/latest", api.latest)
+    route(f"{repo}/releases/generate-notes", api.generate_notes, ("POST",))
+    route(f"{repo}/releases/tags/<path:tag>", api.by_tag)
+    route(f"{repo}/releases/<int:release_id>", api.release, ("GET", "PATCH", "DELETE"))
+
+
+class ReleasesApi:
+    """The views; state lives on each repository (``_Repo.releases``)."""
+
+    def __init__(self, emu: GitHubEmulator) -> None:
+        self.emu = emu
+
+    # ----------------------------------------------------------------------- views
+
+    def releases(self, owner: str, name: str) -> Response:
+        from tests.services.github_emulator import _json
+
+        repo = self.emu._visible_repo(owner, name)
+        if request.method == "POST":
+            release = self._create(repo, self.emu._body_object())
+            response = _json(self.to_json(repo, release), 201)
+            response.headers["Location"] = self.to_json(repo, release)["url"]
+            return response
+        pusher = self._can_push(repo)
+        listed = [r for r in repo.releases.newest_first() if pusher or not r.draft]
+        return self.emu._paginate([self.to_json(repo, r) for r in listed])
+
+    def generate_notes(self, owner: str, name: str) -> Response:
+        from tests.services.github_emulator import _json
+
+        repo = self.emu._visible_repo(owner, name)
+        self._require_push(repo)
+        body = self.emu._body_object()
+        tag = body.get("tag_name")
+        if not isinstance(tag, str) or not tag.strip():
+            raise _invalid("tag_name", "missing_field")
+        previous = body.get("previous_tag_name")
+        if previous is not None and (not isinstance(previous, str) or previous not in repo.tags):
+            raise _invalid("previous_tag_name", "invalid")
+        if tag not in repo.tags:
+            target = body.get("target_commitish") or repo.default_branch
+            if self.emu._resolve(repo, str(target)) is None:
+                raise _invalid("target_commitish", "invalid")
+        return _json({"name": tag, "body": self._generated_notes(repo, tag, previous)})
+
+    def latest(self, owner: str, name: str) -> Response:
+        from tests.services.github_emulator import _json, _not_found
+
+        repo = self.emu._visible_repo(owner, name)
+        for release in repo.releases.newest_first():
+            if not release.draft and not release.prerelease:
+                return _json(self.to_json(repo, release))
+        raise _not_found()
+
+    def by_tag(self, owner: str, name: str, tag: str) -> Response:
+        from tests.services.github_emulator import _json, _not_found
+
+        repo = self.emu._visible_repo(owner, name)
+        release = repo.releases.published(tag)
+        if release is None:
+            raise _not_found()
+        return _json(self.to_json(repo, release))
+
+    def release(self, owner: str, name: str, release_id: int) -> Response:
+        from tests.services.github_emulator import _empty, _json, _not_found
+
+        repo = self.emu._visible_repo(owner, name)
+        release = repo.releases.by_id.get(release_id)
+        if release is None or (release.draft and not self._can_push(repo)):
+            raise _not_found()
+        if request.method == "GET":
+            return _json(self.to_json(repo, release))
+        self._require_push(repo)
+        if request.method == "DELETE":
+            del repo.releases.by_id[release_id]
+            return _empty()
+        self._update(repo, release, self.emu._body_object())
+        return _json(self.to_json(repo, release))
+
+    # ------------------------------------------------------------------- mutations
+
+    def _can_push(self, repo: _Repo) -> bool:
+        from flask import g
+
+        return self.emu._can_push(repo, g.get("user"))
+
+    def _require_push(self, repo: _Repo) -> None:
+        from tests.services.github_emulator import _not_found
+
+        self.emu._user()  # 401 without a token
+        if not self._can_push(repo):
+            raise _not_found()
+
+    def _create(self, repo: _Repo, body: Mapping[str, Any]) -> Release:
+        from tests.services.github_emulator import _now
+
+        self._require_push(repo)
+        tag = body.get("tag_name")
+        if not isinstance(tag, str) or not tag.strip():
+            raise _invalid("tag_name", "missing_field")
+        fields = _check_fields(body)
+        target = body.get("target_commitish") or repo.default_branch
+        draft = bool(fields.get("draft", False))
+        if not draft and repo.releases.published(tag) is not None:
+            raise _invalid("tag_name", "already_exists")
+        if tag not in repo.tags:
+            sha = self.emu._resolve(repo, str(target))
+            if sha is None:
+                raise _invalid("target_commitish", "invalid")
+            if not draft:  # a draft's tag is created when it is published
+                repo.tags[tag] = sha
+        now = _now()
+        release = Release(
+            id=next(self.emu._ids),
+            tag_name=tag,
+            target_commitish=str(target),
+            name=fields.get("name"),
+            body=fields.get("body"),
+            author=self.emu._user().login,
+            draft=draft,
+            prerelease=bool(fields.get("prerelease", False)),
+            created_at=now,
+            published_at=None if draft else now,
+            seq=max((r.seq for r in repo.releases.by_id.values()), default=0) + 1,
+        )
+        if body.get("generate_release_notes"):
+            release.name = release.name or tag
+            notes = self._generated_notes(repo, tag)
+            release.body = f"{release.body}\n\n{notes}" if release.body else notes
+        repo.releases.by_id[release.id] = release
+        return release
+
+    def _update(self, repo: _Repo, release: Release, body: Mapping[str, Any]) -> None:
+        from tests.services.github_emulator import _now
+
+        fields = _check_fields(body)
+        tag = body.get("tag_name", release.tag_name)
+        if not isinstance(tag, str) or not tag.strip():
+            raise _invalid("tag_name", "invalid")
+        other = repo.releases.published(tag)
+        if other is not None and other.id != release.id and not fields.get("draft", release.draft):
+            raise _invalid("tag_name", "already_exists")
+        release.tag_name = tag
+        for key in ("name", "body", "draft", "prerelease"):
+            if key in fields:
+                setattr(release, key, fields[key])
+        if "target_commitish" in body:
+            release.target_commitish = str(body["target_commitish"])
+        if not release.draft and release.published_at is None:
+            release.published_at = _now()
+            if tag not in repo.tags:
+                sha = self.emu._resolve(repo, release.target_commitish)
+                if sha is not None:
+                    repo.tags[tag] = sha
+
+    def _generated_notes(self, repo: _Repo, tag: str, previous: str | None = None) -> str:
+        """GitHub's generated notes without merged pull requests: the changelog link, from
+        ``previous`` (default: the tag of the release before ``tag``'s, else the newest)."""
+        _, web = self.emu._bases()
+        if previous is None:
+            mine = repo.releases.published(tag)
+            older = [
+                r
+                for r in repo.releases.newest_first()
+                if not r.draft and r.tag_name != tag and (mine is None or r.seq < mine.seq)
+            ]
+            previous = older[0].tag_name if older else None
+        base = f"{web}/{repo.full_name}"
+        if previous is None:
+            return f"**Full Changelog**: {base}/commits/{tag}"
+        return f"**Full Changelog**: {base}/compare/{previous}...{tag}"
+
+    # ------------------------------------------------------------------- rendering
+
+    def to_json(self, repo: _Repo, release: Release) -> dict[str, Any]:
+        from tests.services.github_emulator import _node_id
+
+        api, web = self.emu._bases()
+        r = f"{api}/repos/{repo.full_name}"
+        url = f"{r}/releases/{release.id}"
+        tag = release.tag_name if not release.draft else f"untagged-{release.id:x}"
+        author = self.emu._accounts[release.author.lower()]
+        return {
+            "url": url,
+            "assets_url": f"{url}/assets",
+            "upload_url": f"{web}/api/uploads/repos/{repo.full_name}/releases/{release.id}"
+            "/assets{?name,label}",
+            "html_url": f"{web}/{repo.full_name}/releases/tag/{tag}",
+            "id": release.id,
+            "author": self.emu._user_json(author),
+            "node_id": _node_id("Release", release.id),
+            "tag_name": release.tag_name,
+            "target_commitish": release.target_commitish,
+            "name": release.name,
+            "draft": release.draft,
+            "immutable": False,
+            "prerelease": release.prerelease,
+            "created_at": release.created_at,
+            "updated_at": release.created_at,
+            "published_at": release.published_at,
+            "assets": [],
+            "tarball_url": f"{r}/tarball/{release.tag_name}",
+            "zipball_url": f"{r}/zipball/{release.tag_name}",
+            "body": release.body,
+        }
+
+
+def _invalid(field_name: str, code: str) -> Exception:
+    from tests.services.github_emulator import ApiError
+
+    error = {"resource": "Release", "code": code, "field": field_name}
+    return ApiError(422, "Validation Failed", errors=[error], doc=f"{DOCS}#create-a-release")
+
+
+def _check_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed fields of a create/update body (GitHub answers 422 invalid for a wrong type)."""
+    out: dict[str, Any] = {}
+    for key, kinds in _FIELD_TYPES.items():
+        if key in body and body[key] is not None:
+            if not isinstance(body[key], kinds):
+                raise _invalid(key, "invalid")
+            out[key] = body[key]
+    if out.get("make_latest", "true") not in ("true", "false", "legacy"):
+        raise _invalid("make_latest", "invalid")
+    return out
+
+
+_FIELD_TYPES: Mapping[str, type | tuple[type, ...]] = {
+    "name": str,
+    "body": str,
+    "draft": bool,
+    "prerelease": bool,
+    "generate_release_notes": bool,
+    "make_latest": str,
+}
+
+__all__: Sequence[str] = ("Release", "ReleaseStore", "ReleasesApi", "register")
