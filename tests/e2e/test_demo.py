@@ -69,7 +69,9 @@ def test_demo_runs_the_platform_pipeline_and_prints_where_to_look(tmp_path: Path
         tags = re.search(r"Image \S+: tags (.+)", output)
         assert tags, output
         assert {"1.0.0", "1.0", "latest"} <= set(tags.group(1).split(", ")), output
+        assert "GitHub Release v1.0.0: " in output
         assert (work / "records" / "slack-messages.json").is_file()
+        assert (work / "records" / "github-releases.json").is_file()
         assert list((work / "summaries").rglob("*.md"))
     finally:
         subprocess.run(
