@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -98,6 +99,7 @@ class Session:
             else None
         )
         self.ssh: Ssh | None = None
+        self.stopping = threading.Event()  # set from a cancel until the workers have stopped
 
     def remote(self, release: str) -> scripts.Remote:
         s = self.settings
@@ -227,16 +229,30 @@ class Session:
 
     # -- running ----------------------------------------------------------------------------
     def parallel(self, targets: Sequence[Target], work: Callable[[Target], T]) -> list[T]:
+        """``work`` for each target, one thread each. On a cancel (the signal reaches the main
+        thread only) the workers start no further step: each ends its running one, then the
+        cancel goes on, so the cleanup never races a host's own thread."""
         if len(targets) == 1:
             return [work(targets[0])]
-        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            return list(pool.map(work, targets))
+        pool = ThreadPoolExecutor(max_workers=len(targets))
+        try:
+            futures = [pool.submit(work, target) for target in targets]
+            return [future.result() for future in futures]
+        except BaseException:
+            self.stopping.set()
+            raise
+        finally:
+            with self.ctx.cleanup.shielded("stopping the hosts' steps"):
+                pool.shutdown(wait=True, cancel_futures=True)
+                self.stopping.clear()
 
     def run(
         self, host: HostRun, name: str, script: str, *, ok_codes: Sequence[int] = (0,)
     ) -> ProcessResult:
         """Run one step; keep its code, duration and output; StepFailed when it failed."""
         assert self.ssh is not None
+        if self.stopping.is_set():
+            raise StepFailed(f"{name}: not started, the deploy was cancelled")
         result = self.ssh.run(host.target, script, self.settings.command_timeout)
         ok = result.returncode in ok_codes
         host.steps.append(Step(name, ok, result.returncode, result.duration, result.tail(8)))

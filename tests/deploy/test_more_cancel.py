@@ -1,0 +1,112 @@
+"""Cancelling a deploy that works on several hosts at once (hosts in network namespaces, each
+with its own sshd, dockerd and nginx): every host of the batch gets the old release back,
+hosts of later batches are not touched, and every lock is released."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.conftest import App, new_app_name
+from tests.services._common import wait_until
+from tests.services.deploy_hosts import DeployHost, SampleApp
+from tests.services.loadgen import fetch
+
+
+@pytest.fixture
+def fleet(
+    namespace_hosts: list[DeployHost], sample_app: SampleApp, tmp_path: Path
+) -> Iterator[App]:
+    created = App(new_app_name(), namespace_hosts, sample_app, tmp_path)
+    for host in namespace_hosts:
+        created.urls[host.name] = host.add_site(created.name)
+    yield created
+    for host in namespace_hosts:
+        host.remove_app(created.name)
+
+
+def _state(host: DeployHost, app: str) -> Path:
+    return host.home / ".shipyard" / app
+
+
+def _audit(host: DeployHost, app: str) -> list[str]:
+    log = _state(host, app) / "audit.log"
+    return [json.loads(line)["event"] for line in log.read_text().splitlines()]
+
+
+def _cancel(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, as the runner sends on a cancel; the action's output."""
+    try:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return output
+
+
+def _serving(app: App) -> list[str | None]:
+    return [fetch(app.urls[h.name]) for h in app.hosts]
+
+
+def _assert_cancelled_and_put_back(app: App, process: subprocess.Popen[str], output: str) -> None:
+    assert process.returncode == 1, output
+    assert "cancelled" in output
+    # The old release serves on every host; the batch's hosts were put back, ns3 never touched.
+    assert _serving(app) == ["v1", "v1", "v1"]
+    for host in app.hosts:
+        assert not (_state(host, app.name) / "lock").exists(), host.name
+        assert all("-r1-" in n for n in host.containers(app.name, all_states=True)), host.name
+    assert _audit(app.hosts[0], app.name) == ["deployed", "rolled-back"]
+    assert _audit(app.hosts[1], app.name) == ["deployed", "rolled-back"]
+    assert _audit(app.hosts[2], app.name) == ["deployed"]
+    # Every lock is released: the next deploy does not wait (lock-wait 0).
+    after = app.deploy("v2", {"lock-wait": "0s"})
+    assert after.code == 0, after.log
+    assert _serving(app) == ["v2", "v2", "v2"]
+
+
+def test_cancel_during_the_watch_of_a_two_host_batch(fleet: App) -> None:
+    app = fleet
+    first = app.deploy("v1")
+    assert first.code == 0, first.log
+    assert _serving(app) == ["v1", "v1", "v1"]
+    process = app.start_process(
+        "v2", {"batch-size": "2", "monitor": "120s", "monitor-interval": "1s"}
+    )
+    try:
+        assert wait_until(lambda: _serving(app)[:2] == ["v2", "v2"], 120), "v2 never served"
+    finally:
+        output = _cancel(process)
+    _assert_cancelled_and_put_back(app, process, output)
+
+
+def test_cancel_mid_rollout_stops_every_host_of_the_batch_at_once(fleet: App) -> None:
+    """The hosts of a batch are worked by threads: a cancel must stop them at their running
+    step, not let each one go on through start, switch and its hooks before it is put back."""
+    app = fleet
+    assert app.deploy("v1").code == 0
+    for host in app.hosts:
+        for mark in ("pre", "post"):
+            (host.home / f"{app.name}.{mark}").unlink(missing_ok=True)
+    process = app.start_process(
+        "v2",
+        {
+            "batch-size": "2",
+            "pre-deploy": 'touch "$HOME/$SHIPYARD_APP.pre"; sleep 8',
+            "post-deploy": 'touch "$HOME/$SHIPYARD_APP.post"',
+        },
+    )
+    try:
+        marks = [h.home / f"{app.name}.pre" for h in app.hosts[:2]]
+        assert wait_until(lambda: all(m.exists() for m in marks), 120), "pre-deploy not reached"
+    finally:
+        output = _cancel(process)
+    assert not [h.name for h in app.hosts if (h.home / f"{app.name}.post").exists()], output
+    assert not (app.hosts[2].home / f"{app.name}.pre").exists()
+    _assert_cancelled_and_put_back(app, process, output)
