@@ -130,3 +130,35 @@ def test_cancel_during_batch_wait_keeps_finished_hosts_and_touches_no_other(flee
     after = app.deploy("v2", {"lock-wait": "0s"})
     assert after.code == 0, after.log
     assert _serving(app) == ["v2", "v2", "v2"]
+
+
+def _fails_on(*hosts: str) -> str:
+    """A pre-deploy (a backup) that fails on the named namespace hosts only."""
+    patterns = "|".join(f"*/ns-host{h[-1]}/*" for h in hosts)
+    return f'case "$HOME" in {patterns}) echo "backup failed" >&2; exit 1;; esac'
+
+
+def test_max_failures_lets_the_rollout_go_on_then_stops_it(fleet: App) -> None:
+    app = fleet
+    first = app.deploy("v1")
+    assert first.code == 0, first.log
+    one = first.outputs["release"]
+    batches = {"batch-size": "1", "max-failures": "1"}
+    # One failure is tolerated: ns2 is put back, ns3 still gets the release.
+    tolerated = app.deploy("v2", {**batches, "pre-deploy": _fails_on("ns2")})
+    assert tolerated.code == 0, tolerated.log
+    two = tolerated.outputs["release"]
+    results = {h["host"]: h["result"] for h in json.loads(tolerated.outputs["hosts"])}
+    assert results == {"ns1": "deployed", "ns2": "rolled-back", "ns3": "deployed"}
+    assert _serving(app) == ["v2", "v1", "v2"]
+    # ... and the run says so: a warning naming the host left on the release before.
+    (warning,) = [w for w in tolerated.annotations("warning") if "ns2" in w]
+    assert one in warning and "max-failures" in warning
+    # Two failures are more than max-failures 1: every host switched is put back.
+    stopped = app.deploy("v1", {**batches, "pre-deploy": _fails_on("ns2", "ns3")})
+    assert stopped.code == 1, stopped.log
+    assert stopped.outputs["status"] == "rolled-back"
+    results = {h["host"]: h["result"] for h in json.loads(stopped.outputs["hosts"])}
+    assert results == {"ns1": "rolled-back", "ns2": "rolled-back", "ns3": "rolled-back"}
+    assert _serving(app) == ["v2", "v1", "v2"]
+    assert (_state(app.hosts[0], app.name) / "current").read_text().strip() == two

@@ -232,8 +232,8 @@ class Session:
         """``work`` for each target, one thread each. On a cancel (the signal reaches the main
         thread only) the workers start no further step: each ends its running one, then the
         cancel goes on, so the cleanup never races a host's own thread."""
-        if len(targets) == 1:
-            return [work(targets[0])]
+        if len(targets) <= 1:  # none: a batch whose every host failed within max-failures
+            return [work(target) for target in targets]
         pool = ThreadPoolExecutor(max_workers=len(targets))
         try:
             futures = [pool.submit(work, target) for target in targets]
