@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.conftest import App, new_app_name
-from tests.services._common import wait_until
+from tests.services._common import pid_alive, wait_until
 from tests.services.deploy_hosts import DeployHost, SampleApp
 from tests.services.loadgen import fetch
 
@@ -86,27 +86,64 @@ def test_cancel_during_the_watch_of_a_two_host_batch(fleet: App) -> None:
     _assert_cancelled_and_put_back(app, process, output)
 
 
+def _hook_pid(host: DeployHost, app: str) -> int:
+    return int((host.home / f"{app}.pid").read_text())
+
+
+# The hook records its shell's pid, then would run for ten minutes.
+LONG_HOOK = (
+    'echo $$ >"$HOME/$SHIPYARD_APP.pid.tmp"; mv "$HOME/$SHIPYARD_APP.pid.tmp" '
+    '"$HOME/$SHIPYARD_APP.pid"; sleep 600'
+)
+
+
 def test_cancel_mid_rollout_stops_every_host_of_the_batch_at_once(fleet: App) -> None:
-    """The hosts of a batch are worked by threads: a cancel must stop them at their running
-    step, not let each one go on through start, switch and its hooks before it is put back."""
+    """The hosts of a batch are worked by threads: a cancel must stop each at its running
+    step (on the host too: the remote hook is ended, not left to run) rather than let it go
+    on through start, switch and its hooks before it is put back."""
     app = fleet
     assert app.deploy("v1").code == 0
     for host in app.hosts:
-        for mark in ("pre", "post"):
+        for mark in ("pid", "post"):
             (host.home / f"{app.name}.{mark}").unlink(missing_ok=True)
     process = app.start_process(
         "v2",
         {
             "batch-size": "2",
-            "pre-deploy": 'touch "$HOME/$SHIPYARD_APP.pre"; sleep 8',
+            "pre-deploy": LONG_HOOK,
             "post-deploy": 'touch "$HOME/$SHIPYARD_APP.post"',
         },
     )
+    batch = app.hosts[:2]
     try:
-        marks = [h.home / f"{app.name}.pre" for h in app.hosts[:2]]
+        marks = [h.home / f"{app.name}.pid" for h in batch]
         assert wait_until(lambda: all(m.exists() for m in marks), 120), "pre-deploy not reached"
+        hooks = [_hook_pid(h, app.name) for h in batch]
+        assert all(pid_alive(pid) for pid in hooks)
     finally:
         output = _cancel(process)
+    assert not [pid for pid in hooks if pid_alive(pid)], output
+    assert output.count("--- cancel: stopped 1 running step(s)") == 2, output
     assert not [h.name for h in app.hosts if (h.home / f"{app.name}.post").exists()], output
-    assert not (app.hosts[2].home / f"{app.name}.pre").exists()
+    assert not (app.hosts[2].home / f"{app.name}.pid").exists()
     _assert_cancelled_and_put_back(app, process, output)
+
+
+def test_cancel_of_a_single_host_ends_the_step_running_on_it(app: App) -> None:
+    """Ending the local ssh client does not end the script on the host: the cancel stops it
+    there before it puts the old release back."""
+    host = app.hosts[0]
+    assert app.deploy("v1").code == 0
+    (host.home / f"{app.name}.pid").unlink(missing_ok=True)
+    process = app.start_process("v2", {"pre-deploy": LONG_HOOK})
+    try:
+        assert wait_until((host.home / f"{app.name}.pid").exists, 120), "pre-deploy not reached"
+        pid = _hook_pid(host, app.name)
+        assert pid_alive(pid)
+    finally:
+        output = _cancel(process)
+    assert process.returncode == 1, output
+    assert not pid_alive(pid), output
+    assert fetch(app.url) == "v1"
+    assert not (_state(host, app.name) / "lock").exists()
+    assert _audit(host, app.name) == ["deployed", "rolled-back"]

@@ -100,6 +100,9 @@ class Session:
         )
         self.ssh: Ssh | None = None
         self.stopping = threading.Event()  # set from a cancel until the workers have stopped
+        # Names this run's remote steps, per host (several "hosts" may share one machine).
+        token = secrets.token_hex(8)
+        self.step_tags = {t.name: f"shipyard-step-{token}-{i}" for i, t in enumerate(self.targets)}
 
     def remote(self, release: str) -> scripts.Remote:
         s = self.settings
@@ -240,6 +243,7 @@ class Session:
             return [future.result() for future in futures]
         except BaseException:
             self.stopping.set()
+            self.stop_steps([self.hosts[t.name] for t in targets])
             raise
         finally:
             with self.ctx.cleanup.shielded("stopping the hosts' steps"):
@@ -253,7 +257,9 @@ class Session:
         assert self.ssh is not None
         if self.stopping.is_set():
             raise StepFailed(f"{name}: not started, the deploy was cancelled")
-        result = self.ssh.run(host.target, script, self.settings.command_timeout)
+        result = self.ssh.run(
+            host.target, script, self.settings.command_timeout, self.step_tags[host.target.name]
+        )
         ok = result.returncode in ok_codes
         host.steps.append(Step(name, ok, result.returncode, result.duration, result.tail(8)))
         shown = "\n".join(
@@ -269,6 +275,24 @@ class Session:
                 raise StepFailed(f"{name}: the SSH connection failed ({result.tail(2)})")
             raise StepFailed(f"{name} failed (exit {result.returncode}): {result.tail(3)}")
         return result
+
+    def stop_steps(self, hosts: Sequence[HostRun]) -> None:
+        """On a cancel: stop this run's steps still running on the hosts (the local ssh client
+        ending does not end the remote script), so that nothing races the rollback."""
+        locked = [h for h in hosts if h.locked]
+        if not locked or self.ssh is None:
+            return
+        ssh = self.ssh
+
+        def one(host: HostRun) -> None:
+            script = scripts.stop_steps(host.remote, self.step_tags[host.target.name])
+            result = ssh.run(host.target, script, 30)
+            stopped = marker_values(result.output, "stopped-step")
+            if stopped:
+                host.output.append(f"--- cancel: stopped {len(stopped)} running step(s)")
+
+        with ThreadPoolExecutor(max_workers=len(locked)) as pool:
+            list(pool.map(one, locked))
 
     def flush(self, host: HostRun, phase: str) -> None:
         """Print the host's collected output as one block."""
