@@ -4,14 +4,20 @@ namespaces, through real OpenSSH, dockerd (Compose v2), nginx and the registry."
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from subprocess import PIPE, STDOUT, Popen
 
 import pytest
 
 from shipyard.deploy import compose
+from shipyard.deploy.spec import SPEC
 from tests.deploy.conftest import App, new_app_name
+from tests.services._common import wait_until
 from tests.services.deploy_hosts import DeployHost, SampleApp
 from tests.services.loadgen import fetch
 
@@ -191,3 +197,52 @@ def test_compose_blue_green_on_two_namespace_hosts(
     assert [fetch(app.urls[h.name]) for h in app.hosts] == ["v2", "v2"]
     for host in app.hosts:
         assert sorted(_projects(host, app.name, running=True)) == [two], host.name
+
+
+def _start_process(app: App, version: str, more: dict[str, str], workspace: str) -> Popen[str]:
+    """The action as the bootstrap runs it (as ``App.start_process``), with a workspace."""
+    app.runs += 1
+    temp = app.tmp_path / f"temp{app.runs}"
+    temp.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+    env.update(RUNNER_TEMP=str(temp), GITHUB_RUN_NUMBER=str(app.runs), GITHUB_WORKSPACE=workspace)
+    inputs = app.inputs(version, **more)
+    env.update({SPEC.input(name).env_name: value for name, value in inputs.items()})
+    return Popen(
+        [sys.executable, "-m", "shipyard.deploy"], env=env, stdout=PIPE, stderr=STDOUT, text=True
+    )
+
+
+def test_cancel_during_the_watch_puts_the_old_project_back_on_both_hosts(
+    compose_fleet: tuple[App, dict[str, str]],
+) -> None:
+    app, env = compose_fleet
+    inputs = {"compose-file": "deploy/compose.yml"}
+    first = app.deploy("v1", inputs, runner_env=env)
+    assert first.code == 0, first.log
+    one = first.outputs["release"]
+    watch = {**inputs, "monitor": "120s", "monitor-interval": "1s"}
+    process = _start_process(app, "v2", watch, env["GITHUB_WORKSPACE"])
+    try:
+        serving = lambda: [fetch(app.urls[h.name]) for h in app.hosts]  # noqa: E731
+        assert wait_until(lambda: serving() == ["v2", "v2"], 120), "v2 never served"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=180)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1, output
+    assert "cancelled" in output
+    assert [fetch(app.urls[h.name]) for h in app.hosts] == ["v1", "v1"]
+    for host in app.hosts:
+        # v2's project is down (containers and network); v1's serves; the lock is gone.
+        assert _projects(host, app.name, running=False) == _projects(host, app.name, running=True)
+        assert sorted(_projects(host, app.name, running=True)) == [one], host.name
+        assert _networks(host, app.name) == [f"{compose.project(app.name, one)}_default"]
+        assert not (host.home / ".shipyard" / app.name / "lock").exists()
+        assert _audit(host, app.name) == ["deployed", "rolled-back"]
+    after = app.deploy("v2", {**inputs, "lock-wait": "0s"}, runner_env=env)
+    assert after.code == 0, after.log
+    assert [fetch(app.urls[h.name]) for h in app.hosts] == ["v2", "v2"]
