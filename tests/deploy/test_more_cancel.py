@@ -123,7 +123,7 @@ def test_cancel_mid_rollout_stops_every_host_of_the_batch_at_once(fleet: App) ->
     finally:
         output = _cancel(process)
     assert not [pid for pid in hooks if pid_alive(pid)], output
-    assert output.count("--- cancel: stopped 1 running step(s)") == 2, output
+    assert output.count("--- stopped 1 running step(s) on the host") == 2, output
     assert not [h.name for h in app.hosts if (h.home / f"{app.name}.post").exists()], output
     assert not (app.hosts[2].home / f"{app.name}.pid").exists()
     _assert_cancelled_and_put_back(app, process, output)
@@ -147,3 +147,19 @@ def test_cancel_of_a_single_host_ends_the_step_running_on_it(app: App) -> None:
     assert fetch(app.url) == "v1"
     assert not (_state(host, app.name) / "lock").exists()
     assert _audit(host, app.name) == ["deployed", "rolled-back"]
+
+
+def test_a_step_that_times_out_is_ended_on_the_host(app: App) -> None:
+    """command-timeout ends the local ssh client; the script on the host is stopped too
+    before the old release is put back."""
+    host = app.hosts[0]
+    assert app.deploy("v1").code == 0
+    (host.home / f"{app.name}.pid").unlink(missing_ok=True)
+    bad = app.deploy("v2", {"pre-deploy": LONG_HOOK, "command-timeout": "5s"})
+    assert bad.code == 1, bad.log
+    assert bad.outputs["status"] == "rolled-back"
+    (result,) = json.loads(bad.outputs["hosts"])
+    assert "pre-deploy timed out after 5s" in result["error"]
+    assert not pid_alive(_hook_pid(host, app.name)), bad.log
+    assert "--- stopped 1 running step(s) on the host" in bad.log
+    assert fetch(app.url) == "v1"

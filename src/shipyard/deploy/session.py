@@ -233,8 +233,9 @@ class Session:
     # -- running ----------------------------------------------------------------------------
     def parallel(self, targets: Sequence[Target], work: Callable[[Target], T]) -> list[T]:
         """``work`` for each target, one thread each. On a cancel (the signal reaches the main
-        thread only) the workers start no further step: each ends its running one, then the
-        cancel goes on, so the cleanup never races a host's own thread."""
+        thread only) the steps running on the hosts are stopped and the workers start no
+        further one; the cancel goes on once they have ended, so the cleanup never races a
+        host's own thread."""
         if len(targets) <= 1:  # none: a batch whose every host failed within max-failures
             return [work(target) for target in targets]
         pool = ThreadPoolExecutor(max_workers=len(targets))
@@ -270,6 +271,7 @@ class Session:
             host.output.append(shown.rstrip())
         if not ok:
             if result.timed_out:
+                self.stop_steps([host])  # the script would go on on the host
                 raise StepFailed(f"{name} timed out after {self.settings.command_timeout:g}s")
             if result.returncode == SSH_FAILED:
                 raise StepFailed(f"{name}: the SSH connection failed ({result.tail(2)})")
@@ -277,8 +279,8 @@ class Session:
         return result
 
     def stop_steps(self, hosts: Sequence[HostRun]) -> None:
-        """On a cancel: stop this run's steps still running on the hosts (the local ssh client
-        ending does not end the remote script), so that nothing races the rollback."""
+        """On a cancel or a timeout: stop this run's steps still running on the hosts (the
+        local ssh client ending does not end the remote script), so nothing races the rollback."""
         locked = [h for h in hosts if h.locked]
         if not locked or self.ssh is None:
             return
@@ -289,7 +291,7 @@ class Session:
             result = ssh.run(host.target, script, 30)
             stopped = marker_values(result.output, "stopped-step")
             if stopped:
-                host.output.append(f"--- cancel: stopped {len(stopped)} running step(s)")
+                host.output.append(f"--- stopped {len(stopped)} running step(s) on the host")
 
         with ThreadPoolExecutor(max_workers=len(locked)) as pool:
             list(pool.map(one, locked))
