@@ -163,3 +163,32 @@ def test_a_step_that_times_out_is_ended_on_the_host(app: App) -> None:
     assert not pid_alive(_hook_pid(host, app.name)), bad.log
     assert "--- stopped 1 running step(s) on the host" in bad.log
     assert fetch(app.url) == "v1"
+
+
+def test_cancel_of_a_rolling_batch_mid_replica(fleet: App) -> None:
+    """rolling, two hosts at once, two replicas each: cancelled while the first new replica
+    is in and the old one drains; both hosts get both old replicas back."""
+    app = fleet
+    rolling = {"strategy": "rolling", "replicas": "2"}
+    first = app.deploy("v1", rolling)
+    assert first.code == 0, first.log
+    one = first.outputs["release"]
+    batch = app.hosts[:2]
+
+    def draining() -> bool:
+        upstreams = [h.home / "nginx" / "conf.d" / f"{app.name}.upstream.conf" for h in batch]
+        return all("-r2" in path.read_text() for path in upstreams)
+
+    process = app.start_process("v2", {**rolling, "batch-size": "2", "drain-timeout": "10m"})
+    try:
+        assert wait_until(draining, 120), "the first new replica never went in"
+    finally:
+        output = _cancel(process)
+    assert process.returncode == 1, output
+    assert output.count("--- stopped 1 running step(s) on the host") == 2, output
+    for host in app.hosts:
+        assert host.containers(app.name) == [f"{app.name}-{one}-{i}" for i in (1, 2)], host.name
+        assert host.containers(app.name, all_states=True) == host.containers(app.name)
+        assert not (_state(host, app.name) / "lock").exists()
+    assert _serving(app) == ["v1", "v1", "v1"]
+    assert _audit(app.hosts[2], app.name) == ["deployed"]
