@@ -152,6 +152,7 @@ def _all_scripts(remote: scripts.Remote) -> dict[str, str]:
         "revert": scripts.revert(remote, "r0", ["api-r0-1"], remote.names()),
         "bring-back": scripts.bring_back(remote, "r0", ["api-r0-1"]),
         "stop": scripts.stop(["api-r0-1"], remote, 1.0, '{"event": "x"}'),
+        "stop-steps": scripts.stop_steps(remote, "shipyard-step-" + EVIL),
         "record": scripts.record(
             remote, Release("r1", "i", "d", 0, "", EVIL, "deployed").to_json(), "{}", "r1", 5
         ),

@@ -25,6 +25,9 @@ def run(ctx: ActionContext[Settings]) -> Outcome:
     for name, value in report.outputs(result, s.url).items():
         ctx.set_output(name, value)
     report.summary(ctx.summary, result, s.app, s.image)
+    partial = report.partial_warning(result, s.max_failures)
+    if partial:
+        ctx.runner.annotate("warning", partial, title="Some hosts not deployed")
     if result.status == "planned":
         for line in result.plan:
             ctx.runner.info(line)

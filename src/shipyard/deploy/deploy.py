@@ -287,6 +287,7 @@ class Deploy:
 
     def _revert_unfinished(self) -> None:
         """On a cancel: put the old release back wherever this run left a host half done."""
+        self.session.stop_steps([h for h in self.session.hosts.values() if h.status == "working"])
         for host in self.session.hosts.values():
             if host.status == "working":
                 self.revert(host)

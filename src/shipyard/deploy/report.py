@@ -85,6 +85,24 @@ def summary(summary: Summary, result: Result, app: str, image: str) -> None:
     summary.details("Plan", "\n".join(result.plan), code=True)
 
 
+def partial_warning(result: Result, max_failures: int) -> str:
+    """For a deploy that went on past failed hosts (within max-failures): which hosts did not
+    take the release, and what they run; empty when every host did."""
+    left = [h for h in result.hosts if h.status != "deployed"]
+    if result.status != "deployed" or not left:
+        return ""
+    described = [
+        f"{h.target.name} ({h.status}"
+        + (f", back on {h.current or 'nothing'}" if h.status == "rolled-back" else "")
+        + ")"
+        for h in left
+    ]
+    return (
+        f"Deployed {result.release}, but {len(left)} host(s) did not take it (within "
+        f"max-failures {max_failures}): " + ", ".join(described) + "."
+    )
+
+
 def what_to_do(result: Result) -> list[str]:
     advice = []
     if result.status == "rolled-back":

@@ -175,6 +175,28 @@ fi
     )
 
 
+def stop_steps(remote: Remote, tag: str) -> str:
+    """Stop the steps still running on the host under ``tag`` (``bash -s TAG``, see
+    ``Ssh.run``): SIGTERM to each one's process group (sshd makes each session its own), which
+    holds its children too (a hook's shell, the docker CLI)."""
+    return remote.script(
+        f"""command -v pgrep >/dev/null || {{ say stop-steps-unsupported; exit 0; }}
+own=$(ps -o pgid= -p $$ | tr -d ' ')
+for pid in $(pgrep -x -f -- {q("bash -s " + tag)} || true); do
+  group=$(ps -o pgid= -p "$pid" | tr -d ' ') || continue
+  [[ -n $group && $group -gt 1 && $group != "$own" ]] || continue
+  kill -TERM -- "-$group" 2>/dev/null || true
+  say stopped-step "$pid"
+done
+for _ in {{1..20}}; do
+  pgrep -x -f -- {q("bash -s " + tag)} >/dev/null || exit 0
+  sleep 0.5
+done
+pkill -KILL -x -f -- {q("bash -s " + tag)} || true
+"""
+    )
+
+
 def inspect(remote: Remote) -> str:
     """Report the current release, the app's containers and the release records."""
     return remote.script(INSPECT)

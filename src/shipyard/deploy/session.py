@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -98,6 +99,10 @@ class Session:
             else None
         )
         self.ssh: Ssh | None = None
+        self.stopping = threading.Event()  # set from a cancel until the workers have stopped
+        # Names this run's remote steps, per host (several "hosts" may share one machine).
+        token = secrets.token_hex(8)
+        self.step_tags = {t.name: f"shipyard-step-{token}-{i}" for i, t in enumerate(self.targets)}
 
     def remote(self, release: str) -> scripts.Remote:
         s = self.settings
@@ -227,17 +232,35 @@ class Session:
 
     # -- running ----------------------------------------------------------------------------
     def parallel(self, targets: Sequence[Target], work: Callable[[Target], T]) -> list[T]:
-        if len(targets) == 1:
-            return [work(targets[0])]
-        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            return list(pool.map(work, targets))
+        """``work`` for each target, one thread each. On a cancel (the signal reaches the main
+        thread only) the steps running on the hosts are stopped and the workers start no
+        further one; the cancel goes on once they have ended, so the cleanup never races a
+        host's own thread."""
+        if len(targets) <= 1:  # none: a batch whose every host failed within max-failures
+            return [work(target) for target in targets]
+        pool = ThreadPoolExecutor(max_workers=len(targets))
+        try:
+            futures = [pool.submit(work, target) for target in targets]
+            return [future.result() for future in futures]
+        except BaseException:
+            self.stopping.set()
+            self.stop_steps([self.hosts[t.name] for t in targets])
+            raise
+        finally:
+            with self.ctx.cleanup.shielded("stopping the hosts' steps"):
+                pool.shutdown(wait=True, cancel_futures=True)
+                self.stopping.clear()
 
     def run(
         self, host: HostRun, name: str, script: str, *, ok_codes: Sequence[int] = (0,)
     ) -> ProcessResult:
         """Run one step; keep its code, duration and output; StepFailed when it failed."""
         assert self.ssh is not None
-        result = self.ssh.run(host.target, script, self.settings.command_timeout)
+        if self.stopping.is_set():
+            raise StepFailed(f"{name}: not started, the deploy was cancelled")
+        result = self.ssh.run(
+            host.target, script, self.settings.command_timeout, self.step_tags[host.target.name]
+        )
         ok = result.returncode in ok_codes
         host.steps.append(Step(name, ok, result.returncode, result.duration, result.tail(8)))
         shown = "\n".join(
@@ -248,11 +271,30 @@ class Session:
             host.output.append(shown.rstrip())
         if not ok:
             if result.timed_out:
+                self.stop_steps([host])  # the script would go on on the host
                 raise StepFailed(f"{name} timed out after {self.settings.command_timeout:g}s")
             if result.returncode == SSH_FAILED:
                 raise StepFailed(f"{name}: the SSH connection failed ({result.tail(2)})")
             raise StepFailed(f"{name} failed (exit {result.returncode}): {result.tail(3)}")
         return result
+
+    def stop_steps(self, hosts: Sequence[HostRun]) -> None:
+        """On a cancel or a timeout: stop this run's steps still running on the hosts (the
+        local ssh client ending does not end the remote script), so nothing races the rollback."""
+        locked = [h for h in hosts if h.locked]
+        if not locked or self.ssh is None:
+            return
+        ssh = self.ssh
+
+        def one(host: HostRun) -> None:
+            script = scripts.stop_steps(host.remote, self.step_tags[host.target.name])
+            result = ssh.run(host.target, script, 30)
+            stopped = marker_values(result.output, "stopped-step")
+            if stopped:
+                host.output.append(f"--- stopped {len(stopped)} running step(s) on the host")
+
+        with ThreadPoolExecutor(max_workers=len(locked)) as pool:
+            list(pool.map(one, locked))
 
     def flush(self, host: HostRun, phase: str) -> None:
         """Print the host's collected output as one block."""

@@ -98,9 +98,16 @@ class Ssh:
         )
         return run_process(argv, runner=self.runner, timeout=self.timeout + 15, echo=False)
 
-    def run(self, target: Target, script: str, timeout: float) -> ProcessResult:
-        """Run ``script`` with bash on the host (stdin; nothing of it on a command line)."""
-        argv = [*self._argv(target, "-o", "ControlMaster=no"), "bash", "-s"]
+    def run(self, target: Target, script: str, timeout: float, tag: str = "") -> ProcessResult:
+        """Run ``script`` with bash on the host (stdin; nothing of it on a command line).
+        ``tag`` (not secret) names the remote bash (``bash -s TAG``) so that a cancel can find
+        and stop it there: killing the local client alone leaves the remote script running."""
+        argv = [
+            *self._argv(target, "-o", "ControlMaster=no"),
+            "bash",
+            "-s",
+            *([tag] if tag else []),
+        ]
         return run_process(argv, runner=self.runner, stdin=script, timeout=timeout, echo=False)
 
     def close(self, target: Target) -> None:
