@@ -122,6 +122,19 @@ def app(deploy_host: DeployHost, sample_app: SampleApp, tmp_path: Path) -> Itera
 
 
 @pytest.fixture
+def fleet(
+    namespace_hosts: list[DeployHost], sample_app: SampleApp, tmp_path: Path
+) -> Iterator[App]:
+    """A fresh app name with a site on each of the three namespace hosts."""
+    created = App(new_app_name(), namespace_hosts, sample_app, tmp_path)
+    for host in namespace_hosts:
+        created.urls[host.name] = host.add_site(created.name)
+    yield created
+    for host in namespace_hosts:
+        host.remove_app(created.name)
+
+
+@pytest.fixture
 def fresh_app(
     fresh_deploy_host: DeployHost, sample_app: SampleApp, tmp_path: Path
 ) -> Iterator[App]:

@@ -8,30 +8,14 @@ import json
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
-import pytest
-
-from tests.deploy.conftest import App, new_app_name
+from tests.deploy.conftest import App
 from tests.deploy.test_more_cancel import _audit, _serving, _state
 from tests.services._common import wait_until
-from tests.services.deploy_hosts import DeployHost, SampleApp
+from tests.services.deploy_hosts import DeployHost
 
 WAIT = 4.0
-
-
-@pytest.fixture
-def fleet(
-    namespace_hosts: list[DeployHost], sample_app: SampleApp, tmp_path: Path
-) -> Iterator[App]:
-    created = App(new_app_name(), namespace_hosts, sample_app, tmp_path)
-    for host in namespace_hosts:
-        created.urls[host.name] = host.add_site(created.name)
-    yield created
-    for host in namespace_hosts:
-        host.remove_app(created.name)
 
 
 def _audit_entries(host: DeployHost, app: str) -> list[dict[str, Any]]:

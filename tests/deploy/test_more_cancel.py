@@ -7,27 +7,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.deploy.conftest import App, new_app_name
+from tests.deploy.conftest import App
 from tests.services._common import pid_alive, wait_until
-from tests.services.deploy_hosts import DeployHost, SampleApp
+from tests.services.deploy_hosts import DeployHost
 from tests.services.loadgen import fetch
-
-
-@pytest.fixture
-def fleet(
-    namespace_hosts: list[DeployHost], sample_app: SampleApp, tmp_path: Path
-) -> Iterator[App]:
-    created = App(new_app_name(), namespace_hosts, sample_app, tmp_path)
-    for host in namespace_hosts:
-        created.urls[host.name] = host.add_site(created.name)
-    yield created
-    for host in namespace_hosts:
-        host.remove_app(created.name)
 
 
 def _state(host: DeployHost, app: str) -> Path:

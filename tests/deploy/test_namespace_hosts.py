@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.deploy.conftest import App, new_app_name
-from tests.services.deploy_hosts import DeployHost, SampleApp
+from tests.deploy.conftest import App
+from tests.services.deploy_hosts import DeployHost
 from tests.services.loadgen import fetch
-
-
-@pytest.fixture
-def multi_app(
-    namespace_hosts: list[DeployHost], sample_app: SampleApp, tmp_path: Path
-) -> Iterator[App]:
-    created = App(new_app_name(), namespace_hosts, sample_app, tmp_path)
-    for host in namespace_hosts:
-        created.urls[host.name] = host.add_site(created.name)
-    yield created
-    for host in namespace_hosts:
-        host.remove_app(created.name)
 
 
 def test_hosts_are_separate_machines(namespace_hosts: list[DeployHost]) -> None:
@@ -34,8 +18,8 @@ def test_hosts_are_separate_machines(namespace_hosts: list[DeployHost]) -> None:
     assert len(ids) == 3
 
 
-def test_rolling_over_three_hosts_stops_at_the_failing_second(multi_app: App) -> None:
-    app = multi_app
+def test_rolling_over_three_hosts_stops_at_the_failing_second(fleet: App) -> None:
+    app = fleet
     first = app.deploy("v1", {"strategy": "rolling", "batch-size": "1"})
     assert first.code == 0, first.log
     assert [fetch(app.urls[h.name]) for h in app.hosts] == ["v1", "v1", "v1"]
@@ -59,8 +43,8 @@ def test_rolling_over_three_hosts_stops_at_the_failing_second(multi_app: App) ->
     ]
 
 
-def test_blue_green_on_three_hosts_in_parallel(multi_app: App) -> None:
-    app = multi_app
+def test_blue_green_on_three_hosts_in_parallel(fleet: App) -> None:
+    app = fleet
     result = app.deploy("v2")
     assert result.code == 0, result.log
     assert [fetch(app.urls[h.name]) for h in app.hosts] == ["v2", "v2", "v2"]
@@ -69,8 +53,8 @@ def test_blue_green_on_three_hosts_in_parallel(multi_app: App) -> None:
     assert "::group::ns1: roll out" in groups and "::group::ns3: roll out" in groups
 
 
-def test_through_a_jump_host_with_its_own_key(multi_app: App, deploy_host: DeployHost) -> None:
-    app = multi_app
+def test_through_a_jump_host_with_its_own_key(fleet: App, deploy_host: DeployHost) -> None:
+    app = fleet
     app.hosts = app.hosts[:1]
     jump = deploy_host
     result = app.deploy(
