@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.deploy.conftest import App
+from tests.services.deploy_hosts import DeployHost
 from tests.services.loadgen import LoadGenerator, fetch
 
 
@@ -112,7 +113,7 @@ def test_the_deploy_goes_on_only_once_nginx_runs_the_new_upstream(app: App) -> N
     the switch (a request right after the first deploy is answered, not a 502 of the
     placeholder) and before it stops the old release (no failed request under load)."""
     reload = app.hosts[0].proxy_inputs(app.name)["proxy-reload"]
-    slow = {"proxy-reload": f"(sleep 2; {reload}) >/dev/null 2>&1 &"}
+    slow = {"proxy-reload": f"(sleep 2; {reload}) </dev/null >/dev/null 2>&1 &"}
     first = app.deploy("v1", slow)
     assert first.code == 0, first.log
     assert fetch(app.url) == "v1"
@@ -167,3 +168,24 @@ def test_a_rollback_whose_record_fails_is_still_rolled_back(app: App) -> None:
     assert "Rollback not recorded" in bad.log
     assert "the result was not recorded on the host" in bad.log
     assert fetch(app.url) == "v2"
+
+
+def test_pruning_keeps_to_the_releases_this_state_dir_recorded(
+    app: App, fresh_deploy_host: DeployHost
+) -> None:
+    """Two hosts on one Docker engine (as two environments or deploy users on one machine;
+    here two test-bed hosts, as concurrent test sessions share the dockerd) deploy the same
+    app: keep-releases prunes only the releases this host's state dir recorded, never the
+    other's running containers (the e2e tests' fixed app names met this way: a record step
+    removing another session's containers failed when those went away under it)."""
+    other_dir = app.tmp_path / "other"
+    other_dir.mkdir()
+    other = App(app.name, [fresh_deploy_host], app.sample, other_dir)
+    other.urls[fresh_deploy_host.name] = fresh_deploy_host.add_site(app.name)
+    assert app.deploy("v1", {"keep-releases": "1"}).code == 0
+    assert other.deploy("v1").code == 0  # a newer release of the app, on the other host
+    result = app.deploy("v2", {"keep-releases": "1"})
+    assert result.code == 0, result.log
+    assert "pruned" in result.log  # this host's own v1 was pruned
+    assert fetch(app.url) == "v2"
+    assert fetch(other.url) == "v1"  # the other host's container is still there
