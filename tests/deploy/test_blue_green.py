@@ -189,3 +189,13 @@ def test_pruning_keeps_to_the_releases_this_state_dir_recorded(
     assert "pruned" in result.log  # this host's own v1 was pruned
     assert fetch(app.url) == "v2"
     assert fetch(other.url) == "v1"  # the other host's container is still there
+
+
+def test_a_reload_nginx_never_applies_is_a_warning(app: App) -> None:
+    """A proxy-reload that does not reach this host's nginx (here: none at all): the switch
+    waits its 15 s for nginx's workers to change, then goes on with a warning."""
+    result = app.deploy("v1", {"proxy-reload": "true"})
+    assert result.code == 0, result.log
+    assert "@@shipyard proxy-unconfirmed 15" in result.log
+    assert "Proxy reload not confirmed" in result.log
+    assert fetch(app.url) is None  # nginx still has the placeholder: nothing was reloaded
