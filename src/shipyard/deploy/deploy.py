@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from shipyard.runtime import ActionContext
+from shipyard.runtime import ActionContext, Retryable, RetryPolicy, retry_call
 
 from . import compose_scripts, health, plan, scripts
 from .releases import Release, audit_line, marker_values
 from .session import HostRun, Session, StepFailed
 from .spec import Settings
+
+REVERT_ATTEMPTS = 2  # the revert is idempotent: a failed attempt is made once more
+REVERT_HEALTH_TIMEOUT = 60.0  # seconds the old release's containers get to answer again
 
 
 @dataclass(frozen=True)
@@ -143,27 +148,66 @@ class Deploy:
         )
 
     def revert(self, host: HostRun) -> None:
-        """Put the release that ran before back on this host (shielded from a cancel)."""
+        """Put the release that ran before back on this host (shielded from a cancel).
+
+        The revert script is idempotent (start the old containers, wait until they answer,
+        switch to them, remove the new ones), so an attempt that fails is made once more. A
+        failure to record the result afterwards leaves the host rolled back (the old release
+        serves), with a warning."""
         if host.status in ("untouched", "rolled-back"):
             return
-        with self.ctx.cleanup.shielded(f"rollback of {host.target.name}"):
+        name = host.target.name
+        with self.ctx.cleanup.shielded(f"rollback of {name}"):
             try:
-                old = host.old if host.current else []
-                script = (
-                    compose_scripts.revert(host.remote, host.current if old else "", self.release)
-                    if self.session.compose is not None
-                    else scripts.revert(host.remote, host.current, old, host.new)
-                )
-                self.session.run(host, "rollback", script)
-                self._record(host, "rolled-back")
-                host.status = "rolled-back"
-                self.story.append(
-                    f"{host.target.name}: put {host.current or 'nothing (first deploy)'} back"
-                    + (", removed the new containers" if host.new else "")
+                retry_call(
+                    functools.partial(self._revert_once, host, itertools.count(1)),
+                    policy=RetryPolicy(attempts=REVERT_ATTEMPTS, base_delay=2.0, jitter=0.0),
+                    log=functools.partial(self._retrying, host),
+                    what="rollback",
                 )
             except StepFailed as exc:
                 host.status = "failed"
-                self.story.append(f"{host.target.name}: rollback FAILED: {exc}")
+                self.story.append(f"{name}: rollback FAILED: {exc}")
+                return
+            host.status = "rolled-back"
+            self.story.append(
+                f"{name}: put {host.current or 'nothing (first deploy)'} back"
+                + (", removed the new containers" if host.new else "")
+            )
+            try:
+                self._record(host, "rolled-back")
+            except StepFailed as exc:
+                message = f"{name}: rolled back, but the result was not recorded on the host: {exc}"
+                self.story.append(message)
+                self.ctx.runner.annotate("warning", message, title="Rollback not recorded")
+
+    def _retrying(self, host: HostRun, line: str) -> None:
+        self.story.append(f"{host.target.name}: {line}")
+        host.output.append(f"--- {line}")
+
+    def _revert_once(self, host: HostRun, attempts: Iterator[int]) -> None:
+        attempt = next(attempts)
+        old = host.old if host.current else []
+        # The old release answered before this deploy: its containers get at least
+        # REVERT_HEALTH_TIMEOUT to answer again, however short health-timeout is for new ones.
+        remote = dataclasses.replace(
+            host.remote,
+            health_attempts=max(
+                host.remote.health_attempts,
+                health.attempts(REVERT_HEALTH_TIMEOUT, self.s.health_interval),
+            ),
+        )
+        script = (
+            compose_scripts.revert(remote, host.current if old else "", self.release)
+            if self.session.compose is not None
+            else scripts.revert(remote, host.current, old, host.new)
+        )
+        try:
+            self.session.run(host, f"rollback-{attempt}" if attempt > 1 else "rollback", script)
+        except StepFailed as exc:
+            if attempt < REVERT_ATTEMPTS:
+                raise Retryable(str(exc)) from exc
+            raise
 
     # -- watch ------------------------------------------------------------------------------
     def watch(self, batch: Sequence[HostRun]) -> list[HostRun]:

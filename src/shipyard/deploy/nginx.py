@@ -38,9 +38,10 @@ def remote_path(path: str) -> str:
 def switch_function(app: str, config: str, port: int, check: str, reload: str) -> str:
     """Bash: ``switch_to RELEASE NAME...`` points the upstream at the named containers."""
     header = render_upstream(app, "RELEASE", []).split("upstream")[0]
-    return f"""
+    return (
+        f"""
 switch_to() {{
-  local release=$1 conf={remote_path(config)} name hostport servers=()
+  local release=$1 conf={remote_path(config)} name hostport servers=() before root
   shift
   for name in "$@"; do
     hostport=$(docker port "$name" {port}/tcp | head -n1)
@@ -61,8 +62,51 @@ switch_to() {{
     if [[ -e $conf.shipyard-previous ]]; then mv -f "$conf.shipyard-previous" "$conf"; fi
     return 1
   fi
+  root=$(dirname "$(dirname "$conf")")
+  before=$(nginx_workers "$root" | tr '\n' ' ')
   bash -c {shlex.quote(reload)}
+  wait_applied "$root" "$before"
   say switched "$release" "${{servers[*]}}"
+}}
+"""
+        + APPLIED
+    )
+
+
+# A reload is applied asynchronously: ``nginx -s reload`` (and ``systemctl reload nginx``) only
+# signal the master, whose old workers keep taking connections with the old upstream until they
+# get to the signal (on a loaded host that can take a second or more). So the switch is done
+# once a master that ran workers before the reload runs only new ones (the old ones exited or
+# are "shutting down": they closed their listening sockets). Masters started with the upstream
+# file's nginx directory on their command line (``-p``/``-c``) are preferred when there are
+# several. No nginx worker on the host (the proxy runs elsewhere): nothing to wait for. Not
+# seen in time: a warning in the step's output, not a stop.
+RELOAD_WAIT = 15  # seconds
+APPLIED = f"""
+nginx_workers() {{
+  ps -e -o pid= -o ppid= -o args= 2>/dev/null | awk -v root="$1/" '
+    $3 == "nginx:" && $4 == "master" && index($0, root) {{ mine[$1] = 1 }}
+    $3 == "nginx:" && $4 == "worker" && $5 == "process" && NF == 5 {{ of[$1] = $2 }}
+    END {{ n = 0; for (m in mine) n++; for (w in of) if (!n || (of[w] in mine)) print of[w], w }}
+  ' || true
+}}
+reload_applied() {{
+  nginx_workers "$1" | awk -v before="$2" '
+    BEGIN {{
+      n = split(before, w, " ")
+      for (i = 2; i <= n; i += 2) {{ old[w[i]] = 1; had[w[i - 1]] = 1 }}
+    }}
+    {{ if ($2 in old) stale[$1] = 1; else fresh[$1] = 1 }}
+    END {{ for (m in fresh) if ((m in had) && !(m in stale)) exit 0; exit 1 }}'
+}}
+wait_applied() {{
+  local i
+  [[ -n $2 ]] || return 0
+  for ((i = 0; i < {RELOAD_WAIT * 5}; i++)); do
+    if reload_applied "$1" "$2"; then say proxy-applied; return 0; fi
+    sleep 0.2
+  done
+  say proxy-unconfirmed {RELOAD_WAIT}
 }}
 """
 

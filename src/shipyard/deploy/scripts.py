@@ -350,7 +350,12 @@ def revert(remote: Remote, old_release: str, old: Sequence[str], new: Sequence[s
 
 
 def record(remote: Remote, release_json: str, audit_json: str, release: str, keep: int) -> str:
-    """Write the release record, append to the audit log, prune releases beyond ``keep``."""
+    """Write the release record, append to the audit log, prune releases beyond ``keep``.
+
+    Only releases recorded in this state dir are pruned: containers of the same app that
+    another state dir (another deploy user, or a second environment on one Docker engine)
+    started are not this deploy's to remove. Pruning is best effort: a container that cannot
+    be removed is said (``prune-failed``), it does not fail the step."""
     compose_prune = (
         '  docker compose -p "$APP-${old//./-}" down --remove-orphans >/dev/null 2>&1 || true\n'
         if remote.compose
@@ -360,12 +365,16 @@ def record(remote: Remote, release_json: str, audit_json: str, release: str, kee
         f"""printf '%s\\n' {q(release_json)} >"$STATE/releases/"{q(release)}.json
 printf '%s\\n' {q(audit_json)} >>"$STATE/audit.log"
 docker ps --all --filter "label=shipyard.app=$APP" --format '{{{{.Label "shipyard.release"}}}}' \\
-  | sort -u | sort -r | tail -n +{keep + 1} | while read -r old; do
+  | sort -u | sort -r | while read -r old; do
+  if [[ $old =~ ^[A-Za-z0-9._-]+$ && -e $STATE/releases/$old.json ]]; then echo "$old"; fi
+done | tail -n +{keep + 1} | while read -r old; do
   [[ $old == "$(cat "$STATE/current" 2>/dev/null)" ]] && continue
-{compose_prune}  docker ps --all --quiet --filter "label=shipyard.app=$APP" \\
-    --filter "label=shipyard.release=$old" \\
-    | xargs -r docker rm --force >/dev/null
-  say pruned "$old"
+{compose_prune}  if docker ps --all --quiet --filter "label=shipyard.app=$APP" \\
+    --filter "label=shipyard.release=$old" | xargs -r docker rm --force >/dev/null 2>&1; then
+    say pruned "$old"
+  else
+    say prune-failed "$old"
+  fi
 done
 true
 """

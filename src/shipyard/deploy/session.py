@@ -267,6 +267,13 @@ class Session:
             line for line in result.output.splitlines() if not line.startswith("@@shipyard holder")
         )
         host.output.append(f"--- {name}: exit {result.returncode} in {result.duration:.1f}s")
+        if marker_values(result.output, "proxy-unconfirmed"):
+            self.ctx.runner.annotate(
+                "warning",
+                f"{host.target.name}: {name}: nginx was not seen running the new upstream "
+                "within 15 s of proxy-reload (the switch went on).",
+                title="Proxy reload not confirmed",
+            )
         if shown.strip():
             host.output.append(shown.rstrip())
         if not ok:
