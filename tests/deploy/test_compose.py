@@ -336,12 +336,9 @@ def test_rolling_with_a_compose_file_is_an_input_error(app: App) -> None:
 
 
 def test_compose_scripts_are_valid_bash_and_pass_shellcheck(tmp_path: Path) -> None:
-    import shutil
-    import subprocess
-
     from shipyard.deploy import compose_scripts, scripts
     from shipyard.deploy.releases import LockHolder
-    from tests.deploy.test_pure import EVIL, _remote
+    from tests.deploy.test_pure import EVIL, _remote, assert_valid_bash
 
     remote = _remote(compose=True, replicas=1)
     parsed = compose.parse(COMPOSE % EVIL.replace("'", ""), 8080, None)
@@ -362,18 +359,7 @@ def test_compose_scripts_are_valid_bash_and_pass_shellcheck(tmp_path: Path) -> N
         ),
         "record": scripts.record(remote, "{}", "{}", "r1", 5),
     }
-    shellcheck = shutil.which("shellcheck") or str(Path(".venv/bin/shellcheck"))
-    for name, text in texts.items():
-        path = tmp_path / f"{name}.sh"
-        path.write_text("#!/bin/bash\n" + text)
-        syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
-        assert syntax.returncode == 0, (name, syntax.stderr)
-        lint = subprocess.run(
-            [shellcheck, "--severity=warning", "--shell=bash", str(path)],
-            capture_output=True,
-            text=True,
-        )
-        assert lint.returncode == 0, (name, lint.stdout)
+    assert_valid_bash(texts, tmp_path)
     # The secret is only in an export of the script (stdin), shell-quoted, never an argument.
     start = texts["start"]
     (line,) = [x for x in start.splitlines() if "SECRET=" in x]
