@@ -68,17 +68,44 @@ def file_command_entry(key: str, value: str, delimiter: str | None = None) -> st
     return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
+#: The runner's old command form, honoured anywhere in a line (``foo ##[add-mask]x``).
+OLD_COMMAND_PREFIX = "##["
+
+
+def _leading_blank(ch: str) -> bool:
+    """Characters the runner may skip before ``::`` (it trims white space; format and control
+    characters are skipped here too, to be on the safe side)."""
+    import unicodedata
+
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def neutralize(text: str) -> str:
-    """One line of external text made safe to embed in our own log line or message: line
-    breaks (CR, LF) become spaces and a leading ``::`` is prefixed, so it cannot be read as a
-    workflow command (the runner trims a line before looking for ``::``)."""
+    """One line of external text made safe to embed in our own log line or message.
+
+    The runner (actions/runner ``ActionCommandManager``) reads a line as a workflow command in
+    two forms: ``::name ...::data`` at the start of the line (after trimming white space), and
+    the old ``##[name ...]data`` anywhere in it. So line breaks (CR, LF) become spaces, every
+    ``##[`` becomes ``## [``, and a line that starts with ``::`` is prefixed with ``| ``.
+    """
     line = text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return "| " + line if line.lstrip().startswith("::") else line
+    line = line.replace(OLD_COMMAND_PREFIX, "## [")
+    if "::" not in line:
+        return line
+    start = 0
+    while start < len(line) and _leading_blank(line[start]):
+        start += 1
+    return "| " + line if line.startswith("::", start) else line
 
 
 def neutralize_lines(text: str) -> str:
-    """Every line of ``text`` kept, each one that would read as a workflow command prefixed."""
+    """Every line of ``text`` kept, each one that would read as a workflow command made inert."""
     return "\n".join(neutralize(line) for line in text.splitlines()) if text else text
+
+
+def may_be_command(text: str) -> bool:
+    """Whether some line of ``text`` could be read as a workflow command (either form)."""
+    return "::" in text or OLD_COMMAND_PREFIX in text
 
 
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>]+@")
@@ -171,7 +198,7 @@ class Runner:
     def info(self, message: str) -> None:
         """A log line. Never a workflow command: a line that would read as one (e.g. external
         text inside the message) is neutralized."""
-        self.write_line(neutralize_lines(message) if "::" in message else message)
+        self.write_line(neutralize_lines(message) if may_be_command(message) else message)
 
     def debug(self, message: str) -> None:
         """Debug output, shown only when RUNNER_DEBUG=1 (or SHIPYARD_DEBUG=1)."""
@@ -225,7 +252,7 @@ class Runner:
             where = f"{file}:{line}:" if line else f"{file}:"
             where += f"{col}: " if col and line else " "
         heading = f"{title}: " if title else ""
-        self.write_line(f"{level}: {where}{heading}{message}")
+        self.write_line(neutralize_lines(f"{level}: {where}{heading}{message}"))
 
     # -- groups ---------------------------------------------------------------------------
     @contextmanager
@@ -273,5 +300,7 @@ class Runner:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(text if text.endswith("\n") else text + "\n")
             return
+        if may_be_command(text):  # the summary quotes external text; here it is in the log
+            text = neutralize_lines(text)
         self.stream.write("\n" + text + ("" if text.endswith("\n") else "\n"))
         self.stream.flush()
