@@ -143,6 +143,70 @@ def secret_fragments(secret: str) -> list[str]:
     return fragments
 
 
+#: GitHub shows at most this many annotations of each level (error, warning, notice) per step
+#: and drops the rest without a word.
+ANNOTATION_LIMIT = 10
+#: Room kept in each level for the action's own annotations (the verdict or error the runtime
+#: prints at the end): findings never take it.
+ANNOTATION_RESERVE = 1
+ANNOTATION_LEVELS: tuple[AnnotationLevel, ...] = ("error", "warning", "notice")
+
+
+def hidden_annotations_line(hidden: Mapping[str, int], limit: int = ANNOTATION_LIMIT) -> str:
+    """'' when nothing was left out, else e.g. '3 errors and 1 warning not shown as
+    annotations (GitHub shows 10 of each per step); see the full list.'"""
+    parts = [
+        f"{count} {level}{'' if count == 1 else 's'}"
+        for level in ANNOTATION_LEVELS
+        if (count := hidden.get(level, 0))
+    ]
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (
+        f"{listed} not shown as annotations (GitHub shows {limit} of each per step); "
+        "see the full list."
+    )
+
+
+@dataclass
+class AnnotationBudget:
+    """The annotations of the whole step, per level.
+
+    Every annotation the runner prints is counted here. The action's own ones (``annotate``:
+    warnings, the verdict, the error the runtime reports at the end) may use all ``limit``
+    places; findings (``emit_annotations``) stop ``reserve`` places short, so the verdict is
+    never the one GitHub drops. What does not fit is counted in ``hidden``, and the runtime
+    says so in the job summary."""
+
+    limit: int = ANNOTATION_LIMIT
+    reserve: int = ANNOTATION_RESERVE
+    shown: dict[str, int] = field(default_factory=dict)
+    hidden: dict[str, int] = field(default_factory=dict)
+
+    def room_for_findings(self, level: str) -> int:
+        """How many more findings of ``level`` may be shown."""
+        return max(0, self.limit - self.reserve - self.shown.get(level, 0))
+
+    def take(self, level: str) -> bool:
+        """Count one annotation of ``level``: True if GitHub will show it, False (and counted
+        as hidden) if the level is full."""
+        if self.shown.get(level, 0) >= self.limit:
+            self.skip(level)
+            return False
+        self.shown[level] = self.shown.get(level, 0) + 1
+        return True
+
+    def skip(self, level: str, count: int = 1) -> None:
+        """Count ``count`` annotations of ``level`` that were not shown."""
+        if count > 0:
+            self.hidden[level] = self.hidden.get(level, 0) + count
+
+    def summary_line(self) -> str:
+        """For the job summary: how many were not shown ('' when none)."""
+        return hidden_annotations_line(self.hidden, self.limit)
+
+
 @dataclass
 class Runner:
     """The runner's channels: stdout for commands, file commands, and the summary file."""
@@ -152,6 +216,8 @@ class Runner:
     masked: list[str] = field(default_factory=list)
     #: Held while a block of lines is written, so parallel output is never interleaved.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    #: The step's annotations per level (GitHub shows 10 of each).
+    budget: AnnotationBudget = field(default_factory=AnnotationBudget, compare=False)
 
     @property
     def on_runner(self) -> bool:
@@ -235,8 +301,12 @@ class Runner:
         col: int | None = None,
         end_column: int | None = None,
     ) -> None:
-        """An error, warning or notice annotation, with the properties @actions/core knows."""
-        if self.on_runner:
+        """An error, warning or notice annotation, with the properties @actions/core knows.
+
+        It counts against the step's budget (:class:`AnnotationBudget`): once GitHub would
+        drop it, it is printed as a plain (inert) log line instead and counted for the summary.
+        """
+        if self.budget.take(level) and self.on_runner:
             props: dict[str, object] = {
                 "title": title,
                 "file": file,

@@ -336,6 +336,9 @@ def run_action(
 
 
 def _write_summary(summary: Summary, runner: Runner) -> None:
+    hidden = runner.budget.summary_line()  # the step's annotations GitHub would not show
+    if hidden:
+        summary.paragraph(hidden)
     if not summary:
         return
     try:
