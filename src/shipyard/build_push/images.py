@@ -12,8 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shipyard.runtime.network import AddressError, split_host_port
-
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 GHCR = "ghcr.io"
@@ -78,6 +76,8 @@ def check_registry(registry: str, shown: str) -> None:
     """A registry as docker names it (``host[:port]``, lower case); ValueError saying why
     not, starting with ``shown``. The host is checked as every host input is (labels of at
     most 63 characters, ports), so nothing fails later inside the HTTP client."""
+    from shipyard.runtime.network import AddressError, split_host_port
+
     if not _HOST.match(registry):
         raise ValueError(f"{shown} is not a registry host")
     try:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shipyard.runtime import GitHubContext, InputError
-from shipyard.runtime.network import url_problem
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,8 @@ def default_title(status: str, style: StatusStyle, environment: str, context: Gi
 
 def parse_links(lines: Sequence[str]) -> list[Link]:
     """``Label=https://...`` lines; the URL must be http(s)."""
+    from shipyard.runtime.network import url_problem
+
     links = []
     for line in lines:
         label, sep, url = line.partition("=")

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from shipyard.runtime import ConfigError, InputError
-from shipyard.runtime.network import AddressError, split_host_port
 
 from .guard import check_env_names
 from .message import parse_links
@@ -109,6 +108,8 @@ def _check_email(s: Settings) -> None:
 def smtp_endpoint(value: str, security: str) -> SmtpEndpoint:
     """``host``, ``host:port`` or ``[v6]:port`` (checked by the runtime's HostPort kind) ->
     host, port, effective security mode."""
+    from shipyard.runtime.network import AddressError, split_host_port
+
     try:
         host, port = split_host_port(value)
     except AddressError as exc:  # a value that did not come through the settings
