@@ -306,7 +306,9 @@ class Runner:
         It counts against the step's budget (:class:`AnnotationBudget`): once GitHub would
         drop it, it is printed as a plain (inert) log line instead and counted for the summary.
         """
-        if self.budget.take(level) and self.on_runner:
+        with self.lock:  # one count per annotation, whatever thread prints it
+            shown = self.budget.take(level)
+        if shown and self.on_runner:
             props: dict[str, object] = {
                 "title": title,
                 "file": file,
