@@ -64,6 +64,10 @@ def test_kinds_are_parsed() -> None:
         ({"poll-interval": "0.5"}, "Input 'poll-interval': must be at least 1s."),
         ({"timeout": "0"}, "Input 'timeout': must be longer than 0s."),
         ({"target-repository": "nope"}, "Input 'target-repository': 'nope' is not owner/name."),
+        # issue 17 item 11: a part of dots would climb the API's URL path (/repos/../..)
+        ({"target-repository": "../.."}, "Input 'target-repository': '../..' is not owner"),
+        ({"target-repository": "acme/.."}, "Input 'target-repository': 'acme/..' is not owner"),
+        ({"target-repository": "./app"}, "Input 'target-repository': './app' is not owner"),
         ({"on-approved": "deploy.yml"}, "Input 'on-approved': is used only with mode: check."),
         ({"mode": "request", "issue-number": "3"}, "Input 'issue-number': cannot be used"),
         ({"allow-foreign-issue": "true"}, "Input 'allow-foreign-issue': is used only"),

@@ -120,6 +120,15 @@ def test_typed_values_reach_the_plan(workspace: Path) -> None:
         ({"images": "a/b", "mode": "digest", "load": "true"}, "load", "works with mode: build"),
         ({"images": "a/b", "digests": "sha256:" + "a" * 64}, "digests", "only used with mode"),
         ({"images": "a/b", "registry-logins": "nonsense"}, "registry-logins", ""),
+        # issue 17 item 11: registry hosts are checked as every host input is
+        ({"images": f"{'a' * 70}.example.com/app"}, "images", "has a label of 70 characters"),
+        ({"images": "a..b.example/app"}, "images", "has an empty label"),
+        ({"images": "registry.example:99999/app"}, "images", "'99999' is not a port number"),
+        (
+            {"images": "a/b", "registry-logins": f"{'a' * 70}.example=me:SECRETPW"},
+            "registry-logins",
+            "line 1: the registry is not a registry host: it has a label of 70",
+        ),
     ],
 )
 def test_bad_inputs_name_the_input(
@@ -129,6 +138,7 @@ def test_bad_inputs_name_the_input(
         settings(workspace, raw)
     assert error.value.input_name == name
     assert needle in str(error.value)
+    assert "SECRETPW" not in str(error.value)
 
 
 def test_merge_mode_needs_no_dockerfile(tmp_path: Path) -> None:

@@ -102,25 +102,3 @@ def test_file_paths_relative_to_workspace(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=re.escape("cannot read the file 'nope.json'")):
         read_payload_text("nope.json", str(tmp_path))
     assert read_payload_text("text: inline", str(tmp_path)) == ("text: inline", "inline")
-
-
-@pytest.mark.parametrize(
-    ("url", "problem"),
-    [
-        ("https://hooks.slack.com/services/T/B/x", None),
-        ("http://127.0.0.1:8080/h?token=x", None),
-        ("http://[::1]:8080/h", None),
-        ("http://127.0.0.1:99999/h", "has an invalid host or port"),
-        ("http://host:port/h", "has an invalid host or port"),
-        ("http://[::1/h", "has an invalid host or port"),
-        ("https:///h", "has no valid host name"),
-        ("http://a b/h", "contains a space or a control character"),
-        ("http://a/h\n", "contains a space or a control character"),
-        ("mailto:x@example.com", "is not an http(s) URL"),
-        ("http://host:0/h", "has port 0"),
-    ],
-)
-def test_url_problems_never_repeat_the_url(url: str, problem: str | None) -> None:
-    from shipyard.notify.guard import url_problem
-
-    assert url_problem(url) == problem

@@ -12,7 +12,8 @@ from shipyard.runtime import InputError, parse_key_values
 DEFAULT_TIMEOUT = 5 * 3600.0 + 50 * 60.0
 MIN_POLL_INTERVAL = 1.0
 MAX_DISPATCH_INPUTS = 25
-REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+#: owner/name; a part made only of dots is refused (it would climb the API's URL path)
+REPOSITORY = re.compile(r"^(?!\.+/)[A-Za-z0-9_.-]+/(?!\.+$)[A-Za-z0-9_.-]+$")
 
 DEFAULT_CHECKLIST = "\n".join(
     (

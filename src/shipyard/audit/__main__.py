@@ -59,10 +59,9 @@ def run(ctx: ActionContext[Settings]) -> None:
         audit.scanners, audit.warnings, audit.notes, audit.allowlisted, str(sarif), audit.durations
     )
     annotations = report.annotations_of(verdict, req.env.root, audit.warnings)
-    shown = emit_annotations(ctx.runner, annotations, workspace=str(workspace))
+    # the runtime keeps room for the verdict and counts what is not shown in the summary
+    emit_annotations(ctx.runner, annotations, workspace=str(workspace))
     report.summarize(verdict, notes, ctx.summary)
-    if shown.summary_line():
-        ctx.summary.paragraph(shown.summary_line())
     counts = verdict.counts()
     for name, value in (
         ("findings", len(verdict.findings)),

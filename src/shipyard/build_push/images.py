@@ -72,6 +72,20 @@ def is_loopback(registry: str) -> bool:
         return False
 
 
+def check_registry(registry: str, shown: str) -> None:
+    """A registry as docker names it (``host[:port]``, lower case); ValueError saying why
+    not, starting with ``shown``. The host is checked as every host input is (labels of at
+    most 63 characters, ports), so nothing fails later inside the HTTP client."""
+    from shipyard.runtime.network import AddressError, split_host_port
+
+    if not _HOST.match(registry):
+        raise ValueError(f"{shown} is not a registry host")
+    try:
+        split_host_port(registry)
+    except AddressError as exc:
+        raise ValueError(f"{shown} is not a registry host: it {exc}") from None
+
+
 def parse_image(text: str) -> ImageName:
     """Parse one entry of ``images``; raise ValueError saying what is wrong."""
     raw = text.strip()
@@ -91,8 +105,8 @@ def parse_image(text: str) -> ImageName:
             f"'{raw}' has a tag ({last.split(':', 1)[1]}); give the name only and put tags "
             "in the tags input"
         )
-    if registry != DOCKER_HUB and not _HOST.match(registry):
-        raise ValueError(f"'{raw}': '{registry}' is not a registry host")
+    if registry != DOCKER_HUB:
+        check_registry(registry, f"'{raw}': '{registry}'")
     components = path.split("/")
     for component in components:
         if not _COMPONENT.match(component):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .buildx import BuilderInfo
-from .images import DIGEST, ImageName, parse_image
+from .images import DIGEST, ImageName, check_registry, parse_image
 from .platforms import Platform, supported_by
 from .registry import Credentials
 from .tags import sanitize_tag
@@ -61,6 +61,10 @@ def parse_logins(text: str) -> dict[str, Credentials]:
                 "registry-logins",
                 f"line {number} is not 'registry=username:password' (e.g. ghcr.io=octocat:ghp_...)",
             )
+        try:
+            check_registry(registry, f"line {number}: the registry")
+        except ValueError as exc:  # the line is not quoted: it holds a password
+            raise CredentialError("registry-logins", str(exc)) from None
         result[registry] = Credentials(username, password, "registry-logins")
     return result
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from shipyard.runtime import SYSTEM_CLOCK, Clock, ConfigError, ExternalError, HttpClient
+from shipyard.runtime.network import url_problem
 
 from .images import is_loopback
 
@@ -167,9 +168,10 @@ class RegistryClient:
 
     def _token(self, params: dict[str, str], scope: str, action: str, repository: str) -> str:
         realm = params.get("realm", "")
-        if not realm.startswith(("https://", "http://")):
+        problem = url_problem(realm)
+        if problem:  # the registry's answer, not an input: never quoted
             raise ExternalError(
-                f"{self.registry} asked for a token from '{realm}', which is not a URL.",
+                f"{self.registry} asked for a token from an address that {problem}.",
                 title="Registry error",
             )
         self._check_realm(realm)
@@ -225,7 +227,11 @@ class RegistryClient:
         describe = f"{method} {self.registry} registry API"
         base_headers = dict(headers or {})
         response = self.http.request(
-            method, url, headers={**base_headers, **self._auth_header(scope)}, describe=describe
+            method,
+            url,
+            headers={**base_headers, **self._auth_header(scope)},
+            describe=describe,
+            source="images",
         )
         if response.status_code == 401:
             scheme, params = parse_challenge(response.headers.get("WWW-Authenticate", ""))

@@ -34,15 +34,11 @@ def run(ctx: ActionContext[Settings]) -> Outcome:
     runs = pipeline.lint(ctx, root, plan, tools, frozenset(selected))
     prefix = repo.prefix(ctx.run.workspace)
     total = report.totals(runs, settings.fail_on)
-    shown = emit_annotations(
-        ctx.runner, report.annotations_of(runs, prefix), workspace=ctx.run.workspace
-    )
+    # the runtime keeps room for the verdict and counts what is not shown in the summary
+    emit_annotations(ctx.runner, report.annotations_of(runs, prefix), workspace=ctx.run.workspace)
     sarif = settings.sarif_file or str(Path(ctx.run.temp_dir) / "shipyard-lint" / "lint.sarif")
     write_sarif(sarif, report.sarif_runs(runs, prefix))
-    hidden = shown.summary_line() if shown.total_hidden else ""
-    report.summary(
-        ctx.summary, runs, total, reasons=reasons, scope=scope.how, hidden_annotations=hidden
-    )
+    report.summary(ctx.summary, runs, total, reasons=reasons, scope=scope.how)
     for name, value in report.outputs(runs, total, sarif, diff, diff_file).items():
         ctx.set_output(name, value)
     if total.crashed:

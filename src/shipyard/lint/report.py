@@ -196,7 +196,6 @@ def summary(
     *,
     reasons: Mapping[str, str],
     scope: str,
-    hidden_annotations: str,
 ) -> None:
     """The job summary: one table of the linters, then every finding by tool and file."""
     verdict = (
@@ -228,8 +227,6 @@ def summary(
     ]
     if idle:
         out.paragraph("Nothing to lint for: " + ", ".join(idle) + ".")
-    if hidden_annotations:
-        out.paragraph(hidden_annotations)
     for run in runs:
         if run.status != "ok":
             out.details(f"{run.linter}: {run.status}", run.problem, code=True)

@@ -1,45 +1,16 @@
-"""Checks on what notify reads: URLs, workspace paths and the names a template may read.
-Pure functions (no environment, no network)."""
+"""Checks on what notify reads: workspace paths and the names a template may read (URLs and
+hosts are the runtime's settings kinds). Pure functions (no environment, no network)."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from shipyard.runtime import InputError, template_env
 from shipyard.runtime.environment import is_input_variable
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HOST = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=:\[\]-]+$")
-
-
-# -- URLs ---------------------------------------------------------------------------------
-def url_problem(url: str) -> str | None:
-    """Why ``url`` is not a usable http(s) URL, in words that never repeat the URL."""
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return "contains a space or a control character"
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "has an invalid host or port"
-    if parts.scheme not in ("http", "https"):
-        return "is not an http(s) URL"
-    if not parts.hostname or not _HOST.match(parts.netloc.rpartition("@")[2]):
-        return "has no valid host name"
-    if port == 0:
-        return "has port 0"
-    return None
-
-
-def check_url(name: str, url: str) -> str:
-    """``url`` unchanged, or InputError naming the input (and never showing its value)."""
-    problem = url_problem(url)
-    if problem:
-        raise InputError(name, f"{problem} (the value is not shown: it may hold a secret).")
-    return url
 
 
 # -- workspace paths ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from shipyard.runtime import GitHubContext, InputError
 
@@ -78,15 +77,17 @@ def default_title(status: str, style: StatusStyle, environment: str, context: Gi
 
 def parse_links(lines: Sequence[str]) -> list[Link]:
     """``Label=https://...`` lines; the URL must be http(s)."""
+    from shipyard.runtime.network import url_problem
+
     links = []
     for line in lines:
         label, sep, url = line.partition("=")
         label, url = label.strip(), url.strip()
         if not sep or not label or not url:
             raise InputError("links", f"'{line}' is not of the form Label=https://...")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InputError("links", f"'{label}' has '{url}', which is not an http(s) URL.")
+        problem = url_problem(url)
+        if problem:  # a link is shown in the message, so it may be quoted here
+            raise InputError("links", f"'{label}' has '{url}', which {problem}.")
         links.append(Link(label, url))
     return links
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from shipyard.runtime import ConfigError, InputError
 
-from .guard import check_env_names, check_url
+from .guard import check_env_names
 from .message import parse_links
 
 if TYPE_CHECKING:
@@ -35,8 +35,6 @@ def validate(settings: Settings) -> None:
     check_env_names("template-env", settings.template_env)
     _check_slack(settings)
     _check_email(settings)
-    if settings.webhook_url:
-        check_url("webhook-url", settings.webhook_url)
     s = settings
     if not any((s.slack_webhook, s.slack_token, s.smtp_server, s.webhook_url)):
         raise ConfigError(
@@ -71,9 +69,7 @@ def _check_slack(s: Settings) -> None:
                 "update messages.",
                 hint="Use slack-token and slack-channel instead of slack-webhook.",
             )
-        check_url("slack-webhook", s.slack_webhook)
         return
-    check_url("slack-api-url", s.slack_api_url)
     if not s.slack_channel:
         raise InputError("slack-channel", "is required with slack-token.")
     if s.slack_update_ts and not CHANNEL_ID.match(s.slack_channel):
@@ -110,23 +106,15 @@ def _check_email(s: Settings) -> None:
 
 
 def smtp_endpoint(value: str, security: str) -> SmtpEndpoint:
-    """``host``, ``host:port`` or ``[v6]:port`` -> host, port, effective security mode."""
-    host, port_text = value.strip(), ""
-    if host.startswith("["):
-        end = host.find("]")
-        if end < 0:
-            raise InputError("smtp-server", f"'{value}' has an unclosed '['.")
-        host, rest = host[1:end], host[end + 1 :]
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif host.count(":") == 1:
-        host, port_text = host.split(":")
-    if not host:
-        raise InputError("smtp-server", f"'{value}' has no host name.")
-    port = DEFAULT_PORTS[security]
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise InputError("smtp-server", f"'{port_text}' is not a port number.")
-        port = int(port_text)
+    """``host``, ``host:port`` or ``[v6]:port`` (checked by the runtime's HostPort kind) ->
+    host, port, effective security mode."""
+    from shipyard.runtime.network import AddressError, split_host_port
+
+    try:
+        host, port = split_host_port(value)
+    except AddressError as exc:  # a value that did not come through the settings
+        raise InputError("smtp-server", f"is not host or host:port: it {exc}.") from None
+    port = port or DEFAULT_PORTS[security]
     mode = security
     if security == "auto":
         mode = "tls" if port == 465 else "starttls-opportunistic"

@@ -54,7 +54,9 @@ class SlackResult:
 
 def send_webhook(http: HttpClient, url: str, payload: dict[str, Any]) -> SlackResult:
     """POST the payload to an incoming webhook; Slack answers 200 'ok' or an error word."""
-    response = http.request("POST", url, json=payload, describe="Slack webhook")
+    response = http.request(
+        "POST", url, json=payload, describe="Slack webhook", source="slack-webhook"
+    )
     body = response.text.strip()
     if response.status_code == 200:
         return SlackResult(via="webhook")
@@ -84,6 +86,7 @@ class SlackWebApi:
                 "Content-Type": "application/json; charset=utf-8",
             },
             describe=f"Slack {method}",
+            source="slack-api-url",
         )
         if response.status_code != 200:
             raise ExternalError(f"Slack {method} answered HTTP {response.status_code}.")

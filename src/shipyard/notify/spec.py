@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from shipyard.runtime import ActionSpec, Duration, Output, Secret, Text, setting
+from shipyard.runtime import ActionSpec, Duration, HostPort, Output, Secret, Text, Url, setting
 
 from .settings import SmtpEndpoint, smtp_endpoint, validate
 
@@ -41,7 +41,7 @@ class Settings:
     )
     timeout: Duration = setting("Timeout of each network operation.", default="30s")
     # --- Slack ---------------------------------------------------------------------------
-    slack_webhook: Secret = setting("Slack incoming-webhook URL.")
+    slack_webhook: Url = setting("Slack incoming-webhook URL.", secret=True)
     slack_token: Secret = setting("Slack bot token (xoxb-...) for the Web API.")
     slack_channel: str = setting(
         "Channel for the Web API: a name (#deploys) or an ID. An update needs the ID "
@@ -60,11 +60,11 @@ class Settings:
         "run's GITHUB_*/RUNNER_* context. GITHUB_TOKEN and names that look like credentials "
         "are readable only when listed here; inputs (INPUT_*, SHIPYARD_INPUT_*) never are."
     )
-    slack_api_url: str = setting(
+    slack_api_url: Url = setting(
         "Slack Web API root, for Slack-compatible servers.", default="https://slack.com/api"
     )
     # --- Email ---------------------------------------------------------------------------
-    smtp_server: str = setting("SMTP server as host or host:port.")
+    smtp_server: HostPort = setting("SMTP server as host or host:port.")
     smtp_security: SmtpSecurity = setting(
         "auto (implicit TLS on port 465, STARTTLS elsewhere), starttls, tls, or none "
         "(plain text; the only mode that may send credentials unencrypted).",
@@ -82,8 +82,9 @@ class Settings:
         "Files to attach: globs inside the workspace. A path outside it is refused."
     )
     # --- Generic webhook -----------------------------------------------------------------
-    webhook_url: Secret = setting(
-        "Any URL that takes a JSON POST (Teams, Discord, Mattermost bridges, your own)."
+    webhook_url: Url = setting(
+        "Any URL that takes a JSON POST (Teams, Discord, Mattermost bridges, your own).",
+        secret=True,
     )
 
     def __post_init__(self) -> None:

@@ -45,7 +45,17 @@ if TYPE_CHECKING:
     from .process import ProcessResult, ProcessTask, run_parallel, run_process
     from .retry import SYSTEM_CLOCK, Clock, FakeClock, Retryable, RetryPolicy, retry_call
     from .sarif import SarifResult, SarifRule, SarifRun, sarif_document, write_sarif
-    from .settings import Duration, Secret, Text, inputs_of, parse_settings, setting
+    from .settings import (
+        Duration,
+        HostName,
+        HostPort,
+        Secret,
+        Text,
+        Url,
+        inputs_of,
+        parse_settings,
+        setting,
+    )
 
 #: name -> submodule, for the names loaded on first use.
 _LAZY = {
@@ -78,6 +88,9 @@ _LAZY = {
     "sarif_document": "sarif",
     "write_sarif": "sarif",
     "Duration": "settings",
+    "HostName": "settings",
+    "HostPort": "settings",
+    "Url": "settings",
     "Secret": "settings",
     "Text": "settings",
     "inputs_of": "settings",
@@ -110,6 +123,8 @@ __all__ = [
     "ExternalError",
     "FakeClock",
     "GitHubContext",
+    "HostName",
+    "HostPort",
     "HttpClient",
     "Input",
     "InputError",
@@ -131,6 +146,7 @@ __all__ = [
     "ShipyardError",
     "Summary",
     "Text",
+    "Url",
     "VerdictFailure",
     "call_github",
     "child_env",

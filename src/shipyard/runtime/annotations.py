@@ -1,8 +1,11 @@
 """Annotations within GitHub's limits: at most 10 of each level per step are shown.
 
-:func:`emit_annotations` prints the most severe first (errors, then warnings, then notices; in
-the given order within a level), at most ``limit`` of each, with file paths relative to the
-workspace (GitHub links an annotation only then), and counts the rest for the summary.
+:func:`emit_annotations` prints findings most severe first (errors, then warnings, then
+notices; in the given order within a level), with file paths relative to the workspace (GitHub
+links an annotation only then). The step's budget is the runner's
+(:class:`~shipyard.runtime.commands.AnnotationBudget`): findings take what the action's own
+annotations left, minus one place per level kept for the verdict or error printed at the end;
+the rest are counted, and the runtime puts the count in the job summary.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .commands import Runner
+from .commands import (
+    ANNOTATION_LEVELS,
+    ANNOTATION_LIMIT,
+    ANNOTATION_RESERVE,
+    Runner,
+    hidden_annotations_line,
+)
 
 Level = Literal["error", "warning", "notice"]
-LEVELS: tuple[Level, ...] = ("error", "warning", "notice")
-#: GitHub shows at most this many annotations of each level per step.
-ANNOTATION_LIMIT = 10
+LEVELS: tuple[Level, ...] = ANNOTATION_LEVELS
 
 
 @dataclass(frozen=True)
@@ -45,19 +52,9 @@ class AnnotationReport:
 
     def summary_line(self) -> str:
         """'' when nothing was left out, else e.g. '3 errors and 1 warning not shown as
-        annotations (GitHub shows 10 of each per step).'"""
-        parts = [
-            f"{count} {level}{'' if count == 1 else 's'}"
-            for level in LEVELS
-            if (count := self.hidden.get(level, 0))
-        ]
-        if not parts:
-            return ""
-        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        return (
-            f"{listed} not shown as annotations "
-            f"(GitHub shows {ANNOTATION_LIMIT} of each per step); see the full list."
-        )
+        annotations (GitHub shows 10 of each per step); see the full list.' (The runtime
+        writes the step's total in the summary; this is this call's share.)"""
+        return hidden_annotations_line(self.hidden)
 
 
 def relative_to_workspace(path: str, workspace: str | None) -> str:
@@ -83,9 +80,10 @@ def emit_annotations(
     annotations: Iterable[Annotation],
     *,
     workspace: str | None,
-    limit: int = ANNOTATION_LIMIT,
+    limit: int | None = None,
 ) -> AnnotationReport:
-    """Print at most ``limit`` annotations of each level, most severe first."""
+    """Print findings most severe first, as many of each level as the step's budget leaves
+    (and at most ``limit``); the others are counted as hidden in the budget and the report."""
     by_level: dict[str, list[Annotation]] = {level: [] for level in LEVELS}
     for item in annotations:
         by_level[item.level].append(item)
@@ -93,7 +91,9 @@ def emit_annotations(
     hidden: dict[str, int] = {}
     for level in LEVELS:
         items = by_level[level]
-        for item in items[:limit]:
+        room = runner.budget.room_for_findings(level)
+        room = room if limit is None else min(room, limit)
+        for item in items[:room]:
             runner.annotate(
                 item.level,
                 item.message,
@@ -104,13 +104,15 @@ def emit_annotations(
                 col=item.col,
                 end_column=item.end_column,
             )
-        shown[level] = min(len(items), limit)
-        hidden[level] = max(0, len(items) - limit)
+        shown[level] = min(len(items), room)
+        hidden[level] = max(0, len(items) - room)
+        runner.budget.skip(level, hidden[level])
     return AnnotationReport(shown=shown, hidden=hidden)
 
 
 __all__ = [
     "ANNOTATION_LIMIT",
+    "ANNOTATION_RESERVE",
     "Annotation",
     "AnnotationReport",
     "emit_annotations",

@@ -68,17 +68,44 @@ def file_command_entry(key: str, value: str, delimiter: str | None = None) -> st
     return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
+#: The runner's old command form, honoured anywhere in a line (``foo ##[add-mask]x``).
+OLD_COMMAND_PREFIX = "##["
+
+
+def _leading_blank(ch: str) -> bool:
+    """Characters the runner may skip before ``::`` (it trims white space; format and control
+    characters are skipped here too, to be on the safe side)."""
+    import unicodedata
+
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def neutralize(text: str) -> str:
-    """One line of external text made safe to embed in our own log line or message: line
-    breaks (CR, LF) become spaces and a leading ``::`` is prefixed, so it cannot be read as a
-    workflow command (the runner trims a line before looking for ``::``)."""
+    """One line of external text made safe to embed in our own log line or message.
+
+    The runner (actions/runner ``ActionCommandManager``) reads a line as a workflow command in
+    two forms: ``::name ...::data`` at the start of the line (after trimming white space), and
+    the old ``##[name ...]data`` anywhere in it. So line breaks (CR, LF) become spaces, every
+    ``##[`` becomes ``## [``, and a line that starts with ``::`` is prefixed with ``| ``.
+    """
     line = text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return "| " + line if line.lstrip().startswith("::") else line
+    line = line.replace(OLD_COMMAND_PREFIX, "## [")
+    if "::" not in line:
+        return line
+    start = 0
+    while start < len(line) and _leading_blank(line[start]):
+        start += 1
+    return "| " + line if line.startswith("::", start) else line
 
 
 def neutralize_lines(text: str) -> str:
-    """Every line of ``text`` kept, each one that would read as a workflow command prefixed."""
+    """Every line of ``text`` kept, each one that would read as a workflow command made inert."""
     return "\n".join(neutralize(line) for line in text.splitlines()) if text else text
+
+
+def may_be_command(text: str) -> bool:
+    """Whether some line of ``text`` could be read as a workflow command (either form)."""
+    return "::" in text or OLD_COMMAND_PREFIX in text
 
 
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>]+@")
@@ -116,6 +143,70 @@ def secret_fragments(secret: str) -> list[str]:
     return fragments
 
 
+#: GitHub shows at most this many annotations of each level (error, warning, notice) per step
+#: and drops the rest without a word.
+ANNOTATION_LIMIT = 10
+#: Room kept in each level for the action's own annotations (the verdict or error the runtime
+#: prints at the end): findings never take it.
+ANNOTATION_RESERVE = 1
+ANNOTATION_LEVELS: tuple[AnnotationLevel, ...] = ("error", "warning", "notice")
+
+
+def hidden_annotations_line(hidden: Mapping[str, int], limit: int = ANNOTATION_LIMIT) -> str:
+    """'' when nothing was left out, else e.g. '3 errors and 1 warning not shown as
+    annotations (GitHub shows 10 of each per step); see the full list.'"""
+    parts = [
+        f"{count} {level}{'' if count == 1 else 's'}"
+        for level in ANNOTATION_LEVELS
+        if (count := hidden.get(level, 0))
+    ]
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (
+        f"{listed} not shown as annotations (GitHub shows {limit} of each per step); "
+        "see the full list."
+    )
+
+
+@dataclass
+class AnnotationBudget:
+    """The annotations of the whole step, per level.
+
+    Every annotation the runner prints is counted here. The action's own ones (``annotate``:
+    warnings, the verdict, the error the runtime reports at the end) may use all ``limit``
+    places; findings (``emit_annotations``) stop ``reserve`` places short, so the verdict is
+    never the one GitHub drops. What does not fit is counted in ``hidden``, and the runtime
+    says so in the job summary."""
+
+    limit: int = ANNOTATION_LIMIT
+    reserve: int = ANNOTATION_RESERVE
+    shown: dict[str, int] = field(default_factory=dict)
+    hidden: dict[str, int] = field(default_factory=dict)
+
+    def room_for_findings(self, level: str) -> int:
+        """How many more findings of ``level`` may be shown."""
+        return max(0, self.limit - self.reserve - self.shown.get(level, 0))
+
+    def take(self, level: str) -> bool:
+        """Count one annotation of ``level``: True if GitHub will show it, False (and counted
+        as hidden) if the level is full."""
+        if self.shown.get(level, 0) >= self.limit:
+            self.skip(level)
+            return False
+        self.shown[level] = self.shown.get(level, 0) + 1
+        return True
+
+    def skip(self, level: str, count: int = 1) -> None:
+        """Count ``count`` annotations of ``level`` that were not shown."""
+        if count > 0:
+            self.hidden[level] = self.hidden.get(level, 0) + count
+
+    def summary_line(self) -> str:
+        """For the job summary: how many were not shown ('' when none)."""
+        return hidden_annotations_line(self.hidden, self.limit)
+
+
 @dataclass
 class Runner:
     """The runner's channels: stdout for commands, file commands, and the summary file."""
@@ -125,6 +216,8 @@ class Runner:
     masked: list[str] = field(default_factory=list)
     #: Held while a block of lines is written, so parallel output is never interleaved.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    #: The step's annotations per level (GitHub shows 10 of each).
+    budget: AnnotationBudget = field(default_factory=AnnotationBudget, compare=False)
 
     @property
     def on_runner(self) -> bool:
@@ -171,7 +264,7 @@ class Runner:
     def info(self, message: str) -> None:
         """A log line. Never a workflow command: a line that would read as one (e.g. external
         text inside the message) is neutralized."""
-        self.write_line(neutralize_lines(message) if "::" in message else message)
+        self.write_line(neutralize_lines(message) if may_be_command(message) else message)
 
     def debug(self, message: str) -> None:
         """Debug output, shown only when RUNNER_DEBUG=1 (or SHIPYARD_DEBUG=1)."""
@@ -208,8 +301,14 @@ class Runner:
         col: int | None = None,
         end_column: int | None = None,
     ) -> None:
-        """An error, warning or notice annotation, with the properties @actions/core knows."""
-        if self.on_runner:
+        """An error, warning or notice annotation, with the properties @actions/core knows.
+
+        It counts against the step's budget (:class:`AnnotationBudget`): once GitHub would
+        drop it, it is printed as a plain (inert) log line instead and counted for the summary.
+        """
+        with self.lock:  # one count per annotation, whatever thread prints it
+            shown = self.budget.take(level)
+        if shown and self.on_runner:
             props: dict[str, object] = {
                 "title": title,
                 "file": file,
@@ -225,7 +324,7 @@ class Runner:
             where = f"{file}:{line}:" if line else f"{file}:"
             where += f"{col}: " if col and line else " "
         heading = f"{title}: " if title else ""
-        self.write_line(f"{level}: {where}{heading}{message}")
+        self.write_line(neutralize_lines(f"{level}: {where}{heading}{message}"))
 
     # -- groups ---------------------------------------------------------------------------
     @contextmanager
@@ -273,5 +372,7 @@ class Runner:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(text if text.endswith("\n") else text + "\n")
             return
+        if may_be_command(text):  # the summary quotes external text; here it is in the log
+            text = neutralize_lines(text)
         self.stream.write("\n" + text + ("" if text.endswith("\n") else "\n"))
         self.stream.flush()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic
 
 from .cleanup import Cleanup
-from .commands import Runner, redact_urls
+from .commands import Runner, neutralize_lines, redact_urls
 from .context import RunContext
 from .environment import child_env, scrub_env, scrub_environ
 from .errors import ExitCode, InputError, Outcome, ShipyardError
@@ -248,7 +248,8 @@ def _report_bug(spec: ActionSpec, exc: Exception, runner: Runner, summary: Summa
     secret-bearing URL parts (userinfo, query strings)."""
     import traceback
 
-    text = redact_urls(runner.redact(traceback.format_exc()))
+    # neutralized too: an exception's message may quote a server's answer
+    text = neutralize_lines(redact_urls(runner.redact(traceback.format_exc())))
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
     sys.stderr.flush()
     said = redact_urls(runner.redact(f"{type(exc).__name__}: {exc}"))
@@ -335,6 +336,9 @@ def run_action(
 
 
 def _write_summary(summary: Summary, runner: Runner) -> None:
+    hidden = runner.budget.summary_line()  # the step's annotations GitHub would not show
+    if hidden:
+        summary.paragraph(hidden)
     if not summary:
         return
     try:

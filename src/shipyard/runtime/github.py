@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ExternalError
-from .http import USER_AGENT, parse_retry_after
+from .errors import ConfigError, ExternalError
+from .http import USER_AGENT, bad_address, parse_retry_after
 from .retry import SYSTEM_CLOCK, Clock, RetryPolicy
 
 if TYPE_CHECKING:
@@ -54,6 +54,15 @@ def github_client(
     accepted here so callers can keep them together (the client itself never retries)."""
     del clock, policy, log
     from github import Auth, Github
+
+    from .network import url_problem
+
+    problem = url_problem(api_url)
+    if problem:  # GITHUB_API_URL (set by the runner, or by the workflow's env)
+        raise ConfigError(
+            f"GITHUB_API_URL {problem}.",
+            hint="On GitHub Enterprise Server it is https://HOST/api/v3; leave it to the runner.",
+        )
 
     return Github(
         base_url=api_url.rstrip("/"),
@@ -260,6 +269,7 @@ def call_github(
     X-RateLimit-Reset."""
     import requests
     from github import GithubException
+    from urllib3.exceptions import LocationValueError
 
     loop = _Loop(what, clock, policy, log or (lambda _message: None), deadline, epoch)
     while True:
@@ -278,6 +288,8 @@ def call_github(
             problem = f"GitHub answered HTTP {exc.status}"
         except (requests.ConnectionError, requests.Timeout) as exc:
             problem = f"could not reach GitHub ({type(exc).__name__})"
+        except (requests.exceptions.InvalidURL, LocationValueError) as exc:
+            raise bad_address(f"{what} (GITHUB_API_URL)", exc) from None
         loop.failure(problem)
 
 

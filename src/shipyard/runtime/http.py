@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, ExternalError
+from .errors import ConfigError, ExternalError, InputError, ShipyardError
 from .retry import SYSTEM_CLOCK, Clock, Retryable, RetryPolicy, retry_call
 
 if TYPE_CHECKING:  # requests is imported lazily: a warm start that needs no HTTP skips it.
@@ -67,6 +67,16 @@ class _SleepClock:
         self._sleep(seconds)
 
 
+def bad_address(what: str, exc: BaseException, source: str | None = None) -> ShipyardError:
+    """The error for a URL that cannot be used: names the input it came from, never the URL
+    (nor the exception's text, which quotes it)."""
+    problem = f"the address is not a valid URL ({type(exc).__name__})"
+    hint = "Check the URL's scheme, host name (labels of at most 63 characters) and port."
+    if source:
+        return InputError(source, f"{what}: {problem}.", hint=hint)
+    return ConfigError(f"{what}: {problem}.", hint=hint)
+
+
 class HttpClient:
     """A requests session with the retry policy; ``request`` returns the final response."""
 
@@ -94,13 +104,22 @@ class HttpClient:
         self.session.close()
 
     def request(
-        self, method: str, url: str, *, describe: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        describe: str | None = None,
+        source: str | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
         """Send with retries and return the final response for the caller to judge (after
         the last attempt that may still be a 429/5xx, so the caller can explain it). Raises
         ExternalError when no attempt could connect, or when Retry-After asks for a longer
-        wait than the policy accepts; ConfigError for a malformed URL. ``describe`` names the
-        call in messages instead of the URL (which may hold a secret)."""
+        wait than the policy accepts. A URL that cannot be used (a malformed URL, a host label
+        over 63 characters, a bad port: requests' InvalidURL, urllib3's LocationParseError, any
+        ValueError while preparing it) is an InputError naming ``source`` (the input the URL
+        came from), else a ConfigError (both exit 2). ``describe`` names the call in messages
+        instead of the URL (which may hold a secret); the URL is never shown."""
         import requests
 
         what = describe or f"{method} {self.service}"
@@ -113,16 +132,19 @@ class HttpClient:
                 response = self.session.request(method, url, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise Retryable(f"could not connect ({type(exc).__name__})") from None
+            except requests.exceptions.InvalidHeader:
+                raise ConfigError(
+                    f"{what}: a request header is not valid (a value with a line break?).",
+                    hint="Check the token or the header values given to the action.",
+                ) from None
             except (
                 requests.exceptions.InvalidURL,
                 requests.exceptions.MissingSchema,
                 requests.exceptions.InvalidSchema,
                 requests.exceptions.URLRequired,
+                ValueError,  # urllib3's LocationParseError, the idna codec's UnicodeError
             ) as exc:
-                raise ConfigError(
-                    f"{what}: the address is not a valid URL ({type(exc).__name__}).",
-                    hint="Check the URL's scheme, host and port.",
-                ) from None
+                raise bad_address(what, exc, source) from None
             if response.status_code not in RETRY_STATUSES:
                 return response
             problem = f"answered HTTP {response.status_code}"

@@ -14,7 +14,19 @@ from typing import Literal
 
 from .errors import InputError
 
-InputKind = Literal["string", "text", "bool", "int", "duration", "list", "enum", "keyvalues"]
+InputKind = Literal[
+    "string",
+    "text",
+    "bool",
+    "int",
+    "duration",
+    "list",
+    "enum",
+    "keyvalues",
+    "url",
+    "host",
+    "hostport",
+]
 
 TRUE_VALUES = ("true", "True", "TRUE")
 FALSE_VALUES = ("false", "False", "FALSE")
@@ -75,6 +87,12 @@ class Input:
             return "KEY=VALUE lines"
         if self.kind == "text":
             return "multi-line text"
+        if self.kind == "url":
+            return "an http(s) URL"
+        if self.kind == "host":
+            return "a host name or IP address"
+        if self.kind == "hostport":
+            return "host or host:port"
         return "text"
 
     def parse(self, raw: str) -> object:
@@ -91,7 +109,18 @@ class Input:
             return parse_enum(self.name, raw, self.choices)
         if self.kind == "keyvalues":
             return parse_key_values(self.name, raw)
+        if self.kind in ("url", "host", "hostport"):
+            return self._parse_address(raw.strip())
         return raw
+
+    def _parse_address(self, raw: str) -> str:
+        from . import network  # only actions with such inputs pay for it
+
+        if self.kind == "url":
+            return network.check_url(self.name, raw)
+        if self.kind == "host":
+            return network.check_host(self.name, raw, secret=self.secret)
+        return network.check_host_port(self.name, raw, secret=self.secret)
 
     def empty_value(self) -> object:
         """The value of an optional input that was not supplied and has no default."""

@@ -13,8 +13,8 @@ Each field is an input; its kind comes from the annotation and its documentation
 :func:`inputs_of` derives the spec's inputs (action.yml, README, ``--help``) and
 :func:`parse_settings` builds the object from raw strings (pure: no environment, no files), so
 settings are unit-tested without a runner. Kinds: ``str``, :data:`Text`, :data:`Secret`,
-``bool``, ``int``, :data:`Duration`, ``list[str]``, :class:`KeyValues`, ``Literal[...]`` and
-``X | None`` (None when not supplied).
+``bool``, ``int``, :data:`Duration`, ``list[str]``, :class:`KeyValues`, :data:`Url`,
+:data:`HostName`, :data:`HostPort`, ``Literal[...]`` and ``X | None`` (None when not supplied).
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ Text = NewType("Text", str)
 Secret = NewType("Secret", str)
 #: Seconds, written as ``90s``, ``5m``, ``1h30m`` or a bare number.
 Duration = NewType("Duration", float)
+#: An http(s) URL with a valid host (IDNA labels, port); errors never show it. With
+#: ``secret=True`` it is masked as well.
+Url = NewType("Url", str)
+#: A host name (in ASCII: an internationalised name becomes its xn-- form) or an IP address.
+HostName = NewType("HostName", str)
+#: ``host`` or ``host:port`` (``[v6]:port``), the host as for :data:`HostName`.
+HostPort = NewType("HostPort", str)
 
 S = TypeVar("S")
 
@@ -100,6 +107,9 @@ _SIMPLE: dict[Any, InputKind] = {
     Duration: "duration",
     float: "duration",
     KeyValues: "keyvalues",
+    Url: "url",
+    HostName: "host",
+    HostPort: "hostport",
 }
 
 
@@ -206,9 +216,12 @@ def input_values(settings: object) -> dict[str, object]:
 
 __all__ = [
     "Duration",
+    "HostName",
+    "HostPort",
     "KeyValues",
     "Secret",
     "Text",
+    "Url",
     "input_values",
     "inputs_of",
     "parse_settings",
