@@ -25,10 +25,10 @@ from shipyard.runtime import (
 from shipyard.runtime.process import ProcessResult
 
 from . import compose, compose_scripts, health, hostkeys, scripts
-from .plan import Target, parse_target, parse_targets
 from .releases import LockHolder, Release, json_markers, marker_values
 from .spec import Settings, parse_env_file
 from .ssh import SSH_FAILED, Ssh, config_text, control_dir, keyscan
+from .targets import Target, parse_target, parse_targets
 
 T = TypeVar("T")
 LOCK_HELD = 75
