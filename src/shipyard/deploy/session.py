@@ -22,6 +22,7 @@ from shipyard.runtime import (
     ExternalError,
     InputError,
 )
+from shipyard.runtime.entry import MIN_MASKED_VALUE
 from shipyard.runtime.process import ProcessResult
 
 from . import compose, compose_scripts, health, hostkeys, scripts
@@ -129,7 +130,9 @@ class Session:
                 raise InputError("env-file", f"cannot read {path}: {exc}") from None
             merged = parse_env_file(text)
             for value in merged.values():
-                if value.strip():
+                # As for the env input: a value too short to be a secret ("a", "on") is not
+                # masked, or every such word of the log would be.
+                if len(value.strip()) >= MIN_MASKED_VALUE:
                     self.ctx.runner.mask(value)
         merged.update(self.settings.env)
         return merged
