@@ -7,10 +7,12 @@ writes its argument list to a file, then execs the real program.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -22,10 +24,12 @@ from pathlib import Path
 import pytest
 
 from shipyard.deploy import session as session_module
+from shipyard.deploy import ssh as ssh_module
 from shipyard.deploy.hostkeys import fingerprint
 from shipyard.deploy.spec import SPEC
 from tests.action_run import parse_file_commands
 from tests.deploy.conftest import App
+from tests.services._common import wait_until
 from tests.services.sshd import SshServer
 
 
@@ -202,9 +206,38 @@ def control_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Path, i
     yield made
 
 
-def _masters(directory: Path) -> list[str]:
-    ps = subprocess.run(["ps", "-eww", "-o", "args="], capture_output=True, text=True, check=False)
-    return [line for line in ps.stdout.splitlines() if str(directory) in line]
+def _masters(app: App) -> list[int]:
+    """The app's runs' ssh master connections (``ssh -F <RUNNER_TEMP>/../ssh_config -M``)."""
+    ps = subprocess.run(
+        ["ps", "-eww", "-o", "pid=,args="], capture_output=True, text=True, check=False
+    )
+    return [
+        int(line.split()[0])
+        for line in ps.stdout.splitlines()
+        if f" ssh -F {app.tmp_path}/" in line and " -M " in line
+    ]
+
+
+def test_a_master_left_behind_ends_by_itself(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As after a killed run (no `ssh -O exit`, nothing removed): the master connection ends
+    once idle for ControlPersist (10 s here, 60 s in use). It was 'yes': it stayed, logged in,
+    for good."""
+    monkeypatch.setattr(ssh_module, "CONTROL_PERSIST", 10, raising=False)
+    left: list[int] = []
+
+    def killed_before_closing(session: session_module.Session) -> None:
+        left.extend(_masters(app))
+
+    monkeypatch.setattr(session_module.Session, "close_all", killed_before_closing)
+    try:
+        result = app.deploy("v1", {"dry-run": "true"})
+        assert result.code == 0, result.log
+        assert left, "the master was up when the run ended"
+        assert wait_until(lambda: not _masters(app), 90), "the master is still up"
+    finally:
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
 
 @pytest.mark.parametrize("outcome", ["dry-run", "refused key"])
@@ -224,7 +257,7 @@ def test_the_control_socket_dir_is_private_and_removed(
     assert mode == 0o700
     assert directory.parent == Path("/tmp")
     assert not directory.exists()
-    assert _masters(directory) == []
+    assert _masters(app) == []
 
 
 # -- item 9: short env values mask nothing, outputs are never redacted ---------------------------
