@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.deploy import ssh
+from shipyard.deploy.hostkeys import KnownHost, known_hosts_text
 from shipyard.deploy.spec import Settings
 from shipyard.deploy.targets import Target, parse_target, parse_targets
 from shipyard.runtime import ConfigError, InputError, parse_settings
@@ -130,6 +131,22 @@ def test_ports_are_numbers_in_range(port: str) -> None:
 )
 def test_known_hosts_lines_are_plain(line: str) -> None:
     refused("known-hosts", **{"known-hosts": line})
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        KnownHost("h\nProxyCommand", "ssh-ed25519", KEY),
+        KnownHost("h", "ssh-ed25519\n@cert-authority", KEY),
+        KnownHost("h", "ssh-ed25519", KEY + "\n* ssh-ed25519 " + KEY),
+        KnownHost("h", "ssh-ed25519", KEY, marker="@cert-authority *\n"),
+        KnownHost("h h2", "ssh-ed25519", KEY),
+    ],
+)
+def test_the_known_hosts_file_gets_plain_lines_only(entry: KnownHost) -> None:
+    with pytest.raises(ConfigError, match="known_hosts"):
+        known_hosts_text([entry])
+    assert known_hosts_text([KnownHost("[h]:22,h2", "ssh-ed25519", KEY)]).count("\n") == 1
 
 
 def test_host_names_idna_ip_literals_and_ports_are_accepted() -> None:

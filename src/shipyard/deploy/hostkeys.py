@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shipyard.runtime import InputError
+from shipyard.runtime import ConfigError, InputError
 
 FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}=?$")
 KEY_TYPES = re.compile(
@@ -166,4 +166,20 @@ def refusal(host: str, port: int, offered: Sequence[KnownHost], known: Sequence[
 
 
 def known_hosts_text(entries: Iterable[KnownHost]) -> str:
-    return "".join(entry.line + "\n" for entry in entries)
+    """The known_hosts file; every field checked once more as it is written (one line per
+    entry, nothing OpenSSH would read as another line, marker or option)."""
+    lines = []
+    for entry in entries:
+        if (
+            not PATTERNS.fullmatch(entry.patterns)
+            or not KEY_TYPES.fullmatch(entry.key_type)
+            or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", entry.key)
+            or entry.marker not in ("", *MARKERS)
+        ):
+            raise ConfigError(
+                f"Refusing to write the known_hosts line {entry.line!r}: it is not one plain "
+                "'[@marker] host key-type base64-key' line.",
+                title="Unsafe known_hosts line",
+            )
+        lines.append(entry.line + "\n")
+    return "".join(lines)
