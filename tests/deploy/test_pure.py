@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.deploy import hostkeys, nginx, plan, scripts
+from shipyard.deploy import targets as where
 from shipyard.deploy.releases import LockHolder, Release, previous_release
 from shipyard.deploy.spec import Settings
 from shipyard.runtime import InputError, parse_settings
@@ -16,7 +17,7 @@ from shipyard.runtime import InputError, parse_settings
 BASE = {
     "hosts": "web1=10.0.0.1\n10.0.0.2:2222",
     "ssh-key": "KEY",
-    "known-hosts": "10.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9o",
+    "known-hosts": "10.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9oA",
     "app": "api",
     "image": "registry.example/api@sha256:" + "a" * 64,
 }
@@ -59,7 +60,7 @@ def test_defaults_follow_the_runbook() -> None:
 
 
 def test_targets_and_batches() -> None:
-    targets = plan.parse_targets(["web1=10.0.0.1", "10.0.0.2:2222", "ops@[::1]:22"], "deploy")
+    targets = where.parse_targets(["web1=10.0.0.1", "10.0.0.2:2222", "ops@[::1]:22"], "deploy")
     assert [(t.name, t.host, t.port, t.user) for t in targets] == [
         ("web1", "10.0.0.1", 22, "deploy"),
         ("10.0.0.2:2222", "10.0.0.2", 2222, "deploy"),
@@ -72,9 +73,9 @@ def test_targets_and_batches() -> None:
         ["::1"],
     ]
     with pytest.raises(InputError, match="listed twice"):
-        plan.parse_targets(["a=1.1.1.1", "a=2.2.2.2"], "u")
+        where.parse_targets(["a=1.1.1.1", "a=2.2.2.2"], "u")
     with pytest.raises(InputError):
-        plan.parse_target("host;rm -rf /", "u")
+        where.parse_target("host;rm -rf /", "u")
 
 
 def test_release_ids_sort_by_time() -> None:

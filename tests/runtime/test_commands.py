@@ -211,3 +211,14 @@ def test_redact_urls() -> None:
 
     text = "see https://u:p@h.example/a?b=c#f and http://x/y"
     assert redact_urls(text) == "see https://***@h.example/a?***#f and http://x/y"
+
+
+def test_an_output_the_action_makes_itself_can_be_written_unredacted(tmp_path: Path) -> None:
+    """A status compared by a later step's `if:` must not become 'f***ed' because some env
+    value happened to be 'aile' (redact=False); the default still redacts."""
+    run, _out = runner(tmp_path)
+    run.mask("aile")
+    run.set_output("status", "failed", redact=False)
+    run.set_output("note", "failed")
+    written = (tmp_path / "output").read_text()
+    assert "\nfailed\n" in written and "\nf***d\n" in written

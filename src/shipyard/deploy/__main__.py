@@ -22,8 +22,8 @@ def run(ctx: ActionContext[Settings]) -> Outcome:
     session.open()
     mode = Rollback(ctx, session) if s.mode == "rollback" else Deploy(ctx, session)
     result = mode.run()
-    for name, value in report.outputs(result, s.url).items():
-        ctx.set_output(name, value)
+    for name, value in report.outputs(result, s.url, ctx.runner.redact).items():
+        ctx.set_output(name, value, redact=False)
     report.summary(ctx.summary, result, s.app, s.image)
     partial = report.partial_warning(result, s.max_failures)
     if partial:

@@ -16,6 +16,7 @@ from . import compose_scripts, health, plan, scripts
 from .releases import Release, audit_line, marker_values
 from .session import HostRun, Session, StepFailed
 from .spec import Settings
+from .targets import Target
 
 REVERT_ATTEMPTS = 2  # the revert is idempotent: a failed attempt is made once more
 REVERT_HEALTH_TIMEOUT = 60.0  # seconds the old release's containers get to answer again
@@ -226,7 +227,7 @@ class Deploy:
                 return bad
         return []
 
-    def _check_target(self, target: plan.Target, number: int) -> bool:
+    def _check_target(self, target: Target, number: int) -> bool:
         return self._check(self.session.hosts[target.name], number)
 
     def _check(self, host: HostRun, number: int) -> bool:
@@ -318,7 +319,7 @@ class Deploy:
         return Result("deployed", self.release, previous, everyone, self.story, description)
 
     def _each(self, hosts: Sequence[HostRun], work: object, phase: str) -> None:
-        def one(target: plan.Target) -> None:
+        def one(target: Target) -> None:
             host = self.session.hosts[target.name]
             try:
                 work(host)  # type: ignore[operator]

@@ -14,10 +14,17 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shipyard.runtime import InputError
+from shipyard.runtime import ConfigError, InputError
 
 FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}=?$")
-KEY_TYPES = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+)$")
+KEY_TYPES = re.compile(
+    r"(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9-]+@openssh\.com)"
+    r"(-cert-v01@openssh\.com)?"
+)
+MARKERS = ("@cert-authority", "@revoked")
+#: known_hosts host patterns: names and addresses (ASCII), [host]:port, globs, negations,
+#: comma lists, |1|salt|hash. Nothing else (no control characters, quotes or '%').
+PATTERNS = re.compile(r"[A-Za-z0-9._:\[\]*?!,|+/=-]+")
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,16 @@ def parse_known_hosts(text: str, *, source: str = "known-hosts") -> list[KnownHo
             continue
         fields = line.split()
         marker = fields.pop(0) if fields[0].startswith("@") else ""
-        if len(fields) < 3 or not KEY_TYPES.match(fields[1]):
+        if (
+            len(fields) < 3
+            or not KEY_TYPES.fullmatch(fields[1])
+            or not PATTERNS.fullmatch(fields[0])
+            or marker not in ("", *MARKERS)
+        ):
             raise InputError(
                 source,
-                f"line {number} is not a known_hosts line ('host key-type base64-key').",
+                f"line {number} is not a known_hosts line ('[@marker] host key-type "
+                "base64-key', host patterns in ASCII).",
                 hint="Use the output of `ssh-keyscan -p PORT HOST` as it is.",
             )
         try:
@@ -153,4 +166,20 @@ def refusal(host: str, port: int, offered: Sequence[KnownHost], known: Sequence[
 
 
 def known_hosts_text(entries: Iterable[KnownHost]) -> str:
-    return "".join(entry.line + "\n" for entry in entries)
+    """The known_hosts file; every field checked once more as it is written (one line per
+    entry, nothing OpenSSH would read as another line, marker or option)."""
+    lines = []
+    for entry in entries:
+        if (
+            not PATTERNS.fullmatch(entry.patterns)
+            or not KEY_TYPES.fullmatch(entry.key_type)
+            or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", entry.key)
+            or entry.marker not in ("", *MARKERS)
+        ):
+            raise ConfigError(
+                f"Refusing to write the known_hosts line {entry.line!r}: it is not one plain "
+                "'[@marker] host key-type base64-key' line.",
+                title="Unsafe known_hosts line",
+            )
+        lines.append(entry.line + "\n")
+    return "".join(lines)

@@ -2,55 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from shipyard.runtime import InputError
 
 from .spec import Settings
-
-_HOST = re.compile(
-    r"^(?:(?P<name>[A-Za-z0-9_.-]+)=)?(?:(?P<user>[a-z_][a-z0-9_.-]*)@)?"
-    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9_.-]+))(?::(?P<port>\d{1,5}))?$"
-)
-
-
-@dataclass(frozen=True)
-class Target:
-    """One host to deploy to."""
-
-    name: str  # how the report names it
-    host: str
-    port: int = 22
-    user: str = ""
-
-    @property
-    def address(self) -> str:
-        return self.host if self.port == 22 else f"{self.host}:{self.port}"
-
-
-def parse_target(text: str, default_user: str, field: str = "hosts") -> Target:
-    match = _HOST.match(text.strip())
-    if not match:
-        raise InputError(field, f"'{text}' is not 'host', 'host:port' or 'name=host[:port]'.")
-    host = match["v6"] or match["host"]
-    port = int(match["port"] or 22)
-    if not 0 < port < 65536:
-        raise InputError(field, f"'{text}': port {port} is out of range.")
-    target = Target(match["name"] or "", host, port, match["user"] or default_user)
-    return Target(target.name or target.address, host, port, target.user)
-
-
-def parse_targets(lines: Sequence[str], default_user: str) -> list[Target]:
-    targets = [parse_target(line, default_user) for line in lines if line.strip()]
-    if not targets:
-        raise InputError("hosts", "lists no host.")
-    names = [t.name for t in targets]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate:
-        raise InputError("hosts", f"'{duplicate}' is listed twice.")
-    return targets
+from .targets import Target
 
 
 def batch_size(settings: Settings, count: int) -> int:

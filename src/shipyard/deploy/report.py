@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from shipyard.runtime import Summary
 
@@ -20,20 +20,28 @@ ICONS = {
 }
 
 
-def host_json(hosts: Sequence[HostRun]) -> list[dict[str, object]]:
+def _same(text: str) -> str:
+    return text
+
+
+def host_json(
+    hosts: Sequence[HostRun], redact: Callable[[str], str] = _same
+) -> list[dict[str, object]]:
+    """Each host's result; ``redact`` hides secrets in what came from the host (errors and
+    output tails), the rest is the action's own."""
     return [
         {
             "host": h.target.name,
             "result": h.status,
             "previous-release": h.current,
-            "error": h.error,
-            "steps": [_step(s) for s in h.steps],
+            "error": redact(h.error),
+            "steps": [_step(s, redact) for s in h.steps],
         }
         for h in hosts
     ]
 
 
-def _step(step: Step) -> dict[str, object]:
+def _step(step: Step, redact: Callable[[str], str] = _same) -> dict[str, object]:
     """A step for the hosts output; a failed one keeps the tail of its output."""
     entry: dict[str, object] = {
         "name": step.name,
@@ -42,16 +50,21 @@ def _step(step: Step) -> dict[str, object]:
         "seconds": round(step.seconds, 2),
     }
     if not step.ok:
-        entry["tail"] = step.tail
+        entry["tail"] = redact(step.tail)
     return entry
 
 
-def outputs(result: Result, url: str | None) -> dict[str, str]:
+def outputs(
+    result: Result, url: str | None, redact: Callable[[str], str] = _same
+) -> dict[str, str]:
+    """The step's outputs, to be written as they are (not redacted again: a status or a
+    release id must reach the caller's `if:` intact, whatever value an env line masked);
+    ``redact`` is applied to the parts that came from the hosts."""
     return {
         "status": result.status,
         "release": result.release,
         "previous-release": result.previous,
-        "hosts": json.dumps(host_json(result.hosts), separators=(",", ":")),
+        "hosts": json.dumps(host_json(result.hosts, redact), separators=(",", ":")),
         "url": url or "",
     }
 

@@ -22,13 +22,14 @@ from shipyard.runtime import (
     ExternalError,
     InputError,
 )
+from shipyard.runtime.entry import MIN_MASKED_VALUE
 from shipyard.runtime.process import ProcessResult
 
 from . import compose, compose_scripts, health, hostkeys, scripts
-from .plan import Target, parse_target, parse_targets
 from .releases import LockHolder, Release, json_markers, marker_values
 from .spec import Settings, parse_env_file
 from .ssh import SSH_FAILED, Ssh, config_text, control_dir, keyscan
+from .targets import Target, parse_target, parse_targets
 
 T = TypeVar("T")
 LOCK_HELD = 75
@@ -129,7 +130,9 @@ class Session:
                 raise InputError("env-file", f"cannot read {path}: {exc}") from None
             merged = parse_env_file(text)
             for value in merged.values():
-                if value.strip():
+                # As for the env input: a value too short to be a secret ("a", "on") is not
+                # masked, or every such word of the log would be.
+                if len(value.strip()) >= MIN_MASKED_VALUE:
                     self.ctx.runner.mask(value)
         merged.update(self.settings.env)
         return merged

@@ -9,6 +9,9 @@ from typing import Literal
 from shipyard.runtime import ActionSpec, InputError, KeyValues, Output
 from shipyard.runtime.settings import Duration, Secret, Text, setting
 
+from .hostkeys import parse_fingerprints, parse_known_hosts
+from .targets import check_user, parse_target, parse_targets
+
 APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -36,7 +39,9 @@ class Settings:
     host_fingerprints: list[str] = setting(
         "Instead of known-hosts: 'host SHA256:...' per host (`ssh-keygen -lf` of its key)."
     )
-    jump_host: str | None = setting("A bastion to reach the hosts through: [user@]host[:port].")
+    jump_host: str | None = setting(
+        "A bastion to reach the hosts through: [user@]host[:port] (the user defaults to user)."
+    )
     jump_ssh_key: Secret = setting("Private key for the jump host (default: ssh-key).")
     ssh_timeout: Duration = setting("Timeout of an SSH connection.", default="15s")
     command_timeout: Duration = setting("Timeout of each remote step.", default="10m")
@@ -159,13 +164,7 @@ class Settings:
             raise InputError(
                 "app", f"'{self.app}' is not a valid app name (a-z, 0-9, '-', '_'; up to 63)."
             )
-        if not self.known_hosts.strip() and not self.host_fingerprints:
-            raise InputError(
-                "known-hosts",
-                "is required (or host-fingerprints): the deploy never trusts an unknown host key.",
-                hint="Get the line with `ssh-keyscan -p PORT HOST` from a trusted network and "
-                "store it as a secret or variable.",
-            )
+        self._check_where()
         for name in self.env:
             if not ENV_NAME.match(name):
                 raise InputError("env", f"'{name}' is not a valid environment variable name.")
@@ -184,6 +183,23 @@ class Settings:
         self._check_compose()
         if self.monitor and self.monitor_interval <= 0:
             raise InputError("monitor-interval", "must be more than 0 when monitor is on.")
+
+    def _check_where(self) -> None:
+        """Every value that reaches the ssh_config or the ssh-keyscan command line: users, host
+        names or IP literals, ports, the jump host, known_hosts lines and fingerprints."""
+        check_user(self.user, "user")
+        parse_targets(self.hosts, self.user)
+        if self.jump_host:
+            parse_target(self.jump_host, self.user, "jump-host")
+        if not self.known_hosts.strip() and not self.host_fingerprints:
+            raise InputError(
+                "known-hosts",
+                "is required (or host-fingerprints): the deploy never trusts an unknown host key.",
+                hint="Get the line with `ssh-keyscan -p PORT HOST` from a trusted network and "
+                "store it as a secret or variable.",
+            )
+        parse_known_hosts(self.known_hosts)
+        parse_fingerprints(self.host_fingerprints)
 
     def _check_compose(self) -> None:
         if self.compose_service and not self.compose_file:

@@ -342,13 +342,16 @@ class Runner:
         path = self.env.get(variable)
         if not path:
             return False
-        entry = file_command_entry(key, self.redact(value))
+        entry = file_command_entry(key, value)
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(entry)
         return True
 
-    def set_output(self, name: str, value: str) -> None:
-        """Set a step output (GITHUB_OUTPUT); outside a runner print ``name=value``."""
+    def set_output(self, name: str, value: str, *, redact: bool = True) -> None:
+        """Set a step output (GITHUB_OUTPUT); outside a runner print ``name=value``.
+        Masked values in ``value`` become ``***`` unless ``redact=False``: for a value the
+        action makes itself (a status, an id), which later steps compare as it is."""
+        value = self.redact(value) if redact else value
         if not self._append_file_command("GITHUB_OUTPUT", name, value):
             if "\n" in value:
                 self.write_line(f"{name}<<EOF\n{value}\nEOF")
@@ -357,7 +360,7 @@ class Runner:
 
     def export_env(self, name: str, value: str) -> None:
         """Export a variable to later steps (GITHUB_ENV); outside a runner print it."""
-        if not self._append_file_command("GITHUB_ENV", name, value):
+        if not self._append_file_command("GITHUB_ENV", name, self.redact(value)):
             self.write_line(f"env {name}={value}")
 
     def summary_path(self) -> str | None:

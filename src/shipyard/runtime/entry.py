@@ -62,8 +62,9 @@ class ActionContext(Generic[S]):
         """The old name of :attr:`run`."""
         return self.run
 
-    def set_output(self, name: str, value: object) -> None:
-        """Set a declared output (booleans as true/false, other non-strings as JSON)."""
+    def set_output(self, name: str, value: object, *, redact: bool = True) -> None:
+        """Set a declared output (booleans as true/false, other non-strings as JSON);
+        ``redact=False`` for a value the action makes itself (see ``Runner.set_output``)."""
         if name not in {out.name for out in self.spec.outputs}:
             raise KeyError(f"{self.spec.name} declares no output named {name!r}")
         if isinstance(value, bool):
@@ -77,7 +78,7 @@ class ActionContext(Generic[S]):
 
             text = json.dumps(value, separators=(",", ":"))
         self.outputs[name] = text
-        self.runner.set_output(name, text)
+        self.runner.set_output(name, text, redact=redact)
 
     def http(self, service: str, *, timeout: float = 30.0, attempts: int = 4) -> HttpClient:
         """An HTTP client whose retries are logged on this run's log (closed by cleanup)."""
