@@ -56,9 +56,13 @@ class Sample:
     allowed_key: str
     history_key: str
 
-    def git(self, *args: str) -> str:
+    def git(self, *args: str, input: str | None = None) -> str:
         return subprocess.run(
-            ["git", "-C", str(self.root), *args], check=True, capture_output=True, text=True
+            ["git", "-C", str(self.root), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            input=input,
         ).stdout
 
     def write(self, rel: str, text: str) -> Path:

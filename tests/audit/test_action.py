@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -184,17 +185,19 @@ def test_bad_inputs_exit_2(sample: Sample, run_audit: RunAudit) -> None:
 def test_ignore_file_suppresses_expires_and_reports_stale(
     sample: Sample, run_audit: RunAudit
 ) -> None:
+    ahead = dt.date.today() + dt.timedelta(days=300)
     sample.write(
         ".shipyard/audit-ignore.yml",
-        """ignore:
+        f"""ignore:
   - id: CVE-2023-32681            # an alias of PYSEC-2023-74
     reason: not reachable, we never follow redirects
-    expires: 2999-01-31
+    expires: {ahead}
   - id: PYSEC-2018-28
     reason: accepted last year
     expires: 2020-01-31
   - fingerprint: 0123456789abcdef
     reason: gone long ago
+    expires: {ahead}
 """,
     )
     result = run_audit(sample.root, scanners="dependencies", fail_on_severity="high")

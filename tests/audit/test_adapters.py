@@ -96,12 +96,12 @@ def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit)
 
 
 def test_container_image_archive_offline(sample: Sample, run_audit: RunAudit) -> None:
-    """`image` as an archive: trivy scans its layers for secrets; without its vulnerability DB
+    """`image-archive`: trivy scans the archive's layers for secrets; without its vulnerability DB
     that part is a warning with the reason, and the rest of the audit still runs."""
     from tests.audit.sample import aws_key_id, image_archive
 
     image_archive(sample.root / "image.tar", {"app/creds.ini": f"key = {aws_key_id(9)}\n"})
-    result = run_audit(sample.root, scanners="container, code", image="image.tar")
+    result = run_audit(sample.root, scanners="container, code", image_archive="image.tar")
     assert result.code == 1
     report = report_of(result)
     ids = {(f["id"], f["file"]) for f in report["blocking_findings"]}
@@ -110,13 +110,6 @@ def test_container_image_archive_offline(sample: Sample, run_audit: RunAudit) ->
     (warning,) = report["warnings"]
     assert warning.startswith("trivy vulnerability DB unavailable, vulnerability scanning skipped")
     assert "::warning::trivy vulnerability DB unavailable" in result.log
-
-
-def test_bandit_uses_the_repository_configuration(sample: Sample, run_audit: RunAudit) -> None:
-    sample.write("pyproject.toml", '[project]\nname = "app"\n\n[tool.bandit]\nskips = ["B602"]\n')
-    result = run_audit(sample.root, scanners="code", fail_on_severity="low")
-    ids = {f["id"] for f in report_of(result)["blocking_findings"]}
-    assert ids == {"B404"}
 
 
 def test_bandit_splits_a_large_tree_by_size(tmp_path: Path) -> None:

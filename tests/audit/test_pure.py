@@ -86,24 +86,28 @@ def test_same_advisory_from_two_scanners_is_one_finding() -> None:
     assert set(one.aliases) == {"CVE-1", "GHSA-1"} and one.file == "requirements.txt"
 
 
+TODAY = dt.date(2026, 1, 1)
+
+
 def test_ignore_file_expired_stale_and_suppressed() -> None:
     text = """
 ignore:
   - id: CVE-1            # an alias
     reason: not reachable
-    expires: 2030-01-01
+    expires: 2026-06-01
   - id: PYSEC-2
     reason: was fine until
-    expires: 2020-01-01
+    expires: 2025-01-01
   - fingerprint: nothing-has-this
     reason: old
+    expires: 2026-02-01
 """
-    entries = parse_ignore(text, ".shipyard/audit-ignore.yml")
+    entries = parse_ignore(text, ".shipyard/audit-ignore.yml", TODAY, 365)
     findings = [
         finding(aliases=("CVE-1",)),
         finding(id="PYSEC-2", fingerprint="f2", severity="high"),
     ]
-    result = apply_ignores(findings, entries, dt.date(2026, 1, 1))
+    result = apply_ignores(findings, entries, TODAY)
     assert result.suppressed == {"f1": "not reachable"}
     assert [(e.key, [f.id for f in hits]) for e, hits in result.expired] == [
         ("PYSEC-2", ["PYSEC-2"])
@@ -115,18 +119,18 @@ ignore:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "message"),
     [
-        "ignore: [{reason: x}]",
-        "ignore: [{id: X}]",
-        "ignore: [{id: X, reason: y, expires: soon}]",
-        "ignore: {id: X}",
-        "ignore: [: bad",
+        ("ignore: [{reason: x, expires: 2026-02-01}]", "entry 1 has neither"),
+        ("ignore: [{id: X, expires: 2026-02-01}]", r"entry 1 \(id X\) has no `reason`"),
+        ("ignore: [{id: X, reason: y, expires: soon}]", r"entry 1 \(id X\): `expires` is not"),
+        ("ignore: {id: X}", "expected a mapping"),
+        ("ignore: [: bad", r"not valid YAML \(line 1, column 10\)"),
     ],
 )
-def test_bad_ignore_file_is_a_config_error(text: str) -> None:
-    with pytest.raises(ConfigError, match=r"audit-ignore.yml"):
-        parse_ignore(text, ".shipyard/audit-ignore.yml")
+def test_bad_ignore_file_is_a_config_error(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_ignore(text, ".shipyard/audit-ignore.yml", TODAY, 365)
 
 
 def test_manifests(tmp_path: Path) -> None:

@@ -5,34 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from shipyard.runtime import ActionContext, InputError, VerdictFailure, main_for
+from shipyard.runtime import ActionContext, VerdictFailure, main_for
 
 from .spec import SPEC, Settings
-
-if TYPE_CHECKING:
-    from .plan import Request
-
-
-def _request(ctx: ActionContext[Settings], workspace: Path) -> Request:
-    from .plan import Request
-    from .scanners import ScanEnv
-
-    s = ctx.settings
-    root = (workspace / s.path).resolve()
-    if not root.is_dir():
-        raise InputError("path", f"{s.path} is not a directory in the workspace")
-    db = (workspace / s.vulnerability_db).resolve() if s.vulnerability_db else None
-    if db is not None and not db.is_dir():
-        raise InputError("vulnerability-db", f"{s.vulnerability_db} is not a directory")
-    cache, temp = Path(ctx.run.tool_cache), Path(ctx.run.temp_dir)
-    env = ScanEnv(
-        root, cache / "shipyard-audit", temp / "shipyard-audit", s.timeout, tuple(s.exclude)
-    )
-    archive = workspace / s.image if s.image else None  # an image archive in the workspace
-    image = str(archive) if archive is not None and archive.is_file() else s.image
-    return Request(s.wanted, env, db, image, s.secrets_history, frozenset(s.secrets_allowlist))
 
 
 def run(ctx: ActionContext[Settings]) -> None:
@@ -46,14 +22,16 @@ def run(ctx: ActionContext[Settings]) -> None:
     from .ignore import apply_ignores, load_ignore
     from .issues import issues_line, report_issues
     from .plan import execute
+    from .request import request_of, sarif_path_of
 
     s, workspace = ctx.settings, Path(ctx.run.workspace or ".").resolve()
-    req = _request(ctx, workspace)
+    req = request_of(ctx, workspace)
+    sarif_path = sarif_path_of(ctx, workspace)
+    today = dt.date.today()
+    entries = load_ignore(req.env.root, s.ignore_file, today, s.ignore_max_days)
     audit = execute(req, ctx.runner)
-    entries = load_ignore(req.env.root / s.ignore_file, s.ignore_file)
-    ignores = apply_ignores(audit.findings, entries, dt.date.today())
+    ignores = apply_ignores(audit.findings, entries, today)
     verdict = evaluate(audit.findings, ignores, s.fail_on_severity, s.unknown_severity)
-    sarif_path = s.sarif_file or req.env.temp_dir / "shipyard-audit.sarif"
     sarif = write_sarif(sarif_path, report.sarif_runs(verdict, __version__))
     notes = report.Notes(
         audit.scanners, audit.warnings, audit.notes, audit.allowlisted, str(sarif), audit.durations

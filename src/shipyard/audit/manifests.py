@@ -3,6 +3,10 @@
 Reads requirements files (with `-r`/`-c` includes), `pyproject.toml` (`[project]` and Poetry
 dependencies pinned to one version), `uv.lock`, `poetry.lock` and `Pipfile.lock`. Only exact
 pins (`==1.2.3`, or a lock entry) can be matched against advisories; the rest are counted.
+
+Every file read is inside the audited folder once links are resolved: a manifest that is a
+link leading out, or an include (`-r ../../x`) that does, is reported by file and line and
+not read. A line that cannot be parsed is reported by file and line number, never quoted.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+
+from .paths import inside
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -78,7 +84,7 @@ def find_manifests(root: Path) -> list[Path]:
                 if entry.name not in SKIP_DIRS:
                     stack.append(entry)
             elif entry.name in LOCK_NAMES or is_requirements_file(entry):
-                found.append(entry)
+                found.append(entry)  # a link leading out is refused by `inventory`
     return sorted(found)
 
 
@@ -104,8 +110,11 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         yield start, buffer
 
 
+INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:[\s=]+(\S+))?")
+
+
 def parse_requirements(path: Path, root: Path, inv: Inventory, seen: set[Path]) -> None:
-    """Add the pins of one requirements file (following -r/-c includes)."""
+    """Add the pins of one requirements file (following -r/-c includes inside `root`)."""
     if path in seen:
         return
     seen.add(path)
@@ -115,11 +124,9 @@ def parse_requirements(path: Path, root: Path, inv: Inventory, seen: set[Path]) 
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
         if not line:
             continue
-        include = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)", line)
+        include = INCLUDE.match(line)
         if include:
-            target = (path.parent / include.group(2)).resolve()
-            if target.is_file():
-                parse_requirements(target, root, inv, seen)
+            _include(path, include.group(2) or "", f"{rel}:{number}", root, inv, seen)
             continue
         if line.startswith("-"):
             continue
@@ -127,11 +134,24 @@ def parse_requirements(path: Path, root: Path, inv: Inventory, seen: set[Path]) 
         _add_requirement(line, rel, number, "requirements", inv)
 
 
+def _include(
+    path: Path, target: str, where: str, root: Path, inv: Inventory, seen: set[Path]
+) -> None:
+    """Follow one -r/-c include of `path` (at `where`: file:line) if it stays inside root."""
+    candidate = path.parent / target
+    if not target or not inside(candidate, root):
+        inv.errors.append(f"{where}: an include that leads out of the audited folder; not read")
+    elif not candidate.is_file():
+        inv.errors.append(f"{where}: an include that names no file in the audited folder")
+    else:
+        parse_requirements(candidate.resolve(), root, inv, seen)
+
+
 def _add_requirement(text: str, rel: str, line: int | None, kind: Kind, inv: Inventory) -> None:
     try:
         req = Requirement(text)
     except InvalidRequirement:
-        inv.errors.append(f"{rel}:{line}: cannot parse {text!r}")
+        inv.errors.append(f"{rel}:{line}: cannot parse this requirement")
         return
     version = _pin(req) if req.url is None else None
     if version is None:
@@ -201,6 +221,17 @@ def parse_pipfile_lock(path: Path, root: Path, inv: Inventory) -> None:
             inv.add(dep)
 
 
+def _position(exc: Exception) -> str:
+    """Where a parser failed, never what it read: the error type, line and column."""
+    line = getattr(exc, "lineno", None)
+    column = getattr(exc, "colno", None)
+    if line is None:  # tomllib's message ends "(at line L, column C)"; no content in it
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line, column = (found.group(1), found.group(2)) if found else (None, None)
+    at = f" at line {line}, column {column}" if line is not None else ""
+    return f"{type(exc).__name__}{at}"
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -218,6 +249,10 @@ def inventory(root: Path, paths: list[Path] | None = None) -> Inventory:
     order = {"uv.lock": 0, "poetry.lock": 0, "Pipfile.lock": 0, "pyproject.toml": 2}
     seen: set[Path] = set()
     for path in sorted(files, key=lambda p: (order.get(p.name, 1), str(p))):
+        if not inside(path, root):
+            shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+            inv.errors.append(f"{shown}: a link that leads out of the audited folder; not read")
+            continue
         try:
             kind = LOCK_NAMES.get(path.name)
             if kind in ("uv.lock", "poetry.lock"):
@@ -229,7 +264,7 @@ def inventory(root: Path, paths: list[Path] | None = None) -> Inventory:
             else:
                 parse_requirements(path.resolve(), root, inv, seen)
         except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
-            inv.errors.append(f"{_rel(path, root)}: {exc}")
+            inv.errors.append(f"{_rel(path, root)}: cannot read it ({_position(exc)})")
     return inv
 
 

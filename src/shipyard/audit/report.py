@@ -247,6 +247,7 @@ def report_json(verdict: Verdict, notes: Notes) -> dict[str, object]:
         "expired_ignores": expired_lines(verdict),
         "stale_ignores": stale_lines(verdict),
         "warnings": list(notes.warnings),
+        "notes": [note[:500] for note in notes.notes[:MAX_LISTED]],
         "scanners": list(notes.scanners),
         "sarif_file": notes.sarif_file,
     }

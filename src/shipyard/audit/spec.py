@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,8 +25,13 @@ class Settings:
         "dependency matching. Empty: pip-audit's online services."
     )
     image: str | None = setting(
-        "A container image to scan with trivy: a reference (e.g. build-push's output) or an "
-        "image archive in the workspace (`docker save` or OCI tarball)."
+        "A container image reference to scan with trivy (e.g. build-push's output): the "
+        "docker daemon's, else the registry's. Never a file: an archive goes in "
+        "`image-archive`."
+    )
+    image_archive: str | None = setting(
+        "An image archive to scan with trivy (`docker save` or OCI tarball), a file in the "
+        "workspace. Not together with `image`."
     )
     fail_on_severity: Literal["critical", "high", "medium", "low", "never"] = setting(
         "Fail (exit 1) when a finding at or above this severity is not ignored.",
@@ -38,6 +44,12 @@ class Settings:
     ignore_file: str = setting(
         "Ignore file (id/alias/fingerprint, reason, expires), relative to `path`.",
         default=".shipyard/audit-ignore.yml",
+    )
+    ignore_max_days: int = setting(
+        "How far ahead an ignore entry's `expires` may be, in days (a later date is an error).",
+        default="365",
+        minimum=1,
+        maximum=3660,
     )
     secrets_history: bool = setting(
         "Also scan the git history for secrets (every commit's added lines).", default="false"
@@ -71,6 +83,10 @@ class Settings:
             )
         if "auto" in self.scanners and len(self.scanners) > 1:
             raise InputError("scanners", "`auto` cannot be combined with a list of scanners")
+        if self.image and self.image_archive:
+            raise InputError("image-archive", "give `image` or `image-archive`, not both")
+        if self.image:
+            check_image_reference(self.image)
 
     @property
     def wanted(self) -> tuple[str, ...] | None:
@@ -78,6 +94,29 @@ class Settings:
         if not self.scanners or self.scanners == ["auto"]:
             return None
         return tuple(dict.fromkeys(self.scanners))
+
+
+#: What an image reference may hold: registry host[:port], path, :tag, @digest.
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$")
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".oci")
+
+
+def check_image_reference(value: str) -> None:
+    """`image` is a reference: a value that looks like a file is an error, never an archive
+    found in the tree (the tree must not decide what is scanned)."""
+    looks_like_file = value.startswith(("/", ".", "~")) or value.lower().endswith(ARCHIVE_SUFFIXES)
+    if looks_like_file or not REFERENCE.match(value) or "//" in value:
+        raise InputError(
+            "image",
+            f"{value!r} is not an image reference"
+            + (
+                " (it looks like a file; an archive goes in image-archive)"
+                if looks_like_file
+                else ""
+            ),
+            hint="Give a reference such as registry.example.com/app:1.2 or app@sha256:...; "
+            "an image archive (docker save, OCI tarball) goes in image-archive.",
+        )
 
 
 SPEC = ActionSpec(

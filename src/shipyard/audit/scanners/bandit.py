@@ -1,4 +1,14 @@
-"""bandit (code): `bandit -r -f json` with the repository's own configuration."""
+"""bandit (code): `bandit -r -f json` with shipyard's own settings, never the repository's.
+
+A repository's bandit configuration (`.bandit`, which bandit looks for in every folder it
+scans; `bandit.yaml`; `[tool.bandit]` in pyproject.toml) can skip tests, select a few, exclude
+folders, narrow the targets, point at a baseline of accepted findings or change what a plugin
+flags: each of these turns the gate off for some code, so none of it is obeyed (the summary
+notes what was found; `audit.repoconfig`). `--ini` names shipyard's own empty `.bandit`, so
+bandit looks for none in the tree; no `-c` is given, so bandit's defaults apply; and
+`--ignore-nosec` reports lines marked `# nosec` too (counted in a note): a finding is
+accepted in the audit's ignore file, with a reason and an expiry.
+"""
 
 from __future__ import annotations
 
@@ -11,45 +21,42 @@ from ..findings import Finding, fingerprint_of
 from ..severity import from_scanner
 from . import Job, ScanEnv, ScanOutput, read_line, relative, tool
 
-
-def config_args(root: Path) -> list[str]:
-    """bandit's configuration as the repository keeps it: .bandit (INI), bandit.yaml or
-    pyproject.toml's [tool.bandit]."""
-    if (root / ".bandit").is_file():
-        return ["--ini", str(root / ".bandit")]
-    for name in ("bandit.yaml", "bandit.yml", ".bandit.yaml", ".bandit.yml"):
-        if (root / name).is_file():
-            return ["-c", str(root / name)]
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and "[tool.bandit" in pyproject.read_text(encoding="utf-8"):
-        return ["-c", str(pyproject)]
-    return []
-
-
 #: Below this many Python files one bandit process is enough.
 SPLIT_FROM = 200
 
 
-def job(env: ScanEnv, targets: Sequence[str] = (), name: str = "bandit") -> Job:
+def job(
+    env: ScanEnv, targets: Sequence[str] = (), name: str = "bandit", skip: Sequence[str] = ()
+) -> Job:
     """bandit over `targets` (top-level folders or files of the repository; all of it when
-    empty), recursively, with the repository's configuration."""
-    excluded = ",".join(str(env.root / folder) for folder in env.excluded)
+    empty), recursively, with shipyard's settings. `skip`: files of the tree bandit must not
+    read (links that lead out of the audited folder)."""
+    excluded = ",".join([*(str(env.root / folder) for folder in env.excluded), *skip])
     report = env.temp_dir / f"{name}.json"
     paths = [str(env.root / t) for t in targets] or [str(env.root)]
     argv = (
         tool("bandit"),
         "-r",
-        *paths,
         "-f",
         "json",
         "-q",
-        *config_args(env.root),
+        "--ini",
+        str(env.config("bandit.ini")),
+        "--ignore-nosec",
         "-x",
         excluded,
         "-o",
         str(report),
+        "--",
+        *paths,
     )
-    return Job(name, argv, lambda code, out, err: parse(code, out, err, env.root), report=report)
+    return Job(
+        name,
+        argv,
+        lambda code, out, err: parse(code, out, err, env.root),
+        env.neutral_dir,
+        report,
+    )
 
 
 def split(python_files: Mapping[str, int], workers: int) -> list[list[str]]:
@@ -71,7 +78,7 @@ def split(python_files: Mapping[str, int], workers: int) -> list[list[str]]:
     return [sorted(g) for g in groups if g]
 
 
-def jobs(env: ScanEnv, files: Sequence[str], workers: int) -> list[Job]:
+def jobs(env: ScanEnv, files: Sequence[str], workers: int, skip: Sequence[str] = ()) -> list[Job]:
     sizes = {}
     for rel in files:
         if rel.endswith(".py"):
@@ -81,8 +88,8 @@ def jobs(env: ScanEnv, files: Sequence[str], workers: int) -> list[Job]:
                 continue
     groups = split(sizes, workers)
     if len(groups) < 2:
-        return [job(env)]
-    return [job(env, group, f"bandit-{i}") for i, group in enumerate(groups, start=1)]
+        return [job(env, skip=skip)]
+    return [job(env, group, f"bandit-{i}", skip) for i, group in enumerate(groups, start=1)]
 
 
 def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
@@ -95,11 +102,13 @@ def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
         return ScanOutput(warnings=[f"bandit gave no report: {tail[0]}"])
     out = ScanOutput()
     lines: dict[str, list[str]] = {}
+    nosec = 0
     for item in data.get("results", []):
         rel = relative(str(item.get("filename", "")), root)
         line = int(item.get("line_number") or 0) or None
         test_id = str(item.get("test_id", "B000"))
         text = read_line(root, rel, line, lines)
+        nosec += "nosec" in text
         out.findings.append(
             Finding(
                 scanner="bandit",
@@ -116,4 +125,9 @@ def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
         )
     for error in data.get("errors", []):
         out.warnings.append(f"bandit could not read {relative(str(error.get('filename')), root)}")
+    if nosec:
+        out.notes.append(
+            f"{nosec} bandit finding(s) on lines marked `# nosec` are reported: the audit "
+            "does not obey `# nosec`; accept a finding in the ignore file (reason, expiry)."
+        )
     return out

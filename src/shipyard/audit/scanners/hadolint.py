@@ -1,4 +1,8 @@
-"""hadolint (iac): Dockerfile lint, `-f json`, with the repository's .hadolint.yaml.
+"""hadolint (iac): Dockerfile lint, `-f json`, with shipyard's own configuration.
+
+The repository's `.hadolint.yaml` (which could ignore rules or lower their level) is not read:
+hadolint gets shipyard's `--config` and starts in an empty directory; inline
+`# hadolint ignore=` pragmas are not obeyed (`--disable-ignore-pragma`).
 
 The JSON is read by the lint action's hadolint parser (one parser for both actions); this
 module only maps its findings onto the audit's severities and fingerprints.
@@ -20,8 +24,18 @@ LEVELS: dict[str, Severity] = {"error": "medium", "warning": "low", "note": "low
 
 
 def job(env: ScanEnv, dockerfiles: list[str]) -> Job:
-    argv = (tool("hadolint"), "--format", "json", "--no-fail", *dockerfiles)
-    return Job("hadolint", argv, lambda c, o, e: parse(c, o, e, env.root), env.root)
+    argv = (
+        tool("hadolint"),
+        "--config",
+        str(env.config("hadolint.yaml")),
+        "--disable-ignore-pragma",
+        "--format",
+        "json",
+        "--no-fail",
+        "--",
+        *(str(env.root / rel) for rel in dockerfiles),
+    )
+    return Job("hadolint", argv, lambda c, o, e: parse(c, o, e, env.root), env.neutral_dir)
 
 
 def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:

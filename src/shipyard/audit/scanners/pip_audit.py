@@ -34,7 +34,7 @@ def job(env: ScanEnv, deps: Sequence[Dependency], requirements: Path) -> Job:
         str(env.temp_dir / "pip-audit.json"),
     )
     report = env.temp_dir / "pip-audit.json"
-    return Job("pip-audit", argv, lambda c, o, e: parse(c, o, e, deps), report=report)
+    return Job("pip-audit", argv, lambda c, o, e: parse(c, o, e, deps), env.neutral_dir, report)
 
 
 def parse(code: int, stdout: str, stderr: str, deps: Sequence[Dependency]) -> ScanOutput:

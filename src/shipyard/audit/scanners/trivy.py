@@ -17,12 +17,30 @@ from .history import path_of
 PathMap = Callable[[str], tuple[str, Path | None]]
 
 
+def own_config(env: ScanEnv) -> list[str]:
+    """shipyard's own trivy configuration: never a trivy.yaml, trivy-secret.yaml or
+    .trivyignore of the repository (trivy looks for those in its working directory, which is
+    an empty one; see `ScanEnv.neutral_dir`)."""
+    return [
+        "--config",
+        str(env.config("trivy.yaml")),
+        "--secret-config",
+        str(env.config("trivy-secret.yaml")),
+        "--ignorefile",
+        str(env.config("trivyignore")),
+    ]
+
+
 def db_argv(env: ScanEnv) -> tuple[str, ...]:
-    """Download (or refresh) the vulnerability DB into the cache; trivy skips a fresh one."""
+    """Download (or refresh) the vulnerability DB into the cache; trivy skips a fresh one.
+    Run from `env.neutral_dir`: a repository's trivy.yaml must not choose where the DB of the
+    (shared) tool cache comes from."""
     return (
         tool("trivy"),
         "image",
         "--download-db-only",
+        "--config",
+        str(env.config("trivy.yaml")),
         "--cache-dir",
         str(env.cache_dir),
         "--disable-telemetry",
@@ -37,6 +55,10 @@ def db_cached(env: ScanEnv) -> bool:
 
 def _common(env: ScanEnv, scanners: list[str], vuln_db: bool, report: Path) -> list[str]:
     argv = [
+        *own_config(env),
+        # Findings a trivy-specific suppression (an inline trivy:ignore comment) would hide
+        # are listed apart; `parse` reports them like the others.
+        "--show-suppressed",
         "--output",
         str(report),
         "--cache-dir",
@@ -79,25 +101,54 @@ def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "tri
         name,
         tuple(argv),
         lambda c, o, e: parse(c, o, e, mapping, "trivy"),
-        env.root,
+        env.neutral_dir,
         report,
     )
 
 
-def image_job(env: ScanEnv, image: str, *, vuln_db: bool) -> Job:
-    scanners = ["vuln", "secret"] if vuln_db else ["secret"]
-    """`trivy image` on a reference (docker daemon, then registry) or on an archive file
-    (`docker save` or OCI layout tarball)."""
-    report = env.temp_dir / "trivy-image.json"
-    archive = Path(image).is_file()
-    target = ("--input", image) if archive else (image,)
-    argv = (tool("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
-    shown = Path(image).name if archive else image
+def defused_job(env: ScanEnv, copy: Path) -> Job:
+    """Misconfigurations of the folders copied with their `trivy:ignore` comments defused
+    (see `audit.inline`), reported at the repository's paths."""
+    report = env.temp_dir / "trivy-inline.json"
+    argv = (tool("trivy"), "fs", *_common(env, ["misconfig"], False, report), str(copy))
 
     def mapping(path: str) -> tuple[str, Path | None]:
-        return f"{shown}:{path}" if path and path != image else shown, None
+        return relative(path, copy), env.root
 
-    return Job("trivy-image", argv, lambda c, o, e: parse(c, o, e, mapping, "trivy"), report=report)
+    return Job(
+        "trivy-inline",
+        argv,
+        lambda c, o, e: parse(c, o, e, mapping, "trivy"),
+        env.neutral_dir,
+        report,
+    )
+
+
+def image_job(
+    env: ScanEnv, *, vuln_db: bool, image: str | None = None, archive: Path | None = None
+) -> Job:
+    """`trivy image` on a reference (docker daemon, then registry) or, given `archive`, on an
+    archive file (`docker save` or OCI layout tarball). Which one is the input's choice
+    (`image` or `image-archive`), never what happens to exist in the tree."""
+    if (image is None) == (archive is None):
+        raise ValueError("one of image and archive")
+    scanners = ["vuln", "secret"] if vuln_db else ["secret"]
+    report = env.temp_dir / "trivy-image.json"
+    target = ("--input", str(archive)) if archive is not None else ("--", str(image))
+    argv = (tool("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
+    shown = archive.name if archive is not None else str(image)
+    given = str(archive) if archive is not None else str(image)
+
+    def mapping(path: str) -> tuple[str, Path | None]:
+        return f"{shown}:{path}" if path and path != given else shown, None
+
+    return Job(
+        "trivy-image",
+        argv,
+        lambda c, o, e: parse(c, o, e, mapping, "trivy"),
+        env.neutral_dir,
+        report,
+    )
 
 
 def history_job(env: ScanEnv, tree: Path, origins: Mapping[str, str]) -> Job:
@@ -109,12 +160,12 @@ def history_job(env: ScanEnv, tree: Path, origins: Mapping[str, str]) -> Job:
         rel = relative(path, tree)
         return origins.get(rel, rel), None
 
-    lines_root = tree
     return Job(
         "trivy-history",
         argv,
-        lambda c, o, e: parse(c, o, e, mapping, "trivy", lines_root=lines_root, tree=tree),
-        report=report,
+        lambda c, o, e: parse(c, o, e, mapping, "trivy", lines_root=tree, tree=tree),
+        env.neutral_dir,
+        report,
     )
 
 
@@ -203,17 +254,45 @@ def parse(
         return ScanOutput(warnings=[f"{scanner} gave no report: {tail[0][:300]}"])
     out = ScanOutput()
     cache: dict[str, list[str]] = {}
+    overridden: list[str] = []
     for result in data.get("Results") or []:
         target = str(result.get("Target", ""))
         rel, root = mapping(target)
-        for item in result.get("Vulnerabilities") or []:
-            out.findings.append(_vulnerability(item, rel))
-        for item in result.get("Misconfigurations") or []:
-            if item.get("Status", "FAIL") == "FAIL":
+        base = root or lines_root
+        local = relative(target, tree) if tree is not None else rel
+        items = _items(result, overridden)
+        for kind, item in items:
+            if kind == "vulnerability":
+                out.findings.append(_vulnerability(item, rel))
+            elif kind == "misconfiguration":
                 out.findings.append(_misconfig(item, rel))
-        for item in result.get("Secrets") or []:
-            base = root or lines_root
-            local = relative(target, tree) if tree is not None else rel
-            raw = read_line(base, local, item.get("StartLine"), cache) if base else ""
-            out.findings.append(_secret(item, rel, raw or str(item.get("Match", ""))))
+            elif kind == "secret":
+                raw = read_line(base, local, item.get("StartLine"), cache) if base else ""
+                out.findings.append(_secret(item, rel, raw or str(item.get("Match", ""))))
+    if overridden:
+        sources = ", ".join(sorted(set(overridden)))[:200]
+        out.notes.append(
+            f"{len(overridden)} finding(s) that the repository tells trivy to ignore "
+            f"({sources}) are reported all the same: only the audit's ignore file ignores."
+        )
     return out
+
+
+def _items(result: Mapping[str, Any], overridden: list[str]) -> list[tuple[str, Any]]:
+    """(kind, item) of every finding of one trivy result, with the ones a trivy-specific
+    suppression would hide (`--show-suppressed`); their sources are added to `overridden`."""
+    items: list[tuple[str, Any]] = [
+        ("vulnerability", v) for v in result.get("Vulnerabilities") or []
+    ]
+    items += [
+        ("misconfiguration", m)
+        for m in result.get("Misconfigurations") or []
+        if m.get("Status", "FAIL") == "FAIL"
+    ]
+    items += [("secret", s) for s in result.get("Secrets") or []]
+    for modified in result.get("ExperimentalModifiedFindings") or []:
+        kind, item = str(modified.get("Type", "")), modified.get("Finding")
+        if kind in ("vulnerability", "misconfiguration", "secret") and isinstance(item, dict):
+            items.append((kind, item))
+            overridden.append(str(modified.get("Source") or "trivy")[:60])
+    return items
