@@ -20,6 +20,16 @@ def _check_names(input_name: str, names: list[str] | KeyValues, allow_auto: bool
         raise InputError(input_name, f"unknown linter {name!r}; known: {NAMES}.")
 
 
+def _check_versions(versions: KeyValues) -> None:
+    from .config import version_spec
+
+    for name, version in versions.items():
+        if not version.lstrip("v=") or version_spec(f"=={version.lstrip('v=')}") is None:
+            raise InputError(
+                "versions", f"{name}: {version!r} is not a version (PEP 440, e.g. 24.10.0)."
+            )
+
+
 @dataclass(frozen=True)
 class Settings:
     linters: list[str] = setting(
@@ -95,6 +105,7 @@ class Settings:
         _check_names("informational", self.informational)
         _check_names("whole-project", self.whole_project)
         _check_names("versions", self.versions)
+        _check_versions(self.versions)
         _check_names("args", self.args)
 
 
