@@ -99,6 +99,13 @@ class Settings:
         "Token for the pull request files API (only-changed on a shallow checkout).",
         yaml_default="${{ github.token }}",
     )
+    allow_pull_request_target: bool = setting(
+        "Run on pull_request_target events. lint executes code from the checkout (linter "
+        "plugins, pylint's init-hook, mypy plugins); on pull_request_target the job holds the "
+        "base repository's secrets and a write token. Set true only if the checkout is not "
+        "the pull request's code (see Security in the README).",
+        default="false",
+    )
 
     def __post_init__(self) -> None:
         _check_names("linters", self.linters, allow_auto=True)
