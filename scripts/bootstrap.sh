@@ -160,6 +160,7 @@ _sy_read_inputs_fd() {
 	IFS= read -r -d '' data <&"$fd"
 	eval "exec $fd<&-" # $fd is digits only
 	_sy_inputs+=$data
+	_sy_inputs_fd_read=1
 }
 
 _sy_collect_inputs() {
@@ -193,9 +194,13 @@ _sy_collect_inputs() {
 	shopt -u nocasematch
 }
 
+_sy_inputs_fd_read=''
 _sy_collect_inputs
 if ((${#_sy_odd_inputs[@]} > 0)); then
-	# bash passes such names on to every command it runs: start again without them.
+	# bash passes such names on to every command it runs: start again without them (once).
+	if [[ -n $_sy_inputs_fd_read ]]; then
+		_sy_fail 2 'shipyard bootstrap' "cannot remove ${_sy_odd_inputs[*]} from the environment"
+	fi
 	_sy_unset=()
 	for _sy_name in "${_sy_odd_inputs[@]}"; do _sy_unset+=(-u "$_sy_name"); done
 	exec 3<<<"$_sy_inputs"
