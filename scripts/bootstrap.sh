@@ -21,9 +21,17 @@
 #    (an inherited PYTHONPATH cannot shadow shipyard or its dependencies) and keeps the working
 #    directory (the caller's repo) off sys.path; the launcher puts <repo>/src first on sys.path
 #    and runs the module exactly as `python -m` does (runpy._run_module_as_main). The caller's
-#    environment, PYTHONPATH included, is passed untouched to the processes the action starts.
+#    environment, PYTHONPATH included, is passed untouched to the processes the action starts,
+#    except the inputs:
+# 0. First of all, every SHIPYARD_INPUT_* and INPUT_* variable (any case) leaves the
+#    environment: nothing the bootstrap or the action starts inherits one. They reach Python on
+#    descriptor 3, named by SHIPYARD_INPUTS_FD; the runtime reads it once and closes it. With
+#    action.yml's `run: exec ...` the step's shell, this script and Python are one process,
+#    so no process of the step finds an input in an ancestor's /proc/<pid>/environ.
 #
 # Environment:
+#   SHIPYARD_INPUT_*, INPUT_*  the action's inputs: moved to descriptor 3 (see 0.)
+#   SHIPYARD_INPUTS_FD  inputs already on this descriptor (records as the runtime reads them)
 #   SHIPYARD_PYTHON     interpreter to use (command name or path); must be >= 3.10
 #   SHIPYARD_INSTALLER  auto (default) | uv | pip
 #                       auto: uv from SHIPYARD_UV / PATH / <cache>/uv, else install uv there
@@ -116,6 +124,89 @@ _sy_identity() {
 	out=$(stat -L -c '%i:%Y:%s' -- "$1" 2>/dev/null) || out=$(stat -L -f '%i:%m:%z' -- "$1" 2>/dev/null) || out=''
 	printf -v "$2" '%s' "$out"
 }
+
+# ---------------------------------------------------------------------------- inputs
+
+# The action's inputs leave the environment before anything runs: every SHIPYARD_INPUT_* (and
+# INPUT_*, which act also sets), whatever the case. They travel in _sy_inputs, one NAME=VALUE
+# record per line with "\" and newline escaped as "\\" and "\n", and reach the action's Python
+# on a descriptor named by SHIPYARD_INPUTS_FD (a here-string: a pipe, or a 0600 file bash
+# unlinks at once), which the runtime reads once and closes. So no process of the step, the
+# helpers below included, inherits them, and none can read them in an ancestor's initial
+# environment (/proc/<pid>/environ): the step's shell execs this script (action.yml's `exec`)
+# and this script execs Python, so they all end as one process whose environment is clean.
+_sy_inputs=''
+_sy_odd_inputs=() # names bash can neither hold nor unset (act's INPUT_GITHUB-TOKEN)
+
+_sy_take_input() {
+	local name=$1 value=$2 bs=\\
+	value=${value//"$bs"/"$bs$bs"}
+	value=${value//$'\n'/"${bs}n"}
+	_sy_inputs+="$name=$value"$'\n'
+	if [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+		unset -v "$name"
+	else
+		_sy_odd_inputs+=("$name")
+	fi
+}
+
+# Inputs already on a descriptor (this script started again without the odd names, below).
+_sy_read_inputs_fd() {
+	local fd=$SHIPYARD_INPUTS_FD data=''
+	unset -v SHIPYARD_INPUTS_FD
+	if [[ ! $fd =~ ^[0-9]+$ ]] || ! { : <&"$fd"; } 2>/dev/null; then
+		_sy_fail 2 'shipyard bootstrap' "SHIPYARD_INPUTS_FD=$fd is not an open file descriptor"
+	fi
+	IFS= read -r -d '' data <&"$fd"
+	eval "exec $fd<&-" # $fd is digits only
+	_sy_inputs+=$data
+	_sy_inputs_fd_read=1
+}
+
+_sy_collect_inputs() {
+	local record name value
+	[[ -n ${SHIPYARD_INPUTS_FD+set} ]] && _sy_read_inputs_fd
+	shopt -s nocasematch
+	if [[ -r /proc/$$/environ ]]; then
+		# Linux: this process's environment exactly, dashed names included, with no fork.
+		while IFS= read -r -d '' record; do
+			name=${record%%=*}
+			case $name in SHIPYARD_INPUT_* | INPUT_*) _sy_take_input "$name" "${record#*=}" ;; esac
+		done </proc/$$/environ
+	else
+		# No /proc (macOS): the names from env(1); a value from bash, or from printenv(1) for
+		# a name bash cannot hold. A value line that looks like a record names nothing set.
+		while IFS= read -r record; do
+			[[ $record == *=* ]] || continue
+			name=${record%%=*}
+			case $name in SHIPYARD_INPUT_* | INPUT_*) ;; *) continue ;; esac
+			if [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+				[[ -n ${!name+set} ]] || continue
+				value=${!name}
+			else
+				value=$(printenv "$name" && printf .) || continue
+				value=${value%.}
+				value=${value%$'\n'}
+			fi
+			_sy_take_input "$name" "$value"
+		done <<<"$(env)"
+	fi
+	shopt -u nocasematch
+}
+
+_sy_inputs_fd_read=''
+_sy_collect_inputs
+if ((${#_sy_odd_inputs[@]} > 0)); then
+	# bash passes such names on to every command it runs: start again without them (once).
+	if [[ -n $_sy_inputs_fd_read ]]; then
+		_sy_fail 2 'shipyard bootstrap' "cannot remove ${_sy_odd_inputs[*]} from the environment"
+	fi
+	_sy_unset=()
+	for _sy_name in "${_sy_odd_inputs[@]}"; do _sy_unset+=(-u "$_sy_name"); done
+	exec 3<<<"$_sy_inputs"
+	export SHIPYARD_INPUTS_FD=3
+	exec env "${_sy_unset[@]}" "$BASH" "${BASH_SOURCE[0]}" "$@"
+fi
 
 # ---------------------------------------------------------------------------- arguments
 
@@ -488,4 +579,6 @@ fi
 # Same as `python -m <module>` with <repo>/src first on sys.path, binding no name in __main__.
 _sy_launcher='__import__("sys").path.insert(0, __import__("sys").argv.pop(1)); __import__("runpy")._run_module_as_main(__import__("sys").argv.pop(1))'
 _sy_log "exec $_sy_vpy -I -X utf8 -c <launcher> $_sy_src $_sy_module $*"
+exec 3<<<"$_sy_inputs"
+export SHIPYARD_INPUTS_FD=3
 exec "$_sy_vpy" -I -X utf8 -c "$_sy_launcher" "$_sy_src" "$_sy_module" "$@"

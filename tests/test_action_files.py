@@ -42,7 +42,8 @@ def test_action_yml_matches_spec_and_maps_inputs_only_through_env(action: str) -
     (step,) = runs["steps"]
     assert "uses" not in step
     assert "${{" not in step["run"], "inputs must reach the script through env:, never ${{ }}"
-    assert step["run"] == f'"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh" {action}'
+    # exec: no shell stays behind holding the inputs in its environment (hardening #17 item 5)
+    assert step["run"] == f'exec "${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh" {action}'
     for item in spec.inputs:
         assert step["env"][item.env_name] == f"${{{{ inputs.{item.name} }}}}"
     # names are namespaced so that no mapping can collide with runner variables

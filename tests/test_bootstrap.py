@@ -16,10 +16,11 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.services._require import unavailable
 
@@ -438,3 +439,155 @@ def test_an_interpreter_cache_entry_is_rechecked_against_the_file(
     # the fresh entry records the identity of the interpreter it probed
     entry = cache.read_text().splitlines()[-1].split("\t")
     assert len(entry) == 4 and re.fullmatch(r"\d+:\d+:\d+", entry[3])
+
+
+# ------------------------------------------------------------------ inputs out of the environment
+# Hardening #17 item 5: the runtime deleted inputs from os.environ, but the initial environment
+# block of the action's process (/proc/<pid>/environ) and of the step's shell still held them,
+# readable by any same-uid grandchild (a pylint init-hook). The step below is run as GitHub
+# runs it: the action.yml `run:` line in a script file, `bash --noprofile --norc -eo pipefail`.
+
+ENVCHECK = '''\
+import json, os, sys
+from dataclasses import dataclass
+from pathlib import Path
+
+INITIAL = sorted(os.environ)  # the environment the interpreter started with
+
+from shipyard.runtime import ActionSpec, Outcome, main_for
+from shipyard.runtime.process import run_process
+from shipyard.runtime.settings import Secret, Text, setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: Secret = setting("a secret")
+    github_token: Secret = setting("a secret that act passes as INPUT_GITHUB-TOKEN")
+    note: Text = setting("text with characters to escape")
+    out: str = setting("where to write what the action saw", required=True)
+
+
+SPEC = ActionSpec(name="envcheck", title="envcheck", description="reports", settings=Settings)
+
+
+def run(ctx):
+    seen = {"token": ctx.settings.token, "github_token": ctx.settings.github_token,
+            "note": ctx.settings.note, "initial": INITIAL, "pid": os.getpid()}
+    Path(ctx.settings.out).write_text(json.dumps(seen))
+    child = run_process([sys.executable, "-I", "-c", CHILD, ctx.settings.out + ".child",
+                         os.environ["STOP_PID"]], runner=ctx.runner)
+    assert child.returncode == 0, child.output
+    return Outcome()
+
+
+# What a linter's hook could do: read the environment and the deleted files still open of
+# itself and of every ancestor up to the test process.
+CHILD = """
+import json, os, sys
+stop, pid, found = int(sys.argv[2]), os.getpid(), {}
+while pid not in (stop, 0, 1):
+    entry = {"environ": "", "deleted": []}
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            entry["environ"] = handle.read().decode("utf-8", "replace")
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}").endswith("(deleted)"):
+                    with open(f"/proc/{pid}/fd/{fd}", "rb") as handle:
+                        entry["deleted"].append(handle.read().decode("utf-8", "replace"))
+            except FileNotFoundError:  # the descriptor listdir itself used
+                pass
+        with open(f"/proc/{pid}/stat") as handle:
+            ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+    except OSError:  # no /proc
+        break
+    found[pid] = entry
+    pid = ppid
+with open(sys.argv[1], "w") as handle:
+    json.dump(found, handle)
+"""
+
+if __name__ == "__main__":
+    raise SystemExit(main_for(SPEC, run)(None))
+'''
+TOKEN = "tok-3f9a1c77e2b8"
+GH_TOKEN = "ghs_5d1e8b0c4a7f9e2d"
+#: Backslashes, a literal \\n, newlines, "=", "&" (bash 5.2 pattern replacement), UTF-8, and
+#: more than a pipe holds, so that bash passes it in a deleted temporary file.
+NOTE = "a\\b \\n c\nd = & é\n\\\\" + "y" * 100_000
+
+
+@pytest.fixture
+def envcheck(repo: Path) -> Path:
+    """The scratch checkout with the real runtime and an action that reports what it sees."""
+    package = repo / "src" / "shipyard"
+    shutil.copytree(
+        ROOT / "src" / "shipyard" / "runtime",
+        package / "runtime",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (package / "envcheck").mkdir()
+    (package / "envcheck" / "__init__.py").write_text("")
+    (package / "envcheck" / "__main__.py").write_text(ENVCHECK)
+    (repo / "envcheck").mkdir()  # the action's folder: GITHUB_ACTION_PATH
+    return repo
+
+
+def run_step(repo: Path, env: Mapping[str, str], tmp_path: Path, wrap: Sequence[str] = ()) -> Path:
+    """Runs the generated `run:` line of a real action.yml as the runner does; the report path."""
+    document = yaml.safe_load((ROOT / "lint" / "action.yml").read_text(encoding="utf-8"))
+    script = tmp_path / "step.sh"
+    script.write_text(document["runs"]["steps"][0]["run"].replace(" lint", " envcheck") + "\n")
+    out = tmp_path / "seen.json"
+    step_env = {
+        **env,
+        "GITHUB_ACTION_PATH": str(repo / "envcheck"),
+        "STOP_PID": str(os.getpid()),
+        "SHIPYARD_INPUT_TOKEN": TOKEN,
+        "INPUT_GITHUB-TOKEN": GH_TOKEN,  # act's name for it: bash cannot unset it
+        "SHIPYARD_INPUT_NOTE": NOTE,
+        "SHIPYARD_INPUT_OUT": str(out),
+    }
+    argv = [*wrap, "bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+    result = subprocess.run(
+        argv, env=step_env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    return out
+
+
+def assert_inputs_arrived_and_left_no_trace(out: Path) -> dict[str, object]:
+    seen = json.loads(out.read_text())
+    assert (seen["token"], seen["github_token"], seen["note"]) == (TOKEN, GH_TOKEN, NOTE)
+    leaked = [name for name in seen["initial"] if re.match(r"(?i)(SHIPYARD_)?INPUT_", name)]
+    assert leaked == [], "the action's interpreter started with inputs in its environment"
+    return seen
+
+
+def test_no_process_of_the_step_reads_an_input_in_an_ancestors_environment(
+    envcheck: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    out = run_step(envcheck, env, tmp_path)
+    seen = assert_inputs_arrived_and_left_no_trace(out)
+    processes = json.loads(Path(f"{out}.child").read_text())
+    # the child itself and the action's process, which is the step's shell exec'd
+    assert len(processes) == 2, processes.keys()
+    assert list(processes)[-1] == str(seen["pid"])
+    for pid, entry in processes.items():
+        for text in (entry["environ"], *entry["deleted"]):
+            for secret in (TOKEN, GH_TOKEN, "SHIPYARD_INPUT_", "INPUT_GITHUB-TOKEN", "yyyyyyyy"):
+                assert secret not in text, f"{secret!r} readable through /proc/{pid}"
+
+
+def test_inputs_leave_the_environment_without_proc_too(
+    envcheck: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Where /proc is missing (macOS), env(1) and printenv(1) find the inputs instead."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        unavailable("unshare", "hiding /proc needs root and util-linux's unshare")
+    # bash, not dash: dash would drop INPUT_GITHUB-TOKEN (not a valid name) on its own.
+    hide_proc = ["unshare", "--mount", "bash", "-c", 'mount -t tmpfs none /proc && exec "$@"', "-"]
+    out = run_step(envcheck, env, tmp_path, wrap=hide_proc)
+    assert_inputs_arrived_and_left_no_trace(out)
+    assert json.loads(Path(f"{out}.child").read_text()) == {}  # indeed no /proc there

@@ -234,6 +234,37 @@ def test_inputs_are_removed_from_the_process_environment(
     }
 
 
+def test_inputs_come_from_the_bootstraps_descriptor(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scripts/bootstrap.sh passes the inputs on SHIPYARD_INPUTS_FD, not in the environment
+    (hardening #17 item 5): read once (secrets masked), the variable gone, the descriptor closed."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"SHIPYARD_INPUT_TOKEN=tok-fd-123\nSHIPYARD_INPUT_NEEDED=a\\nb\n")
+    os.close(write_end)
+    monkeypatch.setenv("SHIPYARD_INPUTS_FD", str(read_end))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    seen: dict[str, object] = {}
+
+    def probe(ctx: ActionContext) -> None:
+        seen["inputs"] = (ctx.inputs.token, ctx.inputs.needed)
+        seen["fd_variable"] = ("SHIPYARD_INPUTS_FD" in os.environ, "SHIPYARD_INPUTS_FD" in ctx.env)
+
+    assert run_action(SPEC, probe, []) == 0
+    assert seen == {"inputs": ("tok-fd-123", "a\nb"), "fd_variable": (False, False)}
+    assert "::add-mask::tok-fd-123" in capsys.readouterr().out
+    with pytest.raises(OSError):
+        os.fstat(read_end)
+
+
+def test_an_unreadable_inputs_descriptor_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"SHIPYARD_INPUTS_FD": "not-a-number", "GITHUB_ACTIONS": "true"}
+    assert run_action(SPEC, lambda ctx: None, [], env=env) == 2
+    assert "SHIPYARD_INPUTS_FD='not-a-number' names no readable file descriptor" in (
+        capsys.readouterr().out
+    )
+
+
 def test_a_bug_traceback_is_redacted_of_secrets_and_secret_urls(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

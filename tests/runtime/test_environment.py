@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from shipyard.runtime import child_env, scrub_env, template_env
-from shipyard.runtime.environment import is_credential_name
+import os
+
+import pytest
+
+from shipyard.runtime import ConfigError, child_env, scrub_env, template_env
+from shipyard.runtime.environment import is_credential_name, read_inputs_fd
 
 ENV = {
     "PATH": "/bin",
@@ -46,3 +50,33 @@ def test_credential_names() -> None:
         assert is_credential_name(name), name
     for name in ("PATH", "HOME", "KEYBOARD", "GITHUB_SHA", "MONKEY_BUSINESS"):
         assert not is_credential_name(name), name
+
+
+def _pipe_with(data: bytes) -> str:
+    read_end, write_end = os.pipe()
+    os.write(write_end, data)
+    os.close(write_end)
+    return str(read_end)
+
+
+def test_inputs_on_a_descriptor_are_read_unescaped_and_it_is_closed() -> None:
+    """The records scripts/bootstrap.sh writes (hardening #17 item 5): NAME=VALUE lines with
+    backslash and newline escaped; names that are not input variables are ignored."""
+    fd = _pipe_with(
+        b"SHIPYARD_INPUT_NOTE=a\\\\b\\nc = \\\\n \xc3\xa9\n"
+        b"INPUT_GITHUB-TOKEN=ghs_x\n"
+        b"PATH=/evil\n"
+        b"garbage without an equals sign\n\n"
+    )
+    assert read_inputs_fd(fd) == {
+        "SHIPYARD_INPUT_NOTE": "a\\b\nc = \\n é",
+        "INPUT_GITHUB-TOKEN": "ghs_x",
+    }
+    with pytest.raises(OSError):
+        os.fstat(int(fd))  # closed: no child can inherit it, nothing can read it again
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "987654"])
+def test_a_bad_inputs_descriptor_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="SHIPYARD_INPUTS_FD"):
+        read_inputs_fd(value)

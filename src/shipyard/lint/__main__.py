@@ -18,6 +18,7 @@ from .spec import SPEC, Settings
 
 def run(ctx: ActionContext[Settings]) -> Outcome:
     settings = ctx.settings
+    pipeline.refuse_pull_request_target(ctx)
     root = pipeline.root_of(ctx)
     repo = Repo(root, ctx.runner)
     files = repo.files()

@@ -27,7 +27,9 @@ REQUIREMENT_FILES = re.compile(
     r"|(?:dev|lint|test)[-_]requirements[\w.-]*\.(?:txt|in)"
     r"|requirements/(?:dev|lint|linters|test|tests|ci|style|qa)[\w.-]*\.(?:txt|in))$"
 )
-NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$", re.DOTALL)
+PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class RepoConfig:
     present: frozenset[str] = frozenset()  # config files that exist
     hooks: tuple[Hook, ...] = ()
     requirements: tuple[Requirement, ...] = ()
-    problems: tuple[str, ...] = ()  # config files that could not be read
+    problems: tuple[str, ...] = ()  # config files that could not be read, versions ignored
     #: Exclude regexes the linters apply only when they discover files themselves (black's
     #: exclude/extend-exclude, mypy's exclude); the action applies them to the files it passes.
     excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -77,19 +79,44 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def parse_requirement(line: str, source: str) -> Requirement | None:
-    """``black==24.1.0 ; python_version > "3.8"  # comment`` -> Requirement(black, ==24.1.0)."""
+def version_spec(text: str) -> str | None:
+    """``text`` as a normalised PEP 440 version specifier set (``""``: any version), or None
+    when it is not one. Only such a string may follow a name in the linters' requirements
+    file: anything else (a newline, ``--index-url ...``) would be read as pip/uv options."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+    return re.sub(r"\s+", "", text)  # as written (no whitespace left: nothing can follow)
+
+
+def ignored_version(source: str, name: str) -> str:
+    """The note for a version that is not a version specifier (its text is not repeated)."""
+    return f"{source}: the version of {name} is not a PEP 440 version specifier; ignored."
+
+
+def parse_requirement(line: str, source: str, notes: list[str] | None = None) -> Requirement | None:
+    """``black==24.1.0 ; python_version > "3.8"  # comment`` -> Requirement(black, ==24.1.0).
+    A version that is not a specifier drops the requirement, with a note in ``notes``."""
     text = line.split(" #", 1)[0].split(";", 1)[0].strip()
-    if not text or text.startswith(("#", "-", ".", "/")) or "://" in text or " @ " in text:
+    if not text or text.startswith(("#", "-", ".", "/")) or URL.match(text):
         return None
     match = NAME.match(text)
-    if match is None:
+    if match is None or match.group(3).startswith("@"):  # name @ url: no version
         return None
-    spec = re.sub(r"\s+", "", match.group(3).split("--hash", 1)[0]).strip("()")
+    spec = version_spec(match.group(3).split("--hash", 1)[0].strip().strip("()"))
+    if spec is None:
+        if notes is not None:
+            notes.append(ignored_version(source, canonical(match.group(1))))
+        return None
     return Requirement(canonical(match.group(1)), spec, source)
 
 
-def _requirements_file(path: str, read: Reader, seen: set[str]) -> list[Requirement]:
+def _requirements_file(
+    path: str, read: Reader, seen: set[str], notes: list[str]
+) -> list[Requirement]:
     if path in seen:
         return []
     seen.add(path)
@@ -102,42 +129,69 @@ def _requirements_file(path: str, read: Reader, seen: set[str]) -> list[Requirem
         line = raw.strip()
         include = re.match(r"^(?:-r|--requirement)\s*=?\s*(\S+)", line)
         if include:
-            found += _requirements_file((parent / include.group(1)).as_posix(), read, seen)
+            found += _requirements_file((parent / include.group(1)).as_posix(), read, seen, notes)
             continue
-        requirement = parse_requirement(line, path)
+        requirement = parse_requirement(line, path, notes)
         if requirement is not None:
             found.append(requirement)
     return found
 
 
-def _pyproject_requirements(data: Mapping[str, Any]) -> list[Requirement]:
+def _pyproject_requirements(data: Mapping[str, Any], notes: list[str]) -> list[Requirement]:
     found: list[Requirement] = []
     project = data.get("project")
     if isinstance(project, Mapping):
         extras = project.get("optional-dependencies")
         for group, items in extras.items() if isinstance(extras, Mapping) else ():
-            found += _strings(items, f"pyproject.toml [project.optional-dependencies] {group}")
+            source = f"pyproject.toml [project.optional-dependencies] {group}"
+            found += _strings(items, source, notes)
     groups = data.get("dependency-groups")
     for group, items in groups.items() if isinstance(groups, Mapping) else ():
-        found += _strings(items, f"pyproject.toml [dependency-groups] {group}")
+        found += _strings(items, f"pyproject.toml [dependency-groups] {group}", notes)
     tool = data.get("tool") if isinstance(data.get("tool"), Mapping) else {}
     pdm = tool.get("pdm", {}) if isinstance(tool, Mapping) else {}
     pdm_dev = pdm.get("dev-dependencies") if isinstance(pdm, Mapping) else None
     for group, items in pdm_dev.items() if isinstance(pdm_dev, Mapping) else ():
-        found += _strings(items, f"pyproject.toml [tool.pdm.dev-dependencies] {group}")
-    found += _poetry(tool.get("poetry") if isinstance(tool, Mapping) else None)
+        found += _strings(items, f"pyproject.toml [tool.pdm.dev-dependencies] {group}", notes)
+    found += _poetry(tool.get("poetry") if isinstance(tool, Mapping) else None, notes)
     return found
 
 
-def _strings(items: Any, source: str) -> list[Requirement]:
+def _strings(items: Any, source: str, notes: list[str]) -> list[Requirement]:
     found = []
     for item in items if isinstance(items, list) else ():
-        if isinstance(item, str) and (requirement := parse_requirement(item, source)):
+        if isinstance(item, str) and (requirement := parse_requirement(item, source, notes)):
             found.append(requirement)
     return found
 
 
-def _poetry(poetry: Any) -> list[Requirement]:
+_POETRY_VERSION = re.compile(r"^\s*([\^~])?\s*(\d+(?:\.\d+)*)\s*$")
+
+
+def poetry_spec(constraint: str) -> str | None:
+    """A Poetry version constraint as a PEP 440 specifier set, or None when it is not one:
+    ``1.2`` pins, ``1.2.*`` is ``==1.2.*``, ``^1.2`` is ``>=1.2,<2``, ``~1.2`` is
+    ``>=1.2,<1.3``, ``*`` is any; other forms must already be PEP 440 (``>=1.2,<2``)."""
+    if constraint.strip() == "*":
+        return ""
+    if re.fullmatch(r"\s*\d+(\.\d+)*\.\*\s*", constraint):
+        return version_spec(f"=={constraint}")
+    match = _POETRY_VERSION.match(constraint)
+    if match is None:
+        return version_spec(constraint)
+    operator, version = match.groups()
+    if operator is None:
+        return version_spec(f"=={version}")
+    parts = [int(part) for part in version.split(".")]
+    if operator == "^":  # the first non-zero part may not change
+        index = next((i for i, part in enumerate(parts) if part), len(parts) - 1)
+    else:  # "~": the minor part may not change (the major part when it is the only one)
+        index = min(1, len(parts) - 1)
+    upper = [*parts[:index], parts[index] + 1]
+    return version_spec(f">={version},<{'.'.join(map(str, upper))}")
+
+
+def _poetry(poetry: Any, notes: list[str]) -> list[Requirement]:
     if not isinstance(poetry, Mapping):
         return []
     tables: list[tuple[str, Any]] = [("dev-dependencies", poetry.get("dev-dependencies"))]
@@ -147,15 +201,16 @@ def _poetry(poetry: Any) -> list[Requirement]:
             tables.append((f"group.{name}.dependencies", group.get("dependencies")))
     found = []
     for where, table in tables:
+        source = f"pyproject.toml [tool.poetry.{where}]"
         for name, value in table.items() if isinstance(table, Mapping) else ():
             version = value.get("version") if isinstance(value, Mapping) else value
-            if not isinstance(version, str):
+            if not isinstance(version, str) or not PACKAGE.fullmatch(name):
                 continue
-            # Poetry: a bare version is an exact pin; "^", "~" and ranges are left to us.
-            spec = f"=={version}" if re.fullmatch(r"\d+(\.\d+)*", version) else version
-            found.append(
-                Requirement(canonical(name), spec, f"pyproject.toml [tool.poetry.{where}]")
-            )
+            spec = poetry_spec(version)
+            if spec is None:
+                notes.append(ignored_version(source, canonical(name)))
+                continue
+            found.append(Requirement(canonical(name), spec, source))
     return found
 
 
@@ -272,10 +327,13 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
         excludes = _excludes(pyproject, present, read)
     except configparser.Error:
         excludes = {}
-    requirements = _pyproject_requirements(pyproject)
+    requirements = _pyproject_requirements(pyproject, problems)
     seen: set[str] = set()
     for path in sorted(p for p in listed if REQUIREMENT_FILES.match(p)):
-        requirements += _requirements_file(path, read, seen)
+        requirements += _requirements_file(path, read, seen, problems)
+    for hook in hooks:  # their additional_dependencies are parsed again for the plugins
+        for dependency in hook.additional_dependencies:
+            parse_requirement(dependency, ".pre-commit-config.yaml", problems)
     return RepoConfig(
         pyproject=pyproject,
         ini_sections=sections,

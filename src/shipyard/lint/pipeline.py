@@ -52,6 +52,20 @@ def root_of(ctx: ActionContext[Settings]) -> Path:
     return root
 
 
+def refuse_pull_request_target(ctx: ActionContext[Settings]) -> None:
+    """lint runs the repository's code: not with a pull_request_target job's secrets, unless
+    the caller says the checkout is safe (allow-pull-request-target)."""
+    if ctx.run.event_name == "pull_request_target" and not ctx.settings.allow_pull_request_target:
+        raise InputError(
+            "allow-pull-request-target",
+            "lint does not run on pull_request_target events: it executes code from the "
+            "checkout (linter plugins, pylint's init-hook, mypy plugins), and this job holds "
+            "the base repository's secrets and a write token.",
+            hint="Lint pull requests on the pull_request event. If this job checks out only "
+            "trusted code (the base branch), set allow-pull-request-target: true.",
+        )
+
+
 def linter_env(ctx: ActionContext[Settings]) -> dict[str, str]:
     """The linters' environment: no credentials, no workflow file commands, and the linters'
     caches in the tool cache (per repository), so that a warm tool cache also skips the
@@ -126,7 +140,9 @@ def tools(
                     title=f"lint: {name} not found",
                     hint=f"Install {linter.package} in an earlier step, or set install: true.",
                 )
-            version = version_of(ctx.runner, [executable, *linter.version_args], env)
+            version = version_of(
+                ctx.runner, [executable, *linter.version_args], env, cwd=neutral_dir(ctx)
+            )
             found[name] = Tool(name, executable, version, "PATH")
         return found
     versions = resolve(names, config, our_locks(), dict(ctx.settings.versions))
@@ -204,6 +220,26 @@ def project_python(ctx: ActionContext[Settings], env: Mapping[str, str]) -> str 
     )
 
 
+def neutral_dir(ctx: ActionContext[Settings]) -> str:
+    """Where our own probes and installs run: not in the repository, whose files (a
+    ``json.py``, a ``uv.toml``) must not change what they do. The lint tool cache."""
+    path = cache_root(ctx.run.tool_cache)
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+#: The project's sys.path, printed by its interpreter in isolated mode (-I: no PYTHON*
+#: variables, no working directory on sys.path), plus the user site-packages it would add.
+SYS_PATH_PROBE = """\
+import json, os, site, sys
+paths = [p for p in sys.path if p]
+user = site.getusersitepackages()
+if sys.prefix == sys.base_prefix and not os.environ.get("PYTHONNOUSERSITE"):
+    paths += [user] if os.path.isdir(user) else []
+print(json.dumps(paths))
+"""
+
+
 def import_args(
     ctx: ActionContext[Settings], env: Mapping[str, str], names: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
@@ -216,8 +252,9 @@ def import_args(
     extra: dict[str, tuple[str, ...]] = {"mypy": ("--python-executable", python)}
     if "pylint" in names:
         probe = run_process(
-            [python, "-c", "import json, sys; print(json.dumps([p for p in sys.path if p]))"],
+            [python, "-I", "-c", SYS_PATH_PROBE],
             runner=ctx.runner,
+            cwd=neutral_dir(ctx),
             env=dict(env),
             echo=False,
             separate_stderr=True,

@@ -20,6 +20,16 @@ def _check_names(input_name: str, names: list[str] | KeyValues, allow_auto: bool
         raise InputError(input_name, f"unknown linter {name!r}; known: {NAMES}.")
 
 
+def _check_versions(versions: KeyValues) -> None:
+    from .config import version_spec
+
+    for name, version in versions.items():
+        if not version.lstrip("v=") or version_spec(f"=={version.lstrip('v=')}") is None:
+            raise InputError(
+                "versions", f"{name}: {version!r} is not a version (PEP 440, e.g. 24.10.0)."
+            )
+
+
 @dataclass(frozen=True)
 class Settings:
     linters: list[str] = setting(
@@ -89,12 +99,20 @@ class Settings:
         "Token for the pull request files API (only-changed on a shallow checkout).",
         yaml_default="${{ github.token }}",
     )
+    allow_pull_request_target: bool = setting(
+        "Run on pull_request_target events. lint executes code from the checkout (linter "
+        "plugins, pylint's init-hook, mypy plugins); on pull_request_target the job holds the "
+        "base repository's secrets and a write token. Set true only if the checkout is not "
+        "the pull request's code (see Security in the README).",
+        default="false",
+    )
 
     def __post_init__(self) -> None:
         _check_names("linters", self.linters, allow_auto=True)
         _check_names("informational", self.informational)
         _check_names("whole-project", self.whole_project)
         _check_names("versions", self.versions)
+        _check_versions(self.versions)
         _check_names("args", self.args)
 
 

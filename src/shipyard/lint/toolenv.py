@@ -147,12 +147,17 @@ class ToolEnv:
             str(requirements),
             "hashes" if tool.lock is not None else "plain",
         ]
-        return ProcessTask(f"install {tool.linter} {tool.version}", argv, env=self.env)
+        # From the cache, not the workspace: uv would obey the repository's uv.toml or
+        # [tool.uv] (an index URL of its choosing).
+        name = f"install {tool.linter} {tool.version}"
+        return ProcessTask(name, argv, cwd=str(self.root), env=self.env)
 
 
-def version_of(runner: Runner, argv: Sequence[str], env: Mapping[str, str]) -> str:
+def version_of(
+    runner: Runner, argv: Sequence[str], env: Mapping[str, str], *, cwd: str | None = None
+) -> str:
     """A linter's ``--version`` output (for linters from PATH)."""
     from .tools import parse_version
 
-    result = run_process(argv, runner=runner, env=env, echo=False, timeout=60)
+    result = run_process(argv, runner=runner, cwd=cwd, env=env, echo=False, timeout=60)
     return parse_version(result.output) if result.returncode == 0 else "unknown"

@@ -66,12 +66,20 @@ class Linter:
     text_output: bool = False  # findings in plain text: a failure with no finding is a crash
 
     def argv(self, executable: str, files: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
-        return [executable, *self.args, *extra, *files]
+        return [executable, *self.args, *extra, *file_arguments(files)]
 
     def fix_argv(self, executable: str, files: Sequence[str]) -> list[str] | None:
         if self.fix_args is None:
             return None
-        return [executable, *self.fix_args, *files]
+        return [executable, *self.fix_args, *file_arguments(files)]
+
+
+def file_arguments(files: Sequence[str]) -> list[str]:
+    """File names as no linter can take them for options: after ``--``, and ``./`` before a
+    name that starts with ``-`` or ``@``, because pylint reads some options (``--init-hook``,
+    ``--load-plugins``, ``--rcfile``) even after ``--`` and mypy expands ``@file`` arguments
+    anywhere. (A committed ``--extend-ignore=E,F,W,C.py`` silenced flake8.)"""
+    return ["--", *(f"./{path}" if path.startswith(("-", "@")) else path for path in files)]
 
 
 def parse_version(output: str) -> str:

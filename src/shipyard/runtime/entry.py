@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, Generic
 from .cleanup import Cleanup
 from .commands import Runner, neutralize_lines, redact_urls
 from .context import RunContext
-from .environment import child_env, scrub_env, scrub_environ
+from .environment import (
+    INPUTS_FD_VARIABLE,
+    child_env,
+    read_inputs_fd,
+    scrub_env,
+    scrub_environ,
+)
 from .errors import ExitCode, InputError, Outcome, ShipyardError
 from .inputs import Inputs, read_raw
 from .spec import ActionSpec
@@ -285,6 +291,9 @@ def run_action(
     raises for expected failures). Used by every ``shipyard.<action>.__main__.main``."""
     from_process = env is None
     env = dict(os.environ) if env is None else dict(env)
+    inputs_fd = env.pop(INPUTS_FD_VARIABLE, None)  # the bootstrap's descriptor: read below
+    if from_process:
+        os.environ.pop(INPUTS_FD_VARIABLE, None)
     runner = runner or Runner(env=env)
     parser = build_parser(spec)
     try:
@@ -302,6 +311,8 @@ def run_action(
     with cleanup.signals():
         try:
             try:
+                if inputs_fd is not None:
+                    env.update(read_inputs_fd(inputs_fd))
                 raw = read_and_mask(spec, flags, env, runner)
             finally:  # the one environment: no input variable survives the read
                 env = scrub_env(env)

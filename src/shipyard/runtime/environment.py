@@ -7,14 +7,21 @@
   credential-looking variables, unless the caller names them in ``allow``.
 * :func:`template_env` is what a user's template may read: the GitHub/runner context
   variables (not GITHUB_TOKEN) and the names the user lists.
+* :func:`read_inputs_fd` reads the inputs scripts/bootstrap.sh moved out of the environment
+  (``SHIPYARD_INPUTS_FD``): so that no process of the step finds them in the initial
+  environment of an ancestor (``/proc/<pid>/environ``), which deleting from ``os.environ``
+  cannot erase.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
 
 INPUT_PREFIXES = ("SHIPYARD_INPUT_", "INPUT_")
+#: Names the descriptor on which scripts/bootstrap.sh passes the inputs (never inherited).
+INPUTS_FD_VARIABLE = "SHIPYARD_INPUTS_FD"
 #: Parts of a variable name that mark it as a credential.
 _CREDENTIAL = re.compile(
     r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|COOKIE|SESSION|APIKEY|"
@@ -43,6 +50,32 @@ def scrub_environ(environ: MutableMapping[str, str]) -> None:
     """Remove every input variable from ``environ`` in place (``os.environ``)."""
     for name in [name for name in environ if is_input_variable(name)]:
         del environ[name]
+
+
+def read_inputs_fd(value: str) -> dict[str, str]:
+    """The input variables on descriptor ``value`` (``SHIPYARD_INPUTS_FD``), read to its end and
+    closed: one ``NAME=VALUE`` record per line, ``\\`` and ``\\n`` escaped. Records whose name
+    is not an input variable are ignored (the descriptor cannot set anything else)."""
+    from .errors import ConfigError
+
+    try:
+        fd = int(value)
+        with os.fdopen(fd, "rb", closefd=True) as stream:
+            data = stream.read()
+    except (ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{INPUTS_FD_VARIABLE}={value!r} names no readable file descriptor ({exc}).",
+            hint="Start the action through scripts/bootstrap.sh, or unset the variable.",
+        ) from None
+    inputs: dict[str, str] = {}
+    for record in data.decode("utf-8", "surrogateescape").split("\n"):
+        name, sep, escaped = record.partition("=")
+        if sep and is_input_variable(name):
+            inputs[name] = _UNESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\\", escaped)
+    return inputs
+
+
+_UNESCAPE = re.compile(r"\\([\\n])")
 
 
 def child_env(
@@ -81,6 +114,7 @@ __all__ = [
     "child_env",
     "is_credential_name",
     "is_input_variable",
+    "read_inputs_fd",
     "scrub_env",
     "scrub_environ",
     "template_env",

@@ -109,7 +109,10 @@ def render_action_yml(spec: ActionSpec) -> str:
         lines.append(f"        {item.env_name}: ${{{{ inputs.{item.name} }}}}")
     for name, expression in spec.context_env:
         lines.append(f"        {name}: {expression}")
-    lines.append(f"      run: '\"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh\" {spec.name}'")
+    # exec: the step's shell is replaced, so no process keeps the inputs in its environment.
+    lines.append(
+        f"      run: 'exec \"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh\" {spec.name}'"
+    )
     return "\n".join(lines) + "\n"
 
 
