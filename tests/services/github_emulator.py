@@ -50,19 +50,42 @@ import secrets
 import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import Flask, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from tests.services.emulator_server import DropMode, EmulatorServer, Fault, RecordedRequest
-from tests.services.github_releases import ReleaseStore
+from tests.services.github_api.model import (
+    Account,
+    Comment,
+    Commit,
+    Edit,
+    Issue,
+    Label,
+    Org,
+    RateLimit,
+    Repo,
+    Run,
+    Team,
+    Workflow,
+    utc_now,
+)
+from tests.services.github_api.wire import (
+    ApiError,
+    empty_response,
+    json_response,
+    node_id,
+    not_found,
+    paginate,
+    request_json,
+    request_object,
+    validation_failed,
+)
 
 API_PREFIX = "/api/v3"
 GHES_GRAPHQL = "/api/graphql"
-DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 SECONDARY_DOCS = (
     "https://docs.github.com/free-pro-team@latest/rest/overview/"
@@ -71,51 +94,6 @@ SECONDARY_DOCS = (
 PUSH_PERMISSIONS = frozenset({"admin", "maintain", "write", "push"})
 STATE_REASONS = frozenset({"completed", "not_planned", "duplicate", "reopened"})
 MAX_ASSIGNEES = 10
-
-
-class ApiError(Exception):
-    """An error answer with GitHub's JSON shape."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        errors: list[dict[str, Any]] | None = None,
-        doc: str = DOCS,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(f"{status} {message}")
-        self.status = status
-        self.message = message
-        self.errors = errors
-        self.doc = doc
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"message": self.message}
-        if self.errors is not None:
-            out["errors"] = self.errors
-        out["documentation_url"] = self.doc
-        out["status"] = str(self.status)
-        return out
-
-
-def _not_found() -> ApiError:
-    return ApiError(404, "Not Found")
-
-
-def _validation(resource: str, field_name: str, code: str, **extra: Any) -> ApiError:
-    error = {"resource": resource, "code": code, "field": field_name, **extra}
-    return ApiError(422, "Validation Failed", errors=[error])
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _node_id(kind: str, number: int) -> str:
-    return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
 
 
 # ------------------------------------------------------------------------------------ state
@@ -136,184 +114,6 @@ class GitHubRequest(RecordedRequest):
         return {**super().to_dict(), "api_path": self.api_path, "spent": self.spent}
 
 
-@dataclass
-class _Account:
-    id: int
-    login: str
-    type: str = "User"
-    name: str | None = None
-    email: str | None = None
-    site_admin: bool = False
-    created_at: str = field(default_factory=_now)
-
-
-@dataclass
-class _Team:
-    id: int
-    org: str
-    slug: str
-    name: str
-    description: str | None = None
-    privacy: str = "closed"
-    members: dict[str, str] = field(default_factory=dict)  # lower login -> role
-    created_at: str = field(default_factory=_now)
-
-
-@dataclass
-class _Org:
-    account: _Account
-    members: list[str] = field(default_factory=list)  # lower logins
-    teams: dict[str, _Team] = field(default_factory=dict)  # slug -> team
-
-
-@dataclass
-class _Label:
-    id: int
-    name: str
-    color: str = "ededed"
-    description: str | None = None
-    default: bool = False
-
-
-@dataclass
-class _Comment:
-    id: int
-    issue_number: int
-    user: str
-    body: str
-    created_at: str = field(default_factory=_now)
-    updated_at: str = field(default_factory=_now)
-    #: GraphQL ``userContentEdits``, oldest first (the first one holds the original text).
-    edits: list[_Edit] = field(default_factory=list)
-
-
-@dataclass
-class _Edit:
-    """One revision of an issue's or a comment's text, as GraphQL ``UserContentEdit``."""
-
-    id: int
-    edited_at: str
-    editor: str
-    diff: str
-
-
-@dataclass
-class _Issue:
-    id: int
-    number: int
-    title: str
-    body: str | None
-    user: str
-    labels: list[str] = field(default_factory=list)  # label names (canonical case)
-    assignees: list[str] = field(default_factory=list)
-    state: str = "open"
-    state_reason: str | None = None
-    locked: bool = False
-    created_at: str = field(default_factory=_now)
-    updated_at: str = field(default_factory=_now)
-    closed_at: str | None = None
-    closed_by: str | None = None
-    comment_count: int = 0
-    edits: list[_Edit] = field(default_factory=list)
-
-
-@dataclass
-class _Commit:
-    sha: str
-    message: str
-    parents: list[str]
-    author: str | None = None
-    author_name: str = "Shipyard Test"
-    author_email: str = "test@shipyard.invalid"
-    date: str = field(default_factory=_now)
-    files: list[str] = field(default_factory=list)
-    seq: int = 0
-
-
-@dataclass
-class _Workflow:
-    id: int
-    name: str
-    path: str
-    state: str = "active"
-    inputs: dict[str, dict[str, Any]] | None = None
-    dispatchable: bool = True
-    created_at: str = field(default_factory=_now)
-
-
-@dataclass
-class _Run:
-    """A workflow run, as ``GET /repos/{o}/{r}/actions/runs/{id}`` returns it."""
-
-    id: int
-    name: str
-    path: str
-    actor: str
-    triggering_actor: str
-    head_sha: str
-    head_branch: str
-    event: str = "push"
-    status: str = "in_progress"
-    conclusion: str | None = None
-    run_number: int = 1
-    run_attempt: int = 1
-    created_at: str = field(default_factory=_now)
-
-
-@dataclass
-class _Repo:
-    id: int
-    owner: str
-    name: str
-    private: bool = False
-    description: str | None = None
-    default_branch: str = "main"
-    created_at: str = field(default_factory=_now)
-    collaborators: dict[str, str] = field(default_factory=dict)  # lower login -> permission
-    labels: dict[str, _Label] = field(default_factory=dict)  # lower name -> label
-    issues: dict[int, _Issue] = field(default_factory=dict)
-    comments: dict[int, _Comment] = field(default_factory=dict)
-    commits: dict[str, _Commit] = field(default_factory=dict)
-    branches: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    workflows: dict[int, _Workflow] = field(default_factory=dict)
-    dispatches: list[dict[str, Any]] = field(default_factory=list)
-    next_number: int = 1
-    runs: dict[int, _Run] = field(default_factory=dict)
-    pull_files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR -> files
-    releases: ReleaseStore = field(default_factory=ReleaseStore)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-
-@dataclass
-class _RateLimit:
-    limit: int = 5000
-    used: int = 0
-    reset_at: int = 0
-    window: int = 3600
-
-    def refresh(self) -> None:
-        now = time.time()
-        if now >= self.reset_at:
-            self.used = 0
-            self.reset_at = math.ceil(now) + self.window
-
-    @property
-    def remaining(self) -> int:
-        return max(self.limit - self.used, 0)
-
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "limit": self.limit,
-            "used": self.used,
-            "remaining": self.remaining,
-            "reset": self.reset_at,
-        }
-
-
 def _etag_matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
@@ -321,18 +121,6 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         return True
     bare = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(data, separators=(",", ":")),
-        status,
-        content_type="application/json; charset=utf-8",
-    )
-
-
-def _empty(status: int = 204) -> Response:
-    return Response(b"", status)
 
 
 # -------------------------------------------------------------------------------- emulator
@@ -366,13 +154,13 @@ class GitHubEmulator(EmulatorServer):
         with self._lock:
             self._ids = itertools.count(self.USER_ID_BASE)
             self._commit_seq = itertools.count(1)
-            self._accounts: dict[str, _Account] = {}
+            self._accounts: dict[str, Account] = {}
             self._tokens: dict[str, str] = {}
-            self._orgs: dict[str, _Org] = {}
-            self._repos: dict[str, _Repo] = {}
+            self._orgs: dict[str, Org] = {}
+            self._repos: dict[str, Repo] = {}
             self._requests: list[GitHubRequest] = []
             self._faults.clear()
-            self._rate = _RateLimit()
+            self._rate = RateLimit()
             self._rate.refresh()
             self._spent_total = 0
             self._not_modified = 0
@@ -494,7 +282,7 @@ class GitHubEmulator(EmulatorServer):
         with self._lock:
             account = self._accounts.get(login.lower())
             if account is None:
-                account = _Account(next(self._ids), login, type, name, email, site_admin)
+                account = Account(next(self._ids), login, type, name, email, site_admin)
                 self._accounts[login.lower()] = account
             if token:
                 self._tokens[token] = login.lower()
@@ -515,14 +303,14 @@ class GitHubEmulator(EmulatorServer):
             if org is None:
                 if login.lower() in self._accounts:
                     raise ValueError(f"{login} is already a user")
-                account = _Account(next(self._ids), login, "Organization", name)
+                account = Account(next(self._ids), login, "Organization", name)
                 self._accounts[login.lower()] = account
-                org = self._orgs[login.lower()] = _Org(account)
+                org = self._orgs[login.lower()] = Org(account)
             for member in members:
                 self._add_org_member(org, member)
             return self._org_json(org)
 
-    def _add_org_member(self, org: _Org, login: str) -> None:
+    def _add_org_member(self, org: Org, login: str) -> None:
         self.add_user(login)
         if login.lower() not in org.members:
             org.members.append(login.lower())
@@ -544,7 +332,7 @@ class GitHubEmulator(EmulatorServer):
             owner = self._orgs[org.lower()]
             team = owner.teams.get(slug)
             if team is None:
-                team = _Team(next(self._ids), owner.account.login, slug, name or slug)
+                team = Team(next(self._ids), owner.account.login, slug, name or slug)
                 team.description = description
                 team.privacy = privacy
                 owner.teams[slug] = team
@@ -583,7 +371,7 @@ class GitHubEmulator(EmulatorServer):
                 if owner is None:
                     self.add_user(owner_login)
                     owner = self._accounts[owner_login.lower()]
-                repo = _Repo(next(self._ids), owner.login, name, private, description)
+                repo = Repo(next(self._ids), owner.login, name, private, description)
                 repo.default_branch = default_branch
                 self._repos[full_name.lower()] = repo
                 self.add_commit(full_name, "Initial commit", branch=default_branch)
@@ -606,7 +394,7 @@ class GitHubEmulator(EmulatorServer):
             target = self._repo(repo)
             label = target.labels.get(name.lower())
             if label is None:
-                label = _Label(next(self._ids), name, color.lstrip("#"), description)
+                label = Label(next(self._ids), name, color.lstrip("#"), description)
                 target.labels[name.lower()] = label
             return self._label_json(target, label)
 
@@ -638,7 +426,7 @@ class GitHubEmulator(EmulatorServer):
                 seed = f"{target.full_name}\0{message}\0{','.join(parent_shas)}\0{seq}"
                 sha = hashlib.sha1(seed.encode()).hexdigest()
             account = self._accounts.get(author.lower()) if author else None
-            commit = _Commit(sha, message, parent_shas, account.login if account else None)
+            commit = Commit(sha, message, parent_shas, account.login if account else None)
             commit.seq = seq
             commit.files = list(files)
             if account is not None:
@@ -694,7 +482,7 @@ class GitHubEmulator(EmulatorServer):
         """Declare a workflow file; ``inputs`` as in ``on.workflow_dispatch.inputs``."""
         with self._lock:
             target = self._repo(repo)
-            workflow = _Workflow(
+            workflow = Workflow(
                 id or next(self._ids),
                 name or path.rsplit("/", 1)[-1],
                 path,
@@ -727,7 +515,7 @@ class GitHubEmulator(EmulatorServer):
             self._account_or_create(triggering_actor or actor)
             branch = head_branch or target.default_branch
             sha = head_sha or self._resolve(target, branch) or "0" * 40
-            run = _Run(
+            run = Run(
                 run_id or next(self._ids),
                 name or workflow.rsplit("/", 1)[-1],
                 workflow,
@@ -964,23 +752,23 @@ class GitHubEmulator(EmulatorServer):
     def _repo_key(self, full_name: str) -> str:
         return self._repo(full_name).full_name
 
-    def _repo(self, full_name: str) -> _Repo:
+    def _repo(self, full_name: str) -> Repo:
         try:
             return self._repos[full_name.lower()]
         except KeyError:
             raise KeyError(f"unknown repo {full_name!r}") from None
 
-    def _issue(self, repo: _Repo, number: int) -> _Issue:
+    def _issue(self, repo: Repo, number: int) -> Issue:
         try:
             return repo.issues[int(number)]
         except KeyError:
             raise KeyError(f"no issue #{number} in {repo.full_name}") from None
 
-    def _account_or_create(self, login: str) -> _Account:
+    def _account_or_create(self, login: str) -> Account:
         self.add_user(login)
         return self._accounts[login.lower()]
 
-    def _resolve(self, repo: _Repo, ref: str) -> str | None:
+    def _resolve(self, repo: Repo, ref: str) -> str | None:
         """The sha a ref names: sha, unique sha prefix, branch, tag, refs/heads|tags/..."""
         ref = urllib.parse.unquote(ref)
         if ref in repo.commits:
@@ -1000,13 +788,13 @@ class GitHubEmulator(EmulatorServer):
                 return found[0]
         return None
 
-    def _require_ref(self, repo: _Repo, ref: str) -> str:
+    def _require_ref(self, repo: Repo, ref: str) -> str:
         sha = self._resolve(repo, ref)
         if sha is None:
             raise KeyError(f"unknown ref {ref!r} in {repo.full_name}")
         return sha
 
-    def _ancestors(self, repo: _Repo, sha: str) -> set[str]:
+    def _ancestors(self, repo: Repo, sha: str) -> set[str]:
         seen: set[str] = set()
         stack = [sha]
         while stack:
@@ -1021,7 +809,7 @@ class GitHubEmulator(EmulatorServer):
         org = self._orgs.get(org_login.lower())
         return org is not None and login.lower() in org.members
 
-    def _permission(self, repo: _Repo, account: _Account | None) -> str:
+    def _permission(self, repo: Repo, account: Account | None) -> str:
         """admin/maintain/write/triage/read/none for ``account`` on ``repo``."""
         if account is None:
             return "none" if repo.private else "read"
@@ -1034,16 +822,16 @@ class GitHubEmulator(EmulatorServer):
             return "write"  # as if the org's base permission were "write"
         return "none" if repo.private else "read"
 
-    def _can_push(self, repo: _Repo, account: _Account | None) -> bool:
+    def _can_push(self, repo: Repo, account: Account | None) -> bool:
         return self._permission(repo, account) in PUSH_PERMISSIONS
 
-    def _assignable(self, repo: _Repo, login: str) -> bool:
+    def _assignable(self, repo: Repo, login: str) -> bool:
         account = self._accounts.get(login.lower())
         if account is None or account.type != "User":
             return False
         return self._permission(repo, account) in (*PUSH_PERMISSIONS, "triage")
 
-    def _association(self, repo: _Repo, login: str) -> str:
+    def _association(self, repo: Repo, login: str) -> str:
         login = login.lower()
         if login == repo.owner.lower():
             return "OWNER"
@@ -1063,14 +851,14 @@ class GitHubEmulator(EmulatorServer):
         root = self.url if self._server is not None else f"http://{self.host}:{self.port}"
         return root, root
 
-    def _user_json(self, account: _Account) -> dict[str, Any]:
+    def _user_json(self, account: Account) -> dict[str, Any]:
         api, web = self._bases()
         login = account.login
         url = f"{api}/users/{login}"
         return {
             "login": login,
             "id": account.id,
-            "node_id": _node_id(account.type, account.id),
+            "node_id": node_id(account.type, account.id),
             "avatar_url": f"{web}/avatars/u/{account.id}?v=4",
             "gravatar_id": "",
             "url": url,
@@ -1089,7 +877,7 @@ class GitHubEmulator(EmulatorServer):
             "site_admin": account.site_admin,
         }
 
-    def _user_full_json(self, account: _Account) -> dict[str, Any]:
+    def _user_full_json(self, account: Account) -> dict[str, Any]:
         if account.type == "Organization":
             return {**self._user_json(account), **self._org_extra(account)}
         repos = sum(1 for r in self._repos.values() if r.owner.lower() == account.login.lower())
@@ -1111,7 +899,7 @@ class GitHubEmulator(EmulatorServer):
             "updated_at": account.created_at,
         }
 
-    def _org_extra(self, account: _Account) -> dict[str, Any]:
+    def _org_extra(self, account: Account) -> dict[str, Any]:
         repos = sum(1 for r in self._repos.values() if r.owner.lower() == account.login.lower())
         return {
             "name": account.name,
@@ -1132,13 +920,13 @@ class GitHubEmulator(EmulatorServer):
             "archived_at": None,
         }
 
-    def _org_simple_json(self, account: _Account) -> dict[str, Any]:
+    def _org_simple_json(self, account: Account) -> dict[str, Any]:
         api, web = self._bases()
         url = f"{api}/orgs/{account.login}"
         return {
             "login": account.login,
             "id": account.id,
-            "node_id": _node_id("Organization", account.id),
+            "node_id": node_id("Organization", account.id),
             "url": url,
             "repos_url": f"{url}/repos",
             "events_url": f"{url}/events",
@@ -1150,7 +938,7 @@ class GitHubEmulator(EmulatorServer):
             "description": None,
         }
 
-    def _org_json(self, org: _Org) -> dict[str, Any]:
+    def _org_json(self, org: Org) -> dict[str, Any]:
         _, web = self._bases()
         return {
             **self._org_simple_json(org.account),
@@ -1159,18 +947,18 @@ class GitHubEmulator(EmulatorServer):
             "type": "Organization",
         }
 
-    def _team_url(self, team: _Team) -> str:
+    def _team_url(self, team: Team) -> str:
         api, _ = self._bases()
         org = self._orgs[team.org.lower()]
         return f"{api}/organizations/{org.account.id}/team/{team.id}"
 
-    def _team_json(self, team: _Team, *, full: bool = False) -> dict[str, Any]:
+    def _team_json(self, team: Team, *, full: bool = False) -> dict[str, Any]:
         _, web = self._bases()
         url = self._team_url(team)
         out: dict[str, Any] = {
             "name": team.name,
             "id": team.id,
-            "node_id": _node_id("Team", team.id),
+            "node_id": node_id("Team", team.id),
             "slug": team.slug,
             "description": team.description,
             "privacy": team.privacy,
@@ -1195,7 +983,7 @@ class GitHubEmulator(EmulatorServer):
             )
         return out
 
-    def _repo_json(self, repo: _Repo) -> dict[str, Any]:
+    def _repo_json(self, repo: Repo) -> dict[str, Any]:
         api, web = self._bases()
         full = repo.full_name
         r = f"{api}/repos/{full}"
@@ -1204,7 +992,7 @@ class GitHubEmulator(EmulatorServer):
         open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
         out: dict[str, Any] = {
             "id": repo.id,
-            "node_id": _node_id("Repository", repo.id),
+            "node_id": node_id("Repository", repo.id),
             "name": repo.name,
             "full_name": full,
             "private": repo.private,
@@ -1301,12 +1089,12 @@ class GitHubEmulator(EmulatorServer):
         out["subscribers_count"] = 0
         return out
 
-    def _label_json(self, repo: _Repo, label: _Label) -> dict[str, Any]:
+    def _label_json(self, repo: Repo, label: Label) -> dict[str, Any]:
         api, _ = self._bases()
         quoted = urllib.parse.quote(label.name, safe="")
         return {
             "id": label.id,
-            "node_id": _node_id("Label", label.id),
+            "node_id": node_id("Label", label.id),
             "url": f"{api}/repos/{repo.full_name}/labels/{quoted}",
             "name": label.name,
             "color": label.color,
@@ -1318,7 +1106,7 @@ class GitHubEmulator(EmulatorServer):
         keys = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
         return {"url": f"{url}/reactions", "total_count": 0, **dict.fromkeys(keys, 0)}
 
-    def _issue_json(self, repo: _Repo, issue: _Issue) -> dict[str, Any]:
+    def _issue_json(self, repo: Repo, issue: Issue) -> dict[str, Any]:
         api, web = self._bases()
         r = f"{api}/repos/{repo.full_name}"
         url = f"{r}/issues/{issue.number}"
@@ -1332,7 +1120,7 @@ class GitHubEmulator(EmulatorServer):
             "events_url": f"{url}/events",
             "html_url": f"{web}/{repo.full_name}/issues/{issue.number}",
             "id": issue.id,
-            "node_id": _node_id("Issue", issue.id),
+            "node_id": node_id("Issue", issue.id),
             "number": issue.number,
             "title": issue.title,
             "user": self._user_json(self._accounts[issue.user.lower()]),
@@ -1361,7 +1149,7 @@ class GitHubEmulator(EmulatorServer):
             "state_reason": issue.state_reason,
         }
 
-    def _comment_json(self, repo: _Repo, comment: _Comment) -> dict[str, Any]:
+    def _comment_json(self, repo: Repo, comment: Comment) -> dict[str, Any]:
         api, web = self._bases()
         r = f"{api}/repos/{repo.full_name}"
         url = f"{r}/issues/comments/{comment.id}"
@@ -1372,7 +1160,7 @@ class GitHubEmulator(EmulatorServer):
             ),
             "issue_url": f"{r}/issues/{comment.issue_number}",
             "id": comment.id,
-            "node_id": _node_id("IssueComment", comment.id),
+            "node_id": node_id("IssueComment", comment.id),
             "user": self._user_json(self._accounts[comment.user.lower()]),
             "created_at": comment.created_at,
             "updated_at": comment.updated_at,
@@ -1382,7 +1170,7 @@ class GitHubEmulator(EmulatorServer):
             "performed_via_github_app": None,
         }
 
-    def _commit_json(self, repo: _Repo, commit: _Commit, *, full: bool = False) -> dict[str, Any]:
+    def _commit_json(self, repo: Repo, commit: Commit, *, full: bool = False) -> dict[str, Any]:
         api, web = self._bases()
         r = f"{api}/repos/{repo.full_name}"
         account = self._accounts.get((commit.author or "").lower())
@@ -1390,7 +1178,7 @@ class GitHubEmulator(EmulatorServer):
         tree = hashlib.sha1(f"tree{commit.sha}".encode()).hexdigest()
         out: dict[str, Any] = {
             "sha": commit.sha,
-            "node_id": _node_id("Commit", commit.seq),
+            "node_id": node_id("Commit", commit.seq),
             "commit": {
                 "author": person,
                 "committer": person,
@@ -1426,7 +1214,7 @@ class GitHubEmulator(EmulatorServer):
             out["files"] = files
         return out
 
-    def _files_json(self, repo: _Repo, commits: Iterable[_Commit]) -> list[dict[str, Any]]:
+    def _files_json(self, repo: Repo, commits: Iterable[Commit]) -> list[dict[str, Any]]:
         api, web = self._bases()
         seen: dict[str, dict[str, Any]] = {}
         for commit in commits:
@@ -1447,7 +1235,7 @@ class GitHubEmulator(EmulatorServer):
                 }
         return list(seen.values())
 
-    def _tag_json(self, repo: _Repo, name: str, sha: str) -> dict[str, Any]:
+    def _tag_json(self, repo: Repo, name: str, sha: str) -> dict[str, Any]:
         api, _ = self._bases()
         r = f"{api}/repos/{repo.full_name}"
         return {
@@ -1455,15 +1243,15 @@ class GitHubEmulator(EmulatorServer):
             "zipball_url": f"{r}/zipball/refs/tags/{name}",
             "tarball_url": f"{r}/tarball/refs/tags/{name}",
             "commit": {"sha": sha, "url": f"{r}/commits/{sha}"},
-            "node_id": _node_id("Ref", abs(hash((repo.id, name))) % 10**9),
+            "node_id": node_id("Ref", abs(hash((repo.id, name))) % 10**9),
         }
 
-    def _workflow_json(self, repo: _Repo, workflow: _Workflow) -> dict[str, Any]:
+    def _workflow_json(self, repo: Repo, workflow: Workflow) -> dict[str, Any]:
         api, web = self._bases()
         file_name = workflow.path.rsplit("/", 1)[-1]
         return {
             "id": workflow.id,
-            "node_id": _node_id("Workflow", workflow.id),
+            "node_id": node_id("Workflow", workflow.id),
             "name": workflow.name,
             "path": workflow.path,
             "state": workflow.state,
@@ -1474,14 +1262,14 @@ class GitHubEmulator(EmulatorServer):
             "badge_url": f"{web}/{repo.full_name}/workflows/{file_name}/badge.svg",
         }
 
-    def _run_json(self, repo: _Repo, run: _Run) -> dict[str, Any]:
+    def _run_json(self, repo: Repo, run: Run) -> dict[str, Any]:
         api, web = self._bases()
         url = f"{api}/repos/{repo.full_name}/actions/runs/{run.id}"
         workflow = next((w for w in repo.workflows.values() if w.path == run.path), None)
         return {
             "id": run.id,
             "name": run.name,
-            "node_id": _node_id("WorkflowRun", run.id),
+            "node_id": node_id("WorkflowRun", run.id),
             "head_branch": run.head_branch,
             "head_sha": run.head_sha,
             "path": run.path,
@@ -1511,34 +1299,34 @@ class GitHubEmulator(EmulatorServer):
         if value is None:
             return []
         if not isinstance(value, list):
-            raise _validation(resource, "labels", "invalid")
+            raise validation_failed(resource, "labels", "invalid")
         names: list[str] = []
         for item in value:
             name = item.get("name") if isinstance(item, dict) else item
             if not isinstance(name, str) or not name.strip():
-                raise _validation(resource, "labels", "invalid", value=item)
+                raise validation_failed(resource, "labels", "invalid", value=item)
             names.append(name)
         return names
 
-    def _ensure_labels(self, repo: _Repo, names: Iterable[str]) -> list[str]:
+    def _ensure_labels(self, repo: Repo, names: Iterable[str]) -> list[str]:
         """Canonical names, creating unknown labels as GitHub does for pushers."""
         out: list[str] = []
         for name in names:
             label = repo.labels.get(name.lower())
             if label is None:
-                label = repo.labels[name.lower()] = _Label(next(self._ids), name)
+                label = repo.labels[name.lower()] = Label(next(self._ids), name)
             if label.name not in out:
                 out.append(label.name)
         return out
 
-    def _check_assignees(self, repo: _Repo, logins: Any) -> list[str]:
+    def _check_assignees(self, repo: Repo, logins: Any) -> list[str]:
         if logins is None:
             return []
         if not isinstance(logins, list) or not all(isinstance(x, str) for x in logins):
-            raise _validation("Issue", "assignees", "invalid")
+            raise validation_failed("Issue", "assignees", "invalid")
         unique = list(dict.fromkeys(login.lower() for login in logins))
         if len(unique) > MAX_ASSIGNEES:
-            raise _validation(
+            raise validation_failed(
                 "Issue",
                 "assignees",
                 "custom",
@@ -1547,18 +1335,18 @@ class GitHubEmulator(EmulatorServer):
         for login in unique:
             if not self._assignable(repo, login):
                 original = next(x for x in logins if x.lower() == login)
-                raise _validation("Issue", "assignees", "invalid", value=original)
+                raise validation_failed("Issue", "assignees", "invalid", value=original)
         return [self._accounts[login].login for login in unique]
 
-    def _create_issue(self, repo: _Repo, user: _Account, payload: Mapping[str, Any]) -> _Issue:
+    def _create_issue(self, repo: Repo, user: Account, payload: Mapping[str, Any]) -> Issue:
         title = payload.get("title")
         if title is None or (isinstance(title, str) and not title.strip()):
-            raise _validation("Issue", "title", "missing_field")
+            raise validation_failed("Issue", "title", "missing_field")
         if not isinstance(title, (str, int)):
-            raise _validation("Issue", "title", "invalid")
+            raise validation_failed("Issue", "title", "invalid")
         body = payload.get("body")
         if body is not None and not isinstance(body, str):
-            raise _validation("Issue", "body", "invalid")
+            raise validation_failed("Issue", "body", "invalid")
         labels = self._label_names(payload.get("labels"))
         assignees_in = list(payload.get("assignees") or [])
         if payload.get("assignee"):
@@ -1566,7 +1354,7 @@ class GitHubEmulator(EmulatorServer):
         if not self._can_push(repo, user):
             labels, assignees_in = [], []  # GitHub drops these silently for non-pushers
         assignees = self._check_assignees(repo, assignees_in)
-        issue = _Issue(next(self._ids), repo.next_number, str(title), body, user.login)
+        issue = Issue(next(self._ids), repo.next_number, str(title), body, user.login)
         issue.labels = self._ensure_labels(repo, labels)
         issue.assignees = assignees
         repo.next_number += 1
@@ -1574,8 +1362,8 @@ class GitHubEmulator(EmulatorServer):
         return issue
 
     def _update_issue(
-        self, repo: _Repo, issue: _Issue, user: _Account, payload: Mapping[str, Any]
-    ) -> _Issue:
+        self, repo: Repo, issue: Issue, user: Account, payload: Mapping[str, Any]
+    ) -> Issue:
         push = self._can_push(repo, user)
         triage = push or self._permission(repo, user) == "triage"
         if not triage and user.login.lower() != issue.user.lower():
@@ -1583,25 +1371,25 @@ class GitHubEmulator(EmulatorServer):
         if "title" in payload:
             title = payload["title"]
             if title is None or (isinstance(title, str) and not title.strip()):
-                raise _validation("Issue", "title", "missing_field")
+                raise validation_failed("Issue", "title", "missing_field")
             issue.title = str(title)
         if "body" in payload:
             if payload["body"] is not None and not isinstance(payload["body"], str):
-                raise _validation("Issue", "body", "invalid")
+                raise validation_failed("Issue", "body", "invalid")
             self._record_edit(
                 issue, issue.user, issue.created_at, issue.body, payload["body"], user
             )
             issue.body = payload["body"]
         reason = payload.get("state_reason")
         if reason is not None and reason not in STATE_REASONS:
-            raise _validation("Issue", "state_reason", "invalid", value=reason)
+            raise validation_failed("Issue", "state_reason", "invalid", value=reason)
         if "state" in payload:
             state = payload["state"]
             if state not in ("open", "closed"):
-                raise _validation("Issue", "state", "invalid", value=state)
+                raise validation_failed("Issue", "state", "invalid", value=state)
             if state == "closed":
                 if issue.state != "closed":
-                    issue.closed_at = _now()
+                    issue.closed_at = utc_now()
                     issue.closed_by = user.login
                 issue.state = "closed"
                 issue.state_reason = reason or "completed"
@@ -1618,46 +1406,46 @@ class GitHubEmulator(EmulatorServer):
             if logins is None and payload.get("assignee"):
                 logins = [payload["assignee"]]
             issue.assignees = self._check_assignees(repo, logins or [])
-        issue.updated_at = _now()
+        issue.updated_at = utc_now()
         return issue
 
     def _record_edit(
         self,
-        item: _Issue | _Comment,
+        item: Issue | Comment,
         author: str,
         created_at: str,
         old: str | None,
         new: str | None,
-        editor: _Account,
+        editor: Account,
     ) -> None:
         """GitHub keeps a text's history once it changes: the original (as written by its
         author), then each revision. Saving the same text again is no edit."""
         if (old or "") == (new or ""):
             return
         if not item.edits:
-            item.edits.append(_Edit(next(self._ids), created_at, author, old or ""))
-        item.edits.append(_Edit(next(self._ids), _now(), editor.login, new or ""))
+            item.edits.append(Edit(next(self._ids), created_at, author, old or ""))
+        item.edits.append(Edit(next(self._ids), utc_now(), editor.login, new or ""))
 
-    def _update_comment(self, repo: _Repo, comment: _Comment, user: _Account, body: Any) -> None:
+    def _update_comment(self, repo: Repo, comment: Comment, user: Account, body: Any) -> None:
         if user.login.lower() != comment.user.lower() and not self._can_push(repo, user):
             raise ApiError(403, "Must have admin rights to Repository.")
         if not isinstance(body, str) or not body.strip():
-            raise _validation("IssueComment", "body", "missing_field")
+            raise validation_failed("IssueComment", "body", "missing_field")
         self._record_edit(comment, comment.user, comment.created_at, comment.body, body, user)
         comment.body = body
-        comment.updated_at = _now()
+        comment.updated_at = utc_now()
 
-    def _add_comment(self, repo: _Repo, issue: _Issue, user: _Account, body: Any) -> _Comment:
+    def _add_comment(self, repo: Repo, issue: Issue, user: Account, body: Any) -> Comment:
         if not isinstance(body, str) or not body.strip():
-            raise _validation("IssueComment", "body", "missing_field")
+            raise validation_failed("IssueComment", "body", "missing_field")
         if len(body) > 65536:
-            raise _validation(
+            raise validation_failed(
                 "IssueComment",
                 "data",
                 "custom",
                 message="Body is too long (maximum is 65536 characters)",
             )
-        comment = _Comment(next(self._ids), issue.number, user.login, body)
+        comment = Comment(next(self._ids), issue.number, user.login, body)
         repo.comments[comment.id] = comment
         issue.comment_count += 1
         issue.updated_at = comment.created_at
@@ -1701,7 +1489,7 @@ class GitHubEmulator(EmulatorServer):
         self._requests.append(record)
         return record
 
-    def _authenticate(self) -> _Account | None:
+    def _authenticate(self) -> Account | None:
         header = request.headers.get("Authorization", "")
         if not header:
             return None
@@ -1719,8 +1507,8 @@ class GitHubEmulator(EmulatorServer):
             raise ApiError(401, "Bad credentials")
         return self._accounts[login]
 
-    def _user(self) -> _Account:
-        user: _Account | None = g.get("user")
+    def _user(self) -> Account:
+        user: Account | None = g.get("user")
         if user is None:
             raise ApiError(401, "Requires authentication")
         return user
@@ -1735,7 +1523,7 @@ class GitHubEmulator(EmulatorServer):
 
     def _fault_response(self, fault: Fault) -> Response:
         if fault.kind == "secondary":
-            response = _json(
+            response = json_response(
                 {
                     "message": "You have exceeded a secondary rate limit. Please wait a few "
                     "minutes before you try again. If you reach out to GitHub Support for "
@@ -1749,88 +1537,28 @@ class GitHubEmulator(EmulatorServer):
             response = Response(fault.body, fault.status, content_type="text/plain")
         else:
             message = "Server Error" if fault.status >= 500 else "Error"
-            response = _json({"message": message}, fault.status)
+            response = json_response({"message": message}, fault.status)
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
         return response
 
-    def _paginate(
-        self,
-        items: Sequence[Any],
-        *,
-        key: str | None = None,
-        total_key: str = "total_count",
-        default_per_page: int = 30,
-        max_per_page: int = 100,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Response:
-        """One page of ``items`` with GitHub's Link header (list, or object with ``key``)."""
-
-        def number(name: str, default: int) -> int:
-            try:
-                value = int(request.args.get(name, default))
-            except ValueError:
-                return default
-            return value if value > 0 else default
-
-        per_page = min(number("per_page", default_per_page), max_per_page)
-        page = number("page", 1)
-        last = max(1, math.ceil(len(items) / per_page))
-        chunk = list(items[(page - 1) * per_page : page * per_page])
-        body: Any = chunk if key is None else {**(extra or {}), total_key: len(items), key: chunk}
-        response = _json(body)
-        links: list[tuple[str, int]] = []
-        if page > 1:
-            links.append(("prev", min(page - 1, last)))
-        if page < last:
-            links += [("next", page + 1), ("last", last)]
-        if page > 1:
-            links.append(("first", 1))
-        if links:
-            base = request.host_url.rstrip("/") + request.script_root + request.path
-            pairs = list(request.args.items(multi=True))
-
-            def link(target: int) -> str:
-                query = [(k, str(target) if k == "page" else v) for k, v in pairs]
-                if not any(k == "page" for k, _ in pairs):
-                    query.append(("page", str(target)))
-                return f"{base}?{urllib.parse.urlencode(query)}"
-
-            response.headers["Link"] = ", ".join(f'<{link(n)}>; rel="{rel}"' for rel, n in links)
-        return response
-
-    def _body(self) -> Any:
-        raw = request.get_data(cache=True)
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise ApiError(400, "Problems parsing JSON") from None
-
-    def _body_object(self) -> dict[str, Any]:
-        body = self._body()
-        if not isinstance(body, dict):
-            raise ApiError(400, "Body should be a JSON object")
-        return body
-
-    def _visible_repo(self, owner: str, name: str) -> _Repo:
+    def _visible_repo(self, owner: str, name: str) -> Repo:
         repo = self._repos.get(f"{owner}/{name}".lower())
         if repo is None or self._permission(repo, g.get("user")) == "none":
-            raise _not_found()
+            raise not_found()
         return repo
 
-    def _visible_issue(self, owner: str, name: str, number: int) -> tuple[_Repo, _Issue]:
+    def _visible_issue(self, owner: str, name: str, number: int) -> tuple[Repo, Issue]:
         repo = self._visible_repo(owner, name)
         issue = repo.issues.get(number)
         if issue is None:
-            raise _not_found()
+            raise not_found()
         return repo, issue
 
-    def _org_or_404(self, org: str) -> _Org:
+    def _org_or_404(self, org: str) -> Org:
         found = self._orgs.get(org.lower())
         if found is None:
-            raise _not_found()
+            raise not_found()
         return found
 
     def _find_team(
@@ -1839,20 +1567,20 @@ class GitHubEmulator(EmulatorServer):
         slug: str | None = None,
         org_id: int | None = None,
         team_id: int | None = None,
-    ) -> _Team:
+    ) -> Team:
         """The team a route names (org + slug, org id + team id, or team id), else 404."""
         self._user()
         if org is not None:
             team = self._org_or_404(org).teams.get(slug or "")
             if team is not None:
                 return team
-            raise _not_found()
+            raise not_found()
         for owner in self._orgs.values():
             if org_id is None or owner.account.id == org_id:
                 for team in owner.teams.values():
                     if team.id == team_id:
                         return team
-        raise _not_found()
+        raise not_found()
 
     # ----------------------------------------------------------------------------- app
 
@@ -1919,13 +1647,13 @@ class GitHubEmulator(EmulatorServer):
 
         @app.errorhandler(ApiError)
         def api_error(error: ApiError) -> Response:
-            response = _json(error.body(), error.status)
+            response = json_response(error.body(), error.status)
             response.headers.update(error.headers)
             return response
 
         @app.errorhandler(HTTPException)
         def http_error(error: HTTPException) -> Response:
-            return _json(_not_found().body(), 404)
+            return json_response(not_found().body(), 404)
 
         def route(rule: str, view: Any, methods: Sequence[str] = ("GET",)) -> None:
             app.add_url_rule(rule, view.__name__, view, methods=list(methods))
@@ -2007,7 +1735,7 @@ class GitHubEmulator(EmulatorServer):
 
     def _v_root(self) -> Response:
         api, _ = self._bases()
-        return _json(
+        return json_response(
             {
                 "current_user_url": f"{api}/user",
                 "rate_limit_url": f"{api}/rate_limit",
@@ -2024,7 +1752,7 @@ class GitHubEmulator(EmulatorServer):
         def other(limit: int) -> dict[str, int]:
             return {"limit": limit, "used": 0, "remaining": limit, "reset": self._rate.reset_at}
 
-        return _json(
+        return json_response(
             {
                 "resources": {
                     "core": core,
@@ -2038,51 +1766,51 @@ class GitHubEmulator(EmulatorServer):
         )
 
     def _v_user(self) -> Response:
-        return _json(self._user_full_json(self._user()))
+        return json_response(self._user_full_json(self._user()))
 
     def _v_users(self, login: str) -> Response:
         account = self._accounts.get(login.lower())
         if account is None:
-            raise _not_found()
-        return _json(self._user_full_json(account))
+            raise not_found()
+        return json_response(self._user_full_json(account))
 
     def _v_org(self, org: str) -> Response:
-        return _json(self._org_json(self._org_or_404(org)))
+        return json_response(self._org_json(self._org_or_404(org)))
 
     def _v_org_members(self, org: str) -> Response:
         found = self._org_or_404(org)
-        return self._paginate([self._user_json(self._accounts[m]) for m in found.members])
+        return paginate([self._user_json(self._accounts[m]) for m in found.members])
 
     def _v_org_member(self, org: str, login: str) -> Response:
         if login.lower() in self._org_or_404(org).members:
-            return _empty()
+            return empty_response()
         raise ApiError(404, "User does not exist or is not a member of the organization")
 
     def _v_org_teams(self, org: str) -> Response:
         self._user()
         found = self._org_or_404(org)
-        return self._paginate([self._team_json(t) for t in found.teams.values()])
+        return paginate([self._team_json(t) for t in found.teams.values()])
 
     def _v_team(self, **where: Any) -> Response:
-        return _json(self._team_json(self._find_team(**where), full=True))
+        return json_response(self._team_json(self._find_team(**where), full=True))
 
     def _v_team_members(self, **where: Any) -> Response:
         team = self._find_team(**where)
         role = request.args.get("role", "all")
         logins = [m for m, r in team.members.items() if role == "all" or r == role]
-        return self._paginate([self._user_json(self._accounts[m]) for m in logins])
+        return paginate([self._user_json(self._accounts[m]) for m in logins])
 
     def _v_team_member(self, login: str, **where: Any) -> Response:
         if login.lower() in self._find_team(**where).members:
-            return _empty()
-        raise _not_found()
+            return empty_response()
+        raise not_found()
 
     def _v_team_membership(self, login: str, **where: Any) -> Response:
         team = self._find_team(**where)
         role = team.members.get(login.lower())
         if role is None:
-            raise _not_found()
-        return _json(
+            raise not_found()
+        return json_response(
             {
                 "url": f"{self._team_url(team)}/memberships/{login}",
                 "role": role,
@@ -2091,7 +1819,7 @@ class GitHubEmulator(EmulatorServer):
         )
 
     def _v_repo(self, owner: str, name: str) -> Response:
-        return _json(self._repo_json(self._visible_repo(owner, name)))
+        return json_response(self._repo_json(self._visible_repo(owner, name)))
 
     def _v_collaborators(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
@@ -2099,16 +1827,16 @@ class GitHubEmulator(EmulatorServer):
             raise ApiError(403, "Must have push access to view repository collaborators.")
         logins = [repo.owner.lower()] if self._orgs.get(repo.owner.lower()) is None else []
         logins += [c for c in repo.collaborators if c not in logins]
-        return self._paginate([self._user_json(self._accounts[c]) for c in logins])
+        return paginate([self._user_json(self._accounts[c]) for c in logins])
 
     def _v_collaborator(self, owner: str, name: str, login: str) -> Response:
         repo = self._visible_repo(owner, name)
         account = self._accounts.get(login.lower())
         if account is not None and self._permission(repo, account) not in ("none", "read"):
-            return _empty()
+            return empty_response()
         if account is not None and login.lower() in repo.collaborators:
-            return _empty()
-        raise _not_found()
+            return empty_response()
+        raise not_found()
 
     def _v_collaborator_permission(self, owner: str, name: str, login: str) -> Response:
         repo = self._visible_repo(owner, name)
@@ -2117,24 +1845,26 @@ class GitHubEmulator(EmulatorServer):
             raise ApiError(404, f"{login} is not a user")
         role = self._permission(repo, account)
         legacy = {"maintain": "write", "push": "write", "triage": "read"}.get(role, role)
-        return _json({"permission": legacy, "role_name": role, "user": self._user_json(account)})
+        return json_response(
+            {"permission": legacy, "role_name": role, "user": self._user_json(account)}
+        )
 
     def _v_assignees(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
         logins = [a for a, acc in self._accounts.items() if self._assignable(repo, a) and acc]
-        return self._paginate([self._user_json(self._accounts[a]) for a in logins])
+        return paginate([self._user_json(self._accounts[a]) for a in logins])
 
     def _v_assignee(self, owner: str, name: str, login: str) -> Response:
         repo = self._visible_repo(owner, name)
         if self._assignable(repo, login):
-            return _empty()
-        raise _not_found()
+            return empty_response()
+        raise not_found()
 
     def _v_issues(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
         if request.method == "POST":
-            issue = self._create_issue(repo, self._user(), self._body_object())
-            response = _json(self._issue_json(repo, issue), 201)
+            issue = self._create_issue(repo, self._user(), request_object())
+            response = json_response(self._issue_json(repo, issue), 201)
             response.headers["Location"] = self._issue_json(repo, issue)["url"]
             return response
         args = request.args
@@ -2164,26 +1894,26 @@ class GitHubEmulator(EmulatorServer):
             key=sort_key.get(sort, sort_key["created"]),
             reverse=args.get("direction", "desc") != "asc",
         )
-        return self._paginate([self._issue_json(repo, i) for i in issues])
+        return paginate([self._issue_json(repo, i) for i in issues])
 
     def _v_issue(self, owner: str, name: str, number: int) -> Response:
         repo, issue = self._visible_issue(owner, name, number)
         if request.method == "PATCH":
-            self._update_issue(repo, issue, self._user(), self._body_object())
-        return _json(self._issue_json(repo, issue))
+            self._update_issue(repo, issue, self._user(), request_object())
+        return json_response(self._issue_json(repo, issue))
 
     def _v_issue_comments(self, owner: str, name: str, number: int) -> Response:
         repo, issue = self._visible_issue(owner, name, number)
         if request.method == "POST":
-            body = self._body_object()
+            body = request_object()
             comment = self._add_comment(repo, issue, self._user(), body.get("body"))
-            response = _json(self._comment_json(repo, comment), 201)
+            response = json_response(self._comment_json(repo, comment), 201)
             response.headers["Location"] = self._comment_json(repo, comment)["url"]
             return response
         comments = [c for c in repo.comments.values() if c.issue_number == number]
         if request.args.get("since"):
             comments = [c for c in comments if c.updated_at >= request.args["since"]]
-        return self._paginate([self._comment_json(repo, c) for c in comments])
+        return paginate([self._comment_json(repo, c) for c in comments])
 
     def _v_repo_comments(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
@@ -2192,46 +1922,46 @@ class GitHubEmulator(EmulatorServer):
             comments = [c for c in comments if c.updated_at >= request.args["since"]]
         if request.args.get("direction") == "desc":
             comments.reverse()
-        return self._paginate([self._comment_json(repo, c) for c in comments])
+        return paginate([self._comment_json(repo, c) for c in comments])
 
     def _v_comment(self, owner: str, name: str, comment_id: int) -> Response:
         repo = self._visible_repo(owner, name)
         comment = repo.comments.get(comment_id)
         if comment is None:
-            raise _not_found()
+            raise not_found()
         if request.method == "GET":
-            return _json(self._comment_json(repo, comment))
+            return json_response(self._comment_json(repo, comment))
         user = self._user()
         if user.login.lower() != comment.user.lower() and not self._can_push(repo, user):
             raise ApiError(403, "Must have admin rights to Repository.")
         if request.method == "DELETE":
             del repo.comments[comment_id]
             repo.issues[comment.issue_number].comment_count -= 1
-            return _empty()
-        self._update_comment(repo, comment, user, self._body_object().get("body"))
-        return _json(self._comment_json(repo, comment))
+            return empty_response()
+        self._update_comment(repo, comment, user, request_object().get("body"))
+        return json_response(self._comment_json(repo, comment))
 
-    def _issue_labels_json(self, repo: _Repo, issue: _Issue) -> list[dict[str, Any]]:
+    def _issue_labels_json(self, repo: Repo, issue: Issue) -> list[dict[str, Any]]:
         return [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels]
 
     def _v_issue_labels(self, owner: str, name: str, number: int) -> Response:
         repo, issue = self._visible_issue(owner, name, number)
         if request.method == "GET":
-            return self._paginate(self._issue_labels_json(repo, issue))
+            return paginate(self._issue_labels_json(repo, issue))
         if not self._can_push(repo, self._user()):
             raise ApiError(403, "Must have admin rights to Repository.")
         if request.method == "DELETE":
             issue.labels = []
-            return _empty()
-        body = self._body()
+            return empty_response()
+        body = request_json()
         names = self._label_names(body.get("labels") if isinstance(body, dict) else body)
         names = self._ensure_labels(repo, names)
         if request.method == "PUT":
             issue.labels = names
         else:
             issue.labels += [n for n in names if n not in issue.labels]
-        issue.updated_at = _now()
-        return _json(self._issue_labels_json(repo, issue))
+        issue.updated_at = utc_now()
+        return json_response(self._issue_labels_json(repo, issue))
 
     def _v_issue_label(self, owner: str, name: str, number: int, label: str) -> Response:
         repo, issue = self._visible_issue(owner, name, number)
@@ -2241,43 +1971,43 @@ class GitHubEmulator(EmulatorServer):
         if match is None:
             raise ApiError(404, "Label does not exist")
         issue.labels.remove(match)
-        issue.updated_at = _now()
-        return _json(self._issue_labels_json(repo, issue))
+        issue.updated_at = utc_now()
+        return json_response(self._issue_labels_json(repo, issue))
 
     def _v_issue_assignees(self, owner: str, name: str, number: int) -> Response:
         repo, issue = self._visible_issue(owner, name, number)
         user = self._user()
-        logins = self._body_object().get("assignees", [])
+        logins = request_object().get("assignees", [])
         if not isinstance(logins, list):
-            raise _validation("Issue", "assignees", "invalid")
+            raise validation_failed("Issue", "assignees", "invalid")
         if request.method == "DELETE":
             drop = {str(x).lower() for x in logins}
             if self._can_push(repo, user):
                 issue.assignees = [a for a in issue.assignees if a.lower() not in drop]
-            return _json(self._issue_json(repo, issue))
+            return json_response(self._issue_json(repo, issue))
         if self._can_push(repo, user):
             issue.assignees = self._check_assignees(repo, issue.assignees + logins)
-            issue.updated_at = _now()
-        return _json(self._issue_json(repo, issue), 201)
+            issue.updated_at = utc_now()
+        return json_response(self._issue_json(repo, issue), 201)
 
     def _v_labels(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
         if request.method == "GET":
-            return self._paginate([self._label_json(repo, x) for x in repo.labels.values()])
+            return paginate([self._label_json(repo, x) for x in repo.labels.values()])
         if not self._can_push(repo, self._user()):
             raise ApiError(403, "Must have admin rights to Repository.")
-        body = self._body_object()
+        body = request_object()
         label_name = body.get("name")
         if not isinstance(label_name, str) or not label_name.strip():
-            raise _validation("Label", "name", "missing_field")
+            raise validation_failed("Label", "name", "missing_field")
         if label_name.lower() in repo.labels:
-            raise _validation("Label", "name", "already_exists")
+            raise validation_failed("Label", "name", "already_exists")
         color = str(body.get("color", "ededed")).lstrip("#")
         if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
-            raise _validation("Label", "color", "invalid")
-        label = _Label(next(self._ids), label_name, color.lower(), body.get("description"))
+            raise validation_failed("Label", "color", "invalid")
+        label = Label(next(self._ids), label_name, color.lower(), body.get("description"))
         repo.labels[label_name.lower()] = label
-        response = _json(self._label_json(repo, label), 201)
+        response = json_response(self._label_json(repo, label), 201)
         response.headers["Location"] = self._label_json(repo, label)["url"]
         return response
 
@@ -2285,17 +2015,17 @@ class GitHubEmulator(EmulatorServer):
         repo = self._visible_repo(owner, name)
         found = repo.labels.get(label.lower())
         if found is None:
-            raise _not_found()
+            raise not_found()
         if request.method == "GET":
-            return _json(self._label_json(repo, found))
+            return json_response(self._label_json(repo, found))
         if not self._can_push(repo, self._user()):
             raise ApiError(403, "Must have admin rights to Repository.")
         if request.method == "DELETE":
             del repo.labels[label.lower()]
             for issue in repo.issues.values():
                 issue.labels = [n for n in issue.labels if n.lower() != label.lower()]
-            return _empty()
-        body = self._body_object()
+            return empty_response()
+        body = request_object()
         new_name = body.get("new_name", found.name)
         del repo.labels[label.lower()]
         found.name = new_name
@@ -2304,14 +2034,14 @@ class GitHubEmulator(EmulatorServer):
         repo.labels[new_name.lower()] = found
         for issue in repo.issues.values():
             issue.labels = [new_name if n.lower() == label.lower() else n for n in issue.labels]
-        return _json(self._label_json(repo, found))
+        return json_response(self._label_json(repo, found))
 
     def _v_tags(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
         tags = list(repo.tags.items())[::-1]  # newest first
-        return self._paginate([self._tag_json(repo, n, sha) for n, sha in tags])
+        return paginate([self._tag_json(repo, n, sha) for n, sha in tags])
 
-    def _branch_json(self, repo: _Repo, branch: str) -> dict[str, Any]:
+    def _branch_json(self, repo: Repo, branch: str) -> dict[str, Any]:
         api, _ = self._bases()
         sha = repo.branches[branch]
         return {
@@ -2322,7 +2052,7 @@ class GitHubEmulator(EmulatorServer):
 
     def _v_branches(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
-        return self._paginate([self._branch_json(repo, b) for b in repo.branches])
+        return paginate([self._branch_json(repo, b) for b in repo.branches])
 
     def _v_branch(self, owner: str, name: str, branch: str) -> Response:
         repo = self._visible_repo(owner, name)
@@ -2330,7 +2060,7 @@ class GitHubEmulator(EmulatorServer):
             raise ApiError(404, "Branch not found")
         api, web = self._bases()
         commit = repo.commits[repo.branches[branch]]
-        return _json(
+        return json_response(
             {
                 "name": branch,
                 "commit": self._commit_json(repo, commit),
@@ -2344,7 +2074,7 @@ class GitHubEmulator(EmulatorServer):
             }
         )
 
-    def _history(self, repo: _Repo, sha: str) -> list[_Commit]:
+    def _history(self, repo: Repo, sha: str) -> list[Commit]:
         """Ancestors of ``sha`` (itself included), newest first."""
         return sorted((repo.commits[s] for s in self._ancestors(repo, sha)), key=lambda c: -c.seq)
 
@@ -2354,20 +2084,20 @@ class GitHubEmulator(EmulatorServer):
         sha = self._resolve(repo, ref)
         if sha is None:
             raise ApiError(404, "Not Found")
-        return self._paginate([self._commit_json(repo, c) for c in self._history(repo, sha)])
+        return paginate([self._commit_json(repo, c) for c in self._history(repo, sha)])
 
     def _v_commit(self, owner: str, name: str, ref: str) -> Response:
         repo = self._visible_repo(owner, name)
         sha = self._resolve(repo, ref)
         if sha is None:
             raise ApiError(422, f"No commit found for SHA: {ref}")
-        return _json(self._commit_json(repo, repo.commits[sha], full=True))
+        return json_response(self._commit_json(repo, repo.commits[sha], full=True))
 
     def _v_pull_files(self, owner: str, name: str, number: int) -> Response:
         repo = self._visible_repo(owner, name)
         if number not in repo.pull_files:
-            raise _not_found()
-        return self._paginate(repo.pull_files[number][:3000])  # GitHub lists 3000 at most
+            raise not_found()
+        return paginate(repo.pull_files[number][:3000])  # GitHub lists 3000 at most
 
     def _v_compare(self, owner: str, name: str, basehead: str) -> Response:
         repo = self._visible_repo(owner, name)
@@ -2377,7 +2107,7 @@ class GitHubEmulator(EmulatorServer):
         base = self._resolve(repo, base_ref) if sep else None
         head = self._resolve(repo, head_ref) if sep else None
         if base is None or head is None:
-            raise _not_found()
+            raise not_found()
         base_ancestors = self._ancestors(repo, base)
         head_ancestors = self._ancestors(repo, head)
         ahead = sorted(
@@ -2410,7 +2140,7 @@ class GitHubEmulator(EmulatorServer):
             "ahead_by": len(ahead),
             "behind_by": len(behind),
         }
-        response = self._paginate(
+        response = paginate(
             [self._commit_json(repo, c) for c in ahead],
             key="commits",
             total_key="total_commits",
@@ -2423,23 +2153,23 @@ class GitHubEmulator(EmulatorServer):
         response.set_data(json.dumps(body, separators=(",", ":")))
         return response
 
-    def _find_workflow(self, repo: _Repo, workflow: str) -> _Workflow:
+    def _find_workflow(self, repo: Repo, workflow: str) -> Workflow:
         if workflow.isdigit() and int(workflow) in repo.workflows:
             return repo.workflows[int(workflow)]
         for candidate in repo.workflows.values():
             if candidate.path.rsplit("/", 1)[-1] == workflow:
                 return candidate
-        raise _not_found()
+        raise not_found()
 
     def _v_workflows(self, owner: str, name: str) -> Response:
         repo = self._visible_repo(owner, name)
-        return self._paginate(
+        return paginate(
             [self._workflow_json(repo, w) for w in repo.workflows.values()], key="workflows"
         )
 
     def _v_workflow(self, owner: str, name: str, workflow: str) -> Response:
         repo = self._visible_repo(owner, name)
-        return _json(self._workflow_json(repo, self._find_workflow(repo, workflow)))
+        return json_response(self._workflow_json(repo, self._find_workflow(repo, workflow)))
 
     def _v_dispatch(self, owner: str, name: str, workflow: str) -> Response:
         repo = self._visible_repo(owner, name)
@@ -2447,7 +2177,7 @@ class GitHubEmulator(EmulatorServer):
         user = self._user()
         if not self._can_push(repo, user):
             raise ApiError(403, "Must have admin rights to Repository.")
-        body = self._body_object()
+        body = request_object()
         ref = body.get("ref")
         if not isinstance(ref, str) or not ref:
             raise ApiError(422, 'Invalid request.\n\n"ref" wasn\'t supplied.')
@@ -2488,48 +2218,48 @@ class GitHubEmulator(EmulatorServer):
         )
         if body.get("return_run_details"):
             api, web = self._bases()
-            return _json(
+            return json_response(
                 {
                     "workflow_run_id": run_id,
                     "run_url": f"{api}/repos/{repo.full_name}/actions/runs/{run_id}",
                     "html_url": f"{web}/{repo.full_name}/actions/runs/{run_id}",
                 }
             )
-        return _empty()
+        return empty_response()
 
     def _v_run(self, owner: str, name: str, run_id: int) -> Response:
         repo = self._visible_repo(owner, name)
         run = repo.runs.get(run_id)
         if run is None:
-            raise _not_found()
-        return _json(self._run_json(repo, run))
+            raise not_found()
+        return json_response(self._run_json(repo, run))
 
     def _v_graphql(self) -> Response:
         from tests.services.github_graphql import execute
 
-        body = self._body_object()
+        body = request_object()
         query = body.get("query")
         if not isinstance(query, str):
             raise ApiError(400, "A query attribute must be specified and must be a string.")
         variables = body.get("variables") or {}
-        return _json(execute(self, self._user(), query, variables))
+        return json_response(execute(self, self._user(), query, variables))
 
     # ---------------------------------------------------------------- control endpoints
 
     def _c_requests(self) -> Response:
-        return _json([r.to_dict() for r in self._requests])
+        return json_response([r.to_dict() for r in self._requests])
 
     def _c_counters(self) -> Response:
-        return _json(self.counters())
+        return json_response(self.counters())
 
     def _c_dispatches(self) -> Response:
-        return _json(self.dispatches(request.args.get("repo")))
+        return json_response(self.dispatches(request.args.get("repo")))
 
     def _c_rate_limit(self) -> Response:
         if request.method == "GET":
-            return _json(self.rate_limit())
+            return json_response(self.rate_limit())
         body = request.get_json(force=True)
-        return _json(
+        return json_response(
             self.set_rate_limit(
                 remaining=body.get("remaining"),
                 reset_in=body.get("reset_in"),
@@ -2539,7 +2269,7 @@ class GitHubEmulator(EmulatorServer):
 
     def _c_faults(self) -> Response:
         if request.method == "GET":
-            return _json(self._faults.pending())
+            return json_response(self._faults.pending())
         body = request.get_json(force=True)
         kind = body.get("kind", "status")
         count = int(body.get("count", 1))
@@ -2563,27 +2293,27 @@ class GitHubEmulator(EmulatorServer):
                 retry_after=body.get("retry_after"),
                 body=body.get("body"),
             )
-        return _json({"faults": self._faults.pending()}, 201)
+        return json_response({"faults": self._faults.pending()}, 201)
 
     def _c_reset(self) -> Response:
         self.reset()
-        return _json({"ok": True})
+        return json_response({"ok": True})
 
     def _c_seed(self) -> Response:
         self.seed(request.get_json(force=True))
-        return _json({"ok": True}, 201)
+        return json_response({"ok": True}, 201)
 
     def _c_comments(self) -> Response:
         if request.method == "GET":
-            return _json(self.comments(request.args["repo"], int(request.args["issue"])))
+            return json_response(self.comments(request.args["repo"], int(request.args["issue"])))
         body = request.get_json(force=True)
-        return _json(
+        return json_response(
             self.comment(body["repo"], int(body["issue"]), body["user"], body["body"]), 201
         )
 
     def _c_issues(self) -> Response:
         if request.method == "GET":
-            return _json(self.issues(request.args["repo"]))
+            return json_response(self.issues(request.args["repo"]))
         body = request.get_json(force=True)
         issue = self.create_issue(
             body["repo"],
@@ -2593,7 +2323,7 @@ class GitHubEmulator(EmulatorServer):
             labels=body.get("labels", ()),
             assignees=body.get("assignees", ()),
         )
-        return _json(issue, 201)
+        return json_response(issue, 201)
 
 
 # ---------------------------------------------------------------------------------- CLI

@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, build_schema, graphql_sync
 
+from tests.services.github_api.wire import node_id
+
 if TYPE_CHECKING:
-    from tests.services.github_emulator import GitHubEmulator, _Account, _Edit, _Repo
+    from tests.services.github_api.model import Account, Edit, Repo
+    from tests.services.github_emulator import GitHubEmulator
 
 SCHEMA = build_schema(
     """
@@ -119,7 +122,7 @@ SCHEMA = build_schema(
 
 
 def execute(
-    emulator: GitHubEmulator, viewer: _Account, query: str, variables: Mapping[str, Any]
+    emulator: GitHubEmulator, viewer: Account, query: str, variables: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Run ``query`` as ``viewer``; GitHub's answer shape (``data`` and maybe ``errors``)."""
     world = _World(emulator, viewer)
@@ -150,7 +153,7 @@ class _World:
     """Dicts (and callables for fields with arguments) that graphql-core's default resolver
     walks; ``__typename`` picks the type of an interface."""
 
-    def __init__(self, emulator: GitHubEmulator, viewer: _Account) -> None:
+    def __init__(self, emulator: GitHubEmulator, viewer: Account) -> None:
         self.emu = emulator
         self.viewer = viewer
 
@@ -163,11 +166,10 @@ class _World:
         }
 
     # -- lookups ----------------------------------------------------------------------------
-    def _visible(self, repo: _Repo) -> bool:
+    def _visible(self, repo: Repo) -> bool:
         return self.emu._permission(repo, self.viewer) != "none"
 
     def repository(self, _info: Any, owner: str, name: str) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
 
         repo = self.emu._repos.get(f"{owner}/{name}".lower())
         if repo is None or not self._visible(repo):
@@ -183,23 +185,22 @@ class _World:
 
         return {
             "__typename": "Repository",
-            "id": _node_id("Repository", repo.id),
+            "id": node_id("Repository", repo.id),
             "name": repo.name,
             "nameWithOwner": repo.full_name,
             "issue": issue,
         }
 
     def _index(self) -> dict[str, Callable[[], dict[str, Any]]]:
-        from tests.services.github_emulator import _node_id
 
         index: dict[str, Callable[[], dict[str, Any]]] = {}
         for repo in self.emu._repos.values():
             if not self._visible(repo):
                 continue
             for number, issue in repo.issues.items():
-                index[_node_id("Issue", issue.id)] = lambda r=repo, n=number: self.issue(r, n)
+                index[node_id("Issue", issue.id)] = lambda r=repo, n=number: self.issue(r, n)
             for comment_id in repo.comments:
-                index[_node_id("IssueComment", comment_id)] = lambda r=repo, c=comment_id: (
+                index[node_id("IssueComment", comment_id)] = lambda r=repo, c=comment_id: (
                     self.comment(r, c)
                 )
         return index
@@ -216,7 +217,6 @@ class _World:
 
     # -- objects ----------------------------------------------------------------------------
     def actor(self, login: str | None) -> dict[str, Any] | None:
-        from tests.services.github_emulator import _node_id
 
         if not login:
             return None
@@ -227,16 +227,15 @@ class _World:
         _api, web = self.emu._bases()
         return {
             "__typename": kind,
-            "id": _node_id(kind, account.id),
+            "id": node_id(kind, account.id),
             "login": account.login,
             "url": f"{web}/{account.login}",
             "databaseId": account.id,
         }
 
     def _history(
-        self, author: str, created_at: str, updated_at: str, edits: list[_Edit]
+        self, author: str, created_at: str, updated_at: str, edits: list[Edit]
     ) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
 
         last = edits[-1] if len(edits) > 1 else None
 
@@ -254,7 +253,7 @@ class _World:
                 "nodes": [
                     {
                         "__typename": "UserContentEdit",
-                        "id": _node_id("UserContentEdit", e.id),
+                        "id": node_id("UserContentEdit", e.id),
                         "createdAt": e.edited_at,
                         "editedAt": e.edited_at,
                         "updatedAt": e.edited_at,
@@ -283,14 +282,13 @@ class _World:
             "userContentEdits": user_content_edits,
         }
 
-    def issue(self, repo: _Repo, number: int) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
+    def issue(self, repo: Repo, number: int) -> dict[str, Any]:
 
         issue = repo.issues[number]
         _api, web = self.emu._bases()
         return {
             "__typename": "Issue",
-            "id": _node_id("Issue", issue.id),
+            "id": node_id("Issue", issue.id),
             "databaseId": issue.id,
             "number": issue.number,
             "title": issue.title,
@@ -300,14 +298,13 @@ class _World:
             **self._history(issue.user, issue.created_at, issue.updated_at, issue.edits),
         }
 
-    def comment(self, repo: _Repo, comment_id: int) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
+    def comment(self, repo: Repo, comment_id: int) -> dict[str, Any]:
 
         comment = repo.comments[comment_id]
         _api, web = self.emu._bases()
         return {
             "__typename": "IssueComment",
-            "id": _node_id("IssueComment", comment.id),
+            "id": node_id("IssueComment", comment.id),
             "databaseId": comment.id,
             "url": (
                 f"{web}/{repo.full_name}/issues/{comment.issue_number}#issuecomment-{comment.id}"
