@@ -45,7 +45,6 @@ import hashlib
 import json
 import math
 import time
-import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -57,12 +56,12 @@ from tests.services.github_api.core import (
     GitHubCore,
     GitHubRequest,
 )
+from tests.services.github_api.labels import LabelsApi
 from tests.services.github_api.model import (
     Account,
     Comment,
     Edit,
     Issue,
-    Label,
     Repo,
     Run,
     Workflow,
@@ -94,7 +93,7 @@ MAX_ASSIGNEES = 10
 # -------------------------------------------------------------------------------- emulator
 
 
-class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
+class GitHubEmulator(LabelsApi, ReposApi, CommitsApi, UsersApi, GitHubCore):
     """Stateful GitHub REST API on ``127.0.0.1:<free port>``, at ``/`` and ``/api/v3``.
 
     ``seed`` is the baseline :meth:`reset` restores (see the module docstring for its format).
@@ -207,17 +206,6 @@ class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
                     state="closed",
                     state_reason=issue.get("state_reason", "completed"),
                 )
-
-    def add_label(
-        self, repo: str, name: str, color: str = "ededed", description: str | None = None
-    ) -> dict[str, Any]:
-        with self._lock:
-            target = self._repo(repo)
-            label = target.labels.get(name.lower())
-            if label is None:
-                label = Label(next(self._ids), name, color.lstrip("#"), description)
-                target.labels[name.lower()] = label
-            return self._label_json(target, label)
 
     def set_pull_files(
         self, repo: str, number: int, files: Iterable[str | Mapping[str, Any]]
@@ -490,11 +478,6 @@ class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
                 if c.issue_number == number
             ]
 
-    def labels(self, repo: str) -> list[dict[str, Any]]:
-        with self._lock:
-            target = self._repo(repo)
-            return [self._label_json(target, label) for label in target.labels.values()]
-
     def releases(self, repo: str) -> list[dict[str, Any]]:
         """The repository's releases (drafts too), newest first, as the API renders them."""
         from tests.services.github_releases import ReleasesApi
@@ -519,19 +502,6 @@ class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
             raise KeyError(f"no issue #{number} in {repo.full_name}") from None
 
     # ----------------------------------------------------------------------- rendering
-
-    def _label_json(self, repo: Repo, label: Label) -> dict[str, Any]:
-        api, _ = self._bases()
-        quoted = urllib.parse.quote(label.name, safe="")
-        return {
-            "id": label.id,
-            "node_id": node_id("Label", label.id),
-            "url": f"{api}/repos/{repo.full_name}/labels/{quoted}",
-            "name": label.name,
-            "color": label.color,
-            "default": label.default,
-            "description": label.description,
-        }
 
     def _reactions(self, url: str) -> dict[str, Any]:
         keys = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
@@ -649,30 +619,6 @@ class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
         }
 
     # ------------------------------------------------------------------------ mutations
-
-    def _label_names(self, value: Any, resource: str = "Issue") -> list[str]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise validation_failed(resource, "labels", "invalid")
-        names: list[str] = []
-        for item in value:
-            name = item.get("name") if isinstance(item, dict) else item
-            if not isinstance(name, str) or not name.strip():
-                raise validation_failed(resource, "labels", "invalid", value=item)
-            names.append(name)
-        return names
-
-    def _ensure_labels(self, repo: Repo, names: Iterable[str]) -> list[str]:
-        """Canonical names, creating unknown labels as GitHub does for pushers."""
-        out: list[str] = []
-        for name in names:
-            label = repo.labels.get(name.lower())
-            if label is None:
-                label = repo.labels[name.lower()] = Label(next(self._ids), name)
-            if label.name not in out:
-                out.append(label.name)
-        return out
 
     def _check_assignees(self, repo: Repo, logins: Any) -> list[str]:
         if logins is None:
@@ -835,8 +781,6 @@ class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
         )
         route(f"{repo}/issues/<int:number>/labels/<path:label>", self._v_issue_label, ("DELETE",))
         route(f"{repo}/issues/<int:number>/assignees", self._v_issue_assignees, ("POST", "DELETE"))
-        route(f"{repo}/labels", self._v_labels, ("GET", "POST"))
-        route(f"{repo}/labels/<path:label>", self._v_label, ("GET", "PATCH", "DELETE"))
         route(f"{repo}/pulls/<int:number>/files", self._v_pull_files)
         route(f"{repo}/actions/workflows", self._v_workflows)
         route(f"{repo}/actions/workflows/<workflow>", self._v_workflow)
@@ -1012,52 +956,6 @@ class GitHubEmulator(ReposApi, CommitsApi, UsersApi, GitHubCore):
             issue.assignees = self._check_assignees(repo, issue.assignees + logins)
             issue.updated_at = utc_now()
         return json_response(self._issue_json(repo, issue), 201)
-
-    def _v_labels(self, owner: str, name: str) -> Response:
-        repo = self._visible_repo(owner, name)
-        if request.method == "GET":
-            return paginate([self._label_json(repo, x) for x in repo.labels.values()])
-        if not self._can_push(repo, self._user()):
-            raise ApiError(403, "Must have admin rights to Repository.")
-        body = request_object()
-        label_name = body.get("name")
-        if not isinstance(label_name, str) or not label_name.strip():
-            raise validation_failed("Label", "name", "missing_field")
-        if label_name.lower() in repo.labels:
-            raise validation_failed("Label", "name", "already_exists")
-        color = str(body.get("color", "ededed")).lstrip("#")
-        if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
-            raise validation_failed("Label", "color", "invalid")
-        label = Label(next(self._ids), label_name, color.lower(), body.get("description"))
-        repo.labels[label_name.lower()] = label
-        response = json_response(self._label_json(repo, label), 201)
-        response.headers["Location"] = self._label_json(repo, label)["url"]
-        return response
-
-    def _v_label(self, owner: str, name: str, label: str) -> Response:
-        repo = self._visible_repo(owner, name)
-        found = repo.labels.get(label.lower())
-        if found is None:
-            raise not_found()
-        if request.method == "GET":
-            return json_response(self._label_json(repo, found))
-        if not self._can_push(repo, self._user()):
-            raise ApiError(403, "Must have admin rights to Repository.")
-        if request.method == "DELETE":
-            del repo.labels[label.lower()]
-            for issue in repo.issues.values():
-                issue.labels = [n for n in issue.labels if n.lower() != label.lower()]
-            return empty_response()
-        body = request_object()
-        new_name = body.get("new_name", found.name)
-        del repo.labels[label.lower()]
-        found.name = new_name
-        found.color = str(body.get("color", found.color)).lstrip("#")
-        found.description = body.get("description", found.description)
-        repo.labels[new_name.lower()] = found
-        for issue in repo.issues.values():
-            issue.labels = [new_name if n.lower() == label.lower() else n for n in issue.labels]
-        return json_response(self._label_json(repo, found))
 
     def _v_pull_files(self, owner: str, name: str, number: int) -> Response:
         repo = self._visible_repo(owner, name)
