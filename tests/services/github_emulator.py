@@ -42,8 +42,6 @@ import argparse
 import contextlib
 import fnmatch
 import json
-import math
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +58,7 @@ from tests.services.github_api.core import (
 from tests.services.github_api.issues import IssuesApi
 from tests.services.github_api.labels import LabelsApi
 from tests.services.github_api.pulls import PullsApi
+from tests.services.github_api.rate_limit import RateLimitApi
 from tests.services.github_api.repos import ReposApi
 from tests.services.github_api.users import UsersApi
 from tests.services.github_api.wire import (
@@ -85,6 +84,7 @@ class GitHubEmulator(
     CommitsApi,
     UsersApi,
     PullsApi,
+    RateLimitApi,
     GitHubCore,
 ):
     """Stateful GitHub REST API on ``127.0.0.1:<free port>``, at ``/`` and ``/api/v3``.
@@ -247,31 +247,7 @@ class GitHubEmulator(
                 Fault(n, "secondary", status, retry_after, self._pattern(path), method)
             )
 
-    def set_rate_limit(
-        self,
-        *,
-        remaining: int | None = None,
-        reset_in: float | None = None,
-        limit: int | None = None,
-    ) -> dict[str, int]:
-        """Set the core limit; it refills when ``reset_in`` seconds (rounded up) have passed."""
-        with self._lock:
-            self._rate.refresh()
-            if limit is not None:
-                self._rate.limit = limit
-            if remaining is not None:
-                self._rate.used = max(self._rate.limit - remaining, 0)
-            if reset_in is not None:
-                self._rate.reset_at = math.ceil(time.time() + reset_in)
-            return self._rate.to_dict()
-
     # --------------------------------------------------------------- Python API: inspection
-
-    def rate_limit(self) -> dict[str, int]:
-        """The core bucket now: limit, used, remaining, reset (epoch seconds)."""
-        with self._lock:
-            self._rate.refresh()
-            return self._rate.to_dict()
 
     @property
     def requests(self) -> list[GitHubRequest]:
@@ -330,7 +306,6 @@ class GitHubEmulator(
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route("/rate_limit", self._v_rate_limit)
         repo = REPO
         route("/graphql", self._v_graphql, ("POST",))
         from tests.services.github_releases import register as register_releases
@@ -352,26 +327,6 @@ class GitHubEmulator(
             route(f"/_emulator/{name}", view, methods)
 
     # -------------------------------------------------------------------------- views
-
-    def _v_rate_limit(self) -> Response:
-        self._rate.refresh()
-        core = self._rate.to_dict()
-
-        def other(limit: int) -> dict[str, int]:
-            return {"limit": limit, "used": 0, "remaining": limit, "reset": self._rate.reset_at}
-
-        return json_response(
-            {
-                "resources": {
-                    "core": core,
-                    "search": other(30),
-                    "graphql": other(5000),
-                    "integration_manifest": other(5000),
-                    "code_search": other(10),
-                },
-                "rate": core,
-            }
-        )
 
     def _v_graphql(self) -> Response:
         from tests.services.github_graphql import execute
