@@ -55,18 +55,17 @@ from tests.services.github_api.core import (
     GitHubCore,
     GitHubRequest,
 )
+from tests.services.github_api.graphql import GraphqlApi
 from tests.services.github_api.issues import IssuesApi
 from tests.services.github_api.labels import LabelsApi
 from tests.services.github_api.pulls import PullsApi
 from tests.services.github_api.rate_limit import RateLimitApi
+from tests.services.github_api.releases import ReleasesApi
 from tests.services.github_api.repos import ReposApi
 from tests.services.github_api.users import UsersApi
 from tests.services.github_api.wire import (
-    REPO,
-    ApiError,
     Route,
     json_response,
-    request_object,
 )
 
 # ------------------------------------------------------------------------------------ state
@@ -84,6 +83,8 @@ class GitHubEmulator(
     CommitsApi,
     UsersApi,
     PullsApi,
+    ReleasesApi,
+    GraphqlApi,
     RateLimitApi,
     GitHubCore,
 ):
@@ -285,15 +286,6 @@ class GitHubEmulator(
                 "faults": sum(1 for r in self._requests if r.fault),
             }
 
-    def releases(self, repo: str) -> list[dict[str, Any]]:
-        """The repository's releases (drafts too), newest first, as the API renders them."""
-        from tests.services.github_releases import ReleasesApi
-
-        with self._lock:
-            target = self._repo(repo)
-            api = ReleasesApi(self)
-            return [api.to_json(target, r) for r in target.releases.newest_first()]
-
     # ------------------------------------------------------------------------- lookups
 
     # ----------------------------------------------------------------------- rendering
@@ -306,11 +298,6 @@ class GitHubEmulator(
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        repo = REPO
-        route("/graphql", self._v_graphql, ("POST",))
-        from tests.services.github_releases import register as register_releases
-
-        register_releases(self, route, repo)
 
         control = [
             ("requests", self._c_requests, ("GET",)),
@@ -327,16 +314,6 @@ class GitHubEmulator(
             route(f"/_emulator/{name}", view, methods)
 
     # -------------------------------------------------------------------------- views
-
-    def _v_graphql(self) -> Response:
-        from tests.services.github_graphql import execute
-
-        body = request_object()
-        query = body.get("query")
-        if not isinstance(query, str):
-            raise ApiError(400, "A query attribute must be specified and must be a string.")
-        variables = body.get("variables") or {}
-        return json_response(execute(self, self._user(), query, variables))
 
     # ---------------------------------------------------------------- control endpoints
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flask import Response
 from graphql import GraphQLError, build_schema, graphql_sync
 
-from tests.services.github_api.wire import node_id
+from tests.services.github_api.core import GitHubCore
+from tests.services.github_api.wire import ApiError, Route, json_response, node_id, request_object
 
 if TYPE_CHECKING:
     from tests.services.github_api.model import Account, Edit, Repo
-    from tests.services.github_emulator import GitHubEmulator
 
 SCHEMA = build_schema(
     """
@@ -121,8 +122,24 @@ SCHEMA = build_schema(
 )
 
 
+class GraphqlApi(GitHubCore):
+    """``POST /graphql`` (``/api/graphql`` on GitHub Enterprise Server, mapped here by the core)."""
+
+    def _routes(self, route: Route) -> None:
+        super()._routes(route)
+        route("/graphql", self._v_graphql, ("POST",))
+
+    def _v_graphql(self) -> Response:
+        body = request_object()
+        query = body.get("query")
+        if not isinstance(query, str):
+            raise ApiError(400, "A query attribute must be specified and must be a string.")
+        variables = body.get("variables") or {}
+        return json_response(execute(self, self._user(), query, variables))
+
+
 def execute(
-    emulator: GitHubEmulator, viewer: Account, query: str, variables: Mapping[str, Any]
+    emulator: GitHubCore, viewer: Account, query: str, variables: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Run ``query`` as ``viewer``; GitHub's answer shape (``data`` and maybe ``errors``)."""
     world = _World(emulator, viewer)
@@ -153,7 +170,7 @@ class _World:
     """Dicts (and callables for fields with arguments) that graphql-core's default resolver
     walks; ``__typename`` picks the type of an interface."""
 
-    def __init__(self, emulator: GitHubEmulator, viewer: Account) -> None:
+    def __init__(self, emulator: GitHubCore, viewer: Account) -> None:
         self.emu = emulator
         self.viewer = viewer
 
@@ -170,7 +187,6 @@ class _World:
         return self.emu._permission(repo, self.viewer) != "none"
 
     def repository(self, _info: Any, owner: str, name: str) -> dict[str, Any]:
-
         repo = self.emu._repos.get(f"{owner}/{name}".lower())
         if repo is None or not self._visible(repo):
             raise LookupError(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
@@ -192,7 +208,6 @@ class _World:
         }
 
     def _index(self) -> dict[str, Callable[[], dict[str, Any]]]:
-
         index: dict[str, Callable[[], dict[str, Any]]] = {}
         for repo in self.emu._repos.values():
             if not self._visible(repo):
@@ -217,7 +232,6 @@ class _World:
 
     # -- objects ----------------------------------------------------------------------------
     def actor(self, login: str | None) -> dict[str, Any] | None:
-
         if not login:
             return None
         account = self.emu._accounts.get(login.lower())
@@ -236,7 +250,6 @@ class _World:
     def _history(
         self, author: str, created_at: str, updated_at: str, edits: list[Edit]
     ) -> dict[str, Any]:
-
         last = edits[-1] if len(edits) > 1 else None
 
         def user_content_edits(
@@ -283,7 +296,6 @@ class _World:
         }
 
     def issue(self, repo: Repo, number: int) -> dict[str, Any]:
-
         issue = repo.issues[number]
         _api, web = self.emu._bases()
         return {
@@ -299,7 +311,6 @@ class _World:
         }
 
     def comment(self, repo: Repo, comment_id: int) -> dict[str, Any]:
-
         comment = repo.comments[comment_id]
         _api, web = self.emu._bases()
         return {
