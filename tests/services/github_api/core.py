@@ -160,9 +160,6 @@ class GitHubCore(EmulatorServer):
             return path[len(API_PREFIX) :] or "/"
         return path
 
-    def _repo_key(self, full_name: str) -> str:
-        return self._repo(full_name).full_name
-
     def _repo(self, full_name: str) -> Repo:
         try:
             return self._repos[full_name.lower()]
