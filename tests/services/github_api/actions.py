@@ -12,11 +12,7 @@ from typing import Any
 
 from flask import Response
 
-from tests.services.github_api.model import (
-    Repo,
-    Run,
-    Workflow,
-)
+from tests.services.github_api.model import Repo, Run, Workflow
 from tests.services.github_api.repos import ReposApi
 from tests.services.github_api.wire import (
     REPO,

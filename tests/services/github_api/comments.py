@@ -9,13 +9,7 @@ from typing import Any
 from flask import Response, request
 
 from tests.services.github_api.issues import IssuesApi
-from tests.services.github_api.model import (
-    Account,
-    Comment,
-    Issue,
-    Repo,
-    utc_now,
-)
+from tests.services.github_api.model import Account, Comment, Issue, Repo, utc_now
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
@@ -61,6 +55,7 @@ class CommentsApi(IssuesApi):
             return self._comment_json(target, comment)
 
     def comments(self, repo: str, number: int) -> list[dict[str, Any]]:
+        """The comments on issue ``number``, oldest first, as the API renders them."""
         with self._lock:
             target = self._repo(repo)
             return [

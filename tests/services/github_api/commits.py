@@ -13,10 +13,7 @@ from typing import Any
 from flask import Response, request
 
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.model import (
-    Commit,
-    Repo,
-)
+from tests.services.github_api.model import Commit, Repo
 from tests.services.github_api.wire import (
     REPO,
     ApiError,

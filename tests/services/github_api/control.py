@@ -13,10 +13,7 @@ from flask import Response, request
 from tests.services.emulator_server import DropMode, Fault
 from tests.services.github_api.core import GitHubRequest
 from tests.services.github_api.seed import SeedApi
-from tests.services.github_api.wire import (
-    Route,
-    json_response,
-)
+from tests.services.github_api.wire import Route, json_response
 
 
 class ControlApi(SeedApi):
@@ -100,6 +97,7 @@ class ControlApi(SeedApi):
 
     @property
     def request_count(self) -> int:
+        """How many API requests were recorded since the last reset."""
         with self._lock:
             return len(self._requests)
 
@@ -110,6 +108,7 @@ class ControlApi(SeedApi):
             return self._spent_total
 
     def counters(self) -> dict[str, int]:
+        """Requests, rate-limit units spent, 304 answers and faulted requests since reset."""
         with self._lock:
             return {
                 "requests": len(self._requests),

@@ -40,29 +40,15 @@ from werkzeug.exceptions import HTTPException
 
 from tests.services.emulator_server import EmulatorServer, Fault, RecordedRequest
 from tests.services.github_api.model import Account, Org, RateLimit, Repo
-from tests.services.github_api.wire import (
-    ApiError,
-    Route,
-    json_response,
-    node_id,
-    not_found,
-)
+from tests.services.github_api.wire import ApiError, Route, json_response, node_id, not_found
 
 API_PREFIX = "/api/v3"
-
-
 GHES_GRAPHQL = "/api/graphql"
-
-
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-
-
 SECONDARY_DOCS = (
     "https://docs.github.com/free-pro-team@latest/rest/overview/"
     "rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )
-
-
 PUSH_PERMISSIONS = frozenset({"admin", "maintain", "write", "push"})
 
 
@@ -75,9 +61,11 @@ class GitHubRequest(RecordedRequest):
 
     @property
     def authorization(self) -> str | None:
+        """The Authorization header, if any."""
         return self.header("Authorization")
 
     def to_dict(self) -> dict[str, Any]:
+        """The request as ``/_emulator/requests`` lists it."""
         return {**super().to_dict(), "api_path": self.api_path, "spent": self.spent}
 
 
@@ -125,6 +113,8 @@ class GitHubCore(EmulatorServer):
             self._spent_total = 0
             self._not_modified = 0
 
+    # ------------------------------------------------------------------- accounts and tokens
+
     def add_user(
         self,
         login: str,
@@ -154,6 +144,8 @@ class GitHubCore(EmulatorServer):
     def _account_or_create(self, login: str) -> Account:
         self.add_user(login)
         return self._accounts[login.lower()]
+
+    # ------------------------------------------------------------------------------- lookups
 
     def _pattern(self, path: str | None) -> str | None:
         if path and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
@@ -203,6 +195,8 @@ class GitHubCore(EmulatorServer):
             stack.extend(repo.commits[current].parents)
         return seen
 
+    # --------------------------------------------------------------------------- permissions
+
     def _is_org_member(self, org_login: str, login: str) -> bool:
         org = self._orgs.get(org_login.lower())
         return org is not None and login.lower() in org.members
@@ -239,6 +233,8 @@ class GitHubCore(EmulatorServer):
             return "COLLABORATOR"
         return "NONE"
 
+    # ----------------------------------------------------------------------------- rendering
+
     def _bases(self) -> tuple[str, str]:
         """(API base, web base) for URLs in responses: the request's host and prefix."""
         if has_request_context():
@@ -272,6 +268,8 @@ class GitHubCore(EmulatorServer):
             "user_view_type": "public",
             "site_admin": account.site_admin,
         }
+
+    # ------------------------------------------------------------------ the request pipeline
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -367,6 +365,8 @@ class GitHubCore(EmulatorServer):
         if repo is None or self._permission(repo, g.get("user")) == "none":
             raise not_found()
         return repo
+
+    # ------------------------------------------------------------------------------- the app
 
     def _build_app(self) -> Flask:
         app = Flask("github_emulator")

@@ -12,6 +12,7 @@ answered as GitHub does: HTTP 200 with ``errors``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -175,6 +176,7 @@ class _World:
         self.viewer = viewer
 
     def root(self) -> dict[str, Any]:
+        """The Query type's fields."""
         return {
             "viewer": self.actor(self.viewer.login),
             "repository": self.repository,
@@ -187,6 +189,7 @@ class _World:
         return self.emu._permission(repo, self.viewer) != "none"
 
     def repository(self, _info: Any, owner: str, name: str) -> dict[str, Any]:
+        """``repository(owner, name)``, hidden (not found) from those who cannot read it."""
         repo = self.emu._repos.get(f"{owner}/{name}".lower())
         if repo is None or not self._visible(repo):
             raise LookupError(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
@@ -213,25 +216,28 @@ class _World:
             if not self._visible(repo):
                 continue
             for number, issue in repo.issues.items():
-                index[node_id("Issue", issue.id)] = lambda r=repo, n=number: self.issue(r, n)
+                index[node_id("Issue", issue.id)] = functools.partial(self.issue, repo, number)
             for comment_id in repo.comments:
-                index[node_id("IssueComment", comment_id)] = lambda r=repo, c=comment_id: (
-                    self.comment(r, c)
+                index[node_id("IssueComment", comment_id)] = functools.partial(
+                    self.comment, repo, comment_id
                 )
         return index
 
     def node(self, _info: Any, id: str) -> dict[str, Any]:
+        """``node(id)``: an issue or comment the viewer can see, by global id."""
         make = self._index().get(id)
         if make is None:
             raise LookupError(f"Could not resolve to a node with the global id of '{id}'")
         return make()
 
     def nodes(self, _info: Any, ids: list[str]) -> list[dict[str, Any] | None]:
+        """``nodes(ids)``: as ``node``, None for each id not found."""
         index = self._index()
         return [index[i]() if i in index else None for i in ids]
 
     # -- objects ----------------------------------------------------------------------------
     def actor(self, login: str | None) -> dict[str, Any] | None:
+        """A ``User`` or ``Bot`` by login, or None."""
         if not login:
             return None
         account = self.emu._accounts.get(login.lower())
@@ -296,6 +302,7 @@ class _World:
         }
 
     def issue(self, repo: Repo, number: int) -> dict[str, Any]:
+        """An ``Issue`` with its authorship and edit history."""
         issue = repo.issues[number]
         _api, web = self.emu._bases()
         return {
@@ -311,6 +318,7 @@ class _World:
         }
 
     def comment(self, repo: Repo, comment_id: int) -> dict[str, Any]:
+        """An ``IssueComment`` with its authorship and edit history."""
         comment = repo.comments[comment_id]
         _api, web = self.emu._bases()
         return {

@@ -11,14 +11,7 @@ from typing import Any
 from flask import Response, request
 
 from tests.services.github_api.labels import LabelsApi
-from tests.services.github_api.model import (
-    Account,
-    Comment,
-    Edit,
-    Issue,
-    Repo,
-    utc_now,
-)
+from tests.services.github_api.model import Account, Comment, Edit, Issue, Repo, utc_now
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
@@ -93,11 +86,13 @@ class IssuesApi(LabelsApi):
             ]
 
     def issue(self, repo: str, number: int) -> dict[str, Any]:
+        """Issue ``number`` as the API renders it."""
         with self._lock:
             target = self._repo(repo)
             return self._issue_json(target, self._issue(target, number))
 
     def issues(self, repo: str) -> list[dict[str, Any]]:
+        """All the repository's issues, open and closed, in creation order."""
         with self._lock:
             target = self._repo(repo)
             return [self._issue_json(target, i) for i in target.issues.values()]

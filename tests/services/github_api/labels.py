@@ -11,10 +11,7 @@ from typing import Any
 from flask import Response, request
 
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.model import (
-    Label,
-    Repo,
-)
+from tests.services.github_api.model import Label, Repo
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
@@ -40,6 +37,7 @@ class LabelsApi(GitHubCore):
     def add_label(
         self, repo: str, name: str, color: str = "ededed", description: str | None = None
     ) -> dict[str, Any]:
+        """Create a label (or return the existing one of that name, in any case)."""
         with self._lock:
             target = self._repo(repo)
             label = target.labels.get(name.lower())
@@ -49,6 +47,7 @@ class LabelsApi(GitHubCore):
             return self._label_json(target, label)
 
     def labels(self, repo: str) -> list[dict[str, Any]]:
+        """The repository's labels as the API renders them."""
         with self._lock:
             target = self._repo(repo)
             return [self._label_json(target, label) for label in target.labels.values()]

@@ -13,11 +13,14 @@ from typing import Any
 
 
 def utc_now() -> str:
+    """Now, as GitHub writes timestamps (``2024-05-01T12:00:00Z``)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
 class Account:
+    """A user, bot or organization account."""
+
     id: int
     login: str
     type: str = "User"
@@ -29,6 +32,8 @@ class Account:
 
 @dataclass
 class Team:
+    """A team of an organization; ``members`` maps a lower-case login to its role."""
+
     id: int
     org: str
     slug: str
@@ -41,6 +46,8 @@ class Team:
 
 @dataclass
 class Org:
+    """An organization: its account, members (lower-case logins) and teams by slug."""
+
     account: Account
     members: list[str] = field(default_factory=list)  # lower logins
     teams: dict[str, Team] = field(default_factory=dict)  # slug -> team
@@ -48,6 +55,8 @@ class Org:
 
 @dataclass
 class Label:
+    """A repository label."""
+
     id: int
     name: str
     color: str = "ededed"
@@ -57,6 +66,8 @@ class Label:
 
 @dataclass
 class Comment:
+    """A comment on an issue."""
+
     id: int
     issue_number: int
     user: str
@@ -79,6 +90,8 @@ class Edit:
 
 @dataclass
 class Issue:
+    """An issue; ``labels`` and ``assignees`` hold names and logins as GitHub spells them."""
+
     id: int
     number: int
     title: str
@@ -99,6 +112,8 @@ class Issue:
 
 @dataclass
 class Commit:
+    """A commit; ``seq`` orders commits by creation, ``files`` are the paths it changed."""
+
     sha: str
     message: str
     parents: list[str]
@@ -112,6 +127,8 @@ class Commit:
 
 @dataclass
 class Workflow:
+    """A workflow file and its ``workflow_dispatch`` inputs (None: any inputs are accepted)."""
+
     id: int
     name: str
     path: str
@@ -142,6 +159,8 @@ class Run:
 
 @dataclass
 class Release:
+    """A release; ``seq`` orders releases by creation."""
+
     id: int
     tag_name: str
     target_commitish: str
@@ -162,17 +181,21 @@ class ReleaseStore:
     by_id: dict[int, Release] = field(default_factory=dict)
 
     def published(self, tag: str) -> Release | None:
+        """The published (non-draft) release of ``tag``, if any."""
         return next(
             (r for r in self.by_id.values() if r.tag_name == tag and not r.draft),
             None,
         )
 
     def newest_first(self) -> list[Release]:
+        """All releases, the newest first."""
         return sorted(self.by_id.values(), key=lambda r: -r.seq)
 
 
 @dataclass
 class Repo:
+    """A repository and all it holds."""
+
     id: int
     owner: str
     name: str
@@ -196,17 +219,21 @@ class Repo:
 
     @property
     def full_name(self) -> str:
+        """``owner/name``."""
         return f"{self.owner}/{self.name}"
 
 
 @dataclass
 class RateLimit:
+    """The primary (core) rate-limit bucket: ``limit`` units per ``window`` seconds."""
+
     limit: int = 5000
     used: int = 0
     reset_at: int = 0
     window: int = 3600
 
     def refresh(self) -> None:
+        """Refill the bucket once its reset time has passed."""
         now = time.time()
         if now >= self.reset_at:
             self.used = 0
@@ -214,9 +241,11 @@ class RateLimit:
 
     @property
     def remaining(self) -> int:
+        """Units left before the reset."""
         return max(self.limit - self.used, 0)
 
     def to_dict(self) -> dict[str, int]:
+        """The bucket as ``/rate_limit`` shows it."""
         return {
             "limit": self.limit,
             "used": self.used,

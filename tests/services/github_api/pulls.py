@@ -10,12 +10,7 @@ from typing import Any
 from flask import Response
 
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.wire import (
-    REPO,
-    Route,
-    not_found,
-    paginate,
-)
+from tests.services.github_api.wire import REPO, Route, not_found, paginate
 
 
 class PullsApi(GitHubCore):
@@ -34,7 +29,7 @@ class PullsApi(GitHubCore):
             target = self._repo(repo)
             listed = []
             for item in files:
-                entry = {"filename": item} if isinstance(item, str) else dict(item)
+                entry: dict[str, Any] = {"filename": item} if isinstance(item, str) else dict(item)
                 entry.setdefault("status", "modified")
                 name = str(entry["filename"])
                 entry.setdefault("sha", hashlib.sha1(f"{number}{name}".encode()).hexdigest())

@@ -11,9 +11,7 @@ from typing import Any
 from flask import Response, g, has_request_context
 
 from tests.services.github_api.commits import CommitsApi
-from tests.services.github_api.model import (
-    Repo,
-)
+from tests.services.github_api.model import Repo
 from tests.services.github_api.wire import (
     REPO,
     ApiError,

@@ -10,11 +10,7 @@ from typing import Any
 from flask import Response, request
 
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.model import (
-    Account,
-    Org,
-    Team,
-)
+from tests.services.github_api.model import Account, Org, Team
 from tests.services.github_api.wire import (
     ApiError,
     Route,

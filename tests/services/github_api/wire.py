@@ -41,6 +41,7 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
+        """The JSON body GitHub answers with."""
         out: dict[str, Any] = {"message": self.message}
         if self.errors is not None:
             out["errors"] = self.errors
@@ -50,19 +51,23 @@ class ApiError(Exception):
 
 
 def not_found() -> ApiError:
+    """GitHub's 404, also its answer for what the caller may not see."""
     return ApiError(404, "Not Found")
 
 
 def validation_failed(resource: str, field_name: str, code: str, **extra: Any) -> ApiError:
+    """A 422 "Validation Failed" with one error on ``resource.field_name``."""
     error = {"resource": resource, "code": code, "field": field_name, **extra}
     return ApiError(422, "Validation Failed", errors=[error])
 
 
 def node_id(kind: str, number: int) -> str:
+    """A GraphQL global id (legacy format) for object ``number`` of ``kind``."""
     return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
 
 
 def json_response(data: Any, status: int = 200) -> Response:
+    """``data`` as compact JSON, GitHub's content type."""
     return Response(
         json.dumps(data, separators=(",", ":")),
         status,
@@ -71,6 +76,7 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 def empty_response(status: int = 204) -> Response:
+    """An answer without a body (204 unless told)."""
     return Response(b"", status)
 
 
@@ -120,6 +126,7 @@ def paginate(
 
 
 def request_json() -> Any:
+    """The request body as JSON ({} if empty); 400 "Problems parsing JSON" if it is not."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -130,6 +137,7 @@ def request_json() -> Any:
 
 
 def request_object() -> dict[str, Any]:
+    """The request body as a JSON object; 400 if it is something else."""
     body = request_json()
     if not isinstance(body, dict):
         raise ApiError(400, "Body should be a JSON object")
