@@ -1,6 +1,7 @@
 """The server side shared by the HTTP emulators (Slack, GitHub): a threaded werkzeug server
-in a daemon thread or the foreground, request recording, and a queue of faults (an HTTP
-status with Retry-After, or a dropped connection: TCP reset or close without an answer)."""
+in a daemon thread or the foreground, request recording, a queue of faults (an HTTP
+status with Retry-After, or a dropped connection: TCP reset or close without an answer), and
+what their API modules share (``Route``, ``json_response``)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,28 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
+from flask import Response
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 DropMode = Literal["reset", "close"]
 _Server = TypeVar("_Server", bound="EmulatorServer")
+
+Route = Callable[..., None]
+"""``route(rule, view, methods=("GET",))``: how an API module adds a URL rule to the app."""
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """``data`` as compact JSON, with the content type GitHub and Slack answer with."""
+    return Response(
+        json.dumps(data, separators=(",", ":")),
+        status,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 @dataclass

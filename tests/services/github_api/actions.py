@@ -12,14 +12,13 @@ from typing import Any
 
 from flask import Response
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.model import Repo, Run, Workflow
 from tests.services.github_api.repos import ReposApi
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
-    Route,
     empty_response,
-    json_response,
     node_id,
     not_found,
     paginate,

@@ -8,14 +8,13 @@ from typing import Any
 
 from flask import Response, request
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.issues import IssuesApi
 from tests.services.github_api.model import Account, Comment, Issue, Repo, utc_now
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
-    Route,
     empty_response,
-    json_response,
     node_id,
     not_found,
     paginate,

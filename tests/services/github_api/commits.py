@@ -12,17 +12,10 @@ from typing import Any
 
 from flask import Response, request
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
 from tests.services.github_api.model import Commit, Repo
-from tests.services.github_api.wire import (
-    REPO,
-    ApiError,
-    Route,
-    json_response,
-    node_id,
-    not_found,
-    paginate,
-)
+from tests.services.github_api.wire import REPO, ApiError, node_id, not_found, paginate
 
 
 class CommitsApi(GitHubCore):

@@ -10,10 +10,9 @@ import fnmatch
 
 from flask import Response, request
 
-from tests.services.emulator_server import DropMode, Fault
+from tests.services.emulator_server import DropMode, Fault, Route, json_response
 from tests.services.github_api.core import GitHubRequest
 from tests.services.github_api.seed import SeedApi
-from tests.services.github_api.wire import Route, json_response
 
 
 class ControlApi(SeedApi):

@@ -5,12 +5,12 @@ that every API module adds its routes to.
 How to add an API (say pull request reviews):
 
 1. Write ``github_api/<api>.py`` with one mixin class, ``class ReviewsApi(GitHubCore)`` (or a
-   subclass of another API it builds on, e.g. ``IssuesApi``). Give it:
+   subclass of another API it builds on, here ``PullsApi``). Give it:
    - its Python API for tests (``add_review(...)``, ``reviews(...)``), taking ``self._lock``;
    - its views (``_v_...``), which raise :class:`~tests.services.github_api.wire.ApiError`
      for GitHub's error answers and use ``self._visible_repo``, ``self._user()`` (401 without
-     a token), ``self._can_push`` and the helpers in ``wire.py`` (``json_response``,
-     ``paginate``, ``request_object``...);
+     a token), ``self._can_push``, the helpers in ``wire.py`` (``paginate``,
+     ``request_object``...) and ``json_response``;
    - its renderers (``_review_json``), building URLs from ``self._bases()``;
    - ``_routes(self, route)``, which calls ``super()._routes(route)`` and then
      ``route(f"{REPO}/pulls/<int:number>/reviews", self._v_reviews, ("GET", "POST"))``.
@@ -38,9 +38,15 @@ from typing import Any, ClassVar
 from flask import Flask, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
-from tests.services.emulator_server import EmulatorServer, Fault, RecordedRequest
+from tests.services.emulator_server import (
+    EmulatorServer,
+    Fault,
+    RecordedRequest,
+    Route,
+    json_response,
+)
 from tests.services.github_api.model import Account, Org, RateLimit, Repo
-from tests.services.github_api.wire import ApiError, Route, json_response, node_id, not_found
+from tests.services.github_api.wire import ApiError, node_id, not_found
 
 API_PREFIX = "/api/v3"
 GHES_GRAPHQL = "/api/graphql"

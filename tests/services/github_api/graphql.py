@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Response
 from graphql import GraphQLError, build_schema, graphql_sync
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.wire import ApiError, Route, json_response, node_id, request_object
+from tests.services.github_api.wire import ApiError, node_id, request_object
 
 if TYPE_CHECKING:
     from tests.services.github_api.model import Account, Edit, Repo

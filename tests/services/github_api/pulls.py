@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Response
 
+from tests.services.emulator_server import Route
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.wire import REPO, Route, not_found, paginate
+from tests.services.github_api.wire import REPO, not_found, paginate
 
 
 class PullsApi(GitHubCore):

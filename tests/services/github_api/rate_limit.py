@@ -9,8 +9,8 @@ import time
 
 from flask import Response
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
-from tests.services.github_api.wire import Route, json_response
 
 
 class RateLimitApi(GitHubCore):

@@ -27,14 +27,13 @@ from typing import Any
 
 from flask import Response, g, request
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
 from tests.services.github_api.model import Release, Repo, utc_now
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
-    Route,
     empty_response,
-    json_response,
     node_id,
     not_found,
     paginate,

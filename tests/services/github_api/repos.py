@@ -10,14 +10,13 @@ from typing import Any
 
 from flask import Response, g, has_request_context
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.commits import CommitsApi
 from tests.services.github_api.model import Repo
 from tests.services.github_api.wire import (
     REPO,
     ApiError,
-    Route,
     empty_response,
-    json_response,
     node_id,
     not_found,
     paginate,

@@ -9,17 +9,10 @@ from typing import Any
 
 from flask import Response, request
 
+from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
 from tests.services.github_api.model import Account, Org, Team
-from tests.services.github_api.wire import (
-    ApiError,
-    Route,
-    empty_response,
-    json_response,
-    node_id,
-    not_found,
-    paginate,
-)
+from tests.services.github_api.wire import ApiError, empty_response, node_id, not_found, paginate
 
 
 class UsersApi(GitHubCore):

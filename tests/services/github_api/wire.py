@@ -1,6 +1,6 @@
 """GitHub's wire format, shared by every API module: error answers (``ApiError``, 404, 422
-"Validation Failed"), JSON responses, node ids, request bodies and pagination with a ``Link``
-header."""
+"Validation Failed"), empty answers, node ids, request bodies and pagination with a ``Link``
+header (JSON answers are ``emulator_server.json_response``)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ import base64
 import json
 import math
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Response, request
 
+from tests.services.emulator_server import json_response
+
 DOCS = "https://docs.github.com/rest"
 REPO = "/repos/<owner>/<name>"
 """The URL rule prefix of a repository's routes."""
-
-Route = Callable[..., None]
-"""``route(rule, view, methods=("GET",))``: how an API module adds a URL rule to the app."""
 
 
 class ApiError(Exception):
@@ -64,15 +63,6 @@ def validation_failed(resource: str, field_name: str, code: str, **extra: Any) -
 def node_id(kind: str, number: int) -> str:
     """A GraphQL global id (legacy format) for object ``number`` of ``kind``."""
     return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
-
-
-def json_response(data: Any, status: int = 200) -> Response:
-    """``data`` as compact JSON, GitHub's content type."""
-    return Response(
-        json.dumps(data, separators=(",", ":")),
-        status,
-        content_type="application/json; charset=utf-8",
-    )
 
 
 def empty_response(status: int = 204) -> Response:
