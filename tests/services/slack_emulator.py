@@ -19,274 +19,32 @@ import itertools
 import json
 import re
 import secrets
-import string
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from tests.services.emulator_server import DropMode, EmulatorServer, Fault, RecordedRequest
+from tests.services.emulator_server import (
+    DropMode,
+    EmulatorServer,
+    Fault,
+    RecordedRequest,
+    json_response,
+)
+from tests.services.slack_api.blocks import validate_blocks
+from tests.services.slack_api.model import Channel, Identity, Message, Webhook, new_id
+from tests.services.slack_api.wire import SlackApiCallError, text_response, truthy
 
 DEFAULT_TOKEN = "xoxb-shipyard-test-token"
 """Bot token registered by default (``SlackEmulator(tokens=...)`` replaces it)."""
 
-# Block Kit types accepted in messages; anything else is ``invalid_blocks`` as on Slack.
-_BLOCK_TYPES = frozenset(
-    {
-        "actions",
-        "context",
-        "divider",
-        "file",
-        "header",
-        "image",
-        "input",
-        "markdown",
-        "rich_text",
-        "section",
-        "video",
-    }
-)
 _TS_RE = re.compile(r"^\d{10}\.\d{6}$")
 _CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
 # ------------------------------------------------------------------------------------ state
-
-
-@dataclass
-class Channel:
-    id: str
-    name: str
-    is_private: bool = False
-    is_archived: bool = False
-    is_member: bool = True
-    created: int = field(default_factory=lambda: int(time.time()))
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "is_channel": not self.is_private,
-            "is_group": False,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": self.is_private,
-            "created": self.created,
-            "is_archived": self.is_archived,
-            "is_general": self.name == "general",
-            "unlinked": 0,
-            "name_normalized": self.name,
-            "is_shared": False,
-            "is_org_shared": False,
-            "is_ext_shared": False,
-            "is_pending_ext_shared": False,
-            "pending_shared": [],
-            "context_team_id": "",
-            "is_member": self.is_member,
-            "topic": {"value": "", "creator": "", "last_set": 0},
-            "purpose": {"value": "", "creator": "", "last_set": 0},
-            "previous_names": [],
-        }
-
-
-@dataclass
-class Identity:
-    """Who a token (or webhook) posts as."""
-
-    user_id: str
-    user_name: str
-    bot_id: str | None
-    app_id: str | None
-
-
-@dataclass
-class Webhook:
-    team: str
-    bot: str
-    secret: str
-    channel_id: str
-    identity: Identity
-
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    text: str
-    user: str
-    bot_id: str | None
-    app_id: str | None
-    username: str | None
-    blocks: list[dict[str, Any]] | None = None
-    attachments: list[dict[str, Any]] | None = None
-    thread_ts: str | None = None
-    parent_user_id: str | None = None
-    source: str = "api"
-    edited: dict[str, str] | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    reply_broadcast: bool = False
-    metadata: dict[str, Any] | None = None
-    deleted: bool = False
-
-    def to_api(self, team: str) -> dict[str, Any]:
-        """The message as Slack returns it in ``message``."""
-        out: dict[str, Any] = {"user": self.user, "type": "message", "ts": self.ts}
-        if self.source == "webhook":
-            out["subtype"] = "bot_message"
-        if self.bot_id:
-            out["bot_id"] = self.bot_id
-            out["app_id"] = self.app_id
-        out["text"] = self.text
-        out["team"] = team
-        if self.username:
-            out["username"] = self.username
-        if self.bot_id:
-            out["bot_profile"] = {
-                "id": self.bot_id,
-                "app_id": self.app_id,
-                "name": self.username or "shipyard",
-                "icons": {"image_48": "https://a.slack-edge.com/80588/img/plugins/app/bot_48.png"},
-                "deleted": False,
-                "updated": int(float(self.ts)),
-                "team_id": team,
-            }
-        if self.blocks is not None:
-            out["blocks"] = self.blocks
-        if self.attachments is not None:
-            out["attachments"] = self.attachments
-        if self.thread_ts and self.thread_ts != self.ts:
-            out["thread_ts"] = self.thread_ts
-            out["parent_user_id"] = self.parent_user_id
-        if self.edited:
-            out["edited"] = self.edited
-        if self.metadata is not None:
-            out["metadata"] = self.metadata
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """The stored message for tests, including its edit history."""
-        return {
-            "channel": self.channel,
-            "ts": self.ts,
-            "text": self.text,
-            "blocks": self.blocks,
-            "attachments": self.attachments,
-            "thread_ts": self.thread_ts,
-            "user": self.user,
-            "bot_id": self.bot_id,
-            "username": self.username,
-            "source": self.source,
-            "edited": self.edited,
-            "history": list(self.history),
-            "reply_broadcast": self.reply_broadcast,
-            "metadata": self.metadata,
-        }
-
-
-class SlackApiCallError(Exception):
-    """Raised inside handlers; becomes ``{"ok": false, "error": code}``."""
-
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
-def _new_id(prefix: str) -> str:
-    alphabet = string.ascii_uppercase + string.digits
-    return prefix + "".join(secrets.choice(alphabet) for _ in range(10))
-
-
-def _text_object_error(obj: Any, pointer: str, *, plain_only: bool = False) -> str | None:
-    if not isinstance(obj, dict):
-        return f"must be an object [json-pointer:{pointer}]"
-    kinds = ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
-    if obj.get("type") not in kinds:
-        return f"must be one of {', '.join(kinds)} [json-pointer:{pointer}/type]"
-    text = obj.get("text")
-    if not isinstance(text, str) or not text:
-        return f"must be more than 0 characters [json-pointer:{pointer}/text]"
-    if len(text) > 3000:
-        return f"must be less than 3001 characters [json-pointer:{pointer}/text]"
-    return None
-
-
-def _block_error(block: Any, pointer: str) -> str | None:
-    """A Slack-style validation message for one block, or None if it is acceptable."""
-    if not isinstance(block, dict):
-        return f"must be an object [json-pointer:{pointer}]"
-    kind = block.get("type")
-    if not isinstance(kind, str) or not kind:
-        return f"missing required field: type [json-pointer:{pointer}]"
-    if kind not in _BLOCK_TYPES:
-        return f"unsupported type: {kind} [json-pointer:{pointer}/type]"
-    block_id = block.get("block_id")
-    if block_id is not None and (not isinstance(block_id, str) or len(block_id) > 255):
-        return f"must be a string of at most 255 characters [json-pointer:{pointer}/block_id]"
-    if kind == "header":
-        error = _text_object_error(block.get("text"), f"{pointer}/text", plain_only=True)
-        if error is None and len(block["text"]["text"]) > 150:
-            return f"must be less than 151 characters [json-pointer:{pointer}/text/text]"
-        return error
-    if kind == "section":
-        if "text" not in block and "fields" not in block:
-            return f"must provide either text or fields [json-pointer:{pointer}]"
-        if "text" in block:
-            error = _text_object_error(block["text"], f"{pointer}/text")
-            if error:
-                return error
-        if "fields" in block:
-            fields = block["fields"]
-            if not isinstance(fields, list) or not 1 <= len(fields) <= 10:
-                return f"must be an array of 1 to 10 items [json-pointer:{pointer}/fields]"
-            for i, item in enumerate(fields):
-                error = _text_object_error(item, f"{pointer}/fields/{i}")
-                if error:
-                    return error
-        return None
-    if kind in ("context", "actions", "rich_text"):
-        limit = {"context": 10, "actions": 25, "rich_text": 100}[kind]
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not 1 <= len(elements) <= limit:
-            return f"must be an array of 1 to {limit} items [json-pointer:{pointer}/elements]"
-        for i, element in enumerate(elements):
-            if not isinstance(element, dict) or not isinstance(element.get("type"), str):
-                return f"missing required field: type [json-pointer:{pointer}/elements/{i}]"
-        return None
-    if kind == "image":
-        if not isinstance(block.get("image_url"), str) and "slack_file" not in block:
-            return f"must provide image_url or slack_file [json-pointer:{pointer}]"
-        if not isinstance(block.get("alt_text"), str):
-            return f"missing required field: alt_text [json-pointer:{pointer}]"
-        return None
-    if kind == "markdown" and not isinstance(block.get("text"), str):
-        return f"missing required field: text [json-pointer:{pointer}]"
-    return None
-
-
-def validate_blocks(blocks: Any) -> tuple[list[dict[str, Any]] | None, str | None, list[str]]:
-    """Parse and check ``blocks`` as Slack does: (blocks, error code, error messages)."""
-    if isinstance(blocks, str):
-        try:
-            blocks = json.loads(blocks)
-        except ValueError:
-            return None, "invalid_blocks_format", ["[ERROR] blocks must be a JSON array"]
-    if not isinstance(blocks, list):
-        return None, "invalid_blocks_format", ["[ERROR] blocks must be a JSON array"]
-    if len(blocks) > 50:
-        return (
-            None,
-            "invalid_blocks",
-            ["[ERROR] no more than 50 items allowed [json-pointer:/blocks]"],
-        )
-    for i, block in enumerate(blocks):
-        message = _block_error(block, f"/blocks/{i}")
-        if message:
-            return None, "invalid_blocks", [f"[ERROR] {message}"]
-    return blocks, None, []
 
 
 # -------------------------------------------------------------------------------- emulator
@@ -371,7 +129,7 @@ class SlackEmulator(EmulatorServer):
     ) -> str:
         """Register a channel (``#`` optional) and return its ID (``C...``, generated if unset)."""
         name = name.lstrip("#")
-        channel_id = id or _new_id("G" if private else "C")
+        channel_id = id or new_id("G" if private else "C")
         if not _CHANNEL_ID_RE.match(channel_id):
             raise ValueError(f"not a Slack channel ID: {channel_id!r}")
         with self._lock:
@@ -396,7 +154,7 @@ class SlackEmulator(EmulatorServer):
             if channel_id is None:
                 channel_id = self.add_channel(channel)
             team = team or self.TEAM_ID
-            bot = bot or _new_id("B")
+            bot = bot or new_id("B")
             secret = secret or secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")[:24]
             n = next(self._user_ids)
             identity = Identity(f"U{n:010d}", username, bot, f"A{n:010d}")
@@ -599,7 +357,7 @@ class SlackEmulator(EmulatorServer):
         @app.errorhandler(HTTPException)
         def http_error(error: HTTPException) -> Response:
             if request.path.startswith("/api/"):
-                return _json({"ok": False, "error": "unknown_method"}, error.code or 404)
+                return json_response({"ok": False, "error": "unknown_method"}, error.code or 404)
             return Response(
                 error.name.lower().replace(" ", "_"), error.code or 404, mimetype="text/html"
             )
@@ -627,7 +385,7 @@ class SlackEmulator(EmulatorServer):
             response = (
                 Response("rate_limited", 429, mimetype="text/html")
                 if webhook
-                else _json({"ok": False, "error": "ratelimited"}, 429)
+                else json_response({"ok": False, "error": "ratelimited"}, 429)
             )
         else:
             reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -689,14 +447,16 @@ class SlackEmulator(EmulatorServer):
         }
         handler = handlers.get(method)
         if handler is None:
-            return _json({"ok": False, "error": "unknown_method", "req_method": method}, 404)
+            return json_response(
+                {"ok": False, "error": "unknown_method", "req_method": method}, 404
+            )
         try:
             args = self._args()
             identity = None if method == "api.test" else self._authenticate(args)
             result = handler(identity, args)
         except SlackApiCallError as error:
-            return _json({"ok": False, "error": error.error, **error.extra})
-        return _json({"ok": True, **result})
+            return json_response({"ok": False, "error": error.error, **error.extra})
+        return json_response({"ok": True, **result})
 
     def _api_test(self, identity: Identity | None, args: dict[str, Any]) -> dict[str, Any]:
         if "error" in args:
@@ -794,7 +554,7 @@ class SlackEmulator(EmulatorServer):
             username=args.get("username") if identity.bot_id else None,
             blocks=blocks,
             attachments=attachments,
-            reply_broadcast=_truthy(args.get("reply_broadcast")),
+            reply_broadcast=truthy(args.get("reply_broadcast")),
             metadata=metadata if isinstance(metadata, dict) else None,
         )
         self._store(message, thread_ts)
@@ -859,16 +619,16 @@ class SlackEmulator(EmulatorServer):
     def _webhook(self, team: str, bot: str, secret: str) -> Response:
         hook = self._webhooks.get((team, bot, secret))
         if hook is None:
-            return _text("no_service", 404)
+            return text_response("no_service", 404)
         raw = request.get_data(cache=True)
         if request.mimetype == "application/x-www-form-urlencoded":
             raw = request.form.get("payload", "").encode()
         try:
             payload = json.loads(raw)
         except ValueError:
-            return _text("invalid_payload", 400)
+            return text_response("invalid_payload", 400)
         if not isinstance(payload, dict):
-            return _text("invalid_payload", 400)
+            return text_response("invalid_payload", 400)
         args = {k: v for k, v in payload.items() if k in ("text", "blocks", "attachments")}
         try:
             text, blocks, attachments = self._content(args)
@@ -878,10 +638,10 @@ class SlackEmulator(EmulatorServer):
                 "invalid_blocks_format": "invalid_blocks",
                 "no_text": "missing_text_or_fallback_or_attachments",
             }.get(error.error, error.error)
-            return _text(code, 400)
+            return text_response(code, 400)
         channel = self._channels[hook.channel_id]
         if channel.is_archived:
-            return _text("channel_is_archived", 410)
+            return text_response("channel_is_archived", 410)
         thread_ts = payload.get("thread_ts")
         message = Message(
             channel=channel.id,
@@ -896,12 +656,12 @@ class SlackEmulator(EmulatorServer):
             source="webhook",
         )
         self._store(message, str(thread_ts) if thread_ts else None)
-        return _text("ok", 200)
+        return text_response("ok", 200)
 
     # ---------------------------------------------------------------- control endpoints
 
     def _c_requests(self) -> Response:
-        return _json([r.to_dict() for r in self._requests])
+        return json_response([r.to_dict() for r in self._requests])
 
     def _c_messages(self) -> Response:
         if request.method == "POST":
@@ -913,16 +673,18 @@ class SlackEmulator(EmulatorServer):
                 thread_ts=body.get("thread_ts"),
                 blocks=body.get("blocks"),
             )
-            return _json({"ok": True, "ts": ts, "channel": self.channel_id(body["channel"])}, 201)
+            return json_response(
+                {"ok": True, "ts": ts, "channel": self.channel_id(body["channel"])}, 201
+            )
         channel = request.args.get("channel")
         try:
-            return _json(self.messages(channel))
+            return json_response(self.messages(channel))
         except KeyError:
-            return _json({"error": f"unknown channel {channel}"}, 404)
+            return json_response({"error": f"unknown channel {channel}"}, 404)
 
     def _c_faults(self) -> Response:
         if request.method == "GET":
-            return _json(self._faults.pending())
+            return json_response(self._faults.pending())
         body = request.get_json(force=True)
         kind = body.get("kind", "status")
         count = int(body.get("count", 1))
@@ -937,11 +699,11 @@ class SlackEmulator(EmulatorServer):
                 method=body.get("method"),
                 body=body.get("body"),
             )
-        return _json({"ok": True, "faults": self._faults.pending()}, 201)
+        return json_response({"ok": True, "faults": self._faults.pending()}, 201)
 
     def _c_reset(self) -> Response:
         self.reset()
-        return _json({"ok": True})
+        return json_response({"ok": True})
 
     def _c_webhooks(self) -> Response:
         body = request.get_json(force=True)
@@ -953,7 +715,7 @@ class SlackEmulator(EmulatorServer):
             username=body.get("username", "incoming-webhook"),
         )
         url = path if path.startswith("http") else request.host_url.rstrip("/") + path
-        return _json({"ok": True, "url": url}, 201)
+        return json_response({"ok": True, "url": url}, 201)
 
     def _c_channels(self) -> Response:
         body = request.get_json(force=True)
@@ -964,30 +726,14 @@ class SlackEmulator(EmulatorServer):
             archived=bool(body.get("archived", False)),
             member=bool(body.get("member", True)),
         )
-        return _json({"ok": True, "id": channel_id}, 201)
+        return json_response({"ok": True, "id": channel_id}, 201)
 
     def _c_tokens(self) -> Response:
         body = request.get_json(force=True)
         identity = self.add_token(body["token"], user=body.get("user", "shipyard"))
-        return _json({"ok": True, "user_id": identity.user_id, "bot_id": identity.bot_id}, 201)
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(data, separators=(",", ":")),
-        status,
-        content_type="application/json; charset=utf-8",
-    )
-
-
-def _text(body: str, status: int) -> Response:
-    return Response(body, status, content_type="text/html")
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return bool(value)
+        return json_response(
+            {"ok": True, "user_id": identity.user_id, "bot_id": identity.bot_id}, 201
+        )
 
 
 # ---------------------------------------------------------------------------------- CLI
