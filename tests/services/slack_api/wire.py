@@ -1,11 +1,17 @@
 """Slack's wire format, shared by the API modules: Web API errors (``{"ok": false, "error":
-code}``), the plain-text answers of incoming webhooks and Slack's boolean arguments."""
+code}``), the plain-text answers of incoming webhooks, Slack's boolean arguments, and how an
+API module declares a Web API method (``WebMethod``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from flask import Response
+
+if TYPE_CHECKING:
+    from tests.services.slack_api.model import Identity
 
 
 class SlackApiCallError(Exception):
@@ -25,3 +31,12 @@ def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.lower() in ("1", "true", "yes")
     return bool(value)
+
+
+@dataclass(frozen=True)
+class WebMethod:
+    """A Web API method: its handler, called with the caller's identity (None for a method that
+    needs no token) and its arguments, returning the fields of an ``"ok": true`` answer."""
+
+    handler: Callable[[Identity | None, dict[str, Any]], dict[str, Any]]
+    authenticated: bool = True
