@@ -13,14 +13,13 @@ import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Response
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 DropMode = Literal["reset", "close"]
-_Server = TypeVar("_Server", bound="EmulatorServer")
 
 Route = Callable[..., None]
 """``route(rule, view, methods=("GET",))``: how an API module adds a URL rule to the app."""
@@ -139,6 +138,10 @@ class Fault:
         }
 
 
+_Request = TypeVar("_Request", bound=RecordedRequest)
+_Server = TypeVar("_Server", bound="EmulatorServer[Any]")
+
+
 class FaultQueue:
     """Faults in the order they were queued; the first matching one answers a request."""
 
@@ -171,7 +174,7 @@ class _RequestHandler(WSGIRequestHandler):
     """Werkzeug handler that can drop a connection before the app sees the request."""
 
     def run_wsgi(self) -> None:
-        owner: EmulatorServer = self.server.emulator  # type: ignore[attr-defined]
+        owner: EmulatorServer[Any] = self.server.emulator  # type: ignore[attr-defined]
         fault = owner._take_connection_fault(self.command, self.path, dict(self.headers.items()))
         if fault is None:
             super().run_wsgi()
@@ -188,16 +191,41 @@ class _RequestHandler(WSGIRequestHandler):
         """Stay quiet: the emulator records requests itself."""
 
 
-class EmulatorServer:
-    """Runs a WSGI app on a threaded werkzeug server, in a daemon thread or the foreground."""
+class EmulatorServer(Generic[_Request]):
+    """Runs a WSGI app on a threaded werkzeug server, in a daemon thread or the foreground;
+    keeps the requests it received (of the emulator's ``RecordedRequest`` type) and its
+    queued faults."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
         self._lock = threading.RLock()
         self._faults = FaultQueue()
+        self._requests: list[_Request] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def requests(self) -> list[_Request]:
+        """Every request received (control endpoints excepted), oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def drop_next(
+        self,
+        n: int = 1,
+        *,
+        mode: DropMode = "reset",
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Drop the connection (RST, or close without answer) of the next ``n`` matches."""
+        with self._lock:
+            self._faults.add(Fault(n, mode, 0, None, self._path_pattern(path), method))
+
+    def _path_pattern(self, path: str | None) -> str | None:
+        """A path or glob a test gives (for a fault, or to find requests), as matched."""
+        return path
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         raise NotImplementedError

@@ -10,7 +10,7 @@ import fnmatch
 
 from flask import Response, request
 
-from tests.services.emulator_server import DropMode, Fault, Route, json_response
+from tests.services.emulator_server import Fault, Route, json_response
 from tests.services.github_api.core import GitHubRequest
 from tests.services.github_api.seed import SeedApi
 
@@ -48,20 +48,8 @@ class ControlApi(SeedApi):
         """Answer the next ``n`` requests matching ``path`` (glob, prefix-free) with ``status``."""
         with self._lock:
             self._faults.add(
-                Fault(n, "status", status, retry_after, self._pattern(path), method, body)
+                Fault(n, "status", status, retry_after, self._path_pattern(path), method, body)
             )
-
-    def drop_next(
-        self,
-        n: int = 1,
-        *,
-        mode: DropMode = "reset",
-        path: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Drop the connection (RST, or close without answer) of the next ``n`` matches."""
-        with self._lock:
-            self._faults.add(Fault(n, mode, 0, None, self._pattern(path), method))
 
     def secondary_rate_limit(
         self,
@@ -75,18 +63,12 @@ class ControlApi(SeedApi):
         """Answer the next ``n`` matches with a secondary rate limit (403 or 429, Retry-After)."""
         with self._lock:
             self._faults.add(
-                Fault(n, "secondary", status, retry_after, self._pattern(path), method)
+                Fault(n, "secondary", status, retry_after, self._path_pattern(path), method)
             )
-
-    @property
-    def requests(self) -> list[GitHubRequest]:
-        """Every API request received (control endpoints excepted), oldest first."""
-        with self._lock:
-            return list(self._requests)
 
     def requests_to(self, path: str, method: str | None = None) -> list[GitHubRequest]:
         """Recorded requests whose prefix-free path matches ``path`` (exact or glob)."""
-        pattern = self._pattern(path) or "*"
+        pattern = self._path_pattern(path) or "*"
         return [
             r
             for r in self.requests

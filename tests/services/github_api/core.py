@@ -84,7 +84,7 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
-class GitHubCore(EmulatorServer):
+class GitHubCore(EmulatorServer[GitHubRequest]):
     """Stateful GitHub REST API on ``127.0.0.1:<free port>``, at ``/`` and ``/api/v3``: the
     part every API shares. ``seed`` is the baseline the emulator's ``reset`` restores."""
 
@@ -112,7 +112,7 @@ class GitHubCore(EmulatorServer):
             self._tokens: dict[str, str] = {}
             self._orgs: dict[str, Org] = {}
             self._repos: dict[str, Repo] = {}
-            self._requests: list[GitHubRequest] = []
+            self._requests = []
             self._faults.clear()
             self._rate = RateLimit()
             self._rate.refresh()
@@ -153,7 +153,8 @@ class GitHubCore(EmulatorServer):
 
     # ------------------------------------------------------------------------------- lookups
 
-    def _pattern(self, path: str | None) -> str | None:
+    def _path_pattern(self, path: str | None) -> str | None:
+        """Without the ``/api/v3`` prefix: faults and queries match the prefix-free path."""
         if path and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             return path[len(API_PREFIX) :] or "/"
         return path
@@ -288,7 +289,7 @@ class GitHubCore(EmulatorServer):
         return self.app.wsgi_app(environ, start_response)
 
     def _fault_path(self, path: str) -> str:
-        return self._pattern(path) or path
+        return self._path_pattern(path) or path
 
     def _record_dropped(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], fault: Fault

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.services.slack_api.blocks import validate_blocks
 from tests.services.slack_api.core import SlackCore
-from tests.services.slack_api.model import Identity, Message
+from tests.services.slack_api.model import Channel, Identity, Message
 from tests.services.slack_api.wire import SlackApiCallError, WebMethod, truthy
 
 _TS_RE = re.compile(r"^\d{10}\.\d{6}$")
@@ -103,15 +103,23 @@ class ChatApi(SlackCore):
             "message": message.to_api(self.TEAM_ID),
         }
 
-    def _chat_update(self, identity: Identity | None, args: dict[str, Any]) -> dict[str, Any]:
-        assert identity is not None
+    def _own_message(
+        self, identity: Identity, args: dict[str, Any], not_yours: str
+    ) -> tuple[Channel, Message]:
+        """The channel (by ID) and message (by ``ts``) the arguments name, posted by
+        ``identity``: ``channel_not_found``, ``message_not_found`` or ``not_yours`` if not."""
         channel = self._channel_arg(args, ids_only=True)
         ts = args.get("ts")
         message = self._find_message(channel.id, str(ts)) if ts else None
         if message is None:
             raise SlackApiCallError("message_not_found")
         if message.user != identity.user_id:
-            raise SlackApiCallError("cant_update_message")
+            raise SlackApiCallError(not_yours)
+        return channel, message
+
+    def _chat_update(self, identity: Identity | None, args: dict[str, Any]) -> dict[str, Any]:
+        assert identity is not None
+        channel, message = self._own_message(identity, args, "cant_update_message")
         text, blocks, attachments = self._content(args)
         if channel.is_archived:
             raise SlackApiCallError("is_archived")
@@ -138,12 +146,6 @@ class ChatApi(SlackCore):
 
     def _chat_delete(self, identity: Identity | None, args: dict[str, Any]) -> dict[str, Any]:
         assert identity is not None
-        channel = self._channel_arg(args, ids_only=True)
-        ts = args.get("ts")
-        message = self._find_message(channel.id, str(ts)) if ts else None
-        if message is None:
-            raise SlackApiCallError("message_not_found")
-        if message.user != identity.user_id:
-            raise SlackApiCallError("cant_delete_message")
+        channel, message = self._own_message(identity, args, "cant_delete_message")
         message.deleted = True
         return {"channel": channel.id, "ts": message.ts}

@@ -9,7 +9,7 @@ import fnmatch
 
 from flask import Response, request
 
-from tests.services.emulator_server import DropMode, Fault, RecordedRequest, Route, json_response
+from tests.services.emulator_server import Fault, RecordedRequest, Route, json_response
 from tests.services.slack_api.webhooks import WebhooksApi
 
 
@@ -45,24 +45,6 @@ class ControlApi(WebhooksApi):
             retry_after = 1
         with self._lock:
             self._faults.add(Fault(n, "status", status, retry_after, path, method, body))
-
-    def drop_next(
-        self,
-        n: int = 1,
-        *,
-        mode: DropMode = "reset",
-        path: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Drop the connection of the next ``n`` matching requests (RST or close, no answer)."""
-        with self._lock:
-            self._faults.add(Fault(n, mode, 0, None, path, method))
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received (control endpoints excepted), oldest first."""
-        with self._lock:
-            return list(self._requests)
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """Recorded requests whose path matches ``path`` (exact or glob)."""

@@ -49,7 +49,7 @@ DEFAULT_TOKEN = "xoxb-shipyard-test-token"
 _CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
-class SlackCore(EmulatorServer):
+class SlackCore(EmulatorServer[RecordedRequest]):
     """Stateful Slack (Web API + incoming webhooks) on ``127.0.0.1:<free port>``: the part
     every API family shares.
 
@@ -91,7 +91,7 @@ class SlackCore(EmulatorServer):
             self._tokens: dict[str, Identity] = {}
             self._webhooks: dict[tuple[str, str, str], Webhook] = {}
             self._messages: dict[str, list[Message]] = {}
-            self._requests: list[RecordedRequest] = []
+            self._requests = []
             self._faults.clear()
             self._user_ids = itertools.count(1)
             for name, channel_id in self._baseline_channels.items():
