@@ -54,6 +54,7 @@ class RecordedRequest:
 
     @property
     def text(self) -> str:
+        """The body decoded as UTF-8 (undecodable bytes replaced)."""
         return self.body.decode("utf-8", errors="replace")
 
     @property
@@ -90,6 +91,7 @@ class RecordedRequest:
         return token if isinstance(token, str) else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The request as ``/_emulator/requests`` lists it."""
         return {
             "method": self.method,
             "path": self.path,
@@ -121,6 +123,7 @@ class Fault:
     body: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether this fault, not yet used up, applies to ``method`` and ``path``."""
         if self.remaining <= 0:
             return False
         if self.method and self.method.upper() != method.upper():
@@ -128,6 +131,7 @@ class Fault:
         return self.path is None or self.path == path or fnmatch.fnmatchcase(path, self.path)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fault as ``/_emulator/faults`` lists it."""
         return {
             "remaining": self.remaining,
             "kind": self.kind,
@@ -149,9 +153,11 @@ class FaultQueue:
         self._faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
+        """Queue ``fault`` after those already queued."""
         self._faults.append(fault)
 
     def clear(self) -> None:
+        """Drop every queued fault."""
         self._faults.clear()
 
     def take(self, method: str, path: str, *, connection: bool) -> Fault | None:
@@ -167,6 +173,7 @@ class FaultQueue:
         return None
 
     def pending(self) -> list[dict[str, Any]]:
+        """The faults still queued, as dicts."""
         return [f.to_dict() for f in self._faults]
 
 
@@ -174,6 +181,7 @@ class _RequestHandler(WSGIRequestHandler):
     """Werkzeug handler that can drop a connection before the app sees the request."""
 
     def run_wsgi(self) -> None:
+        """Drop the connection if a queued connection fault matches, else serve the request."""
         owner: EmulatorServer[Any] = self.server.emulator  # type: ignore[attr-defined]
         fault = owner._take_connection_fault(self.command, self.path, dict(self.headers.items()))
         if fault is None:

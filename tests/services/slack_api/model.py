@@ -12,6 +12,8 @@ from typing import Any
 
 @dataclass
 class Channel:
+    """A channel (public ``C...`` or private ``G...``) and whether the bot is in it."""
+
     id: str
     name: str
     is_private: bool = False
@@ -20,6 +22,7 @@ class Channel:
     created: int = field(default_factory=lambda: int(time.time()))
 
     def to_api(self) -> dict[str, Any]:
+        """The channel as ``conversations.info`` returns it."""
         return {
             "id": self.id,
             "name": self.name,
@@ -58,6 +61,8 @@ class Identity:
 
 @dataclass
 class Webhook:
+    """An incoming webhook: its URL parts, its channel and who it posts as."""
+
     team: str
     bot: str
     secret: str
@@ -67,6 +72,8 @@ class Webhook:
 
 @dataclass
 class Message:
+    """A message; ``history`` holds its earlier versions, ``deleted`` hides it."""
+
     channel: str
     ts: str
     text: str
@@ -141,5 +148,6 @@ class Message:
 
 
 def new_id(prefix: str) -> str:
+    """A Slack-style ID: ``prefix`` and ten upper-case letters or digits."""
     alphabet = string.ascii_uppercase + string.digits
     return prefix + "".join(secrets.choice(alphabet) for _ in range(10))

@@ -24,10 +24,12 @@ class SlackApiCallError(Exception):
 
 
 def text_response(body: str, status: int) -> Response:
+    """A plain-text answer, as hooks.slack.com gives."""
     return Response(body, status, content_type="text/html")
 
 
 def truthy(value: Any) -> bool:
+    """A boolean argument as Slack reads it: ``1``, ``true`` or ``yes`` as text, else its truth."""
     if isinstance(value, str):
         return value.lower() in ("1", "true", "yes")
     return bool(value)
