@@ -20,7 +20,6 @@ class ControlApi(SeedApi):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-
         control = [
             ("requests", self._c_requests, ("GET",)),
             ("counters", self._c_counters, ("GET",)),
