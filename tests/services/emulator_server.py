@@ -1,6 +1,7 @@
 """The server side shared by the HTTP emulators (Slack, GitHub): a threaded werkzeug server
-in a daemon thread or the foreground, request recording, and a queue of faults (an HTTP
-status with Retry-After, or a dropped connection: TCP reset or close without an answer)."""
+in a daemon thread or the foreground, request recording, a queue of faults (an HTTP
+status with Retry-After, or a dropped connection: TCP reset or close without an answer), and
+what their API modules share (``Route``, ``json_response``)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,27 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
+from flask import Response
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 DropMode = Literal["reset", "close"]
-_Server = TypeVar("_Server", bound="EmulatorServer")
+
+Route = Callable[..., None]
+"""``route(rule, view, methods=("GET",))``: how an API module adds a URL rule to the app."""
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """``data`` as compact JSON, with the content type GitHub and Slack answer with."""
+    return Response(
+        json.dumps(data, separators=(",", ":")),
+        status,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 @dataclass
@@ -41,6 +54,7 @@ class RecordedRequest:
 
     @property
     def text(self) -> str:
+        """The body decoded as UTF-8 (undecodable bytes replaced)."""
         return self.body.decode("utf-8", errors="replace")
 
     @property
@@ -77,6 +91,7 @@ class RecordedRequest:
         return token if isinstance(token, str) else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The request as ``/_emulator/requests`` lists it."""
         return {
             "method": self.method,
             "path": self.path,
@@ -108,6 +123,7 @@ class Fault:
     body: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether this fault, not yet used up, applies to ``method`` and ``path``."""
         if self.remaining <= 0:
             return False
         if self.method and self.method.upper() != method.upper():
@@ -115,6 +131,7 @@ class Fault:
         return self.path is None or self.path == path or fnmatch.fnmatchcase(path, self.path)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fault as ``/_emulator/faults`` lists it."""
         return {
             "remaining": self.remaining,
             "kind": self.kind,
@@ -125,6 +142,10 @@ class Fault:
         }
 
 
+_Request = TypeVar("_Request", bound=RecordedRequest)
+_Server = TypeVar("_Server", bound="EmulatorServer[Any]")
+
+
 class FaultQueue:
     """Faults in the order they were queued; the first matching one answers a request."""
 
@@ -132,9 +153,11 @@ class FaultQueue:
         self._faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
+        """Queue ``fault`` after those already queued."""
         self._faults.append(fault)
 
     def clear(self) -> None:
+        """Drop every queued fault."""
         self._faults.clear()
 
     def take(self, method: str, path: str, *, connection: bool) -> Fault | None:
@@ -150,6 +173,7 @@ class FaultQueue:
         return None
 
     def pending(self) -> list[dict[str, Any]]:
+        """The faults still queued, as dicts."""
         return [f.to_dict() for f in self._faults]
 
 
@@ -157,7 +181,8 @@ class _RequestHandler(WSGIRequestHandler):
     """Werkzeug handler that can drop a connection before the app sees the request."""
 
     def run_wsgi(self) -> None:
-        owner: EmulatorServer = self.server.emulator  # type: ignore[attr-defined]
+        """Drop the connection if a queued connection fault matches, else serve the request."""
+        owner: EmulatorServer[Any] = self.server.emulator  # type: ignore[attr-defined]
         fault = owner._take_connection_fault(self.command, self.path, dict(self.headers.items()))
         if fault is None:
             super().run_wsgi()
@@ -174,16 +199,41 @@ class _RequestHandler(WSGIRequestHandler):
         """Stay quiet: the emulator records requests itself."""
 
 
-class EmulatorServer:
-    """Runs a WSGI app on a threaded werkzeug server, in a daemon thread or the foreground."""
+class EmulatorServer(Generic[_Request]):
+    """Runs a WSGI app on a threaded werkzeug server, in a daemon thread or the foreground;
+    keeps the requests it received (of the emulator's ``RecordedRequest`` type) and its
+    queued faults."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
         self._lock = threading.RLock()
         self._faults = FaultQueue()
+        self._requests: list[_Request] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def requests(self) -> list[_Request]:
+        """Every request received (control endpoints excepted), oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def drop_next(
+        self,
+        n: int = 1,
+        *,
+        mode: DropMode = "reset",
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Drop the connection (RST, or close without answer) of the next ``n`` matches."""
+        with self._lock:
+            self._faults.add(Fault(n, mode, 0, None, self._path_pattern(path), method))
+
+    def _path_pattern(self, path: str | None) -> str | None:
+        """A path or glob a test gives (for a fault, or to find requests), as matched."""
+        return path
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         raise NotImplementedError

@@ -12,13 +12,19 @@ answered as GitHub does: HTTP 200 with ``errors``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flask import Response
 from graphql import GraphQLError, build_schema, graphql_sync
 
+from tests.services.emulator_server import Route, json_response
+from tests.services.github_api.core import GitHubCore
+from tests.services.github_api.wire import ApiError, node_id, request_object
+
 if TYPE_CHECKING:
-    from tests.services.github_emulator import GitHubEmulator, _Account, _Edit, _Repo
+    from tests.services.github_api.model import Account, Edit, Repo
 
 SCHEMA = build_schema(
     """
@@ -118,8 +124,24 @@ SCHEMA = build_schema(
 )
 
 
+class GraphqlApi(GitHubCore):
+    """``POST /graphql`` (``/api/graphql`` on GitHub Enterprise Server, mapped here by the core)."""
+
+    def _routes(self, route: Route) -> None:
+        super()._routes(route)
+        route("/graphql", self._v_graphql, ("POST",))
+
+    def _v_graphql(self) -> Response:
+        body = request_object()
+        query = body.get("query")
+        if not isinstance(query, str):
+            raise ApiError(400, "A query attribute must be specified and must be a string.")
+        variables = body.get("variables") or {}
+        return json_response(execute(self, self._user(), query, variables))
+
+
 def execute(
-    emulator: GitHubEmulator, viewer: _Account, query: str, variables: Mapping[str, Any]
+    emulator: GitHubCore, viewer: Account, query: str, variables: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Run ``query`` as ``viewer``; GitHub's answer shape (``data`` and maybe ``errors``)."""
     world = _World(emulator, viewer)
@@ -150,11 +172,12 @@ class _World:
     """Dicts (and callables for fields with arguments) that graphql-core's default resolver
     walks; ``__typename`` picks the type of an interface."""
 
-    def __init__(self, emulator: GitHubEmulator, viewer: _Account) -> None:
+    def __init__(self, emulator: GitHubCore, viewer: Account) -> None:
         self.emu = emulator
         self.viewer = viewer
 
     def root(self) -> dict[str, Any]:
+        """The Query type's fields."""
         return {
             "viewer": self.actor(self.viewer.login),
             "repository": self.repository,
@@ -163,12 +186,11 @@ class _World:
         }
 
     # -- lookups ----------------------------------------------------------------------------
-    def _visible(self, repo: _Repo) -> bool:
+    def _visible(self, repo: Repo) -> bool:
         return self.emu._permission(repo, self.viewer) != "none"
 
     def repository(self, _info: Any, owner: str, name: str) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
-
+        """``repository(owner, name)``, hidden (not found) from those who cannot read it."""
         repo = self.emu._repos.get(f"{owner}/{name}".lower())
         if repo is None or not self._visible(repo):
             raise LookupError(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
@@ -183,41 +205,40 @@ class _World:
 
         return {
             "__typename": "Repository",
-            "id": _node_id("Repository", repo.id),
+            "id": node_id("Repository", repo.id),
             "name": repo.name,
             "nameWithOwner": repo.full_name,
             "issue": issue,
         }
 
     def _index(self) -> dict[str, Callable[[], dict[str, Any]]]:
-        from tests.services.github_emulator import _node_id
-
         index: dict[str, Callable[[], dict[str, Any]]] = {}
         for repo in self.emu._repos.values():
             if not self._visible(repo):
                 continue
             for number, issue in repo.issues.items():
-                index[_node_id("Issue", issue.id)] = lambda r=repo, n=number: self.issue(r, n)
+                index[node_id("Issue", issue.id)] = functools.partial(self.issue, repo, number)
             for comment_id in repo.comments:
-                index[_node_id("IssueComment", comment_id)] = lambda r=repo, c=comment_id: (
-                    self.comment(r, c)
+                index[node_id("IssueComment", comment_id)] = functools.partial(
+                    self.comment, repo, comment_id
                 )
         return index
 
     def node(self, _info: Any, id: str) -> dict[str, Any]:
+        """``node(id)``: an issue or comment the viewer can see, by global id."""
         make = self._index().get(id)
         if make is None:
             raise LookupError(f"Could not resolve to a node with the global id of '{id}'")
         return make()
 
     def nodes(self, _info: Any, ids: list[str]) -> list[dict[str, Any] | None]:
+        """``nodes(ids)``: as ``node``, None for each id not found."""
         index = self._index()
         return [index[i]() if i in index else None for i in ids]
 
     # -- objects ----------------------------------------------------------------------------
     def actor(self, login: str | None) -> dict[str, Any] | None:
-        from tests.services.github_emulator import _node_id
-
+        """A ``User`` or ``Bot`` by login, or None."""
         if not login:
             return None
         account = self.emu._accounts.get(login.lower())
@@ -227,17 +248,15 @@ class _World:
         _api, web = self.emu._bases()
         return {
             "__typename": kind,
-            "id": _node_id(kind, account.id),
+            "id": node_id(kind, account.id),
             "login": account.login,
             "url": f"{web}/{account.login}",
             "databaseId": account.id,
         }
 
     def _history(
-        self, author: str, created_at: str, updated_at: str, edits: list[_Edit]
+        self, author: str, created_at: str, updated_at: str, edits: list[Edit]
     ) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
-
         last = edits[-1] if len(edits) > 1 else None
 
         def user_content_edits(
@@ -254,7 +273,7 @@ class _World:
                 "nodes": [
                     {
                         "__typename": "UserContentEdit",
-                        "id": _node_id("UserContentEdit", e.id),
+                        "id": node_id("UserContentEdit", e.id),
                         "createdAt": e.edited_at,
                         "editedAt": e.edited_at,
                         "updatedAt": e.edited_at,
@@ -283,14 +302,13 @@ class _World:
             "userContentEdits": user_content_edits,
         }
 
-    def issue(self, repo: _Repo, number: int) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
-
+    def issue(self, repo: Repo, number: int) -> dict[str, Any]:
+        """An ``Issue`` with its authorship and edit history."""
         issue = repo.issues[number]
         _api, web = self.emu._bases()
         return {
             "__typename": "Issue",
-            "id": _node_id("Issue", issue.id),
+            "id": node_id("Issue", issue.id),
             "databaseId": issue.id,
             "number": issue.number,
             "title": issue.title,
@@ -300,14 +318,13 @@ class _World:
             **self._history(issue.user, issue.created_at, issue.updated_at, issue.edits),
         }
 
-    def comment(self, repo: _Repo, comment_id: int) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
-
+    def comment(self, repo: Repo, comment_id: int) -> dict[str, Any]:
+        """An ``IssueComment`` with its authorship and edit history."""
         comment = repo.comments[comment_id]
         _api, web = self.emu._bases()
         return {
             "__typename": "IssueComment",
-            "id": _node_id("IssueComment", comment.id),
+            "id": node_id("IssueComment", comment.id),
             "databaseId": comment.id,
             "url": (
                 f"{web}/{repo.full_name}/issues/{comment.issue_number}#issuecomment-{comment.id}"

@@ -22,86 +22,61 @@ Not emulated: release assets (uploads.github.com), discussions, reactions, ``mak
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 
-if TYPE_CHECKING:
-    from tests.services.github_emulator import GitHubEmulator, _Repo
+from tests.services.emulator_server import Route, json_response
+from tests.services.github_api.core import GitHubCore
+from tests.services.github_api.model import Release, Repo, utc_now
+from tests.services.github_api.wire import (
+    REPO,
+    ApiError,
+    empty_response,
+    node_id,
+    not_found,
+    paginate,
+    request_object,
+)
 
 DOCS = "https://docs.github.com/rest/releases/releases"
 
 
-@dataclass
-class Release:
-    id: int
-    tag_name: str
-    target_commitish: str
-    name: str | None
-    body: str | None
-    author: str
-    draft: bool = False
-    prerelease: bool = False
-    created_at: str = ""
-    published_at: str | None = None
-    seq: int = 0
+class ReleasesApi(GitHubCore):
+    """Releases; their state lives on each repository (``Repo.releases``)."""
 
+    def _routes(self, route: Route) -> None:
+        super()._routes(route)
+        route(f"{REPO}/releases", self._v_releases, ("GET", "POST"))
+        route(f"{REPO}/releases/latest", self._v_latest_release)
+        route(f"{REPO}/releases/generate-notes", self._v_release_notes, ("POST",))
+        route(f"{REPO}/releases/tags/<path:tag>", self._v_release_by_tag)
+        route(f"{REPO}/releases/<int:release_id>", self._v_release, ("GET", "PATCH", "DELETE"))
 
-@dataclass
-class ReleaseStore:
-    """The releases of one repository, by id."""
-
-    by_id: dict[int, Release] = field(default_factory=dict)
-
-    def published(self, tag: str) -> Release | None:
-        return next(
-            (r for r in self.by_id.values() if r.tag_name == tag and not r.draft),
-            None,
-        )
-
-    def newest_first(self) -> list[Release]:
-        return sorted(self.by_id.values(), key=lambda r: -r.seq)
-
-
-def register(emu: GitHubEmulator, route: Callable[..., None], repo: str) -> None:
-    """Add the releases routes under ``repo`` (``/repos/<owner>/<name>``)."""
-    api = ReleasesApi(emu)
-    route(f"{repo}/releases", api.releases, ("GET", "POST"))
-    route(f"{repo}/releases/latest", api.latest)
-    route(f"{repo}/releases/generate-notes", api.generate_notes, ("POST",))
-    route(f"{repo}/releases/tags/<path:tag>", api.by_tag)
-    route(f"{repo}/releases/<int:release_id>", api.release, ("GET", "PATCH", "DELETE"))
-
-
-class ReleasesApi:
-    """The views; state lives on each repository (``_Repo.releases``)."""
-
-    def __init__(self, emu: GitHubEmulator) -> None:
-        self.emu = emu
+    def releases(self, repo: str) -> list[dict[str, Any]]:
+        """The repository's releases (drafts too), newest first, as the API renders them."""
+        with self._lock:
+            target = self._repo(repo)
+            return [self._release_json(target, r) for r in target.releases.newest_first()]
 
     # ----------------------------------------------------------------------- views
 
-    def releases(self, owner: str, name: str) -> Response:
-        from tests.services.github_emulator import _json
-
-        repo = self.emu._visible_repo(owner, name)
+    def _v_releases(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
         if request.method == "POST":
-            release = self._create(repo, self.emu._body_object())
-            response = _json(self.to_json(repo, release), 201)
-            response.headers["Location"] = self.to_json(repo, release)["url"]
+            release = self._create_release(repo, request_object())
+            response = json_response(self._release_json(repo, release), 201)
+            response.headers["Location"] = self._release_json(repo, release)["url"]
             return response
-        pusher = self._can_push(repo)
+        pusher = self._pusher(repo)
         listed = [r for r in repo.releases.newest_first() if pusher or not r.draft]
-        return self.emu._paginate([self.to_json(repo, r) for r in listed])
+        return paginate([self._release_json(repo, r) for r in listed])
 
-    def generate_notes(self, owner: str, name: str) -> Response:
-        from tests.services.github_emulator import _json
-
-        repo = self.emu._visible_repo(owner, name)
-        self._require_push(repo)
-        body = self.emu._body_object()
+    def _v_release_notes(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
+        self._require_push_or_404(repo)
+        body = request_object()
         tag = body.get("tag_name")
         if not isinstance(tag, str) or not tag.strip():
             raise _invalid("tag_name", "missing_field")
@@ -110,62 +85,50 @@ class ReleasesApi:
             raise _invalid("previous_tag_name", "invalid")
         if tag not in repo.tags:
             target = body.get("target_commitish") or repo.default_branch
-            if self.emu._resolve(repo, str(target)) is None:
+            if self._resolve(repo, str(target)) is None:
                 raise _invalid("target_commitish", "invalid")
-        return _json({"name": tag, "body": self._generated_notes(repo, tag, previous)})
+        return json_response({"name": tag, "body": self._generated_notes(repo, tag, previous)})
 
-    def latest(self, owner: str, name: str) -> Response:
-        from tests.services.github_emulator import _json, _not_found
-
-        repo = self.emu._visible_repo(owner, name)
+    def _v_latest_release(self, owner: str, name: str) -> Response:
+        repo = self._visible_repo(owner, name)
         for release in repo.releases.newest_first():
             if not release.draft and not release.prerelease:
-                return _json(self.to_json(repo, release))
-        raise _not_found()
+                return json_response(self._release_json(repo, release))
+        raise not_found()
 
-    def by_tag(self, owner: str, name: str, tag: str) -> Response:
-        from tests.services.github_emulator import _json, _not_found
-
-        repo = self.emu._visible_repo(owner, name)
+    def _v_release_by_tag(self, owner: str, name: str, tag: str) -> Response:
+        repo = self._visible_repo(owner, name)
         release = repo.releases.published(tag)
         if release is None:
-            raise _not_found()
-        return _json(self.to_json(repo, release))
+            raise not_found()
+        return json_response(self._release_json(repo, release))
 
-    def release(self, owner: str, name: str, release_id: int) -> Response:
-        from tests.services.github_emulator import _empty, _json, _not_found
-
-        repo = self.emu._visible_repo(owner, name)
+    def _v_release(self, owner: str, name: str, release_id: int) -> Response:
+        repo = self._visible_repo(owner, name)
         release = repo.releases.by_id.get(release_id)
-        if release is None or (release.draft and not self._can_push(repo)):
-            raise _not_found()
+        if release is None or (release.draft and not self._pusher(repo)):
+            raise not_found()
         if request.method == "GET":
-            return _json(self.to_json(repo, release))
-        self._require_push(repo)
+            return json_response(self._release_json(repo, release))
+        self._require_push_or_404(repo)
         if request.method == "DELETE":
             del repo.releases.by_id[release_id]
-            return _empty()
-        self._update(repo, release, self.emu._body_object())
-        return _json(self.to_json(repo, release))
+            return empty_response()
+        self._update_release(repo, release, request_object())
+        return json_response(self._release_json(repo, release))
 
     # ------------------------------------------------------------------- mutations
 
-    def _can_push(self, repo: _Repo) -> bool:
-        from flask import g
+    def _pusher(self, repo: Repo) -> bool:
+        return self._can_push(repo, g.get("user"))
 
-        return self.emu._can_push(repo, g.get("user"))
+    def _require_push_or_404(self, repo: Repo) -> None:
+        self._user()  # 401 without a token
+        if not self._pusher(repo):
+            raise not_found()
 
-    def _require_push(self, repo: _Repo) -> None:
-        from tests.services.github_emulator import _not_found
-
-        self.emu._user()  # 401 without a token
-        if not self._can_push(repo):
-            raise _not_found()
-
-    def _create(self, repo: _Repo, body: Mapping[str, Any]) -> Release:
-        from tests.services.github_emulator import _now
-
-        self._require_push(repo)
+    def _create_release(self, repo: Repo, body: Mapping[str, Any]) -> Release:
+        self._require_push_or_404(repo)
         tag = body.get("tag_name")
         if not isinstance(tag, str) or not tag.strip():
             raise _invalid("tag_name", "missing_field")
@@ -175,19 +138,19 @@ class ReleasesApi:
         if not draft and repo.releases.published(tag) is not None:
             raise _invalid("tag_name", "already_exists")
         if tag not in repo.tags:
-            sha = self.emu._resolve(repo, str(target))
+            sha = self._resolve(repo, str(target))
             if sha is None:
                 raise _invalid("target_commitish", "invalid")
             if not draft:  # a draft's tag is created when it is published
                 repo.tags[tag] = sha
-        now = _now()
+        now = utc_now()
         release = Release(
-            id=next(self.emu._ids),
+            id=next(self._ids),
             tag_name=tag,
             target_commitish=str(target),
             name=fields.get("name"),
             body=fields.get("body"),
-            author=self.emu._user().login,
+            author=self._user().login,
             draft=draft,
             prerelease=bool(fields.get("prerelease", False)),
             created_at=now,
@@ -201,9 +164,7 @@ class ReleasesApi:
         repo.releases.by_id[release.id] = release
         return release
 
-    def _update(self, repo: _Repo, release: Release, body: Mapping[str, Any]) -> None:
-        from tests.services.github_emulator import _now
-
+    def _update_release(self, repo: Repo, release: Release, body: Mapping[str, Any]) -> None:
         fields = _check_fields(body)
         tag = body.get("tag_name", release.tag_name)
         if not isinstance(tag, str) or not tag.strip():
@@ -218,16 +179,16 @@ class ReleasesApi:
         if "target_commitish" in body:
             release.target_commitish = str(body["target_commitish"])
         if not release.draft and release.published_at is None:
-            release.published_at = _now()
+            release.published_at = utc_now()
             if tag not in repo.tags:
-                sha = self.emu._resolve(repo, release.target_commitish)
+                sha = self._resolve(repo, release.target_commitish)
                 if sha is not None:
                     repo.tags[tag] = sha
 
-    def _generated_notes(self, repo: _Repo, tag: str, previous: str | None = None) -> str:
+    def _generated_notes(self, repo: Repo, tag: str, previous: str | None = None) -> str:
         """GitHub's generated notes without merged pull requests: the changelog link, from
         ``previous`` (default: the tag of the release before ``tag``'s, else the newest)."""
-        _, web = self.emu._bases()
+        _, web = self._bases()
         if previous is None:
             mine = repo.releases.published(tag)
             older = [
@@ -243,14 +204,12 @@ class ReleasesApi:
 
     # ------------------------------------------------------------------- rendering
 
-    def to_json(self, repo: _Repo, release: Release) -> dict[str, Any]:
-        from tests.services.github_emulator import _node_id
-
-        api, web = self.emu._bases()
+    def _release_json(self, repo: Repo, release: Release) -> dict[str, Any]:
+        api, web = self._bases()
         r = f"{api}/repos/{repo.full_name}"
         url = f"{r}/releases/{release.id}"
         tag = release.tag_name if not release.draft else f"untagged-{release.id:x}"
-        author = self.emu._accounts[release.author.lower()]
+        author = self._accounts[release.author.lower()]
         return {
             "url": url,
             "assets_url": f"{url}/assets",
@@ -258,8 +217,8 @@ class ReleasesApi:
             "/assets{?name,label}",
             "html_url": f"{web}/{repo.full_name}/releases/tag/{tag}",
             "id": release.id,
-            "author": self.emu._user_json(author),
-            "node_id": _node_id("Release", release.id),
+            "author": self._user_json(author),
+            "node_id": node_id("Release", release.id),
             "tag_name": release.tag_name,
             "target_commitish": release.target_commitish,
             "name": release.name,
@@ -277,7 +236,6 @@ class ReleasesApi:
 
 
 def _invalid(field_name: str, code: str) -> Exception:
-    from tests.services.github_emulator import ApiError
 
     error = {"resource": "Release", "code": code, "field": field_name}
     return ApiError(422, "Validation Failed", errors=[error], doc=f"{DOCS}#create-a-release")
@@ -305,4 +263,4 @@ _FIELD_TYPES: Mapping[str, type | tuple[type, ...]] = {
     "make_latest": str,
 }
 
-__all__: Sequence[str] = ("Release", "ReleaseStore", "ReleasesApi", "register")
+__all__: Sequence[str] = ("ReleasesApi",)

@@ -1,0 +1,1 @@
+"""The GitHub emulator (``tests/services/github_emulator.py``), one module per API."""
