@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shipyard.runtime import GitHubContext, RunContext
+from shipyard.runtime import RunContext
 
 
 def write_event(tmp_path: Path, payload: dict[str, object]) -> str:
@@ -61,7 +61,3 @@ def test_comment_on_a_pull_request_has_its_number(tmp_path: Path) -> None:
     event = {"issue": {"number": 12, "pull_request": {"url": "x"}}}
     env = {"GITHUB_EVENT_NAME": "issue_comment", "GITHUB_EVENT_PATH": write_event(tmp_path, event)}
     assert RunContext.from_env(env).pr_number == 12
-
-
-def test_old_name_is_an_alias() -> None:
-    assert GitHubContext is RunContext

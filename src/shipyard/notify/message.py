@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shipyard.runtime import GitHubContext, InputError
+from shipyard.runtime import InputError, RunContext
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Notification:
     links: tuple[Link, ...]
     environment: str = ""
     version: str = ""
-    context: GitHubContext = field(default_factory=GitHubContext)
+    context: RunContext = field(default_factory=RunContext)
 
     @property
     def headline(self) -> str:
@@ -66,7 +66,7 @@ def normalize_status(status: str) -> str:
     return lowered if lowered in STYLES else value
 
 
-def default_title(status: str, style: StatusStyle, environment: str, context: GitHubContext) -> str:
+def default_title(status: str, style: StatusStyle, environment: str, context: RunContext) -> str:
     """E.g. 'Production Deployment Successful', or 'CI Failed' without an environment."""
     verb = style.verb or status
     if environment:
@@ -100,7 +100,7 @@ def build_notification(
     environment: str,
     version: str,
     links: Sequence[str],
-    context: GitHubContext,
+    context: RunContext,
 ) -> Notification:
     """Resolve defaults and put together what every channel shows."""
     resolved = normalize_status(status)

@@ -21,7 +21,7 @@ from .commands import (
     print_untrusted,
     redact_urls,
 )
-from .context import GitHubContext, RunContext
+from .context import RunContext
 from .entry import ActionContext, main_for, run_action
 from .errors import (
     ConfigError,
@@ -32,7 +32,7 @@ from .errors import (
     ShipyardError,
     VerdictFailure,
 )
-from .inputs import Input, Inputs, KeyValues, parse_key_values
+from .inputs import Input, KeyValues, parse_key_values
 from .spec import ActionSpec, Output
 from .summary import SUMMARY_LIMIT, Markdown, Summary, link
 
@@ -122,13 +122,11 @@ __all__ = [
     "ExitCode",
     "ExternalError",
     "FakeClock",
-    "GitHubContext",
     "HostName",
     "HostPort",
     "HttpClient",
     "Input",
     "InputError",
-    "Inputs",
     "KeyValues",
     "Markdown",
     "Outcome",

@@ -155,7 +155,3 @@ class RunContext:
             "commit_url": self.commit_url,
         }
         return data
-
-
-#: The old name, kept for the actions that still use it.
-GitHubContext = RunContext
