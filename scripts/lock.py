@@ -110,17 +110,6 @@ def inputs_digest(pyproject: Mapping[str, Any], name: str) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def read_header_digest(lock: Path) -> str | None:
-    """The ``inputs-sha256`` recorded in a lock's header, if any."""
-    with lock.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.startswith("#"):
-                break
-            if line.startswith("# inputs-sha256:"):
-                return line.split(":", 1)[1].strip()
-    return None
-
-
 def find_uv() -> str:
     """uv from $UV, the running environment's uv package, or PATH."""
     if env_uv := os.environ.get("UV"):

@@ -36,7 +36,7 @@ def test_pull_request_commit_is_the_head_not_the_merge_commit(tmp_path: Path) ->
     assert run.commit == "h" * 40
     assert run.sha == "m" * 40
     assert run.pr_number == 7
-    assert (run.base_ref, run.head_ref, run.base_sha) == ("main", "feature", "b" * 40)
+    assert (run.base_ref, run.head_ref) == ("main", "feature")
     assert run.default_branch == "trunk"
     assert run.temp_dir == str(tmp_path)
     assert run.tool_cache == "/opt/hostedtoolcache"

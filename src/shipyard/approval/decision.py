@@ -168,7 +168,6 @@ class Evaluation:
     votes: tuple[Vote, ...] = ()
     ignored: tuple[Ignored, ...] = ()
     decided_at: str = ""
-    decided_url: str = ""
     checklist: Checklist = Checklist()
     #: Enough approvals, but the required checklist is not complete yet.
     waiting_for_checklist: bool = False
@@ -242,8 +241,7 @@ def evaluate(
                 tuple(votes),
                 tuple(ignored),
                 comment.created_at,
-                comment.url,
-                checklist,
+                checklist=checklist,
             )
         if login.lower() in approvals:
             continue  # each approver counts once
@@ -255,8 +253,7 @@ def evaluate(
                 tuple(votes),
                 tuple(ignored),
                 comment.created_at,
-                comment.url,
-                checklist,
+                checklist=checklist,
             )
     return Evaluation(
         "pending",

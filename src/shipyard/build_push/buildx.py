@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -297,13 +296,3 @@ def is_local_engine(env: Mapping[str, str]) -> bool:
     """Whether the Docker engine runs on this machine (so its binfmt handlers are ours)."""
     host = env.get("DOCKER_HOST", "")
     return not host or host.startswith("unix://") or host.startswith("npipe://")
-
-
-def docker_config_for_logins(
-    env: Mapping[str, str], parent: str, registries: Iterable[str]
-) -> PrivateDockerConfig:
-    return PrivateDockerConfig(parent, user_docker_config(env), list(registries))
-
-
-def remove_quietly(path: str | os.PathLike[str]) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -14,7 +14,6 @@ from typing import Any
 
 from .tags import RefContext
 
-BUILD_ARGS = ("BUILD_VERSION", "BUILD_SHA", "BUILD_TIME", "BUILD_NUMBER", "BUILD_BRANCH")
 OCI = "org.opencontainers.image."
 
 
@@ -108,10 +107,6 @@ def merged(defaults: Mapping[str, str], overrides: Mapping[str, str]) -> dict[st
     result = dict(defaults)
     result.update(overrides)
     return result
-
-
-def env_true(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in {"1", "true", "yes"}
 
 
 def runner_temp(env: Mapping[str, str]) -> str:

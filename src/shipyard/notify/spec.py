@@ -10,7 +10,6 @@ from shipyard.runtime import ActionSpec, Duration, HostPort, Output, Secret, Tex
 
 from .settings import SmtpEndpoint, smtp_endpoint, validate
 
-STATUSES = ("success", "failure", "cancelled", "started", "skipped")
 SmtpSecurity = Literal["auto", "starttls", "tls", "none"]
 
 

@@ -18,7 +18,6 @@ from .commands import (
     file_command_entry,
     format_command,
     neutralize,
-    print_untrusted,
     redact_urls,
 )
 from .context import RunContext
@@ -162,7 +161,6 @@ __all__ = [
     "parse_key_values",
     "parse_retry_after",
     "parse_settings",
-    "print_untrusted",
     "redact_urls",
     "relative_to_workspace",
     "retry_call",

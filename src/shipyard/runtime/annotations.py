@@ -46,10 +46,6 @@ class AnnotationReport:
     shown: Mapping[str, int]
     hidden: Mapping[str, int]
 
-    @property
-    def total_hidden(self) -> int:
-        return sum(self.hidden.values())
-
     def summary_line(self) -> str:
         """'' when nothing was left out, else e.g. '3 errors and 1 warning not shown as
         annotations (GitHub shows 10 of each per step); see the full list.' (The runtime

@@ -58,7 +58,6 @@ class RunContext:
     commit: str = ""
     pr_number: int | None = None
     base_ref: str = ""
-    base_sha: str = ""
     default_branch: str = ""
     temp_dir: str = ""
     tool_cache: str = ""
@@ -85,7 +84,6 @@ class RunContext:
             commit=commit,
             pr_number=number if isinstance(number, int) and not isinstance(number, bool) else None,
             base_ref=env.get("GITHUB_BASE_REF", "") or str(_dig(pull, "base", "ref") or ""),
-            base_sha=str(_dig(pull, "base", "sha") or "") if isinstance(pull, Mapping) else "",
             default_branch=str(_dig(event, "repository", "default_branch") or ""),
             temp_dir=env.get("RUNNER_TEMP", "") or _system_temp(),
             tool_cache=env.get("RUNNER_TOOL_CACHE", "")

@@ -79,9 +79,6 @@ class Summary:
     def link(self, text: str, href: str) -> Summary:
         return self.raw(link(text, href).markdown)
 
-    def separator(self) -> Summary:
-        return self.raw("---")
-
     def render(self, limit: int = SUMMARY_LIMIT, *, see: str = "the step's log") -> str:
         """The Markdown, at most ``limit`` bytes (UTF-8). When over, whole blocks are kept
         up to the limit and a visible note says how much was cut."""
