@@ -21,6 +21,7 @@ from .environment import (
     INPUTS_FD_VARIABLE,
     child_env,
     read_inputs_fd,
+    run_context,
     scrub_env,
     scrub_environ,
 )
@@ -275,7 +276,7 @@ def run_action(
                     scrub_environ(os.environ)
             settings = load_settings(spec, raw, runner)
             context: ActionContext[Any] = ActionContext(
-                spec, settings, RunContext.from_env(env), runner, env, summary, cleanup
+                spec, settings, run_context(env), runner, env, summary, cleanup
             )
             code = _result_code(function(context), runner)
         except ShipyardError as exc:

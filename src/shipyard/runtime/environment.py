@@ -7,6 +7,8 @@
   credential-looking variables, unless the caller names them in ``allow``.
 * :func:`template_env` is what a user's template may read: the GitHub/runner context
   variables (not GITHUB_TOKEN) and the names the user lists.
+* :func:`run_context` reads the run's facts: the variables and the event payload, with a
+  temporary and a tool-cache directory off a runner too.
 * :func:`read_inputs_fd` reads the inputs scripts/bootstrap.sh moved out of the environment
   (``SHIPYARD_INPUTS_FD``): so that no process of the step finds them in the initial
   environment of an ancestor (``/proc/<pid>/environ``), which deleting from ``os.environ``
@@ -18,6 +20,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from .context import RunContext
 
 INPUT_PREFIXES = ("SHIPYARD_INPUT_", "INPUT_")
 #: Names the descriptor on which scripts/bootstrap.sh passes the inputs (never inherited).
@@ -119,3 +124,34 @@ __all__ = [
     "scrub_environ",
     "template_env",
 ]
+
+
+def read_event(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload at GITHUB_EVENT_PATH; {} when there is none or it cannot be read."""
+    import json
+
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if not path or not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def run_context(env: Mapping[str, str]) -> RunContext:
+    """The run's facts, read once: ``env`` and the event payload. Off a runner the temporary
+    directory is the system's and the tool cache ``~/.cache/shipyard``."""
+    import dataclasses
+
+    run = RunContext.from_env(env, read_event(env))
+    if not run.temp_dir:
+        import tempfile  # off a runner only: tempfile costs start-up time
+
+        run = dataclasses.replace(run, temp_dir=tempfile.gettempdir())
+    if not run.tool_cache:
+        cache = os.path.join(os.path.expanduser("~"), ".cache", "shipyard")
+        run = dataclasses.replace(run, tool_cache=cache)
+    return run
