@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from shipyard.runtime import RunContext
-from shipyard.runtime.environment import run_context
+from shipyard.runtime.entry import run_context
 
 
 def write_event(tmp_path: Path, payload: dict[str, object]) -> str:

@@ -357,3 +357,11 @@ def test_the_runtime_1_api_is_gone() -> None:
     assert "inputs" not in fields and not hasattr(ActionContext, "github")
     with pytest.raises(TypeError):
         ActionSpec(name="x", title="x", description="x", inputs=())  # type: ignore[call-arg]
+
+
+def test_a_boolean_input_given_as_a_bare_flag_is_true(tmp_path: Path) -> None:
+    """``--strict`` alone means ``--strict true``; other kinds still need a value."""
+    code, _, _ = run(tmp_path, ["--strict", "--needed", "x"])
+    assert code == 0
+    assert '"strict":true' in (tmp_path / "out").read_text()
+    assert run_action(SPEC, action, ["--needed", "x", "--count"], env={}) == 2

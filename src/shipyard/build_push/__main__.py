@@ -13,8 +13,6 @@ the summary. A failed RUN step is exit 1; registry trouble after the retries, ex
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Sequence
 
 from shipyard.runtime import ActionContext, ShipyardError, main_for
 
@@ -50,24 +48,7 @@ def run(ctx: ActionContext[Settings]) -> None:
     report.report(ctx, settings, job.out)
 
 
-_main = main_for(SPEC, run)
-#: Boolean inputs that may be given as a bare flag on the command line (``--dry-run``).
-BARE_FLAGS = ("--dry-run",)
-
-
-def bare_flags(argv: Sequence[str]) -> list[str]:
-    """``--dry-run`` alone (last, or followed by another flag) means ``--dry-run true``."""
-    out: list[str] = []
-    for index, item in enumerate(argv):
-        out.append(item)
-        following = argv[index + 1] if index + 1 < len(argv) else "--"
-        if item in BARE_FLAGS and following.startswith("--"):
-            out.append("true")
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    return _main(bare_flags(sys.argv[1:] if argv is None else argv))
+main = main_for(SPEC, run)
 
 
 if __name__ == "__main__":

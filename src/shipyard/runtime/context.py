@@ -1,5 +1,5 @@
 """The workflow run's context (repository, commit, actor, run link): a value built from the
-environment and the event (pure; :func:`shipyard.runtime.environment.run_context` reads them)."""
+environment and the event (pure; :func:`shipyard.runtime.entry.run_context` reads them)."""
 
 from __future__ import annotations
 

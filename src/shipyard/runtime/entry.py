@@ -20,12 +20,11 @@ from .context import RunContext
 from .environment import (
     INPUTS_FD_VARIABLE,
     child_env,
-    read_inputs_fd,
-    run_context,
+    parse_inputs_records,
     scrub_env,
     scrub_environ,
 )
-from .errors import ExitCode, InputError, Outcome, ShipyardError
+from .errors import ConfigError, ExitCode, InputError, Outcome, ShipyardError
 from .inputs import read_raw
 from .spec import ActionSpec
 from .summary import Summary, escape_text
@@ -115,7 +114,8 @@ EPILOG = (
 
 
 def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
-    """``--<input>`` for every input, named exactly as in action.yml."""
+    """``--<input>`` for every input, named exactly as in action.yml; a boolean input given as
+    a bare flag (``--dry-run``, with no value after it) means ``true``."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {spec.module}",
         usage=f"python -m {spec.module} [--INPUT VALUE ...] [--summary-file PATH]",
@@ -134,7 +134,13 @@ def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
             details.append(f"secret: set {item.env_name}")
         help_text = item.description + (f" [{'; '.join(details)}]" if details else "")
         parser.add_argument(
-            f"--{item.name}", dest=item.attr, metavar="VALUE", default=None, help=help_text
+            f"--{item.name}",
+            dest=item.attr,
+            metavar="VALUE",
+            default=None,
+            help=help_text,
+            nargs="?" if item.kind == "bool" else None,
+            const="true" if item.kind == "bool" else None,
         )
     parser.add_argument(
         "--summary-file",
@@ -190,6 +196,54 @@ def load_settings(spec: ActionSpec, raw: Mapping[str, str], runner: Runner) -> o
     from .settings import parse_settings
 
     return parse_settings(spec.settings, raw)
+
+
+def read_inputs_fd(value: str) -> dict[str, str]:
+    """The input variables on descriptor ``value`` (``SHIPYARD_INPUTS_FD``), read to its end and
+    closed (see :func:`~shipyard.runtime.environment.parse_inputs_records`). The bootstrap moves
+    them there so that no process of the step finds them in the initial environment of an
+    ancestor (``/proc/<pid>/environ``), which deleting from ``os.environ`` cannot erase."""
+    try:
+        fd = int(value)
+        with os.fdopen(fd, "rb", closefd=True) as stream:
+            data = stream.read()
+    except (ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{INPUTS_FD_VARIABLE}={value!r} names no readable file descriptor ({exc}).",
+            hint="Start the action through scripts/bootstrap.sh, or unset the variable.",
+        ) from None
+    return parse_inputs_records(data)
+
+
+def read_event(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload at GITHUB_EVENT_PATH; {} when there is none or it cannot be read."""
+    import json
+
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if not path or not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def run_context(env: Mapping[str, str]) -> RunContext:
+    """The run's facts, read once: ``env`` and the event payload. Off a runner the temporary
+    directory is the system's and the tool cache ``~/.cache/shipyard``."""
+    import dataclasses
+
+    run = RunContext.from_env(env, read_event(env))
+    if not run.temp_dir:
+        import tempfile  # off a runner only: tempfile costs start-up time
+
+        run = dataclasses.replace(run, temp_dir=tempfile.gettempdir())
+    if not run.tool_cache:
+        cache = os.path.join(os.path.expanduser("~"), ".cache", "shipyard")
+        run = dataclasses.replace(run, tool_cache=cache)
+    return run
 
 
 def _report_error(spec: ActionSpec, exc: ShipyardError, runner: Runner, summary: Summary) -> int:
@@ -325,5 +379,7 @@ __all__ = [
     "load_settings",
     "main_for",
     "read_and_mask",
+    "read_inputs_fd",
     "run_action",
+    "run_context",
 ]

@@ -7,22 +7,16 @@
   credential-looking variables, unless the caller names them in ``allow``.
 * :func:`template_env` is what a user's template may read: the GitHub/runner context
   variables (not GITHUB_TOKEN) and the names the user lists.
-* :func:`run_context` reads the run's facts: the variables and the event payload, with a
-  temporary and a tool-cache directory off a runner too.
-* :func:`read_inputs_fd` reads the inputs scripts/bootstrap.sh moved out of the environment
-  (``SHIPYARD_INPUTS_FD``): so that no process of the step finds them in the initial
-  environment of an ancestor (``/proc/<pid>/environ``), which deleting from ``os.environ``
-  cannot erase.
+* :func:`parse_inputs_records` decodes the inputs scripts/bootstrap.sh moved out of the
+  environment onto a descriptor (``SHIPYARD_INPUTS_FD``; the entry point reads it).
+
+Pure: every function works on the mapping it is given (``scrub_environ`` edits it in place).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
-
-from .context import RunContext
 
 INPUT_PREFIXES = ("SHIPYARD_INPUT_", "INPUT_")
 #: Names the descriptor on which scripts/bootstrap.sh passes the inputs (never inherited).
@@ -57,30 +51,19 @@ def scrub_environ(environ: MutableMapping[str, str]) -> None:
         del environ[name]
 
 
-def read_inputs_fd(value: str) -> dict[str, str]:
-    """The input variables on descriptor ``value`` (``SHIPYARD_INPUTS_FD``), read to its end and
-    closed: one ``NAME=VALUE`` record per line, ``\\`` and ``\\n`` escaped. Records whose name
-    is not an input variable are ignored (the descriptor cannot set anything else)."""
-    from .errors import ConfigError
+_UNESCAPE = re.compile(r"\\([\\n])")
 
-    try:
-        fd = int(value)
-        with os.fdopen(fd, "rb", closefd=True) as stream:
-            data = stream.read()
-    except (ValueError, OSError) as exc:
-        raise ConfigError(
-            f"{INPUTS_FD_VARIABLE}={value!r} names no readable file descriptor ({exc}).",
-            hint="Start the action through scripts/bootstrap.sh, or unset the variable.",
-        ) from None
+
+def parse_inputs_records(data: bytes) -> dict[str, str]:
+    """The input variables of ``data``: one ``NAME=VALUE`` record per line, ``\\`` and ``\\n``
+    escaped. Records whose name is not an input variable are ignored (the descriptor cannot
+    set anything else)."""
     inputs: dict[str, str] = {}
     for record in data.decode("utf-8", "surrogateescape").split("\n"):
         name, sep, escaped = record.partition("=")
         if sep and is_input_variable(name):
             inputs[name] = _UNESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\\", escaped)
     return inputs
-
-
-_UNESCAPE = re.compile(r"\\([\\n])")
 
 
 def child_env(
@@ -119,39 +102,8 @@ __all__ = [
     "child_env",
     "is_credential_name",
     "is_input_variable",
-    "read_inputs_fd",
+    "parse_inputs_records",
     "scrub_env",
     "scrub_environ",
     "template_env",
 ]
-
-
-def read_event(env: Mapping[str, str]) -> dict[str, Any]:
-    """The event payload at GITHUB_EVENT_PATH; {} when there is none or it cannot be read."""
-    import json
-
-    path = env.get("GITHUB_EVENT_PATH", "")
-    if not path or not os.path.isfile(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as handle:
-            loaded = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def run_context(env: Mapping[str, str]) -> RunContext:
-    """The run's facts, read once: ``env`` and the event payload. Off a runner the temporary
-    directory is the system's and the tool cache ``~/.cache/shipyard``."""
-    import dataclasses
-
-    run = RunContext.from_env(env, read_event(env))
-    if not run.temp_dir:
-        import tempfile  # off a runner only: tempfile costs start-up time
-
-        run = dataclasses.replace(run, temp_dir=tempfile.gettempdir())
-    if not run.tool_cache:
-        cache = os.path.join(os.path.expanduser("~"), ".cache", "shipyard")
-        run = dataclasses.replace(run, tool_cache=cache)
-    return run
