@@ -9,7 +9,7 @@ from shipyard.runtime import ConfigError, InputError, VerdictFailure
 
 from .body import MARKER_PREFIX, Request, parse_marker
 from .decision import IssueData
-from .report import Result, progress
+from .report import ApprovalOutcome, progress
 from .session import CHECK_API_BUDGET, Session
 from .trust import Untrusted, run_initiators
 
@@ -43,7 +43,7 @@ def event_issue(session: Session) -> int | None:
     return int(str(number))
 
 
-def run_check(session: Session) -> Result | None:
+def run_check(session: Session) -> ApprovalOutcome | None:
     number = event_issue(session)
     if number is None:
         return None
@@ -63,7 +63,7 @@ def run_check(session: Session) -> Result | None:
         line = progress(evaluation, session.settings.minimum_approvals)
         session.ctx.runner.info(f"Issue #{number}: {line}; no decision yet.")
         return session.finish(
-            Result(
+            ApprovalOutcome(
                 status="pending", issue=issue, evaluation=evaluation, policy=policy, note=line + "."
             )
         )

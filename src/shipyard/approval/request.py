@@ -19,19 +19,19 @@ from .body import (
 from .decision import IssueData, Policy
 from .github_api import Refused
 from .people import run_initiators
-from .report import Result
+from .report import ApprovalOutcome
 from .session import Session
 
 MAX_ASSIGNEES = 10
 
 
-def run_request(session: Session) -> Result:
+def run_request(session: Session) -> ApprovalOutcome:
     """Open the issue and return at once (status pending)."""
     initiators = run_initiators(session.ctx.run)
     policy = session.policy(initiators)
     issue = create(session, policy, initiators)
     session.ctx.runner.info(f"Approval issue: {issue.html_url}")
-    return session.finish(Result(status="pending", issue=issue, policy=policy))
+    return session.finish(ApprovalOutcome(status="pending", issue=issue, policy=policy))
 
 
 def version(session: Session) -> str:

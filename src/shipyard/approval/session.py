@@ -16,7 +16,7 @@ from .body import timeout_comment as timeout_text
 from .decision import Comment, Evaluation, IssueData, Policy, evaluate
 from .github_api import GitHubApi, Refused, describe_failure
 from .people import build_policy, resolve_approvers
-from .report import Result, Status, outputs, write_summary
+from .report import ApprovalOutcome, Status, publish
 from .spec import Settings
 from .trust import check_request
 
@@ -138,7 +138,7 @@ class Session:
         *,
         close: bool,
         followup: str = "",
-    ) -> Result:
+    ) -> ApprovalOutcome:
         if close:
             self.close_decided(issue, evaluation, followup)
         who = evaluation.approved_by if evaluation.status == "approved" else evaluation.denied_by
@@ -148,7 +148,9 @@ class Session:
         )
         status: Status = "approved" if evaluation.status == "approved" else "denied"
         return self.finish(
-            Result(status=status, issue=issue, evaluation=evaluation, policy=policy, note=note)
+            ApprovalOutcome(
+                status=status, issue=issue, evaluation=evaluation, policy=policy, note=note
+            )
         )
 
     def close_decided(self, issue: IssueData, evaluation: Evaluation, followup: str) -> None:
@@ -172,11 +174,13 @@ class Session:
             api.close()
         self.open_issue = None
 
-    def timed_out(self, issue: IssueData, policy: Policy, evaluation: Evaluation | None) -> Result:
+    def timed_out(
+        self, issue: IssueData, policy: Policy, evaluation: Evaluation | None
+    ) -> ApprovalOutcome:
         timeout = format_duration(self.settings.wait_seconds)
         self.last_words(issue, timeout_text(timeout, self.now_iso(), self.ctx.run.run_url))
         return self.finish(
-            Result(
+            ApprovalOutcome(
                 status="timed-out",
                 issue=issue,
                 evaluation=evaluation,
@@ -203,10 +207,10 @@ class Session:
             if api is None:
                 client.close()
 
-    def finish(self, result: Result) -> Result:
+    def finish(self, result: ApprovalOutcome) -> ApprovalOutcome:
         """Report (outputs, summary), then end: approved returns; anything else fails the
         step (fail-on-denial) or leaves a notice."""
-        self.report(result)
+        publish(self.ctx, result)
         if result.status in ("approved", "pending"):
             if result.note and result.status == "approved":
                 self.ctx.runner.info(result.note)
@@ -216,11 +220,6 @@ class Session:
             raise VerdictFailure(result.note, title=title)
         self.ctx.runner.annotate("notice", result.note, title=title)
         return result
-
-    def report(self, result: Result) -> None:
-        for name, value in outputs(result).items():
-            self.ctx.set_output(name, value)
-        write_summary(self.ctx.summary, result)
 
     def explain(self, exc: Exception) -> str:
         """A failure in plain words, redacted, for the comment that closes the issue."""

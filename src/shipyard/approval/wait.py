@@ -12,7 +12,7 @@ from .body import cancelled_comment, format_duration, parse_marker, stopped_comm
 from .decision import IssueData, Policy
 from .github_api import GitHubApi, Refused
 from .people import merge_people, run_initiators
-from .report import Result
+from .report import ApprovalOutcome
 from .request import create, request_text
 from .session import Session, VoteReader
 from .trust import Untrusted
@@ -21,7 +21,7 @@ from .waiting import wait_for_decision
 JOB_LIMIT = 6 * 3600.0
 
 
-def run_wait(session: Session) -> Result:
+def run_wait(session: Session) -> ApprovalOutcome:
     policy: Policy | None = None
     try:
         if session.settings.issue_number is None:
@@ -89,7 +89,7 @@ def adopt(
     session.after = session.api.comment(session.repository, issue.number, body)
 
 
-def wait(session: Session, issue: IssueData, policy: Policy) -> Result:
+def wait(session: Session, issue: IssueData, policy: Policy) -> ApprovalOutcome:
     settings, runner = session.settings, session.ctx.runner
     deadline = session.started + settings.wait_seconds
     if settings.wait_seconds > JOB_LIMIT:
@@ -121,7 +121,7 @@ def wait(session: Session, issue: IssueData, policy: Policy) -> Result:
         session.open_issue = None
         note = f"Issue #{latest.number} was closed by someone before a decision."
         return session.finish(
-            Result(
+            ApprovalOutcome(
                 status="cancelled",
                 issue=latest,
                 evaluation=result.evaluation,
@@ -132,7 +132,7 @@ def wait(session: Session, issue: IssueData, policy: Policy) -> Result:
     return session.timed_out(latest, policy, result.evaluation)
 
 
-def cancelled(session: Session, policy: Policy) -> Result:
+def cancelled(session: Session, policy: Policy) -> ApprovalOutcome:
     """On cancellation: comment and close the issue (found by its nonce if the run was
     cancelled while creating it)."""
     session.ctx.runner.info("Cancelled before a decision.")
@@ -148,7 +148,9 @@ def cancelled(session: Session, policy: Policy) -> Result:
     finally:
         api.close()
     note = "The workflow run was cancelled before a decision."
-    return session.finish(Result(status="cancelled", issue=issue, policy=policy, note=note))
+    return session.finish(
+        ApprovalOutcome(status="cancelled", issue=issue, policy=policy, note=note)
+    )
 
 
 def find_quietly(session: Session, api: GitHubApi) -> IssueData | None:
@@ -158,14 +160,14 @@ def find_quietly(session: Session, api: GitHubApi) -> IssueData | None:
         return None
 
 
-def report_closed(session: Session, issue: IssueData, policy: Policy) -> Result:
+def report_closed(session: Session, issue: IssueData, policy: Policy) -> ApprovalOutcome:
     """``wait`` on an issue that is already closed: report its decision, if any."""
     comments = session.read_votes(issue.number, issue.comments, policy)
     evaluation = session.judge(policy)(issue, comments)
     if evaluation.decided:
         return session.decided(issue, policy, evaluation, close=False)
     return session.finish(
-        Result(
+        ApprovalOutcome(
             status="cancelled",
             issue=issue,
             evaluation=evaluation,
