@@ -56,6 +56,19 @@ if TYPE_CHECKING:
         setting,
     )
 
+#: The modules that only decide: no process, no network, no file, no log; what they import
+#: from shipyard is pure too (tests/test_repository.py checks the imports, at any depth).
+PURE_MODULES = (
+    "context",
+    "environment",
+    "errors",
+    "inputs",
+    "network",
+    "settings",
+    "spec",
+    "summary",
+)
+
 #: name -> submodule, for the names loaded on first use.
 _LAZY = {
     "Annotation": "annotations",
