@@ -11,7 +11,7 @@ from .body import MARKER_PREFIX, Request, parse_marker
 from .decision import IssueData
 from .report import ApprovalOutcome, progress
 from .session import CHECK_API_BUDGET, Session
-from .trust import Untrusted, run_initiators
+from .trust import Untrusted, request_initiators
 
 _RELEVANT_EVENTS = ("issue_comment", "issues")
 
@@ -79,7 +79,7 @@ def trusted_initiators(session: Session, issue: IssueData, request: Request) -> 
     try:
         session.check_trust(issue)
         run = session.api.workflow_run(request.repository or session.repository, request.run_id)
-        return run_initiators(issue.number, request, run)
+        return request_initiators(issue.number, request, run)
     except Untrusted as exc:
         raise VerdictFailure(
             exc.message,

@@ -18,7 +18,7 @@ from .body import (
 )
 from .decision import IssueData, Policy
 from .github_api import Refused
-from .people import run_initiators
+from .people import started_by
 from .report import ApprovalOutcome
 from .session import Session
 
@@ -27,7 +27,7 @@ MAX_ASSIGNEES = 10
 
 def run_request(session: Session) -> ApprovalOutcome:
     """Open the issue and return at once (status pending)."""
-    initiators = run_initiators(session.ctx.run)
+    initiators = started_by(session.ctx.run)
     policy = session.policy(initiators)
     issue = create(session, policy, initiators)
     session.ctx.runner.info(f"Approval issue: {issue.html_url}")

@@ -11,7 +11,7 @@ from shipyard.runtime import ExternalError, InputError
 from .body import cancelled_comment, format_duration, parse_marker, stopped_comment
 from .decision import IssueData, Policy
 from .github_api import GitHubApi, Refused
-from .people import merge_people, run_initiators
+from .people import merge_people, started_by
 from .report import ApprovalOutcome
 from .request import create, request_text
 from .session import Session, VoteReader
@@ -25,7 +25,7 @@ def run_wait(session: Session) -> ApprovalOutcome:
     policy: Policy | None = None
     try:
         if session.settings.issue_number is None:
-            initiators = run_initiators(session.ctx.run)
+            initiators = started_by(session.ctx.run)
             policy = session.policy(initiators)
             issue = create(session, policy, initiators)
         else:
@@ -60,7 +60,7 @@ def take_issue(session: Session, number: int) -> tuple[IssueData, Policy]:
         except Untrusted as exc:
             request, why = None, exc.message.removesuffix(".")
     initiators = merge_people(
-        [*(request.initiators if request else ()), *run_initiators(session.ctx.run)]
+        [*(request.initiators if request else ()), *started_by(session.ctx.run)]
     )
     policy = session.policy(initiators)
     if request is None:

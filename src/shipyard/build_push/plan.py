@@ -1,5 +1,7 @@
-"""Pure decisions of a build: push or not, whose credentials, which cache, which buildx flags,
-which platforms this builder cannot build, and the digests a merge joins."""
+"""The decisions of a build: push or not, whose credentials, which cache, which buildx flags,
+which platforms this builder cannot build, and the digests a merge joins. No I/O of its own, but
+not declared pure while ``Credentials`` and ``BuilderInfo`` live in the registry and docker
+adapters (``PURE_MODULES``)."""
 
 from __future__ import annotations
 
