@@ -102,6 +102,8 @@ def coverage(package: str) -> Coverage:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Print the ratio of every package (or of those named), and with ``--missing`` what has no
+    docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--missing", action="store_true", help="list what has no docstring")
     parser.add_argument("--package", action="append", help="only this package (repeatable)")

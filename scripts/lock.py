@@ -77,6 +77,7 @@ HEADER = """\
 
 
 def load_pyproject(path: Path = ROOT / "pyproject.toml") -> dict[str, Any]:
+    """pyproject.toml, parsed."""
     with path.open("rb") as handle:
         data: dict[str, Any] = tomllib.load(handle)
     return data
@@ -134,6 +135,8 @@ def compile_lock(
     hashes: bool,
     constraints: Path | None,
 ) -> str:
+    """``uv pip compile`` of ``sources`` with ``extras`` (hashes, constraints): the lock's body,
+    with no local requirement in it."""
     command = [uv, "pip", "compile", *sources, *COMPILE_FLAGS]
     for extra in extras:
         command += ["--extra", extra]
@@ -158,6 +161,7 @@ def compile_lock(
 
 
 def write_lock(path: Path, name: str, digest: str, body: str) -> None:
+    """Write a lock (header with its inputs' digest, then the body) atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = HEADER.format(name=name, digest=digest) + body
     temporary = path.with_suffix(".tmp")
@@ -220,6 +224,7 @@ def generate_linter_locks(uv: str, scratch: Path, folder: Path) -> list[Path]:
 
 
 def main() -> int:
+    """Regenerate every lock and name the files written."""
     for path in generate():
         print(f"wrote {path.relative_to(ROOT)}")
     return 0

@@ -44,6 +44,8 @@ def event_issue(session: Session) -> int | None:
 
 
 def run_check(session: Session) -> ApprovalOutcome | None:
+    """Check mode (on an ``issue_comment`` event): judge the issue the comment is on once, close it
+    when decided; None when the event is not about an approval request."""
     number = event_issue(session)
     if number is None:
         return None

@@ -35,6 +35,7 @@ def run_request(session: Session) -> ApprovalOutcome:
 
 
 def version(session: Session) -> str:
+    """What is being approved: the ``version`` input, else the tag, else the short commit."""
     run = session.ctx.run
     if session.settings.version:
         return session.settings.version

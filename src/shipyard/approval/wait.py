@@ -22,6 +22,8 @@ JOB_LIMIT = 6 * 3600.0
 
 
 def run_wait(session: Session) -> ApprovalOutcome:
+    """Wait mode: open the issue (or take the one ``issue-number`` names), wait for a decision,
+    report it; a failure or a cancel closes the issue this run opened."""
     policy: Policy | None = None
     try:
         if session.settings.issue_number is None:
@@ -90,6 +92,7 @@ def adopt(
 
 
 def wait(session: Session, issue: IssueData, policy: Policy) -> ApprovalOutcome:
+    """Poll the issue until it is decided, closed or the timeout, with a heartbeat in the log."""
     settings, runner = session.settings, session.ctx.runner
     deadline = session.started + settings.wait_seconds
     if settings.wait_seconds > JOB_LIMIT:
@@ -115,9 +118,9 @@ def wait(session: Session, issue: IssueData, policy: Policy) -> ApprovalOutcome:
         log=runner.info,
     )
     latest = result.issue or issue
-    if result.outcome == "decided" and result.evaluation is not None:
+    if result.end == "decided" and result.evaluation is not None:
         return session.decided(latest, policy, result.evaluation, close=True)
-    if result.outcome == "closed":
+    if result.end == "closed":
         session.open_issue = None
         note = f"Issue #{latest.number} was closed by someone before a decision."
         return session.finish(
@@ -154,6 +157,7 @@ def cancelled(session: Session, policy: Policy) -> ApprovalOutcome:
 
 
 def find_quietly(session: Session, api: GitHubApi) -> IssueData | None:
+    """The issue this run's nonce names, if one was created before a cut; None on any failure."""
     try:
         return api.find_request(session.repository, session.nonce)
     except (Refused, ExternalError):

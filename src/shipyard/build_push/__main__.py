@@ -20,6 +20,8 @@ from .spec import SPEC, Settings
 
 
 def run(ctx: ActionContext[Settings]) -> None:
+    """Read the settings, then the dry run or the mode (build, digest, merge) on a job that prepared
+    everything first; report what was done (the summary also when it stopped)."""
     # Imported here: a run that fails on its inputs (checked before run) loads none of them.
     from . import build, dryrun, merge, prepare, report
     from .job import Job

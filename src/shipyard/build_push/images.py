@@ -33,13 +33,16 @@ class ImageName:
     lowered: bool = False
 
     def ref(self, tag: str) -> str:
+        """``name:tag``."""
         return f"{self.name}:{tag}"
 
     def digest_ref(self, digest: str) -> str:
+        """``name@digest``."""
         return f"{self.name}@{digest}"
 
     @property
     def api_host(self) -> str:
+        """The host the registry API answers on (Docker Hub's API is not docker.io)."""
         return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
 
     @property
@@ -57,6 +60,8 @@ def host_of(registry: str) -> str:
 
 
 def is_loopback(registry: str) -> bool:
+    """Whether a registry is on this machine (localhost or a loopback address): plain HTTP is then
+    allowed."""
     host = host_of(registry)
     if host == "localhost":
         return True

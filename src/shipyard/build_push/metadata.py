@@ -35,6 +35,8 @@ class RepositoryInfo:
     def from_event(
         cls, event: Mapping[str, Any], repository: str = "", server_url: str = ""
     ) -> RepositoryInfo:
+        """What the event says about the repository (description, license, URLs), for the OCI
+        labels."""
         repo = event.get("repository")
         data: Mapping[str, Any] = repo if isinstance(repo, Mapping) else {}
         license_data = data.get("license")

@@ -17,6 +17,8 @@ from .spec import SPEC, Settings
 
 
 def run(ctx: ActionContext[Settings]) -> NotifyOutcome:
+    """Build the message, send it through every configured channel (a failed one is a result, not a
+    crash), publish the report; with fail-on-error a failed channel fails the step."""
     settings = ctx.settings
     note = build_notification(
         status=settings.status,

@@ -32,6 +32,8 @@ class Delivery:
 
 
 def prepare(ctx: Context, note: Notification) -> list[Delivery]:
+    """A delivery for every configured channel, each ready to send: payloads read and rendered, the
+    email built, its attachments found (a bad one is an input error before anything is sent)."""
     settings = ctx.settings
     deliveries = []
     if settings.slack_webhook or settings.slack_token:

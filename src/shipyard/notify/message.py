@@ -14,6 +14,9 @@ from shipyard.runtime import InputError, RunContext
 
 @dataclass(frozen=True)
 class StatusStyle:
+    """How a status looks: its emoji, the color of the Slack bar and e-mail border, the verb of the
+    default title."""
+
     emoji: str
     color: str
     verb: str
@@ -37,12 +40,17 @@ _ALIASES = {
 
 @dataclass(frozen=True)
 class Link:
+    """A labelled link shown under the message."""
+
     label: str
     url: str
 
 
 @dataclass(frozen=True)
 class Notification:
+    """The message every channel renders: status and style, title, text, fields, links and the run
+    it reports on."""
+
     status: str
     style: StatusStyle
     title: str
@@ -55,6 +63,7 @@ class Notification:
 
     @property
     def headline(self) -> str:
+        """The status emoji and the title: the first line everywhere."""
         return f"{self.style.emoji} {self.title}"
 
 

@@ -29,6 +29,9 @@ LEVELS: tuple[Level, ...] = ANNOTATION_LEVELS
 
 @dataclass(frozen=True)
 class Annotation:
+    """One annotation: its level, message and title, and where in which file (paths as given; made
+    relative to the workspace when printed)."""
+
     level: Level
     message: str
     title: str | None = None

@@ -221,6 +221,8 @@ class Runner:
 
     @property
     def debug_enabled(self) -> bool:
+        """Whether the run asks for debug output (RUNNER_DEBUG=1, a re-run with debug logging, or
+        SHIPYARD_DEBUG=1)."""
         return self.env.get("RUNNER_DEBUG", "") == "1" or self.env.get("SHIPYARD_DEBUG", "") == "1"
 
     # -- plain output ---------------------------------------------------------------------

@@ -96,6 +96,7 @@ class RunContext:
 
     @property
     def repository_url(self) -> str:
+        """The repository's web page, or '' outside a runner."""
         return f"{self.server_url}/{self.repository}" if self.repository else ""
 
     @property
@@ -110,10 +111,12 @@ class RunContext:
 
     @property
     def commit_url(self) -> str:
+        """The web page of GITHUB_SHA, or '' outside a runner."""
         return f"{self.repository_url}/commit/{self.sha}" if self.repository and self.sha else ""
 
     @property
     def short_sha(self) -> str:
+        """The first seven characters of GITHUB_SHA."""
         return self.sha[:7]
 
     def as_template_data(self) -> dict[str, str]:

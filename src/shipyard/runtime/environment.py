@@ -32,6 +32,7 @@ CONTEXT_PREFIXES = ("GITHUB_", "RUNNER_")
 
 
 def is_input_variable(name: str) -> bool:
+    """Whether a variable holds an action's input (SHIPYARD_INPUT_*, or the INPUT_* act sets)."""
     return name.upper().startswith(INPUT_PREFIXES)
 
 

@@ -139,6 +139,7 @@ def parse_bool(name: str, raw: str) -> bool:
 
 
 def parse_int(name: str, raw: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A whole number in base 10, within ``minimum`` and ``maximum`` when given."""
     value = raw.strip()
     try:
         number = int(value, 10)
