@@ -22,6 +22,8 @@ SMTP_USER, SMTP_PASSWORD = "demo-bot", "demo-password"
 
 
 def main() -> int:
+    """Run examples/notify-demo.yml under act against the Slack emulator and a real SMTP server, and
+    print what each received."""
     work = Path(tempfile.mkdtemp(prefix="shipyard-demo-"))
     with (
         SlackEmulator() as slack,

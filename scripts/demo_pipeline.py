@@ -50,10 +50,12 @@ _started = time.monotonic()
 
 
 def progress(stage: int, text: str) -> None:
+    """One line of progress: stage, seconds since the start, what happens."""
     print(f"[{stage}/{STAGES} {time.monotonic() - _started:6.0f}s] {text}", flush=True)
 
 
 def jobs_line(run: ActRun) -> str:
+    """The result of each job of a run, for the progress line."""
     return ", ".join(
         f"{key}: {job.result}"
         for key, job in run.jobs.items()
@@ -62,6 +64,7 @@ def jobs_line(run: ActRun) -> str:
 
 
 def check(run: ActRun, stage: str) -> None:
+    """Stop the demo when a job of ``run`` failed, with act's account of the run."""
     failed = {k: j.result for k, j in run.jobs.items() if "/" in k and j.result == "failure"}
     if failed:
         print(run.describe(), file=sys.stderr)
@@ -89,6 +92,8 @@ def start_hosts(work: Path, registry_port: int) -> dict[str, Any]:
 
 
 def host_vars(prefix: str, host: Any, app: str) -> dict[str, str]:
+    """The variables a pipeline reads for one host (``STAGING_*``, ``PRODUCTION_*``): address, host
+    key, URL and its proxy commands."""
     url = host.add_site(app)
     proxy = host.proxy_inputs(app)
     return {
@@ -103,6 +108,7 @@ def host_vars(prefix: str, host: Any, app: str) -> dict[str, str]:
 
 
 def write_summaries(run: ActRun, folder: Path) -> list[Path]:
+    """Each job's summary as a Markdown file in ``folder``; the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for key, job in run.jobs.items():
@@ -114,6 +120,8 @@ def write_summaries(run: ActRun, folder: Path) -> list[Path]:
 
 
 def main() -> int:
+    """The platform pipeline end to end: the test bed, then CI, release, staging, approval,
+    production; prints where the records are."""
     work = Path(os.environ.get("SHIPYARD_DEMO_DIR") or tempfile.mkdtemp(prefix="shipyard-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     progress(1, f"starting the test bed (state in {work})")
@@ -251,12 +259,14 @@ def main() -> int:
 
 
 def reg_tags(reg: registry.Registry, repository: str) -> list[str]:
+    """The tags of ``repository`` in the test bed's registry."""
     from tests.build_push._run import registry_api
 
     return registry_api(reg).tags(repository)
 
 
 def fetch(url: str) -> str:
+    """The body of ``url`` (the app's version page), or why there is none."""
     import urllib.request
 
     try:

@@ -25,6 +25,7 @@ from shipyard.runtime.spec import (  # noqa: E402
 
 
 def load_spec(action: str) -> ActionSpec:
+    """The ``SPEC`` of an action's ``spec`` module."""
     module = importlib.import_module(f"shipyard.{action.replace('-', '_')}.spec")
     spec: ActionSpec = module.SPEC
     return spec
@@ -43,6 +44,8 @@ def expected_files(action: str) -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write every action's action.yml and README tables; with ``--check`` only name the stale ones
+    (exit 1)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)

@@ -77,6 +77,7 @@ HEADER = """\
 
 
 def load_pyproject(path: Path = ROOT / "pyproject.toml") -> dict[str, Any]:
+    """pyproject.toml, parsed."""
     with path.open("rb") as handle:
         data: dict[str, Any] = tomllib.load(handle)
     return data
@@ -110,17 +111,6 @@ def inputs_digest(pyproject: Mapping[str, Any], name: str) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def read_header_digest(lock: Path) -> str | None:
-    """The ``inputs-sha256`` recorded in a lock's header, if any."""
-    with lock.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.startswith("#"):
-                break
-            if line.startswith("# inputs-sha256:"):
-                return line.split(":", 1)[1].strip()
-    return None
-
-
 def find_uv() -> str:
     """uv from $UV, the running environment's uv package, or PATH."""
     if env_uv := os.environ.get("UV"):
@@ -145,6 +135,8 @@ def compile_lock(
     hashes: bool,
     constraints: Path | None,
 ) -> str:
+    """``uv pip compile`` of ``sources`` with ``extras`` (hashes, constraints): the lock's body,
+    with no local requirement in it."""
     command = [uv, "pip", "compile", *sources, *COMPILE_FLAGS]
     for extra in extras:
         command += ["--extra", extra]
@@ -169,6 +161,7 @@ def compile_lock(
 
 
 def write_lock(path: Path, name: str, digest: str, body: str) -> None:
+    """Write a lock (header with its inputs' digest, then the body) atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = HEADER.format(name=name, digest=digest) + body
     temporary = path.with_suffix(".tmp")
@@ -231,6 +224,7 @@ def generate_linter_locks(uv: str, scratch: Path, folder: Path) -> list[Path]:
 
 
 def main() -> int:
+    """Regenerate every lock and name the files written."""
     for path in generate():
         print(f"wrote {path.relative_to(ROOT)}")
     return 0

@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from shipyard.runtime import ActionContext, ActionSpec, ExitCode, Runner, run_action
+from shipyard.runtime import ActionContext, ActionSpec, Outcome, Runner, run_action
 
 
 def parse_file_commands(text: str) -> dict[str, str]:
@@ -58,7 +59,7 @@ class ActionRun:
 
 def run_in_process(
     spec: ActionSpec,
-    function: Callable[[ActionContext], ExitCode | int | None],
+    function: Callable[[ActionContext[Any]], Outcome | None],
     tmp_path: Path,
     inputs: Mapping[str, str],
     env: Mapping[str, str],

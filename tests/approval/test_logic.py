@@ -36,7 +36,7 @@ from shipyard.approval.trust import (
     author_problem,
     body_problem,
     check_request,
-    run_initiators,
+    request_initiators,
 )
 from shipyard.approval.words import Words, build_words, normalize
 from shipyard.runtime import InputError
@@ -272,11 +272,11 @@ def test_trust_of_the_request() -> None:
         check_request(3, changed, tampered, "shipyard-bot")
 
     request = Request(initiators=("alice",), repository="o/r", run_id="7")
-    assert run_initiators(3, request, RunActors("alice", "Carol")) == ("alice", "Carol")
+    assert request_initiators(3, request, RunActors("alice", "Carol")) == ("alice", "Carol")
     with pytest.raises(Untrusted, match="workflow run 7 of o/r cannot be read"):
-        run_initiators(3, request, None)
+        request_initiators(3, request, None)
     with pytest.raises(Untrusted, match="names no workflow run"):
-        run_initiators(3, Request(initiators=("alice",)), None)
+        request_initiators(3, Request(initiators=("alice",)), None)
 
 
 def test_markers_in_input_text_are_made_inert() -> None:

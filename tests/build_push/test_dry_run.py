@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shipyard.build_push.__main__ import bare_flags
+from shipyard.build_push.spec import SPEC
+from shipyard.runtime.entry import build_parser
 from tests.build_push._run import run_build_push
 from tests.build_push.conftest import write_app
 
@@ -104,9 +105,12 @@ def test_dry_run_flag_on_the_command_line_with_no_docker_on_path(tmp_path: Path)
 
 
 def test_bare_dry_run_flag() -> None:
-    assert bare_flags(["--dry-run"]) == ["--dry-run", "true"]
-    assert bare_flags(["--dry-run", "--images", "a"]) == ["--dry-run", "true", "--images", "a"]
-    assert bare_flags(["--dry-run", "false"]) == ["--dry-run", "false"]
+    """``--dry-run`` alone means true (the runtime's rule for every boolean input)."""
+    parser = build_parser(SPEC)
+    assert parser.parse_args(["--dry-run"]).dry_run == "true"
+    assert parser.parse_args(["--dry-run", "--images", "a"]).dry_run == "true"
+    assert parser.parse_args(["--dry-run", "false"]).dry_run == "false"
+    assert parser.parse_args([]).dry_run is None
 
 
 def test_dry_run_metadata_is_json(tmp_path: Path) -> None:

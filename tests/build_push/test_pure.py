@@ -8,7 +8,7 @@ import pytest
 
 from shipyard.build_push import errors
 from shipyard.build_push.buildx import BuilderInfo, parse_inspect
-from shipyard.build_push.images import is_loopback, parse_image, split_reference
+from shipyard.build_push.images import is_loopback, parse_image
 from shipyard.build_push.metadata import (
     RepositoryInfo,
     build_info_args,
@@ -113,12 +113,6 @@ def test_bad_image_names(text: str, needle: str) -> None:
 def test_loopback_and_references() -> None:
     assert is_loopback("127.0.0.1:5000") and is_loopback("127.5.5.5") and is_loopback("localhost")
     assert not is_loopback("ghcr.io") and not is_loopback("10.0.0.1:5000")
-    assert split_reference("127.0.0.1:5000/a/b:1.0@sha256:x") == (
-        "127.0.0.1:5000/a/b",
-        "1.0",
-        "sha256:x",
-    )
-    assert split_reference("127.0.0.1:5000/a/b") == ("127.0.0.1:5000/a/b", "", "")
 
 
 # --- platforms -----------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from shipyard.notify.render import (
     slack_message,
     webhook_json,
 )
-from shipyard.runtime import GitHubContext, InputError
+from shipyard.runtime import InputError, RunContext
 
-CONTEXT = GitHubContext(
+CONTEXT = RunContext(
     repository="your-org/shop",
     sha="0123456789abcdef",
     actor="alice",

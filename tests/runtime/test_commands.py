@@ -90,12 +90,6 @@ def test_a_value_containing_the_delimiter_is_refused() -> None:
         file_command_entry(f"k{delimiter}", "v", delimiter)
 
 
-def test_export_env_writes_github_env(tmp_path: Path) -> None:
-    run, _ = runner(tmp_path)
-    run.export_env("FOO", "bar")
-    assert parse_file_commands((tmp_path / "env").read_text()) == {"FOO": "bar"}
-
-
 def test_outside_a_runner_outputs_go_to_stdout() -> None:
     out = io.StringIO()
     run = Runner(env={}, stream=out)

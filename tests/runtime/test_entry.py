@@ -2,66 +2,75 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from shipyard.runtime import (
     ActionContext,
     ActionSpec,
+    Duration,
     ExitCode,
     ExternalError,
-    Input,
     InputError,
+    Outcome,
     Output,
     Runner,
+    Secret,
     VerdictFailure,
     run_action,
+    setting,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Literal["ok", "verdict", "external", "bug"] = setting("what to do", default="ok")
+    count: int = setting("how many", default="2", minimum=1)
+    wait: Duration = setting("how long", default="1m")
+    items: list[str] = setting("things")
+    strict: bool = setting("be strict", default="false")
+    token: Secret = setting("a secret")
+    needed: str = setting("must be there", required=True)
+
 
 SPEC = ActionSpec(
     name="demo",
     title="demo action",
     description="for tests",
-    inputs=(
-        Input("mode", "what to do", kind="enum", choices=("ok", "verdict", "external", "bug")),
-        Input("count", "how many", kind="int", default="2", minimum=1),
-        Input("wait", "how long", kind="duration", default="1m"),
-        Input("items", "things", kind="list"),
-        Input("strict", "be strict", kind="bool", default="false"),
-        Input("token", "a secret", secret=True),
-        Input("needed", "must be there", required=True),
-    ),
+    settings=Settings,
     outputs=(Output("echo", "what was seen"),),
 )
 
 
-def action(ctx: ActionContext) -> ExitCode:
-    ctx.runner.info(f"token={ctx.inputs.token}")
+def action(ctx: ActionContext[Settings]) -> None:
+    settings = ctx.settings
+    ctx.runner.info(f"token={settings.token}")
     ctx.set_output(
         "echo",
         {
-            "count": ctx.inputs.count,
-            "wait": ctx.inputs.wait,
-            "items": ctx.inputs.items,
-            "strict": ctx.inputs.strict,
+            "count": settings.count,
+            "wait": settings.wait,
+            "items": settings.items,
+            "strict": settings.strict,
         },
     )
     ctx.summary.heading("Demo ran")
-    mode = ctx.inputs.mode
-    if mode == "verdict":
+    if settings.mode == "verdict":
         raise VerdictFailure("the answer is no", title="Denied")
-    if mode == "external":
+    if settings.mode == "external":
         raise ExternalError("registry down", hint="Try again later.")
-    if mode == "bug":
+    if settings.mode == "bug":
         raise ZeroDivisionError("oops")
-    return ExitCode.OK
 
 
 def run(tmp_path: Path, argv: list[str], **env: str) -> tuple[int, str, Path]:
@@ -177,7 +186,7 @@ def test_summary_file_flag(tmp_path: Path) -> None:
 
 
 def test_undeclared_output_is_a_bug(tmp_path: Path) -> None:
-    def bad(ctx: ActionContext) -> None:
+    def bad(ctx: ActionContext[Settings]) -> None:
         ctx.set_output("nope", "x")
 
     out = io.StringIO()
@@ -214,8 +223,8 @@ def test_inputs_are_removed_from_the_process_environment(
     SHIPYARD_INPUT_*/INPUT_* is gone from os.environ and from ctx.env (hardening #1)."""
     seen: dict[str, str | None] = {}
 
-    def probe(ctx: ActionContext) -> None:
-        seen["token"] = str(ctx.inputs.token)
+    def probe(ctx: ActionContext[Settings]) -> None:
+        seen["token"] = str(ctx.settings.token)
         seen["env"] = os.environ.get("SHIPYARD_INPUT_TOKEN")
         seen["act_env"] = os.environ.get("INPUT_TOKEN")
         seen["other"] = os.environ.get("SHIPYARD_INPUT_NEEDED")
@@ -246,8 +255,8 @@ def test_inputs_come_from_the_bootstraps_descriptor(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     seen: dict[str, object] = {}
 
-    def probe(ctx: ActionContext) -> None:
-        seen["inputs"] = (ctx.inputs.token, ctx.inputs.needed)
+    def probe(ctx: ActionContext[Settings]) -> None:
+        seen["inputs"] = (ctx.settings.token, ctx.settings.needed)
         seen["fd_variable"] = ("SHIPYARD_INPUTS_FD" in os.environ, "SHIPYARD_INPUTS_FD" in ctx.env)
 
     assert run_action(SPEC, probe, []) == 0
@@ -271,10 +280,10 @@ def test_a_bug_traceback_is_redacted_of_secrets_and_secret_urls(
     """Hardening #8 item 7: an uncaught error whose message holds a URL with a token (query
     string, userinfo) and a masked secret prints neither, in the traceback or the annotation."""
 
-    def boom(ctx: ActionContext) -> None:
+    def boom(ctx: ActionContext[Settings]) -> None:
         raise ValueError(
             f"cannot open http://127.0.0.1:99999/h?token=QUERYSECRET and "
-            f"https://user:USERINFOSECRET@example.com/x with {ctx.inputs.token}"
+            f"https://user:USERINFOSECRET@example.com/x with {ctx.settings.token}"
         )
 
     env = {"SHIPYARD_INPUT_NEEDED": "x", "SHIPYARD_INPUT_TOKEN": "MASKEDSECRET"}
@@ -293,11 +302,11 @@ def test_a_bug_traceback_is_redacted_of_secrets_and_secret_urls(
 def test_cleanup_runs_on_failure_and_success() -> None:
     ran: list[str] = []
 
-    def action_ok(ctx: ActionContext) -> None:
+    def action_ok(ctx: ActionContext[Settings]) -> None:
         ctx.cleanup.push(lambda: ran.append("first"), "first")
         ctx.cleanup.push(lambda: ran.append("second"), "second")
 
-    def action_fails(ctx: ActionContext) -> None:
+    def action_fails(ctx: ActionContext[Settings]) -> None:
         ctx.cleanup.push(lambda: ran.append("on failure"), "x")
         raise VerdictFailure("no")
 
@@ -311,3 +320,48 @@ def test_cleanup_runs_on_failure_and_success() -> None:
         == 1
     )
     assert ran[-1] == "on failure"
+
+
+def test_a_run_that_returns_an_exit_code_is_a_bug(capsys: pytest.CaptureFixture[str]) -> None:
+    """Runtime 1 let ``run`` return an int; now a failure is raised, and a returned code (even
+    3, or 0) is an internal error, never read as the step's exit code."""
+    env = {"SHIPYARD_INPUT_NEEDED": "x", "GITHUB_ACTIONS": "true"}
+    for returned in (3, 0):
+        out = io.StringIO()
+        code = run_action(
+            SPEC, lambda ctx, r=returned: r, [], env=env, runner=Runner(env=env, stream=out)
+        )
+        assert code == ExitCode.FAILURE
+        said = f"::error title=Internal error::Unexpected TypeError: run returned int {returned}"
+        assert said in out.getvalue()
+    assert "return an Outcome or None" in capsys.readouterr().err
+
+
+def test_an_outcome_or_none_is_success() -> None:
+    env = {"SHIPYARD_INPUT_NEEDED": "x"}
+    for result in (Outcome("done"), None):
+        runner = Runner(env=env, stream=io.StringIO())
+        assert run_action(SPEC, lambda ctx, r=result: r, [], env=env, runner=runner) == 0
+
+
+def test_the_runtime_1_api_is_gone() -> None:
+    """Inputs, parse_inputs, load_inputs, ctx.inputs, ctx.github and GitHubContext: retired."""
+    import shipyard.runtime as runtime
+    from shipyard.runtime import entry, inputs
+
+    for name in ("Inputs", "GitHubContext"):
+        assert not hasattr(runtime, name)
+    assert not hasattr(entry, "parse_inputs") and not hasattr(entry, "load_inputs")
+    assert not hasattr(inputs, "Inputs")
+    fields = {f.name for f in dataclasses.fields(ActionContext)}
+    assert "inputs" not in fields and not hasattr(ActionContext, "github")
+    with pytest.raises(TypeError):
+        ActionSpec(name="x", title="x", description="x", inputs=())  # type: ignore[call-arg]
+
+
+def test_a_boolean_input_given_as_a_bare_flag_is_true(tmp_path: Path) -> None:
+    """``--strict`` alone means ``--strict true``; other kinds still need a value."""
+    code, _, _ = run(tmp_path, ["--strict", "--needed", "x"])
+    assert code == 0
+    assert '"strict":true' in (tmp_path / "out").read_text()
+    assert run_action(SPEC, action, ["--needed", "x", "--count"], env={}) == 2

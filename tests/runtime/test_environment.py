@@ -7,7 +7,8 @@ import os
 import pytest
 
 from shipyard.runtime import ConfigError, child_env, scrub_env, template_env
-from shipyard.runtime.environment import is_credential_name, read_inputs_fd
+from shipyard.runtime.entry import read_inputs_fd
+from shipyard.runtime.environment import is_credential_name
 
 ENV = {
     "PATH": "/bin",

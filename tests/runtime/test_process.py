@@ -112,11 +112,11 @@ ACTION = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from shipyard.runtime import ActionSpec, Input, run_action
+    from shipyard.runtime import ActionSpec, run_action
     from shipyard.runtime.process import run_process
 
     work = Path(sys.argv[1])
-    spec = ActionSpec(name="demo", title="Demo", description="d", inputs=(Input("x", "x"),))
+    spec = ActionSpec(name="demo", title="Demo", description="d")
 
     def run(ctx):
         ctx.cleanup.push(lambda: (work / "cleaned").write_text("yes"), "mark")

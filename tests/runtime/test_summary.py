@@ -15,7 +15,6 @@ def test_builder_renders_every_block() -> None:
         .list(["one", link("two", "https://t")], ordered=True)
         .details("Log", "x = 1", code=True)
         .code("print(1)", "python")
-        .separator()
         .render()
     )
     assert text.startswith("## Deploy &lt;prod&gt;\n\nline1<br>line2 &amp; more\n\n")
@@ -24,7 +23,7 @@ def test_builder_renders_every_block() -> None:
     assert "1. one\n2. [two](https://t)" in text
     assert "<details><summary>Log</summary>\n\n```\nx = 1\n```\n\n</details>" in text
     assert "```python\nprint(1)\n```" in text
-    assert text.endswith("---\n")
+    assert text.endswith("```python\nprint(1)\n```\n")
 
 
 def test_short_rows_are_padded_and_empty_summary_is_falsy() -> None:

@@ -13,16 +13,16 @@ from collections.abc import Callable
 from shipyard.runtime import ActionContext, main_for
 from shipyard.runtime.retry import SYSTEM_CLOCK, Clock
 
-from .report import Result
+from .report import ApprovalOutcome
 from .spec import SPEC, Settings
 
 
 def make_run(
     clock: Clock = SYSTEM_CLOCK, epoch: Callable[[], float] = time.time
-) -> Callable[[ActionContext[Settings]], Result | None]:
+) -> Callable[[ActionContext[Settings]], ApprovalOutcome | None]:
     """The action's ``run``, on ``clock`` (waits, deadlines) and ``epoch`` (wall time)."""
 
-    def run(ctx: ActionContext[Settings]) -> Result | None:
+    def run(ctx: ActionContext[Settings]) -> ApprovalOutcome | None:
         from .check import run_check
         from .github_api import Refused, describe_failure
         from .request import run_request

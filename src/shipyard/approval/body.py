@@ -40,6 +40,7 @@ class Request:
     version_tag: int = field(default=1)
 
     def to_json(self) -> dict[str, Any]:
+        """The marker's JSON object (``v`` is the format's version)."""
         data = asdict(self)
         data["v"] = data.pop("version_tag")
         data["initiators"] = list(self.initiators)
@@ -47,6 +48,9 @@ class Request:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Request:
+        """A request from a marker's JSON object; a missing or odd field becomes empty, never an
+        error."""
+
         def text(key: str) -> str:
             value = data.get(key, "")
             return value if isinstance(value, str) else str(value)
@@ -148,10 +152,12 @@ def code(text: str) -> str:
 
 
 def mention(login: str) -> str:
+    """``@login``: a mention that notifies the person."""
     return f"@{login}"
 
 
 def default_title(workflow: str, version: str, environment: str) -> str:
+    """``Approval needed: <workflow> <version> -> <environment>``, from what is known."""
     parts = " ".join(part for part in (workflow.strip(), version.strip()) if part)
     title = f"Approval needed: {parts}" if parts else "Approval needed"
     if environment.strip():
@@ -310,6 +316,7 @@ def decision_comment(
 
 
 def timeout_comment(timeout: str, now_iso: str, run_url: str = "") -> str:
+    """The comment that closes an issue when the wait timed out."""
     text = (
         f"\u231b **Timed out**: no decision within {timeout} (at {format_time(now_iso)}). "
         "This request is closed; the deploy does not continue."
@@ -318,6 +325,7 @@ def timeout_comment(timeout: str, now_iso: str, run_url: str = "") -> str:
 
 
 def stopped_comment(reason: str, now_iso: str, run_url: str = "") -> str:
+    """The comment that closes an issue when the run could not go on waiting (``reason``)."""
     text = (
         "\u26a0\ufe0f **Stopped**: the workflow run could not wait for a decision "
         f"({reason}) at {format_time(now_iso)}. This request is closed."
@@ -326,6 +334,7 @@ def stopped_comment(reason: str, now_iso: str, run_url: str = "") -> str:
 
 
 def cancelled_comment(now_iso: str, run_url: str = "") -> str:
+    """The comment that closes an issue when the run was cancelled before a decision."""
     text = (
         f"\U0001f6ab **Cancelled**: the workflow run was cancelled at {format_time(now_iso)} "
         "before a decision. This request is closed."

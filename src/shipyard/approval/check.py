@@ -9,9 +9,9 @@ from shipyard.runtime import ConfigError, InputError, VerdictFailure
 
 from .body import MARKER_PREFIX, Request, parse_marker
 from .decision import IssueData
-from .report import Result, progress
+from .report import ApprovalOutcome, progress
 from .session import CHECK_API_BUDGET, Session
-from .trust import Untrusted, run_initiators
+from .trust import Untrusted, request_initiators
 
 _RELEVANT_EVENTS = ("issue_comment", "issues")
 
@@ -43,7 +43,9 @@ def event_issue(session: Session) -> int | None:
     return int(str(number))
 
 
-def run_check(session: Session) -> Result | None:
+def run_check(session: Session) -> ApprovalOutcome | None:
+    """Check mode (on an ``issue_comment`` event): judge the issue the comment is on once, close it
+    when decided; None when the event is not about an approval request."""
     number = event_issue(session)
     if number is None:
         return None
@@ -63,7 +65,7 @@ def run_check(session: Session) -> Result | None:
         line = progress(evaluation, session.settings.minimum_approvals)
         session.ctx.runner.info(f"Issue #{number}: {line}; no decision yet.")
         return session.finish(
-            Result(
+            ApprovalOutcome(
                 status="pending", issue=issue, evaluation=evaluation, policy=policy, note=line + "."
             )
         )
@@ -79,7 +81,7 @@ def trusted_initiators(session: Session, issue: IssueData, request: Request) -> 
     try:
         session.check_trust(issue)
         run = session.api.workflow_run(request.repository or session.repository, request.run_id)
-        return run_initiators(issue.number, request, run)
+        return request_initiators(issue.number, request, run)
     except Untrusted as exc:
         raise VerdictFailure(
             exc.message,

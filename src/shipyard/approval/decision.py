@@ -18,6 +18,7 @@ REASON_BEFORE = "posted before the approval request"
 
 
 def edited_reason(editor: str) -> str:
+    """Why an edited approval does not count, naming who edited it when known."""
     if not editor:
         return REASON_EDITED
     return f"edited by {editor} after posting (post a new comment instead)"
@@ -63,6 +64,7 @@ class IssueData:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> IssueData:
+        """An issue from the REST API's JSON."""
         user = data.get("user") or {}
         return cls(
             number=int(data["number"]),
@@ -94,6 +96,7 @@ class Checklist:
 
     @property
     def complete(self) -> bool:
+        """Every box ticked (true when there are none)."""
         return self.ticked >= self.total
 
 
@@ -109,6 +112,7 @@ class Policy:
     require_checklist: bool = False
 
     def is_initiator(self, login: str) -> bool:
+        """Whether ``login`` started the run that asks (case-insensitive)."""
         return login.lower() in self.initiators
 
     def can_approve(self, login: str) -> bool:
@@ -146,6 +150,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class Vote:
+    """One approver's counted vote: who, approve or deny, when, and the comment's link."""
+
     login: str
     verdict: Verdict
     at: str
@@ -154,6 +160,8 @@ class Vote:
 
 @dataclass(frozen=True)
 class Ignored:
+    """A comment that did not count, and why (shown in the summary, escaped)."""
+
     author: str
     body: str
     reason: str
@@ -168,24 +176,27 @@ class Evaluation:
     votes: tuple[Vote, ...] = ()
     ignored: tuple[Ignored, ...] = ()
     decided_at: str = ""
-    decided_url: str = ""
     checklist: Checklist = Checklist()
     #: Enough approvals, but the required checklist is not complete yet.
     waiting_for_checklist: bool = False
 
     @property
     def decided(self) -> bool:
+        """Approved or denied (not pending)."""
         return self.status != "pending"
 
     @property
     def approved_by(self) -> list[str]:
+        """Who approved, in the order they did."""
         return [v.login for v in self.votes if v.verdict == "approve"]
 
     @property
     def denied_by(self) -> list[str]:
+        """Who denied."""
         return [v.login for v in self.votes if v.verdict == "deny"]
 
     def vote_of(self, login: str) -> Vote | None:
+        """The counted vote of ``login`` (case-insensitive), if any."""
         lowered = login.lower()
         return next((v for v in self.votes if v.login.lower() == lowered), None)
 
@@ -242,8 +253,7 @@ def evaluate(
                 tuple(votes),
                 tuple(ignored),
                 comment.created_at,
-                comment.url,
-                checklist,
+                checklist=checklist,
             )
         if login.lower() in approvals:
             continue  # each approver counts once
@@ -255,8 +265,7 @@ def evaluate(
                 tuple(votes),
                 tuple(ignored),
                 comment.created_at,
-                comment.url,
-                checklist,
+                checklist=checklist,
             )
     return Evaluation(
         "pending",

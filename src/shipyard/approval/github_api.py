@@ -98,6 +98,7 @@ def _login(actor: Any) -> str:
 
 
 def comment_from_json(data: Mapping[str, Any]) -> Comment:
+    """A comment from the REST API's JSON."""
     return Comment(
         id=int(data["id"]),
         author=_login(data.get("user")),
@@ -132,6 +133,7 @@ GRAPHQL_BATCH = 100
 
 
 def history_from_json(data: Mapping[str, Any]) -> TextHistory:
+    """An issue's edit history from the GraphQL answer (``userContentEdits``)."""
     edits = data.get("userContentEdits") or {}
     nodes = [n for n in edits.get("nodes") or [] if isinstance(n, dict)]
     return TextHistory(
@@ -184,6 +186,7 @@ class GitHubApi:
         )
 
     def close(self) -> None:
+        """Close the client's connections."""
         self.client.close()
 
     def _call(self, what: str, operation: Callable[[], T]) -> T:
@@ -242,6 +245,7 @@ class GitHubApi:
 
     # -- repository -------------------------------------------------------------------------
     def default_branch(self, repository: str) -> str:
+        """The repository's default branch (``main`` when GitHub does not say)."""
         data = self._call(
             f"read the repository {repository}", lambda: self._get(f"/repos/{repository}")
         )
@@ -409,6 +413,8 @@ class GitHubApi:
         return self._call(f"create the approval issue in {repository}", attempt), unassigned
 
     def read_issue(self, repository: str, number: int) -> tuple[bool, IssueData]:
+        """(changed since the last read?, the issue): a conditional GET, so an unchanged issue costs
+        no rate limit."""
         changed, data = self._call(
             f"read issue #{number}",
             lambda: self.get_conditional(f"/repos/{repository}/issues/{number}"),

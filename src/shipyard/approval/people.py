@@ -16,7 +16,7 @@ from .words import build_words
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
 
 
-def run_initiators(run: RunContext) -> list[str]:
+def started_by(run: RunContext) -> list[str]:
     """Who started this run: the actor, and whoever re-ran it."""
     return merge_people((run.actor, run.triggering_actor))
 

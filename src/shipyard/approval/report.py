@@ -1,17 +1,20 @@
-"""What a run reports: outputs and the job summary, from its result. Pure: no I/O (the
-caller hands in the Summary to fill)."""
+"""What a run reports, from its outcome: the outputs and the job summary (pure functions), and
+:func:`publish`, the one place they are written."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from shipyard.runtime import Markdown, Outcome, Summary, link
 from shipyard.runtime.summary import escape_cell, escape_text
 
 from .body import format_time
 from .decision import Evaluation, IssueData, Policy
+
+if TYPE_CHECKING:
+    from shipyard.runtime import ActionContext
 
 Status = Literal["approved", "denied", "timed-out", "cancelled", "pending"]
 STATUS_TEXT: dict[Status, tuple[str, str]] = {
@@ -25,7 +28,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!~])")
 
 
 @dataclass(frozen=True)
-class Result(Outcome):
+class ApprovalOutcome(Outcome):
     """How one run ended: the status, the issue, what the comments decided, the rules."""
 
     status: Status = "pending"
@@ -36,10 +39,18 @@ class Result(Outcome):
 
     @property
     def title(self) -> str:
+        """The status in words (``Timed out``)."""
         return STATUS_TEXT[self.status][1]
 
 
-def outputs(result: Result) -> dict[str, str]:
+def publish(ctx: ActionContext[Any], outcome: ApprovalOutcome) -> None:
+    """Write what the run reports: every output and the job summary."""
+    for name, value in outputs(outcome).items():
+        ctx.set_output(name, value)
+    write_summary(ctx.summary, outcome)
+
+
+def outputs(result: ApprovalOutcome) -> dict[str, str]:
     """The step's outputs."""
     evaluation, issue = result.evaluation, result.issue
     denied = evaluation.denied_by if evaluation and result.status == "denied" else []
@@ -52,7 +63,7 @@ def outputs(result: Result) -> dict[str, str]:
     }
 
 
-def write_summary(summary: Summary, result: Result) -> None:
+def write_summary(summary: Summary, result: ApprovalOutcome) -> None:
     """The job summary: status, issue, each approver's decision, the checklist, and the
     comments that did not count (escaped: they are untrusted)."""
     icon, title = STATUS_TEXT[result.status]

@@ -18,23 +18,24 @@ from .body import (
 )
 from .decision import IssueData, Policy
 from .github_api import Refused
-from .people import run_initiators
-from .report import Result
+from .people import started_by
+from .report import ApprovalOutcome
 from .session import Session
 
 MAX_ASSIGNEES = 10
 
 
-def run_request(session: Session) -> Result:
+def run_request(session: Session) -> ApprovalOutcome:
     """Open the issue and return at once (status pending)."""
-    initiators = run_initiators(session.ctx.run)
+    initiators = started_by(session.ctx.run)
     policy = session.policy(initiators)
     issue = create(session, policy, initiators)
     session.ctx.runner.info(f"Approval issue: {issue.html_url}")
-    return session.finish(Result(status="pending", issue=issue, policy=policy))
+    return session.finish(ApprovalOutcome(status="pending", issue=issue, policy=policy))
 
 
 def version(session: Session) -> str:
+    """What is being approved: the ``version`` input, else the tag, else the short commit."""
     run = session.ctx.run
     if session.settings.version:
         return session.settings.version

@@ -16,7 +16,7 @@ from .body import timeout_comment as timeout_text
 from .decision import Comment, Evaluation, IssueData, Policy, evaluate
 from .github_api import GitHubApi, Refused, describe_failure
 from .people import build_policy, resolve_approvers
-from .report import Result, Status, outputs, write_summary
+from .report import ApprovalOutcome, Status, publish
 from .spec import Settings
 from .trust import check_request
 
@@ -56,9 +56,11 @@ class VoteReader:
         self.policy = policy
 
     def read_issue(self, repository: str, number: int) -> tuple[bool, IssueData]:
+        """The issue, read conditionally (see :meth:`GitHubApi.read_issue`)."""
         return self.api.read_issue(repository, number)
 
     def read_comments(self, repository: str, number: int, count: int) -> list[Comment]:
+        """The comments, with GitHub's record of edits for each that would approve."""
         comments = self.api.read_comments(repository, number, count)
         policy = self.policy
         votes = [
@@ -91,22 +93,30 @@ class Session:
 
     @property
     def settings(self) -> Settings:
+        """The step's settings."""
         return self.ctx.settings
 
     def now_iso(self) -> str:
+        """The wall time now, ISO 8601 in UTC (for the comments)."""
         return datetime.fromtimestamp(self.epoch(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def policy(self, initiators: list[str]) -> Policy:
+        """Who may approve (teams resolved to their members) and how many must, for this run's
+        ``initiators``."""
         approvers = resolve_approvers(self.api, self.settings.approvers)
         return build_policy(self.settings, approvers, initiators)
 
     def judge(self, policy: Policy) -> Callable[[IssueData, list[Comment]], Evaluation]:
+        """A function judging an issue's comments under ``policy`` (the checklist read from the
+        issue's body)."""
+
         def judge(issue: IssueData, comments: list[Comment]) -> Evaluation:
             return evaluate(comments, policy, parse_checklist(issue.body), after=self.after)
 
         return judge
 
     def read_votes(self, number: int, count: int, policy: Policy) -> list[Comment]:
+        """The issue's comments, with the edits of would-be approvals checked."""
         return VoteReader(self.api, policy).read_comments(self.repository, number, count)
 
     def read_issue(self, number: int) -> IssueData:
@@ -138,7 +148,9 @@ class Session:
         *,
         close: bool,
         followup: str = "",
-    ) -> Result:
+    ) -> ApprovalOutcome:
+        """The outcome of a decided issue (closed with a comment when ``close``), reported and
+        ended."""
         if close:
             self.close_decided(issue, evaluation, followup)
         who = evaluation.approved_by if evaluation.status == "approved" else evaluation.denied_by
@@ -148,7 +160,9 @@ class Session:
         )
         status: Status = "approved" if evaluation.status == "approved" else "denied"
         return self.finish(
-            Result(status=status, issue=issue, evaluation=evaluation, policy=policy, note=note)
+            ApprovalOutcome(
+                status=status, issue=issue, evaluation=evaluation, policy=policy, note=note
+            )
         )
 
     def close_decided(self, issue: IssueData, evaluation: Evaluation, followup: str) -> None:
@@ -172,11 +186,15 @@ class Session:
             api.close()
         self.open_issue = None
 
-    def timed_out(self, issue: IssueData, policy: Policy, evaluation: Evaluation | None) -> Result:
+    def timed_out(
+        self, issue: IssueData, policy: Policy, evaluation: Evaluation | None
+    ) -> ApprovalOutcome:
+        """The outcome of a request nobody decided in time: the issue closed with a comment,
+        reported and ended."""
         timeout = format_duration(self.settings.wait_seconds)
         self.last_words(issue, timeout_text(timeout, self.now_iso(), self.ctx.run.run_url))
         return self.finish(
-            Result(
+            ApprovalOutcome(
                 status="timed-out",
                 issue=issue,
                 evaluation=evaluation,
@@ -203,10 +221,10 @@ class Session:
             if api is None:
                 client.close()
 
-    def finish(self, result: Result) -> Result:
+    def finish(self, result: ApprovalOutcome) -> ApprovalOutcome:
         """Report (outputs, summary), then end: approved returns; anything else fails the
         step (fail-on-denial) or leaves a notice."""
-        self.report(result)
+        publish(self.ctx, result)
         if result.status in ("approved", "pending"):
             if result.note and result.status == "approved":
                 self.ctx.runner.info(result.note)
@@ -216,11 +234,6 @@ class Session:
             raise VerdictFailure(result.note, title=title)
         self.ctx.runner.annotate("notice", result.note, title=title)
         return result
-
-    def report(self, result: Result) -> None:
-        for name, value in outputs(result).items():
-            self.ctx.set_output(name, value)
-        write_summary(self.ctx.summary, result)
 
     def explain(self, exc: Exception) -> str:
         """A failure in plain words, redacted, for the comment that closes the issue."""

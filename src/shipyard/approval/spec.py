@@ -161,6 +161,7 @@ class Settings:
     # -- derived values -------------------------------------------------------------------
     @property
     def checklist_items(self) -> list[str]:
+        """The checklist's items, one per line of ``checklist``."""
         return checklist_items(self.checklist)
 
     @property
@@ -170,6 +171,7 @@ class Settings:
 
     @property
     def dispatch_inputs(self) -> Mapping[str, str]:
+        """The inputs of the workflow dispatched on approval (JSON or KEY=VALUE lines)."""
         return parse_dispatch_inputs(self.on_approved_inputs)
 
 

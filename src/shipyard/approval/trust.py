@@ -101,7 +101,7 @@ def check_request(number: int, body: str, history: TextHistory, own: str | None)
         )
 
 
-def run_initiators(number: int, request: Request, run: RunActors | None) -> tuple[str, ...]:
+def request_initiators(number: int, request: Request, run: RunActors | None) -> tuple[str, ...]:
     """The request's initiators, with the actor and triggering actor of the workflow run it
     names added (a re-run by someone else makes them an initiator too)."""
     if not request.run_id:

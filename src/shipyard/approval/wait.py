@@ -11,8 +11,8 @@ from shipyard.runtime import ExternalError, InputError
 from .body import cancelled_comment, format_duration, parse_marker, stopped_comment
 from .decision import IssueData, Policy
 from .github_api import GitHubApi, Refused
-from .people import merge_people, run_initiators
-from .report import Result
+from .people import merge_people, started_by
+from .report import ApprovalOutcome
 from .request import create, request_text
 from .session import Session, VoteReader
 from .trust import Untrusted
@@ -21,11 +21,13 @@ from .waiting import wait_for_decision
 JOB_LIMIT = 6 * 3600.0
 
 
-def run_wait(session: Session) -> Result:
+def run_wait(session: Session) -> ApprovalOutcome:
+    """Wait mode: open the issue (or take the one ``issue-number`` names), wait for a decision,
+    report it; a failure or a cancel closes the issue this run opened."""
     policy: Policy | None = None
     try:
         if session.settings.issue_number is None:
-            initiators = run_initiators(session.ctx.run)
+            initiators = started_by(session.ctx.run)
             policy = session.policy(initiators)
             issue = create(session, policy, initiators)
         else:
@@ -60,7 +62,7 @@ def take_issue(session: Session, number: int) -> tuple[IssueData, Policy]:
         except Untrusted as exc:
             request, why = None, exc.message.removesuffix(".")
     initiators = merge_people(
-        [*(request.initiators if request else ()), *run_initiators(session.ctx.run)]
+        [*(request.initiators if request else ()), *started_by(session.ctx.run)]
     )
     policy = session.policy(initiators)
     if request is None:
@@ -89,7 +91,8 @@ def adopt(
     session.after = session.api.comment(session.repository, issue.number, body)
 
 
-def wait(session: Session, issue: IssueData, policy: Policy) -> Result:
+def wait(session: Session, issue: IssueData, policy: Policy) -> ApprovalOutcome:
+    """Poll the issue until it is decided, closed or the timeout, with a heartbeat in the log."""
     settings, runner = session.settings, session.ctx.runner
     deadline = session.started + settings.wait_seconds
     if settings.wait_seconds > JOB_LIMIT:
@@ -115,13 +118,13 @@ def wait(session: Session, issue: IssueData, policy: Policy) -> Result:
         log=runner.info,
     )
     latest = result.issue or issue
-    if result.outcome == "decided" and result.evaluation is not None:
+    if result.end == "decided" and result.evaluation is not None:
         return session.decided(latest, policy, result.evaluation, close=True)
-    if result.outcome == "closed":
+    if result.end == "closed":
         session.open_issue = None
         note = f"Issue #{latest.number} was closed by someone before a decision."
         return session.finish(
-            Result(
+            ApprovalOutcome(
                 status="cancelled",
                 issue=latest,
                 evaluation=result.evaluation,
@@ -132,7 +135,7 @@ def wait(session: Session, issue: IssueData, policy: Policy) -> Result:
     return session.timed_out(latest, policy, result.evaluation)
 
 
-def cancelled(session: Session, policy: Policy) -> Result:
+def cancelled(session: Session, policy: Policy) -> ApprovalOutcome:
     """On cancellation: comment and close the issue (found by its nonce if the run was
     cancelled while creating it)."""
     session.ctx.runner.info("Cancelled before a decision.")
@@ -148,24 +151,27 @@ def cancelled(session: Session, policy: Policy) -> Result:
     finally:
         api.close()
     note = "The workflow run was cancelled before a decision."
-    return session.finish(Result(status="cancelled", issue=issue, policy=policy, note=note))
+    return session.finish(
+        ApprovalOutcome(status="cancelled", issue=issue, policy=policy, note=note)
+    )
 
 
 def find_quietly(session: Session, api: GitHubApi) -> IssueData | None:
+    """The issue this run's nonce names, if one was created before a cut; None on any failure."""
     try:
         return api.find_request(session.repository, session.nonce)
     except (Refused, ExternalError):
         return None
 
 
-def report_closed(session: Session, issue: IssueData, policy: Policy) -> Result:
+def report_closed(session: Session, issue: IssueData, policy: Policy) -> ApprovalOutcome:
     """``wait`` on an issue that is already closed: report its decision, if any."""
     comments = session.read_votes(issue.number, issue.comments, policy)
     evaluation = session.judge(policy)(issue, comments)
     if evaluation.decided:
         return session.decided(issue, policy, evaluation, close=False)
     return session.finish(
-        Result(
+        ApprovalOutcome(
             status="cancelled",
             issue=issue,
             evaluation=evaluation,

@@ -19,19 +19,26 @@ from .body import format_duration
 from .decision import Comment, Evaluation, IssueData
 from .report import progress
 
-Outcome = Literal["decided", "timed-out", "closed"]
+WaitEnd = Literal["decided", "timed-out", "closed"]
 HEARTBEAT = 600.0
 
 
 class IssueReader(Protocol):
-    def read_issue(self, repository: str, number: int) -> tuple[bool, IssueData]: ...
+    """What the waiting loop reads: the issue and its comments."""
 
-    def read_comments(self, repository: str, number: int, count: int) -> list[Comment]: ...
+    def read_issue(self, repository: str, number: int) -> tuple[bool, IssueData]:
+        """(changed since the last read?, the issue)."""
+
+    def read_comments(self, repository: str, number: int, count: int) -> list[Comment]:
+        """The comments of the issue, ``count`` of them known to exist."""
 
 
 @dataclass(frozen=True)
 class WaitResult:
-    outcome: Outcome
+    """How the wait ended (decided, timed out, closed by someone), with the last evaluation and
+    issue read and the number of polls."""
+
+    end: WaitEnd
     evaluation: Evaluation | None
     issue: IssueData | None
     polls: int

@@ -13,8 +13,6 @@ the summary. A failed RUN step is exit 1; registry trouble after the retries, ex
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Sequence
 
 from shipyard.runtime import ActionContext, ShipyardError, main_for
 
@@ -22,6 +20,8 @@ from .spec import SPEC, Settings
 
 
 def run(ctx: ActionContext[Settings]) -> None:
+    """Read the settings, then the dry run or the mode (build, digest, merge) on a job that prepared
+    everything first; report what was done (the summary also when it stopped)."""
     # Imported here: a run that fails on its inputs (checked before run) loads none of them.
     from . import build, dryrun, merge, prepare, report
     from .job import Job
@@ -50,24 +50,7 @@ def run(ctx: ActionContext[Settings]) -> None:
     report.report(ctx, settings, job.out)
 
 
-_main = main_for(SPEC, run)
-#: Boolean inputs that may be given as a bare flag on the command line (``--dry-run``).
-BARE_FLAGS = ("--dry-run",)
-
-
-def bare_flags(argv: Sequence[str]) -> list[str]:
-    """``--dry-run`` alone (last, or followed by another flag) means ``--dry-run true``."""
-    out: list[str] = []
-    for index, item in enumerate(argv):
-        out.append(item)
-        following = argv[index + 1] if index + 1 < len(argv) else "--"
-        if item in BARE_FLAGS and following.startswith("--"):
-            out.append("true")
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    return _main(bare_flags(sys.argv[1:] if argv is None else argv))
+main = main_for(SPEC, run)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +36,7 @@ class CommandResult:
 
     @property
     def ok(self) -> bool:
+        """Exit status 0."""
         return self.returncode == 0
 
 
@@ -57,13 +57,16 @@ class BuilderInfo:
 
     @property
     def cache_export(self) -> bool:
+        """Whether the builder can export a build cache (only a multi-platform one can)."""
         return self.multi_platform
 
     @property
     def native(self) -> Platform | None:
+        """The builder's own platform: the first it lists."""
         return self.platforms[0] if self.platforms else None
 
     def describe(self) -> str:
+        """The builder in words, for the log and the summary."""
         store = " with the containerd image store" if self.containerd_store else ""
         return f"'{self.name}' ({self.driver} driver{store}, BuildKit {self.buildkit or '?'})"
 
@@ -166,6 +169,7 @@ class PrivateDockerConfig:
         return None
 
     def close(self) -> None:
+        """Remove the private config directory and the credentials in it."""
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -229,6 +233,8 @@ class Docker:
 
     # -- commands -------------------------------------------------------------------------
     def buildx_version(self) -> str:
+        """``docker buildx version``; a missing plugin is a configuration error that says how to
+        install it."""
         result = self.run(["buildx", "version"], timeout=60)
         if not result.ok:
             raise ConfigError(
@@ -240,6 +246,8 @@ class Docker:
         return result.output.strip()
 
     def builder_info(self, builder: str = "", *, detect_store: bool = True) -> BuilderInfo:
+        """What the builder (the current one, or ``builder``) can do: ``docker buildx inspect
+        --bootstrap``, and whether the engine stores images in containerd."""
         args = ["buildx", "inspect", "--bootstrap"] + ([builder] if builder else [])
         result = self.run(args, timeout=300)
         if not result.ok and "is not a docker command" in result.output:
@@ -287,6 +295,7 @@ class Docker:
         return result, metadata
 
     def imagetools_create(self, tags: Sequence[str], sources: Sequence[str]) -> CommandResult:
+        """Join ``sources`` (digests) into one tagged image: ``docker buildx imagetools create``."""
         args = ["buildx", "imagetools", "create", "--progress=plain"]
         for tag in tags:
             args += ["--tag", tag]
@@ -297,13 +306,3 @@ def is_local_engine(env: Mapping[str, str]) -> bool:
     """Whether the Docker engine runs on this machine (so its binfmt handlers are ours)."""
     host = env.get("DOCKER_HOST", "")
     return not host or host.startswith("unix://") or host.startswith("npipe://")
-
-
-def docker_config_for_logins(
-    env: Mapping[str, str], parent: str, registries: Iterable[str]
-) -> PrivateDockerConfig:
-    return PrivateDockerConfig(parent, user_docker_config(env), list(registries))
-
-
-def remove_quietly(path: str | os.PathLike[str]) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -18,6 +18,8 @@ ASSUMED_DRIVER = "docker-container"
 
 
 def assumed_builder(name: str, platforms: Sequence[Platform]) -> BuilderInfo:
+    """The builder a dry run plans for (nothing is inspected): the default docker driver on
+    ``platforms``."""
     return BuilderInfo(name or "(not inspected: dry run)", ASSUMED_DRIVER, tuple(platforms))
 
 

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
-GHCR = "ghcr.io"
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
 _HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?$|^\[[0-9a-f:]+\](?::[0-9]+)?$")
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -35,13 +33,16 @@ class ImageName:
     lowered: bool = False
 
     def ref(self, tag: str) -> str:
+        """``name:tag``."""
         return f"{self.name}:{tag}"
 
     def digest_ref(self, digest: str) -> str:
+        """``name@digest``."""
         return f"{self.name}@{digest}"
 
     @property
     def api_host(self) -> str:
+        """The host the registry API answers on (Docker Hub's API is not docker.io)."""
         return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
 
     @property
@@ -49,10 +50,6 @@ class ImageName:
         """The registry API root: http:// for loopback registries, https:// otherwise."""
         scheme = "http" if is_loopback(self.registry) else "https"
         return f"{scheme}://{self.api_host}"
-
-    @property
-    def is_ghcr(self) -> bool:
-        return self.registry == GHCR
 
 
 def host_of(registry: str) -> str:
@@ -63,6 +60,8 @@ def host_of(registry: str) -> str:
 
 
 def is_loopback(registry: str) -> bool:
+    """Whether a registry is on this machine (localhost or a loopback address): plain HTTP is then
+    allowed."""
     host = host_of(registry)
     if host == "localhost":
         return True
@@ -120,18 +119,6 @@ def parse_image(text: str) -> ImageName:
     if registry == DOCKER_HUB and len(components) == 1:
         repository = f"library/{path}"
     return ImageName(lowered, registry, repository, lowered != raw)
-
-
-def split_reference(text: str) -> tuple[str, str, str]:
-    """``name[:tag][@digest]`` -> (name, tag, digest)."""
-    value = text.strip()
-    name, _, digest = value.partition("@")
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = ""
-    if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag, digest
 
 
 def _image_fields(line: str) -> list[str]:

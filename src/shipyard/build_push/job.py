@@ -42,6 +42,8 @@ RETRY_POLICY = RetryPolicy(attempts=4, base_delay=2.0, factor=2.0, max_delay=8.0
 
 @dataclass
 class PlatformResult:
+    """What one platform's build gave: its digest, size and how long it took."""
+
     platform: str
     digest: str = ""
     size: int = 0
@@ -111,6 +113,7 @@ class Job:
 
     @builder.setter
     def builder(self, value: BuilderInfo) -> None:
+        """Record the builder, once inspected."""
         self._builder = value
 
     def client(self, registry: str) -> RegistryClient:
@@ -132,6 +135,8 @@ class Job:
         return self.clients[registry]
 
     def close(self) -> None:
+        """Remove the private docker config, close the registry sessions, delete the work
+        folder."""
         if self.config is not None:
             self.config.close()
         if self.http is not None:
@@ -149,10 +154,12 @@ class Job:
         self._stage_started = now
 
     def note(self, text: str) -> None:
+        """Log ``text`` and keep it for the summary's details."""
         self.out.notes.append(text)
         self.ctx.runner.info(text)
 
     def warn(self, text: str, title: str | None = None) -> None:
+        """A warning annotation, kept for the summary's details too."""
         self.out.notes.append(f"warning: {text}")
         self.ctx.runner.annotate("warning", text, title=title)
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from .tags import RefContext
 
-BUILD_ARGS = ("BUILD_VERSION", "BUILD_SHA", "BUILD_TIME", "BUILD_NUMBER", "BUILD_BRANCH")
 OCI = "org.opencontainers.image."
 
 
@@ -36,6 +35,8 @@ class RepositoryInfo:
     def from_event(
         cls, event: Mapping[str, Any], repository: str = "", server_url: str = ""
     ) -> RepositoryInfo:
+        """What the event says about the repository (description, license, URLs), for the OCI
+        labels."""
         repo = event.get("repository")
         data: Mapping[str, Any] = repo if isinstance(repo, Mapping) else {}
         license_data = data.get("license")
@@ -108,10 +109,6 @@ def merged(defaults: Mapping[str, str], overrides: Mapping[str, str]) -> dict[st
     result = dict(defaults)
     result.update(overrides)
     return result
-
-
-def env_true(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in {"1", "true", "yes"}
 
 
 def runner_temp(env: Mapping[str, str]) -> str:

@@ -1,5 +1,7 @@
-"""Pure decisions of a build: push or not, whose credentials, which cache, which buildx flags,
-which platforms this builder cannot build, and the digests a merge joins."""
+"""The decisions of a build: push or not, whose credentials, which cache, which buildx flags,
+which platforms this builder cannot build, and the digests a merge joins. No I/O of its own, but
+not declared pure while ``Credentials`` and ``BuilderInfo`` live in the registry and docker
+adapters (``PURE_MODULES``)."""
 
 from __future__ import annotations
 
@@ -123,9 +125,11 @@ class CachePlan:
 
     @property
     def uses_cache_backend(self) -> bool:
+        """Whether the build imports or exports a cache (gha, registry, local, inline)."""
         return bool(self.cache_from or self.cache_to)
 
     def without_backend(self) -> CachePlan:
+        """The same build on the builder's own cache, after the cache backend failed."""
         return CachePlan("engine", description="the builder's own cache (the cache backend failed)")
 
 
@@ -332,6 +336,7 @@ def unbuildable(
 
 
 def qemu_hint(missing: Sequence[Platform]) -> str:
+    """What to do when the runner cannot emulate the ``missing`` platforms."""
     arches = ",".join(sorted({p.arch for p in missing}))
     return (
         "Register QEMU emulators on the runner before this step: `docker run --privileged --rm "
@@ -349,6 +354,8 @@ def platform_tag(key: str, platform: Platform) -> str:
 
 
 def platform_key(short_sha: str, version: str) -> str:
+    """The tag that names one platform's digest in a fan-out (``sha-<short sha>``, else
+    ``build-<version>``)."""
     return f"sha-{short_sha}" if short_sha else f"build-{version or 'local'}"
 
 
@@ -365,6 +372,8 @@ class DigestSource:
 
 
 class DigestError(ValueError):
+    """A digest input that cannot be read; the message says why."""
+
     pass
 
 

@@ -56,6 +56,8 @@ class Platform:
         return QEMU_NAMES.get(self.arch, self.arch)
 
     def runs_natively_on(self, native: Platform) -> bool:
+        """Whether a builder on ``native`` runs this platform without QEMU (amd64 runs 386, arm64
+        runs arm)."""
         if self.os != native.os:
             return False
         return self.arch == native.arch or self.arch in NATIVE_COMPANIONS.get(native.arch, set())

@@ -32,18 +32,22 @@ class RefContext:
 
     @property
     def branch(self) -> str:
+        """The branch pushed to (``refs/heads/x``), else ''."""
         return self.ref.removeprefix("refs/heads/") if self.ref.startswith("refs/heads/") else ""
 
     @property
     def git_tag(self) -> str:
+        """The tag pushed (``refs/tags/x``), else ''."""
         return self.ref.removeprefix("refs/tags/") if self.ref.startswith("refs/tags/") else ""
 
     @property
     def is_pull_request(self) -> bool:
+        """Whether the run is for a pull request."""
         return self.ref.startswith("refs/pull/") or self.pr_number is not None
 
     @property
     def pr(self) -> str:
+        """The pull request's number as text, else ''."""
         if self.pr_number is not None:
             return str(self.pr_number)
         if self.ref.startswith("refs/pull/"):
@@ -52,10 +56,12 @@ class RefContext:
 
     @property
     def short_sha(self) -> str:
+        """The commit, shortened as metadata-action does (7 characters)."""
         return self.sha[:SHORT_SHA]
 
     @property
     def is_default_branch(self) -> bool:
+        """Whether the branch is the default one (main or master when the event does not say)."""
         if not self.branch:
             return False
         if self.default_branch:

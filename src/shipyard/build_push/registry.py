@@ -68,12 +68,15 @@ class RegistryDenied(Exception):
 
 @dataclass(frozen=True)
 class Manifest:
+    """A manifest as the registry returned it: digest, media type and the JSON document."""
+
     digest: str
     media_type: str
     document: dict[str, Any]
 
     @property
     def is_index(self) -> bool:
+        """Whether it is a multi-platform index (or a manifest list)."""
         return self.media_type in INDEX_TYPES or "manifests" in self.document
 
 
@@ -357,6 +360,7 @@ class RegistryClient:
         return Manifest(digest, media_type, document)
 
     def blob_json(self, repository: str, digest: str) -> dict[str, Any]:
+        """A blob (an image config) read as JSON."""
         response = self._request(
             "GET",
             f"/v2/{repository}/blobs/{digest}",
@@ -433,6 +437,7 @@ def _image_size(document: dict[str, Any]) -> int:
 
 
 def human_size(size: int) -> str:
+    """A byte count for people: ``512 B``, ``1.5 MB``."""
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":

@@ -15,6 +15,7 @@ from .spec import Settings
 
 
 def outputs(s: BuildSettings, out: Result) -> dict[str, Any]:
+    """Every output of the run, ``metadata`` being the whole record as JSON."""
     decision = out.decision
     platform_digests = {name: r.digest for name, r in out.platforms.items() if r.digest}
     image_refs = (

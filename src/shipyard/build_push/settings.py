@@ -95,6 +95,7 @@ def _is_remote(path: str) -> bool:
 
 
 def read_images(settings: Settings) -> tuple[ImageName, ...]:
+    """The ``images`` input as parsed image names; at least one (exit 2 naming the input)."""
     try:
         images = parse_image_lines(input_lines(settings.images))
     except ValueError as exc:
@@ -105,6 +106,7 @@ def read_images(settings: Settings) -> tuple[ImageName, ...]:
 
 
 def read_platforms(settings: Settings) -> tuple[Platform, ...]:
+    """The ``platforms`` input, parsed; at least one."""
     try:
         platforms = parse_platforms(settings.platforms)
     except ValueError as exc:
@@ -139,6 +141,7 @@ def read_paths(settings: Settings, workspace: str) -> tuple[str, str]:
 
 
 def read_key_values(name: str, text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines of input ``name`` as a dict."""
     return dict(parse_key_values(name, text))
 
 
@@ -158,6 +161,7 @@ def read_tags(settings: Settings, ref: RefContext) -> tuple[tuple[TagRule, ...],
 
 
 def read_provenance(settings: Settings) -> str:
+    """The ``provenance`` input, checked against the values buildx knows."""
     provenance = settings.provenance.strip().lower()
     if provenance not in PROVENANCE_VALUES:
         raise InputError(

@@ -8,8 +8,6 @@ from typing import Literal
 from shipyard.runtime import ActionSpec, Output
 from shipyard.runtime.settings import Secret, Text, setting
 
-CACHE_MODES = ("auto", "gha", "registry", "local", "inline", "none")
-MODES = ("build", "digest", "merge")
 CacheMode = Literal["auto", "gha", "registry", "local", "inline", "none"]
 Mode = Literal["build", "digest", "merge"]
 

@@ -49,9 +49,11 @@ class TagRule:
     priority: int
 
     def has(self, name: str) -> bool:
+        """Whether the rule sets attribute ``name``."""
         return name in self.attrs
 
     def get(self, name: str, default: str = "") -> str:
+        """The rule's attribute ``name``, else ``default``."""
         return self.attrs.get(name, default)
 
     @property
@@ -205,6 +207,9 @@ def parse_rules(lines: Iterable[str]) -> list[TagRule]:
 
 @dataclass(frozen=True)
 class Flavor:
+    """metadata-action's ``flavor``: the ``latest`` rule and a global prefix and suffix (and whether
+    ``latest`` gets them)."""
+
     latest: str = "auto"
     prefix: str = ""
     prefix_latest: bool = False

@@ -35,9 +35,11 @@ class SemVer:
 
     @property
     def is_prerelease(self) -> bool:
+        """Whether it has a pre-release part (``1.2.0-rc.1``)."""
         return bool(self.prerelease)
 
     def key(self) -> tuple[Any, ...]:
+        """A sort key in SemVer 2.0 precedence (a release after its pre-releases)."""
         identifiers = tuple(
             (0, int(part), "") if part.isdigit() else (1, 0, part) for part in self.prerelease
         )

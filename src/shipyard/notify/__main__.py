@@ -1,40 +1,39 @@
 """Entry point of the notify action: ``python -m shipyard.notify``.
 
-Every input is checked (``Settings``) and every message built (``channels.plan``) before the
-first channel is contacted: a bad input exits 2 with nothing sent. A channel that cannot be
+Every input is checked (``Settings``) and every message built (``channels.prepare``) before
+the first channel is contacted: a bad input exits 2 with nothing sent. A channel that cannot be
 reached is a warning (exit 0), or exit 3 with ``fail-on-error: true``.
 """
 
 from __future__ import annotations
 
-from shipyard.runtime import ActionContext, ExternalError, emit_annotations, main_for, neutralize
+from shipyard.runtime import ActionContext, ExternalError, main_for, neutralize
 
 from . import report
-from .channels import Delivery, plan
+from .channels import Delivery, prepare
 from .message import build_notification
 from .report import ChannelResult, NotifyOutcome
 from .spec import SPEC, Settings
 
 
 def run(ctx: ActionContext[Settings]) -> NotifyOutcome:
-    s = ctx.settings
+    """Build the message, send it through every configured channel (a failed one is a result, not a
+    crash), publish the report; with fail-on-error a failed channel fails the step."""
+    settings = ctx.settings
     note = build_notification(
-        status=s.status,
-        title=s.title,
-        message=s.message,
-        environment=s.environment,
-        version=s.version,
-        links=s.links,
+        status=settings.status,
+        title=settings.title,
+        message=settings.message,
+        environment=settings.environment,
+        version=settings.version,
+        links=settings.links,
         context=ctx.run,
     )
-    results = tuple(deliver(ctx, delivery) for delivery in plan(ctx, note))
+    results = tuple(deliver(ctx, delivery) for delivery in prepare(ctx, note))
     outcome = NotifyOutcome(summary_title=note.headline, headline=note.headline, results=results)
-    for name, value in report.outputs(outcome).items():
-        ctx.set_output(name, value)
-    emit_annotations(ctx.runner, report.annotations_for(outcome), workspace=ctx.run.workspace)
-    report.write_summary(outcome, ctx.summary)
+    report.publish(ctx, outcome)
     error = report.failure(outcome)
-    if error is not None and s.fail_on_error:
+    if error is not None and settings.fail_on_error:
         raise error
     return outcome
 

@@ -31,14 +31,16 @@ class Delivery:
     send: Callable[[], ChannelResult]
 
 
-def plan(ctx: Context, note: Notification) -> list[Delivery]:
-    s = ctx.settings
+def prepare(ctx: Context, note: Notification) -> list[Delivery]:
+    """A delivery for every configured channel, each ready to send: payloads read and rendered, the
+    email built, its attachments found (a bad one is an input error before anything is sent)."""
+    settings = ctx.settings
     deliveries = []
-    if s.slack_webhook or s.slack_token:
+    if settings.slack_webhook or settings.slack_token:
         deliveries.append(_slack(ctx, note))
-    if s.smtp_server:
+    if settings.smtp_server:
         deliveries.append(_email(ctx, note))
-    if s.webhook_url:
+    if settings.webhook_url:
         deliveries.append(_webhook(ctx, note))
     return deliveries
 
@@ -85,30 +87,30 @@ def _slack_payload(ctx: Context, note: Notification) -> dict[str, Any]:
 def _slack(ctx: Context, note: Notification) -> Delivery:
     from .slack import SlackWebApi, send_webhook
 
-    s = ctx.settings
+    settings = ctx.settings
     payload = _slack_payload(ctx, note)
 
     def http() -> HttpClient:
-        return ctx.http("Slack", timeout=s.timeout, attempts=s.attempts)
+        return ctx.http("Slack", timeout=settings.timeout, attempts=settings.attempts)
 
-    if s.slack_webhook:
+    if settings.slack_webhook:
 
         def send_hook() -> ChannelResult:
-            send_webhook(http(), s.slack_webhook, payload)
+            send_webhook(http(), settings.slack_webhook, payload)
             return ChannelResult("Slack (webhook)", True, "posted through the incoming webhook")
 
         return Delivery("Slack (webhook)", send_hook)
 
     def send_api() -> ChannelResult:
-        api = SlackWebApi(http(), s.slack_token, s.slack_api_url)
-        if s.slack_update_ts:
-            result = api.update(s.slack_channel, s.slack_update_ts, payload)
+        api = SlackWebApi(http(), settings.slack_token, settings.slack_api_url)
+        if settings.slack_update_ts:
+            result = api.update(settings.slack_channel, settings.slack_update_ts, payload)
         else:
-            result = api.post(s.slack_channel, payload, s.slack_thread_ts)
+            result = api.post(settings.slack_channel, payload, settings.slack_thread_ts)
         verb = (
             "updated"
             if result.updated
-            else ("replied in thread" if s.slack_thread_ts else "posted")
+            else ("replied in thread" if settings.slack_thread_ts else "posted")
         )
         return ChannelResult(
             "Slack (Web API)",
@@ -124,25 +126,31 @@ def _email(ctx: Context, note: Notification) -> Delivery:
     from .mail import build_email, envelope_recipients, resolve_attachments
     from .smtp import SmtpSettings, send_email
 
-    s = ctx.settings
+    settings = ctx.settings
     warn = _warn(ctx)
-    attachments = resolve_attachments(s.email_attachments, ctx.run.workspace, warn)
+    attachments = resolve_attachments(settings.email_attachments, ctx.run.workspace, warn)
     message = build_email(
-        sender=s.email_from,
-        to=s.email_to,
-        cc=s.email_cc,
-        reply_to=s.email_reply_to,
-        subject=s.email_subject or email_subject(note),
+        sender=settings.email_from,
+        to=settings.email_to,
+        cc=settings.email_cc,
+        reply_to=settings.email_reply_to,
+        subject=settings.email_subject or email_subject(note),
         text=email_text(note),
         html=email_html(note),
         attachments=attachments,
     )
-    smtp = SmtpSettings(s.smtp, s.smtp_username, s.smtp_password, s.timeout, s.attempts)
-    recipients = envelope_recipients(s.email_to, s.email_cc, s.email_bcc)
+    smtp = SmtpSettings(
+        settings.smtp,
+        settings.smtp_username,
+        settings.smtp_password,
+        settings.timeout,
+        settings.attempts,
+    )
+    recipients = envelope_recipients(settings.email_to, settings.email_cc, settings.email_bcc)
 
     def send() -> ChannelResult:
         result = send_email(smtp, message, recipients, log=ctx.runner.info)
-        if result.encryption.startswith("none") and s.smtp.security != "none":
+        if result.encryption.startswith("none") and settings.smtp.security != "none":
             warn(f"Email to {smtp.where} was sent without encryption ({result.encryption}).")
         refused = f"; refused: {', '.join(result.refused)}" if result.refused else ""
         files = f", {len(attachments)} attachment(s)" if attachments else ""
@@ -156,14 +164,14 @@ def _email(ctx: Context, note: Notification) -> Delivery:
 
 
 def _webhook(ctx: Context, note: Notification) -> Delivery:
-    s = ctx.settings
+    settings = ctx.settings
     body = webhook_json(note)
 
     def send() -> ChannelResult:
         from .webhook import send_json
 
-        client = ctx.http("Webhook", timeout=s.timeout, attempts=s.attempts)
-        status = send_json(client, s.webhook_url, body)
+        client = ctx.http("Webhook", timeout=settings.timeout, attempts=settings.attempts)
+        status = send_json(client, settings.webhook_url, body)
         return ChannelResult("Webhook", True, f"delivered (HTTP {status})")
 
     return Delivery("Webhook", send)

@@ -1,9 +1,8 @@
-"""Checks on what notify reads: workspace paths and the names a template may read (URLs and
-hosts are the runtime's settings kinds). Pure functions (no environment, no network)."""
+"""The names a template may read (URLs and hosts are the runtime's settings kinds; workspace
+paths are ``workspace.py``'s). Pure: no environment, no file, no network."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 
@@ -13,21 +12,6 @@ from shipyard.runtime.environment import is_input_variable
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-# -- workspace paths ----------------------------------------------------------------------
-def inside_workspace(name: str, path: str, workspace: str) -> str:
-    """The real path of ``path`` (relative to the workspace), if it stays inside it.
-
-    ``..`` that climbs out, an absolute path elsewhere and a symbolic link pointing out are
-    all refused the same way: the link is resolved first."""
-    root = os.path.realpath(workspace or os.getcwd())
-    full = path if os.path.isabs(path) else os.path.join(root, path)
-    real = os.path.realpath(full)
-    if os.path.commonpath([root, real]) != root:
-        raise InputError(name, f"'{path}' resolves to '{real}', outside the workspace '{root}'.")
-    return real
-
-
-# -- the environment a template may read ---------------------------------------------------
 def check_env_names(name: str, names: Iterable[str]) -> list[str]:
     """Validate the names listed in ``template-env``."""
     checked = []

@@ -15,7 +15,7 @@ from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
 from shipyard.runtime import InputError
 
-from .guard import inside_workspace
+from .workspace import inside_workspace
 
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shipyard.runtime import GitHubContext, InputError
+from shipyard.runtime import InputError, RunContext
 
 
 @dataclass(frozen=True)
 class StatusStyle:
+    """How a status looks: its emoji, the color of the Slack bar and e-mail border, the verb of the
+    default title."""
+
     emoji: str
     color: str
     verb: str
@@ -37,12 +40,17 @@ _ALIASES = {
 
 @dataclass(frozen=True)
 class Link:
+    """A labelled link shown under the message."""
+
     label: str
     url: str
 
 
 @dataclass(frozen=True)
 class Notification:
+    """The message every channel renders: status and style, title, text, fields, links and the run
+    it reports on."""
+
     status: str
     style: StatusStyle
     title: str
@@ -51,10 +59,11 @@ class Notification:
     links: tuple[Link, ...]
     environment: str = ""
     version: str = ""
-    context: GitHubContext = field(default_factory=GitHubContext)
+    context: RunContext = field(default_factory=RunContext)
 
     @property
     def headline(self) -> str:
+        """The status emoji and the title: the first line everywhere."""
         return f"{self.style.emoji} {self.title}"
 
 
@@ -66,7 +75,7 @@ def normalize_status(status: str) -> str:
     return lowered if lowered in STYLES else value
 
 
-def default_title(status: str, style: StatusStyle, environment: str, context: GitHubContext) -> str:
+def default_title(status: str, style: StatusStyle, environment: str, context: RunContext) -> str:
     """E.g. 'Production Deployment Successful', or 'CI Failed' without an environment."""
     verb = style.verb or status
     if environment:
@@ -100,7 +109,7 @@ def build_notification(
     environment: str,
     version: str,
     links: Sequence[str],
-    context: GitHubContext,
+    context: RunContext,
 ) -> Notification:
     """Resolve defaults and put together what every channel shows."""
     resolved = normalize_status(status)

@@ -16,7 +16,8 @@ from typing import Any
 
 from shipyard.runtime import InputError
 
-from .guard import inside_workspace, refusal_hint, template_allows
+from .guard import refusal_hint, template_allows
+from .workspace import inside_workspace
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_.-]+)\s*\}\}")
 INPUT_NAME = "slack-payload"

@@ -166,6 +166,7 @@ def email_subject(note: Notification) -> str:
 
 
 def email_text(note: Notification) -> str:
+    """The plain-text part of the e-mail: headline, message, aligned fields, links."""
     lines = [note.headline, ""]
     if note.message:
         lines += [note.message, ""]
@@ -177,6 +178,7 @@ def email_text(note: Notification) -> str:
 
 
 def email_html(note: Notification) -> str:
+    """The HTML part of the e-mail (every value escaped), with the status color as a left border."""
     esc = html.escape
     border = f"border-left:6px solid {esc(note.style.color)};padding-left:8px"
     rows = "\n".join(

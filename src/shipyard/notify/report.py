@@ -1,12 +1,17 @@
-"""What a run reports, from its outcome alone (pure): outputs, annotations, the job summary
-and the failure to raise with ``fail-on-error``."""
+"""What a run reports, from its outcome alone: outputs, annotations, the job summary and the
+failure to raise with ``fail-on-error`` (pure functions), and :func:`publish`, the one place
+they are written."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from shipyard.runtime import Annotation, ExternalError, Outcome, Summary
+from shipyard.runtime import Annotation, ExternalError, Outcome, Summary, emit_annotations
+
+if TYPE_CHECKING:
+    from shipyard.runtime import ActionContext
 
 
 @dataclass(frozen=True)
@@ -21,11 +26,14 @@ class ChannelResult:
 
 @dataclass(frozen=True)
 class NotifyOutcome(Outcome):
+    """A run's result: the message's headline and each channel's delivery."""
+
     headline: str = ""
     results: tuple[ChannelResult, ...] = ()
 
     @property
     def failed(self) -> tuple[ChannelResult, ...]:
+        """The channels whose delivery failed."""
         return tuple(result for result in self.results if not result.ok)
 
 
@@ -49,7 +57,16 @@ def annotations_for(outcome: NotifyOutcome) -> list[Annotation]:
     ]
 
 
+def publish(ctx: ActionContext[Any], outcome: NotifyOutcome) -> None:
+    """Write what the run reports: its outputs, a warning per failed channel, the summary."""
+    for name, value in outputs(outcome).items():
+        ctx.set_output(name, value)
+    emit_annotations(ctx.runner, annotations_for(outcome), workspace=ctx.run.workspace)
+    write_summary(outcome, ctx.summary)
+
+
 def write_summary(outcome: NotifyOutcome, summary: Summary) -> None:
+    """A heading and one row per channel: sent or failed, and the details."""
     summary.heading(outcome.headline, 3)
     summary.table(
         ["Channel", "Result", "Details"],

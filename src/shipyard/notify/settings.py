@@ -23,6 +23,8 @@ _EMAIL_ONLY = ("email_to", "email_from", "smtp_username", "smtp_password")
 
 
 class SmtpEndpoint(NamedTuple):
+    """Where to send email: host, port and the TLS mode in effect."""
+
     host: str
     port: int
     #: tls, starttls, none, or starttls-opportunistic (auto on a port other than 465)
@@ -35,8 +37,8 @@ def validate(settings: Settings) -> None:
     check_env_names("template-env", settings.template_env)
     _check_slack(settings)
     _check_email(settings)
-    s = settings
-    if not any((s.slack_webhook, s.slack_token, s.smtp_server, s.webhook_url)):
+    channels = (settings.slack_webhook, settings.slack_token, settings.smtp_server)
+    if not any((*channels, settings.webhook_url)):
         raise ConfigError(
             "No channel is configured.",
             hint="Set slack-webhook, or slack-token with slack-channel, or smtp-server with "
@@ -48,60 +50,63 @@ def _name(field: str) -> str:
     return field.replace("_", "-")
 
 
-def _check_slack(s: Settings) -> None:
-    if not s.slack_webhook and not s.slack_token:
+def _check_slack(settings: Settings) -> None:
+    """Slack's inputs agree: one of webhook or token, and what the Web API needs."""
+    if not settings.slack_webhook and not settings.slack_token:
         for field in _SLACK_ONLY:
-            if getattr(s, field):
+            if getattr(settings, field):
                 raise InputError(
                     _name(field), "is set, but neither slack-webhook nor slack-token is."
                 )
         return
-    if s.slack_webhook and s.slack_token:
+    if settings.slack_webhook and settings.slack_token:
         raise ConfigError(
             "Both slack-webhook and slack-token are set; give one of them.",
             hint="Use slack-token (with slack-channel) to update messages and reply in threads.",
         )
-    if s.slack_webhook:
-        if s.slack_update_ts or s.slack_channel:
+    if settings.slack_webhook:
+        if settings.slack_update_ts or settings.slack_channel:
             raise InputError(
-                "slack-update-ts" if s.slack_update_ts else "slack-channel",
+                "slack-update-ts" if settings.slack_update_ts else "slack-channel",
                 "needs the Web API: an incoming webhook posts to its own channel and cannot "
                 "update messages.",
                 hint="Use slack-token and slack-channel instead of slack-webhook.",
             )
         return
-    if not s.slack_channel:
+    if not settings.slack_channel:
         raise InputError("slack-channel", "is required with slack-token.")
-    if s.slack_update_ts and not CHANNEL_ID.match(s.slack_channel):
+    if settings.slack_update_ts and not CHANNEL_ID.match(settings.slack_channel):
         raise InputError(
             "slack-channel",
-            f"'{s.slack_channel}' is a channel name, but updating a message needs the channel ID.",
+            f"'{settings.slack_channel}' is a channel name, but updating a message needs the "
+            "channel ID.",
             hint="Pass the slack-channel output of the step that posted the message, e.g. "
             "${{ steps.started.outputs.slack-channel }}.",
         )
-    if s.slack_update_ts and s.slack_thread_ts:
+    if settings.slack_update_ts and settings.slack_thread_ts:
         raise InputError("slack-thread-ts", "cannot be combined with slack-update-ts.")
 
 
-def _check_email(s: Settings) -> None:
-    if not s.smtp_server:
+def _check_email(settings: Settings) -> None:
+    """Email's inputs agree: a server, a sender and recipients that are addresses."""
+    if not settings.smtp_server:
         for field in _EMAIL_ONLY:
-            if getattr(s, field):
+            if getattr(settings, field):
                 raise InputError(_name(field), "is set, but smtp-server is not.")
         return
-    smtp_endpoint(s.smtp_server, s.smtp_security)
-    if not s.email_from:
+    smtp_endpoint(settings.smtp_server, settings.smtp_security)
+    if not settings.email_from:
         raise InputError("email-from", "is required to send email.")
-    check_addresses("email-from", [s.email_from])
-    if not s.email_to:
+    check_addresses("email-from", [settings.email_from])
+    if not settings.email_to:
         raise InputError("email-to", "is required to send email (one or more addresses).")
-    check_addresses("email-to", s.email_to)
-    check_addresses("email-cc", s.email_cc)
-    check_addresses("email-bcc", s.email_bcc)
-    if s.email_reply_to:
-        check_addresses("email-reply-to", [s.email_reply_to])
-    if bool(s.smtp_username) != bool(s.smtp_password):
-        missing = "smtp-password" if s.smtp_username else "smtp-username"
+    check_addresses("email-to", settings.email_to)
+    check_addresses("email-cc", settings.email_cc)
+    check_addresses("email-bcc", settings.email_bcc)
+    if settings.email_reply_to:
+        check_addresses("email-reply-to", [settings.email_reply_to])
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        missing = "smtp-password" if settings.smtp_username else "smtp-username"
         raise InputError(missing, "is required when the other SMTP credential is set.")
 
 

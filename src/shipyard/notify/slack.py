@@ -77,6 +77,8 @@ class SlackWebApi:
         self.api_url = api_url.rstrip("/")
 
     def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST one Web API method with the bot token; raise ExternalError, explained, when Slack
+        answers ``ok: false``."""
         response = self.http.request(
             "POST",
             f"{self.api_url}/{method}",
@@ -100,6 +102,7 @@ class SlackWebApi:
         return data
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str = "") -> SlackResult:
+        """Post a message (in a thread when ``thread_ts`` is given): ``chat.postMessage``."""
         body = {"channel": channel, **payload}
         if thread_ts:
             body["thread_ts"] = thread_ts
@@ -109,6 +112,7 @@ class SlackWebApi:
         )
 
     def update(self, channel: str, ts: str, payload: dict[str, Any]) -> SlackResult:
+        """Replace the text of a message the bot posted: ``chat.update`` (never in a thread)."""
         body = {**payload, "channel": channel, "ts": ts}
         body.pop("thread_ts", None)
         data = self.call("chat.update", body)

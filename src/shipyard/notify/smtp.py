@@ -34,6 +34,9 @@ from .settings import SmtpEndpoint
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """What sending needs: the server (host, port, TLS mode), the credentials, the timeout and the
+    number of attempts."""
+
     endpoint: SmtpEndpoint
     username: str = ""
     password: str = ""
@@ -42,11 +45,15 @@ class SmtpSettings:
 
     @property
     def where(self) -> str:
+        """``host:port``, for messages."""
         return f"{self.endpoint.host}:{self.endpoint.port}"
 
 
 @dataclass(frozen=True)
 class EmailResult:
+    """A sent e-mail: its Message-ID, how many recipients took it, the encryption used, who was
+    refused."""
+
     message_id: str
     recipients: int
     encryption: str

@@ -10,12 +10,13 @@ from shipyard.runtime import ActionSpec, Duration, HostPort, Output, Secret, Tex
 
 from .settings import SmtpEndpoint, smtp_endpoint, validate
 
-STATUSES = ("success", "failure", "cancelled", "started", "skipped")
 SmtpSecurity = Literal["auto", "starttls", "tls", "none"]
 
 
 @dataclass(frozen=True)
 class Settings:
+    """notify's inputs (action.yml and the README tables are generated from them)."""
+
     status: str = setting(
         "success, failure, cancelled, started, skipped, or free text. Default: the job's "
         "status (evaluated in the calling workflow, where it is reliable).",
@@ -92,6 +93,7 @@ class Settings:
 
     @property
     def attempts(self) -> int:
+        """How many times a channel is tried: ``retries`` + 1."""
         return self.retries + 1
 
     @property

@@ -18,10 +18,9 @@ from .commands import (
     file_command_entry,
     format_command,
     neutralize,
-    print_untrusted,
     redact_urls,
 )
-from .context import GitHubContext, RunContext
+from .context import RunContext
 from .entry import ActionContext, main_for, run_action
 from .errors import (
     ConfigError,
@@ -32,7 +31,7 @@ from .errors import (
     ShipyardError,
     VerdictFailure,
 )
-from .inputs import Input, Inputs, KeyValues, parse_key_values
+from .inputs import Input, KeyValues, parse_key_values
 from .spec import ActionSpec, Output
 from .summary import SUMMARY_LIMIT, Markdown, Summary, link
 
@@ -56,6 +55,19 @@ if TYPE_CHECKING:
         parse_settings,
         setting,
     )
+
+#: The modules that only decide: no process, no network, no file, no log; what they import
+#: from shipyard is pure too (tests/test_repository.py checks the imports, at any depth).
+PURE_MODULES = (
+    "context",
+    "environment",
+    "errors",
+    "inputs",
+    "network",
+    "settings",
+    "spec",
+    "summary",
+)
 
 #: name -> submodule, for the names loaded on first use.
 _LAZY = {
@@ -122,13 +134,11 @@ __all__ = [
     "ExitCode",
     "ExternalError",
     "FakeClock",
-    "GitHubContext",
     "HostName",
     "HostPort",
     "HttpClient",
     "Input",
     "InputError",
-    "Inputs",
     "KeyValues",
     "Markdown",
     "Outcome",
@@ -164,7 +174,6 @@ __all__ = [
     "parse_key_values",
     "parse_retry_after",
     "parse_settings",
-    "print_untrusted",
     "redact_urls",
     "relative_to_workspace",
     "retry_call",

@@ -29,6 +29,9 @@ LEVELS: tuple[Level, ...] = ANNOTATION_LEVELS
 
 @dataclass(frozen=True)
 class Annotation:
+    """One annotation: its level, message and title, and where in which file (paths as given; made
+    relative to the workspace when printed)."""
+
     level: Level
     message: str
     title: str | None = None
@@ -45,10 +48,6 @@ class AnnotationReport:
 
     shown: Mapping[str, int]
     hidden: Mapping[str, int]
-
-    @property
-    def total_hidden(self) -> int:
-        return sum(self.hidden.values())
 
     def summary_line(self) -> str:
         """'' when nothing was left out, else e.g. '3 errors and 1 warning not shown as

@@ -45,10 +45,6 @@ class Cleanup:
         finally:
             self._shield_depth -= 1
 
-    @property
-    def shielded_now(self) -> bool:
-        return self._shield_depth > 0
-
     @contextmanager
     def shielded(self, what: str) -> Iterator[None]:
         """A block that a SIGINT/SIGTERM does not interrupt: the signal is held and raised as
@@ -62,7 +58,7 @@ class Cleanup:
             signum, self._deferred = self._deferred, None
             raise KeyboardInterrupt(f"signal {signum} (held during {what})")
 
-    def handle_signal(self, signum: int, frame: FrameType | None) -> None:
+    def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
         """The SIGINT/SIGTERM handler: raise KeyboardInterrupt, or hold it while shielded."""
         if self._shield_depth > 0:
             self._deferred = signum

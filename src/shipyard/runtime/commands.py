@@ -124,11 +124,6 @@ def stop_commands_token() -> str:
     return os.urandom(16).hex()
 
 
-def print_untrusted(runner: Runner, text: str) -> None:
-    """Print external text fenced: the same as ``runner.untrusted(text)``."""
-    runner.untrusted(text)
-
-
 def secret_fragments(secret: str) -> list[str]:
     """What to mask for one secret: the whole value and each non-blank line of it.
 
@@ -226,6 +221,8 @@ class Runner:
 
     @property
     def debug_enabled(self) -> bool:
+        """Whether the run asks for debug output (RUNNER_DEBUG=1, a re-run with debug logging, or
+        SHIPYARD_DEBUG=1)."""
         return self.env.get("RUNNER_DEBUG", "") == "1" or self.env.get("SHIPYARD_DEBUG", "") == "1"
 
     # -- plain output ---------------------------------------------------------------------
@@ -357,11 +354,6 @@ class Runner:
                 self.write_line(f"{name}<<EOF\n{value}\nEOF")
             else:
                 self.write_line(f"{name}={value}")
-
-    def export_env(self, name: str, value: str) -> None:
-        """Export a variable to later steps (GITHUB_ENV); outside a runner print it."""
-        if not self._append_file_command("GITHUB_ENV", name, self.redact(value)):
-            self.write_line(f"env {name}={value}")
 
     def summary_path(self) -> str | None:
         """Where the job summary goes: GITHUB_STEP_SUMMARY, else SHIPYARD_SUMMARY_FILE."""

@@ -1,9 +1,8 @@
-"""The workflow run's context (repository, commit, actor, run link), read once from the env."""
+"""The workflow run's context (repository, commit, actor, run link): a value built from the
+environment and the event (pure; :func:`shipyard.runtime.entry.run_context` reads them)."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +19,6 @@ def _dig(event: object, *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
-
-
-def _system_temp() -> str:
-    import tempfile  # off a runner only: tempfile costs start-up time
-
-    return tempfile.gettempdir()
 
 
 @dataclass(frozen=True)
@@ -58,22 +51,15 @@ class RunContext:
     commit: str = ""
     pr_number: int | None = None
     base_ref: str = ""
-    base_sha: str = ""
     default_branch: str = ""
     temp_dir: str = ""
     tool_cache: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RunContext:
-        event: Mapping[str, Any] = {}
+    def from_env(cls, env: Mapping[str, str], event: Mapping[str, Any]) -> RunContext:
+        """The facts of ``env`` (GITHUB_*, RUNNER_*) and of the run's ``event`` payload;
+        ``temp_dir`` and ``tool_cache`` as the runner gives them ('' off a runner)."""
         event_path = env.get("GITHUB_EVENT_PATH", "")
-        if event_path and os.path.isfile(event_path):
-            try:
-                with open(event_path, encoding="utf-8") as handle:
-                    loaded = json.load(handle)
-                event = loaded if isinstance(loaded, dict) else {}
-            except (OSError, ValueError):
-                event = {}
         event_name = env.get("GITHUB_EVENT_NAME", "")
         sha = env.get("GITHUB_SHA", "")
         pull = _dig(event, "pull_request") if event_name in PULL_REQUEST_EVENTS else None
@@ -85,11 +71,9 @@ class RunContext:
             commit=commit,
             pr_number=number if isinstance(number, int) and not isinstance(number, bool) else None,
             base_ref=env.get("GITHUB_BASE_REF", "") or str(_dig(pull, "base", "ref") or ""),
-            base_sha=str(_dig(pull, "base", "sha") or "") if isinstance(pull, Mapping) else "",
             default_branch=str(_dig(event, "repository", "default_branch") or ""),
-            temp_dir=env.get("RUNNER_TEMP", "") or _system_temp(),
-            tool_cache=env.get("RUNNER_TOOL_CACHE", "")
-            or os.path.join(os.path.expanduser("~"), ".cache", "shipyard"),
+            temp_dir=env.get("RUNNER_TEMP", ""),
+            tool_cache=env.get("RUNNER_TOOL_CACHE", ""),
             repository=env.get("GITHUB_REPOSITORY", ""),
             sha=sha,
             ref=env.get("GITHUB_REF", ""),
@@ -112,6 +96,7 @@ class RunContext:
 
     @property
     def repository_url(self) -> str:
+        """The repository's web page, or '' outside a runner."""
         return f"{self.server_url}/{self.repository}" if self.repository else ""
 
     @property
@@ -126,10 +111,12 @@ class RunContext:
 
     @property
     def commit_url(self) -> str:
+        """The web page of GITHUB_SHA, or '' outside a runner."""
         return f"{self.repository_url}/commit/{self.sha}" if self.repository and self.sha else ""
 
     @property
     def short_sha(self) -> str:
+        """The first seven characters of GITHUB_SHA."""
         return self.sha[:7]
 
     def as_template_data(self) -> dict[str, str]:
@@ -155,7 +142,3 @@ class RunContext:
             "commit_url": self.commit_url,
         }
         return data
-
-
-#: The old name, kept for the actions that still use it.
-GitHubContext = RunContext

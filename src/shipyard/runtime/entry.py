@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .cleanup import Cleanup
 from .commands import Runner, neutralize_lines, redact_urls
@@ -20,36 +20,30 @@ from .context import RunContext
 from .environment import (
     INPUTS_FD_VARIABLE,
     child_env,
-    read_inputs_fd,
+    parse_inputs_records,
     scrub_env,
     scrub_environ,
 )
-from .errors import ExitCode, InputError, Outcome, ShipyardError
-from .inputs import Inputs, read_raw
+from .errors import ConfigError, ExitCode, InputError, Outcome, ShipyardError
+from .inputs import read_raw
 from .spec import ActionSpec
 from .summary import Summary, escape_text
 
-if TYPE_CHECKING:  # the default lets old actions write a bare ``ActionContext``
+if TYPE_CHECKING:
     from pathlib import Path
-
-    from typing_extensions import TypeVar
 
     from .http import HttpClient
     from .secretfiles import SecretFiles
 
-    S = TypeVar("S", default=Inputs)
-else:
-    from typing import TypeVar
-
-    S = TypeVar("S")
+S = TypeVar("S")
 
 
 @dataclass
 class ActionContext(Generic[S]):
     """What an action's ``run`` receives: its typed settings and the channels to report through.
 
-    ``env`` is the run's one environment, scrubbed of every input variable. ``inputs`` is
-    deprecated (runtime 1): read ``settings``."""
+    ``env`` is the run's one environment, scrubbed of every input variable; ``run`` the
+    run's facts (repository, commit, event)."""
 
     spec: ActionSpec
     settings: S
@@ -59,14 +53,7 @@ class ActionContext(Generic[S]):
     summary: Summary = field(default_factory=Summary)
     cleanup: Cleanup = field(default_factory=Cleanup)
     outputs: dict[str, str] = field(default_factory=dict)
-    #: Deprecated: the runtime-1 untyped inputs; use ``settings``.
-    inputs: Inputs = field(default_factory=lambda: Inputs({}, frozenset()))
     _secret_files: SecretFiles | None = field(default=None, repr=False)
-
-    @property
-    def github(self) -> RunContext:
-        """The old name of :attr:`run`."""
-        return self.run
 
     def set_output(self, name: str, value: object, *, redact: bool = True) -> None:
         """Set a declared output (booleans as true/false, other non-strings as JSON);
@@ -116,8 +103,8 @@ class ActionContext(Generic[S]):
         return child_env(self.env, allow=allow, extra=extra)
 
 
-#: ``run(ctx)``: returns an Outcome or None (runtime 1 actions may still return an exit code).
-ActionFunction = Callable[[ActionContext[Any]], object]
+#: ``run(ctx)``: returns an Outcome or None; a failure is one of the runtime's errors.
+ActionFunction = Callable[[ActionContext[Any]], Outcome | None]
 
 EPILOG = (
     "Every input can also be set in the environment as SHIPYARD_INPUT_<NAME> (upper case, "
@@ -127,7 +114,8 @@ EPILOG = (
 
 
 def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
-    """``--<input>`` for every input, named exactly as in action.yml."""
+    """``--<input>`` for every input, named exactly as in action.yml; a boolean input given as
+    a bare flag (``--dry-run``, with no value after it) means ``true``."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {spec.module}",
         usage=f"python -m {spec.module} [--INPUT VALUE ...] [--summary-file PATH]",
@@ -146,7 +134,13 @@ def build_parser(spec: ActionSpec) -> argparse.ArgumentParser:
             details.append(f"secret: set {item.env_name}")
         help_text = item.description + (f" [{'; '.join(details)}]" if details else "")
         parser.add_argument(
-            f"--{item.name}", dest=item.attr, metavar="VALUE", default=None, help=help_text
+            f"--{item.name}",
+            dest=item.attr,
+            metavar="VALUE",
+            default=None,
+            help=help_text,
+            nargs="?" if item.kind == "bool" else None,
+            const="true" if item.kind == "bool" else None,
         )
     parser.add_argument(
         "--summary-file",
@@ -193,53 +187,63 @@ def _warn_deprecated(spec: ActionSpec, raw: Mapping[str, str], runner: Runner) -
             runner.annotate("warning", f"Input '{item.name}' is deprecated: {item.deprecation}")
 
 
-def parse_inputs(spec: ActionSpec, raw: Mapping[str, str], runner: Runner) -> Inputs:
-    """Runtime 1's untyped inputs (deprecated)."""
-    values: dict[str, object] = {}
-    for item in spec.inputs:
-        text = raw.get(item.name)
-        if text is None and item.default not in (None, ""):
-            text = item.default
-        if text is None:
-            if item.required:
-                raise InputError(
-                    item.name, f"is required but was not supplied ({item.description})."
-                )
-            values[item.name] = item.empty_value()
-            continue
-        values[item.name] = item.parse(text)
-    return Inputs(values, frozenset(raw))
-
-
-def load_inputs(
-    spec: ActionSpec, flags: Mapping[str, str], env: Mapping[str, str], runner: Runner
-) -> Inputs:
-    """Read, mask and parse every input; raise InputError naming the first bad one
-    (deprecated: runtime 1)."""
-    raw = read_and_mask(spec, flags, env, runner)
-    _warn_deprecated(spec, raw, runner)
-    return parse_inputs(spec, raw, runner)
-
-
-def load_settings(
-    spec: ActionSpec, raw: Mapping[str, str], runner: Runner
-) -> tuple[object, Inputs]:
-    """The typed settings (or, for an action without a settings class, the old Inputs)."""
+def load_settings(spec: ActionSpec, raw: Mapping[str, str], runner: Runner) -> object:
+    """The typed settings (None for an action that declares none), after warning about every
+    deprecated input used."""
     _warn_deprecated(spec, raw, runner)
     if spec.settings is None:
-        inputs = parse_inputs(spec, raw, runner)
-        return inputs, inputs
-    from .settings import input_values, parse_settings
+        return None
+    from .settings import parse_settings
 
-    settings = parse_settings(spec.settings, raw)
-    return settings, Inputs(input_values(settings), frozenset(raw))
+    return parse_settings(spec.settings, raw)
 
 
-def scrub_secret_env(spec: ActionSpec, environ: MutableMapping[str, str]) -> None:
-    """Remove every input variable from the process environment once read, so that no tool
-    the action starts (docker, ssh, git) inherits them."""
-    del spec
-    scrub_environ(environ)
+def read_inputs_fd(value: str) -> dict[str, str]:
+    """The input variables on descriptor ``value`` (``SHIPYARD_INPUTS_FD``), read to its end and
+    closed (see :func:`~shipyard.runtime.environment.parse_inputs_records`). The bootstrap moves
+    them there so that no process of the step finds them in the initial environment of an
+    ancestor (``/proc/<pid>/environ``), which deleting from ``os.environ`` cannot erase."""
+    try:
+        fd = int(value)
+        with os.fdopen(fd, "rb", closefd=True) as stream:
+            data = stream.read()
+    except (ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{INPUTS_FD_VARIABLE}={value!r} names no readable file descriptor ({exc}).",
+            hint="Start the action through scripts/bootstrap.sh, or unset the variable.",
+        ) from None
+    return parse_inputs_records(data)
+
+
+def read_event(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload at GITHUB_EVENT_PATH; {} when there is none or it cannot be read."""
+    import json
+
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if not path or not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def run_context(env: Mapping[str, str]) -> RunContext:
+    """The run's facts, read once: ``env`` and the event payload. Off a runner the temporary
+    directory is the system's and the tool cache ``~/.cache/shipyard``."""
+    import dataclasses
+
+    run = RunContext.from_env(env, read_event(env))
+    if not run.temp_dir:
+        import tempfile  # off a runner only: tempfile costs start-up time
+
+        run = dataclasses.replace(run, temp_dir=tempfile.gettempdir())
+    if not run.tool_cache:
+        cache = os.path.join(os.path.expanduser("~"), ".cache", "shipyard")
+        run = dataclasses.replace(run, tool_cache=cache)
+    return run
 
 
 def _report_error(spec: ActionSpec, exc: ShipyardError, runner: Runner, summary: Summary) -> int:
@@ -270,12 +274,17 @@ def _report_bug(spec: ActionSpec, exc: Exception, runner: Runner, summary: Summa
 
 
 def _result_code(result: object, runner: Runner) -> int:
+    """A success: ``run`` returned an Outcome or None. Anything else (an exit code, as runtime 1
+    allowed) is a bug, reported as one: a failure is raised, never returned."""
     if isinstance(result, Outcome):
         if result.summary_title:
             runner.debug(f"outcome: {result.summary_title}")
         return int(ExitCode.OK)
-    if isinstance(result, int):  # runtime 1 (deprecated): run returned a code
-        return int(result)
+    if result is not None:
+        raise TypeError(
+            f"run returned {type(result).__name__} {result!r}: return an Outcome or None, "
+            "raise one of the runtime's errors to fail"
+        )
     return int(ExitCode.OK)
 
 
@@ -319,16 +328,9 @@ def run_action(
                 runner.env = env
                 if from_process:
                     scrub_environ(os.environ)
-            settings, inputs = load_settings(spec, raw, runner)
+            settings = load_settings(spec, raw, runner)
             context: ActionContext[Any] = ActionContext(
-                spec,
-                settings,
-                RunContext.from_env(env),
-                runner,
-                env,
-                summary,
-                cleanup,
-                inputs=inputs,
+                spec, settings, run_context(env), runner, env, summary, cleanup
             )
             code = _result_code(function(context), runner)
         except ShipyardError as exc:
@@ -359,14 +361,8 @@ def _write_summary(summary: Summary, runner: Runner) -> None:
         runner.annotate("warning", f"Could not write the job summary: {exc}")
 
 
-def threading_main() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
-
-
 def main_for(
-    spec: ActionSpec, function: Callable[[ActionContext[S]], object]
+    spec: ActionSpec, function: Callable[[ActionContext[S]], Outcome | None]
 ) -> Callable[[list[str] | None], int]:
     """Build a module's ``main(argv=None) -> int``."""
 
@@ -380,9 +376,10 @@ __all__ = [
     "ActionContext",
     "ActionFunction",
     "build_parser",
-    "load_inputs",
     "load_settings",
     "main_for",
     "read_and_mask",
+    "read_inputs_fd",
     "run_action",
+    "run_context",
 ]

@@ -7,15 +7,14 @@
   credential-looking variables, unless the caller names them in ``allow``.
 * :func:`template_env` is what a user's template may read: the GitHub/runner context
   variables (not GITHUB_TOKEN) and the names the user lists.
-* :func:`read_inputs_fd` reads the inputs scripts/bootstrap.sh moved out of the environment
-  (``SHIPYARD_INPUTS_FD``): so that no process of the step finds them in the initial
-  environment of an ancestor (``/proc/<pid>/environ``), which deleting from ``os.environ``
-  cannot erase.
+* :func:`parse_inputs_records` decodes the inputs scripts/bootstrap.sh moved out of the
+  environment onto a descriptor (``SHIPYARD_INPUTS_FD``; the entry point reads it).
+
+Pure: every function works on the mapping it is given (``scrub_environ`` edits it in place).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
 
@@ -33,6 +32,7 @@ CONTEXT_PREFIXES = ("GITHUB_", "RUNNER_")
 
 
 def is_input_variable(name: str) -> bool:
+    """Whether a variable holds an action's input (SHIPYARD_INPUT_*, or the INPUT_* act sets)."""
     return name.upper().startswith(INPUT_PREFIXES)
 
 
@@ -52,30 +52,19 @@ def scrub_environ(environ: MutableMapping[str, str]) -> None:
         del environ[name]
 
 
-def read_inputs_fd(value: str) -> dict[str, str]:
-    """The input variables on descriptor ``value`` (``SHIPYARD_INPUTS_FD``), read to its end and
-    closed: one ``NAME=VALUE`` record per line, ``\\`` and ``\\n`` escaped. Records whose name
-    is not an input variable are ignored (the descriptor cannot set anything else)."""
-    from .errors import ConfigError
+_UNESCAPE = re.compile(r"\\([\\n])")
 
-    try:
-        fd = int(value)
-        with os.fdopen(fd, "rb", closefd=True) as stream:
-            data = stream.read()
-    except (ValueError, OSError) as exc:
-        raise ConfigError(
-            f"{INPUTS_FD_VARIABLE}={value!r} names no readable file descriptor ({exc}).",
-            hint="Start the action through scripts/bootstrap.sh, or unset the variable.",
-        ) from None
+
+def parse_inputs_records(data: bytes) -> dict[str, str]:
+    """The input variables of ``data``: one ``NAME=VALUE`` record per line, ``\\`` and ``\\n``
+    escaped. Records whose name is not an input variable are ignored (the descriptor cannot
+    set anything else)."""
     inputs: dict[str, str] = {}
     for record in data.decode("utf-8", "surrogateescape").split("\n"):
         name, sep, escaped = record.partition("=")
         if sep and is_input_variable(name):
             inputs[name] = _UNESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\\", escaped)
     return inputs
-
-
-_UNESCAPE = re.compile(r"\\([\\n])")
 
 
 def child_env(
@@ -114,7 +103,7 @@ __all__ = [
     "child_env",
     "is_credential_name",
     "is_input_variable",
-    "read_inputs_fd",
+    "parse_inputs_records",
     "scrub_env",
     "scrub_environ",
     "template_env",

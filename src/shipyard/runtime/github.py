@@ -244,10 +244,13 @@ def _relative(seconds: float | None, start: float) -> float | None:
 
 
 def is_primary_rate_limit(status: int, headers: Mapping[str, str]) -> bool:
+    """Whether a 403/429 is the primary rate limit: no request left in the hour's quota."""
     return status in (403, 429) and headers.get("x-ratelimit-remaining") == "0"
 
 
 def is_secondary_rate_limit(status: int, headers: Mapping[str, str], message: str) -> bool:
+    """Whether a 403/429 is a secondary (abuse) rate limit: a Retry-After, or GitHub's message
+    saying so."""
     return status in (403, 429) and (
         "retry-after" in headers or "secondary rate limit" in message.lower()
     )

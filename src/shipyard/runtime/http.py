@@ -101,6 +101,7 @@ class HttpClient:
         self.service = service
 
     def close(self) -> None:
+        """Close the session's connections (the cleanup stack calls it)."""
         self.session.close()
 
     def request(

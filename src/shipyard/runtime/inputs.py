@@ -1,4 +1,5 @@
-"""Typed action inputs: declared once, parsed from flags or environment, secrets masked at once.
+"""One input as action.yml declares it (:class:`Input`, derived from the settings dataclass),
+its raw value read from a flag or the environment, and the parsing of each kind.
 
 The parsing follows @actions/core: values are trimmed; an empty value means "not supplied";
 booleans accept only the YAML 1.2 core-schema spellings. Every error names the input and says
@@ -122,14 +123,6 @@ class Input:
             return network.check_host(self.name, raw, secret=self.secret)
         return network.check_host_port(self.name, raw, secret=self.secret)
 
-    def empty_value(self) -> object:
-        """The value of an optional input that was not supplied and has no default."""
-        if self.kind == "list":
-            return []
-        if self.kind == "keyvalues":
-            return KeyValues()
-        return None
-
 
 def parse_bool(name: str, raw: str) -> bool:
     """YAML 1.2 core-schema booleans only, as @actions/core's getBooleanInput."""
@@ -146,6 +139,7 @@ def parse_bool(name: str, raw: str) -> bool:
 
 
 def parse_int(name: str, raw: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A whole number in base 10, within ``minimum`` and ``maximum`` when given."""
     value = raw.strip()
     try:
         number = int(value, 10)
@@ -238,37 +232,6 @@ def parse_key_values(name: str, raw: str) -> KeyValues:
             )
         pairs.append((key, value.strip()))
     return KeyValues(pairs)
-
-
-class Inputs:
-    """The parsed inputs of one run: attribute access by Python name, ``get`` by action name.
-
-    Deprecated: new actions declare a settings dataclass (:mod:`shipyard.runtime.settings`) and
-    read ``ctx.settings``; ``ctx.inputs`` stays until every action has migrated."""
-
-    def __init__(self, values: Mapping[str, object], supplied: frozenset[str]):
-        self._values = dict(values)
-        self._supplied = supplied
-
-    def __getattr__(self, attr: str) -> object:
-        try:
-            return self._values[attr.replace("_", "-")]
-        except KeyError:
-            raise AttributeError(attr) from None
-
-    def get(self, name: str) -> object:
-        return self._values[name]
-
-    def supplied(self, name: str) -> bool:
-        """Whether the user gave this input (as opposed to its default)."""
-        return name in self._supplied
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(self._values)
-
-    def str(self, name: str) -> str:
-        value = self._values[name]
-        return "" if value is None else str(value)
 
 
 def read_raw(

@@ -48,6 +48,7 @@ class ProcessResult:
 
     @property
     def ok(self) -> bool:
+        """Exit status 0 within the time allowed."""
         return self.returncode == 0 and not self.timed_out
 
     def tail(self, lines: int = 30) -> str:

@@ -19,18 +19,22 @@ T = TypeVar("T")
 class Clock(Protocol):
     """Time as retry loops and waits see it."""
 
-    def now(self) -> float: ...
+    def now(self) -> float:
+        """Seconds on a monotonic scale (only differences mean anything)."""
 
-    def sleep(self, seconds: float) -> None: ...
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (nothing for zero or less)."""
 
 
 class SystemClock:
     """The real clock: monotonic time, real sleeps."""
 
     def now(self) -> float:
+        """``time.monotonic()``."""
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
+        """``time.sleep``, for a positive time only."""
         if seconds > 0:
             time.sleep(seconds)
 
@@ -46,9 +50,11 @@ class FakeClock:
         self.sleeps: list[float] = []
 
     def now(self) -> float:
+        """The fake time: moved only by :meth:`sleep`."""
         return self.time
 
     def sleep(self, seconds: float) -> None:
+        """Record the wait and move the fake time on, without waiting."""
         self.sleeps.append(seconds)
         self.time += max(0.0, seconds)
 

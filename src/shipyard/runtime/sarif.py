@@ -22,6 +22,9 @@ FINGERPRINT_KEY = "primaryLocationLineHash"
 
 @dataclass(frozen=True)
 class SarifRule:
+    """A rule of a tool's run, as code scanning lists it (id, name, description, help link, default
+    level)."""
+
     id: str
     name: str | None = None
     short_description: str | None = None
@@ -31,6 +34,9 @@ class SarifRule:
 
 @dataclass(frozen=True)
 class SarifResult:
+    """One result of a run: the rule, the message, the level and where (a file relative to the
+    source root, lines and columns), with its fingerprint and suppression."""
+
     rule_id: str
     message: str
     level: SarifLevel = "warning"
@@ -47,6 +53,8 @@ class SarifResult:
 
 @dataclass(frozen=True)
 class SarifRun:
+    """One tool's run: its name and version, its rules and its results."""
+
     tool: str
     version: str | None
     information_uri: str | None

@@ -27,6 +27,8 @@ class SecretFiles:
 
     @property
     def directory(self) -> Path:
+        """The private 0700 directory, made on first use (under the base directory when it exists)
+        and removed by the cleanup stack."""
         if self._dir is None:
             base = self._base_dir if self._base_dir and os.path.isdir(self._base_dir) else None
             path = Path(tempfile.mkdtemp(prefix="shipyard-secrets-", dir=base))

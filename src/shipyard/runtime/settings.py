@@ -207,7 +207,7 @@ def parse_settings(cls: type[S], raw: Mapping[str, str]) -> S:
 
 
 def input_values(settings: object) -> dict[str, object]:
-    """Input name -> value of a settings object (for runtime 1's ``ctx.inputs``)."""
+    """Input name -> value of a settings object (what notify's templates see as ``inputs``)."""
     return {
         _input(item, info, kind, type(settings).__name__).name: getattr(settings, item.name)
         for item, info, kind in _fields(type(settings))

@@ -19,43 +19,41 @@ README_END = "<!-- END GENERATED -->"
 
 @dataclass(frozen=True)
 class Output:
+    """One output of an action: its name in action.yml and what it holds."""
+
     name: str
     description: str
 
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """Everything about an action's interface."""
+    """Everything about an action's interface. ``inputs`` is derived from ``settings`` (an
+    action without settings has no inputs)."""
 
     name: str
     title: str
     description: str
-    inputs: tuple[Input, ...] = ()
     outputs: tuple[Output, ...] = ()
     #: Extra environment for the step, from contexts (name -> expression), e.g. job status.
     context_env: tuple[tuple[str, str], ...] = ()
     branding: tuple[str, str] = ("anchor", "blue")
-    extra: str = field(default="")
-    #: The settings dataclass (:mod:`shipyard.runtime.settings`); ``inputs`` is derived from it.
+    #: The settings dataclass (:mod:`shipyard.runtime.settings`).
     settings: type[Any] | None = None
+    inputs: tuple[Input, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         if self.settings is not None:
             from .settings import inputs_of
 
-            if self.inputs:
-                raise TypeError(f"{self.name}: give either settings= or inputs=, not both")
             object.__setattr__(self, "inputs", inputs_of(self.settings))
 
     @property
     def module(self) -> str:
+        """The module ``python -m`` runs: ``shipyard.<name>`` with dashes as underscores."""
         return "shipyard." + self.name.replace("-", "_")
 
-    @property
-    def pip_extra(self) -> str:
-        return self.extra or self.name
-
     def input(self, name: str) -> Input:
+        """The input named ``name`` as action.yml spells it (KeyError if there is none)."""
         for item in self.inputs:
             if item.name == name:
                 return item

@@ -40,10 +40,12 @@ class Summary:
         return self
 
     def heading(self, text: str, level: int = 2) -> Summary:
+        """A heading of ``level`` 1 to 6 (escaped text)."""
         level = min(max(level, 1), 6)
         return self.raw(f"{'#' * level} {escape_text(text)}")
 
     def paragraph(self, text: str) -> Summary:
+        """A paragraph of plain text (escaped; line breaks kept)."""
         return self.raw(escape_text(text))
 
     def table(self, header: Sequence[object], rows: Iterable[Sequence[object]]) -> Summary:
@@ -61,6 +63,7 @@ class Summary:
         return self.raw("\n".join(lines))
 
     def list(self, items: Iterable[object], ordered: bool = False) -> Summary:
+        """A bulleted (or ``ordered``) list; items are plain text or :class:`Markdown`."""
         lines = []
         for number, item in enumerate(items, start=1):
             marker = f"{number}." if ordered else "-"
@@ -74,13 +77,12 @@ class Summary:
         return self.raw(f"<details><summary>{escape_text(label)}</summary>\n\n{body}\n\n</details>")
 
     def code(self, text: str, language: str = "") -> Summary:
+        """A fenced code block, the fence longer than any run of backticks inside."""
         return self.raw(fence(text, language))
 
     def link(self, text: str, href: str) -> Summary:
+        """A paragraph that is one link (text escaped, URL made safe)."""
         return self.raw(link(text, href).markdown)
-
-    def separator(self) -> Summary:
-        return self.raw("---")
 
     def render(self, limit: int = SUMMARY_LIMIT, *, see: str = "the step's log") -> str:
         """The Markdown, at most ``limit`` bytes (UTF-8). When over, whole blocks are kept
