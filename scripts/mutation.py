@@ -73,13 +73,15 @@ _APPROVAL_TESTS = (
     "tests/approval/test_settings.py",
     "tests/approval/test_policy_edges.py",
 )
-#: Every runtime test but test_github.py (the GitHub emulator), test_http.py (an HTTP server)
-#: and test_lazy_imports.py (mutmut's own imports are in the way of what it checks).
+#: Every runtime test but test_github.py (the GitHub emulator), test_http.py (an HTTP server),
+#: test_lazy_imports.py (mutmut's own imports are in the way of what it checks) and
+#: test_process.py (real child processes and signals: slow, and process.py is not mutated).
 _RUNTIME_TESTS = (
     "tests/runtime/test_annotation_budget.py",
     "tests/runtime/test_annotations.py",
     "tests/runtime/test_cleanup.py",
     "tests/runtime/test_commands.py",
+    "tests/runtime/test_commands_edges.py",
     "tests/runtime/test_context.py",
     "tests/runtime/test_entry.py",
     "tests/runtime/test_environment.py",
@@ -87,10 +89,10 @@ _RUNTIME_TESTS = (
     "tests/runtime/test_network.py",
     "tests/runtime/test_network_edges.py",
     "tests/runtime/test_old_commands.py",
-    "tests/runtime/test_process.py",
     "tests/runtime/test_retry.py",
     "tests/runtime/test_sarif.py",
     "tests/runtime/test_settings.py",
+    "tests/runtime/test_settings_edges.py",
     "tests/runtime/test_summary.py",
 )
 _PENDING = "pending: being refactored by another helper; add its pure tests, then clear this"
