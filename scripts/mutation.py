@@ -46,6 +46,7 @@ else:  # pragma: no cover - Python 3.10 developers need tomli
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 EQUIVALENTS = Path(__file__).with_name("mutation-equivalents.toml")
+MUTMUT = Path(sys.executable).with_name("mutmut")
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,7 @@ def run_mutmut(module: Module, directory: Path, jobs: int) -> bool:
     shutil.rmtree(directory / "mutants", ignore_errors=True)
     write_config(module, directory)
     log = directory / "mutmut.log"
-    mutmut = Path(sys.executable).with_name("mutmut")
-    command = [str(mutmut), "run", "--max-children", str(jobs)]
+    command = [str(MUTMUT), "run", "--max-children", str(jobs)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHIPYARD_", "INPUT_"))}
     with log.open("w", encoding="utf-8") as out:
         code = subprocess.run(command, cwd=directory, stdout=out, stderr=out, env=env).returncode
@@ -318,9 +318,12 @@ def match_equivalents(result: Result, entries: list[dict[str, str]]) -> list[dic
 
 def report(result: Result, stale: list[dict[str, str]]) -> None:
     counted = len(result.mutants) - len(result.equivalent)
+    timeouts = sum(m.status == "timeout" for m in result.mutants)
     print(
         f"{result.module.name}: {result.killed} / {counted} killed, score {result.score:.1f}%"
-        f" ({len(result.mutants)} mutants, {len(result.equivalent)} equivalent)"
+        f" ({len(result.mutants)} mutants, {len(result.equivalent)} equivalent"
+        + (f", {timeouts} killed by a timeout" if timeouts else "")
+        + ")"
     )
     for mutant in sorted(result.survivors, key=lambda m: m.line):
         print(
@@ -366,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     pending = [m.name for m in chosen if m.pending]
     if pending:
         print(f"mutation.py: pending, not run: {', '.join(pending)}", file=sys.stderr)
+        return 2
+    if not MUTMUT.exists():
+        print(f"mutation.py: no {MUTMUT}: pip install -e '.[test]' (mutmut 3)", file=sys.stderr)
         return 2
     if os.name == "posix" and os.nice(0) < 10:
         os.nice(10 - os.nice(0))  # a shared machine: stay out of everyone's way
