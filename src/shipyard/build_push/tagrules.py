@@ -62,8 +62,13 @@ class TagRule:
 
 
 def _fields(line: str) -> list[str]:
-    rows = list(csv.reader([line], skipinitialspace=True))
-    return [item.strip() for item in rows[0]] if rows else []
+    try:
+        rows = list(csv.reader([line], skipinitialspace=True))
+    except csv.Error as exc:  # a field longer than csv's limit (128 KiB)
+        raise TagRuleError(
+            f"'{line[:60]}...': cannot be read as comma-separated values ({exc})"
+        ) from None
+    return [item.strip() for row in rows for item in row]
 
 
 def _read_attrs(line: str) -> tuple[str, dict[str, str]]:
@@ -89,8 +94,8 @@ def is_disabled(line: str) -> bool:
     """A rule with a literal ``enable=false`` is skipped before anything else is read."""
     try:
         _type, attrs = _read_attrs(line)
-    except csv.Error:
-        return False
+    except TagRuleError:
+        return False  # parse_rule says what is wrong with it
     return attrs.get("enable", "").strip().lower() == "false"
 
 
@@ -136,7 +141,7 @@ def _defaults_match(attrs: dict[str, str], line: str) -> None:
 
 
 def _defaults_ref(attrs: dict[str, str], line: str) -> None:
-    if attrs.get("event", "") not in REF_EVENTS:
+    if attrs.get("event") not in REF_EVENTS:
         raise TagRuleError(f"'{line}': type=ref needs event=branch, event=tag or event=pr")
     if attrs["event"] == "pr":
         attrs.setdefault("prefix", "pr-")

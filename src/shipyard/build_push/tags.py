@@ -190,7 +190,7 @@ def registry_versions(
     """The final releases among the registry's tags, reading them through the affixes of the
     exact-version rules (``v1.2.3``, ``1.2.3-alpine``) as well as plain."""
     namespace = global_namespace(ctx)
-    affixes = {("", ""), ("v", "")}
+    affixes = {("", "")}  # parse_semver reads a leading v
     for rule in rules:
         exact = rule.type == "semver" and _pattern_line(rule.get("pattern")) == "exact"
         if exact or rule.type == "match":
@@ -200,7 +200,7 @@ def registry_versions(
         for prefix, suffix in affixes:
             if not (tag.startswith(prefix) and tag.endswith(suffix)):
                 continue
-            core = tag[len(prefix) : len(tag) - len(suffix) if suffix else len(tag)]
+            core = tag[len(prefix) : len(tag) - len(suffix)]
             version = final_release(core)
             if version is not None:
                 found.append(version)
@@ -343,8 +343,9 @@ def _tag_ref(rule: TagRule, tagging: _Tagging) -> None:
 
 def _tag_edge(rule: TagRule, tagging: _Tagging) -> None:
     ctx = tagging.ctx
-    target = rule.get("branch") or ctx.default_branch or ("main" if ctx.is_default_branch else "")
-    if ctx.branch and ctx.branch == target:
+    wanted = rule.get("branch")
+    # Without branch=, the default branch (main or master when the event does not name it).
+    if ctx.branch == wanted if wanted else ctx.is_default_branch:
         tagging.add("edge", rule)
 
 

@@ -153,7 +153,7 @@ def hidden_annotations_line(hidden: Mapping[str, int], limit: int = ANNOTATION_L
     parts = [
         f"{count} {level}{'' if count == 1 else 's'}"
         for level in ANNOTATION_LEVELS
-        if (count := hidden.get(level, 0))
+        if (count := hidden.get(level))
     ]
     if not parts:
         return ""

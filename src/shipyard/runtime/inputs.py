@@ -31,7 +31,7 @@ InputKind = Literal[
 
 TRUE_VALUES = ("true", "True", "TRUE")
 FALSE_VALUES = ("false", "False", "FALSE")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
+_SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -142,7 +142,7 @@ def parse_int(name: str, raw: str, minimum: int | None = None, maximum: int | No
     """A whole number in base 10, within ``minimum`` and ``maximum`` when given."""
     value = raw.strip()
     try:
-        number = int(value, 10)
+        number = int(value)
     except ValueError:
         raise InputError(name, f"'{value}' is not a whole number.") from None
     if minimum is not None and number < minimum:
@@ -158,12 +158,11 @@ def parse_duration(name: str, raw: str) -> float:
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", value)
     if parts and re.fullmatch(r"(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))+\s*", value):
         return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
-    match = _DURATION.match(value)
-    if not match:
+    if not _SECONDS.match(value):
         raise InputError(
             name, f"'{raw.strip()}' is not a duration. Use for example 90s, 5m, 1h or 1h30m."
         )
-    return float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+    return float(value)  # a bare number of seconds (with a unit it matched above)
 
 
 def parse_list(raw: str) -> list[str]:
@@ -191,8 +190,7 @@ class KeyValues(Mapping[str, str]):
     __slots__ = ("_items",)
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else items
-        self._items: dict[str, str] = dict(pairs)
+        self._items: dict[str, str] = dict(items)
 
     def __getitem__(self, key: str) -> str:
         return self._items[key]

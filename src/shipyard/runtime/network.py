@@ -152,7 +152,10 @@ def url_problem(url: str, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str | None
         return "is not an http(s) URL" if schemes == HTTP_SCHEMES else "has another scheme"
     host = parts.netloc.rpartition("@")[2]
     if host.startswith("["):
-        host = host[: host.find("]") + 1]
+        inside, _, after = host[1:].partition("]")
+        if after and not after.startswith(":"):  # '[::1]x': urllib3 refuses it
+            return "has an invalid host or port"
+        host = f"[{inside}]"
     elif ":" in host:
         host = host.rpartition(":")[0]
     try:
