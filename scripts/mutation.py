@@ -60,6 +60,7 @@ class Module:
 
     @property
     def source(self) -> str:
+        """The module's source file."""
         return "src/shipyard/" + self.name.replace(".", "/") + ".py"
 
 
@@ -124,6 +125,8 @@ MODULES: tuple[Module, ...] = (
 
 @dataclass(frozen=True)
 class Mutant:
+    """One mutant: mutmut's name, its status and the changed line."""
+
     key: str  # mutmut's name: shipyard.<module>.x_<function>__mutmut_<n>
     status: str
     line: int = 0
@@ -132,25 +135,31 @@ class Mutant:
 
     @property
     def function(self) -> str:
+        """The mutated function's name."""
         return self.key.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
 
 
 @dataclass
 class Result:
+    """The outcome of one module's mutation run."""
+
     module: Module
     mutants: list[Mutant] = field(default_factory=list)
     equivalent: dict[str, str] = field(default_factory=dict)  # key -> reason
 
     @property
     def killed(self) -> int:
+        """How many mutants the tests killed (timeouts included)."""
         return sum(m.status in KILLED for m in self.mutants)
 
     @property
     def survivors(self) -> list[Mutant]:
+        """The mutants that survived and are not listed as equivalent."""
         return [m for m in self.mutants if m.status not in KILLED and m.key not in self.equivalent]
 
     @property
     def score(self) -> float:
+        """Killed over counted mutants (equivalents left out), 0..1."""
         counted = len(self.mutants) - len(self.equivalent)
         return 100.0 * self.killed / counted if counted else 100.0
 
@@ -232,6 +241,7 @@ def run_mutmut(module: Module, directory: Path, jobs: int) -> bool:
 
 
 def statuses(module: Module, directory: Path, tested: bool) -> dict[str, str]:
+    """mutmut's status of each mutant of ``module`` (from its stats files in ``directory``)."""
     from mutmut.stats import status_by_exit_code  # type: ignore[import-not-found,unused-ignore]
 
     meta = directory / "mutants" / (module.source + ".meta")
@@ -289,6 +299,7 @@ def _natural(key: str) -> tuple[str, int]:
 
 
 def load_equivalents() -> list[dict[str, str]]:
+    """The equivalent mutants listed, with their reasons."""
     if not EQUIVALENTS.exists():
         return []
     data = tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8"))
@@ -317,6 +328,7 @@ def match_equivalents(result: Result, entries: list[dict[str, str]]) -> list[dic
 
 
 def report(result: Result, stale: list[dict[str, str]]) -> None:
+    """Print one module's score and its survivors (and stale equivalents)."""
     counted = len(result.mutants) - len(result.equivalent)
     timeouts = sum(m.status == "timeout" for m in result.mutants)
     print(
@@ -336,6 +348,7 @@ def report(result: Result, stale: list[dict[str, str]]) -> None:
 
 
 def mutate(module: Module, jobs: int, equivalents: list[dict[str, str]]) -> Result:
+    """Run mutmut on one module in a fresh work directory; its result."""
     directory = WORK / module.name
     print(f"== {module.name}: mutating {module.source} ...", flush=True)
     tested = run_mutmut(module, directory, jobs)
@@ -345,6 +358,7 @@ def mutate(module: Module, jobs: int, equivalents: list[dict[str, str]]) -> Resu
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="modules of the table (default: all)")
     parser.add_argument("--list", action="store_true", help="print the table and stop")
@@ -354,6 +368,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Mutation-test the modules named (default: every module not pending); exit 1 below 90%."""
     args = parse_args(argv)
     table = {m.name: m for m in MODULES}
     if args.list:

@@ -32,7 +32,7 @@ from shipyard.approval.people import (
     build_policy,
     merge_people,
     resolve_approvers,
-    run_initiators,
+    started_by,
 )
 from shipyard.approval.spec import Settings
 from shipyard.approval.trust import (
@@ -42,9 +42,9 @@ from shipyard.approval.trust import (
     author_problem,
     body_problem,
     check_request,
+    request_initiators,
     unticked,
 )
-from shipyard.approval.trust import run_initiators as request_initiators
 from shipyard.runtime import InputError
 from shipyard.runtime.context import RunContext
 from shipyard.runtime.settings import parse_settings
@@ -166,10 +166,10 @@ def test_exactly_enough_approvers_is_enough() -> None:
 # --- the people ---------------------------------------------------------------------------------
 
 
-def test_the_run_initiators_are_the_actor_and_who_re_ran_it_once_each() -> None:
-    assert run_initiators(RunContext(actor="alice", triggering_actor="Bob")) == ["alice", "Bob"]
-    assert run_initiators(RunContext(actor="alice", triggering_actor="ALICE")) == ["alice"]
-    assert run_initiators(RunContext(actor="", triggering_actor="bob")) == ["bob"]
+def test_who_started_the_run_is_the_actor_and_who_re_ran_it_once_each() -> None:
+    assert started_by(RunContext(actor="alice", triggering_actor="Bob")) == ["alice", "Bob"]
+    assert started_by(RunContext(actor="alice", triggering_actor="ALICE")) == ["alice"]
+    assert started_by(RunContext(actor="", triggering_actor="bob")) == ["bob"]
 
 
 def test_merge_people() -> None:
@@ -275,7 +275,6 @@ def test_an_approval_is_decided_with_every_field() -> None:
         ),
         (Ignored("eve", "yes", REASON_OUTSIDER, "u2"),),
         "2026-01-01T00:00:03Z",
-        "u3",
         checklist,
     )
 
@@ -290,7 +289,6 @@ def test_a_denial_is_decided_with_every_field() -> None:
         (Vote("bob", "deny", "2026-01-01T00:00:03Z", "u3"),),
         (Ignored("carol", "hmm", REASON_NOT_A_WORD, "u2"),),
         "2026-01-01T00:00:03Z",
-        "u3",
         checklist,
     )
     assert result.vote_of("BOB") == Vote("bob", "deny", "2026-01-01T00:00:03Z", "u3")

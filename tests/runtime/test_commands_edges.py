@@ -21,7 +21,6 @@ from shipyard.runtime.commands import (
     hidden_annotations_line,
     neutralize,
     neutralize_lines,
-    print_untrusted,
     stop_commands_token,
 )
 
@@ -77,14 +76,6 @@ def test_stop_commands_tokens_are_32_hex_characters_and_fresh() -> None:
     first, second = stop_commands_token(), stop_commands_token()
     assert len(first) == 32 and int(first, 16) >= 0
     assert first != second
-
-
-def test_print_untrusted_fences_on_a_runner() -> None:
-    runner, out = on_runner()
-    print_untrusted(runner, "::error::forged")
-    lines = out.getvalue().splitlines()
-    token = lines[0].removeprefix("::stop-commands::")
-    assert lines == [f"::stop-commands::{token}", "::error::forged", f"::{token}::"]
 
 
 def test_untrusted_empty_text_is_one_empty_line_and_fence_can_be_forced() -> None:
@@ -164,17 +155,6 @@ def test_annotations_outside_a_runner(kw: dict[str, object], line: str) -> None:
     runner, out = plain()
     runner.annotate("error", "bad", **kw)  # type: ignore[arg-type]
     assert out.getvalue() == line + "\n"
-
-
-def test_export_env_outside_a_runner_and_to_github_env(tmp_path: Path) -> None:
-    runner, out = plain()
-    runner.export_env("NAME", "value")
-    assert out.getvalue() == "env NAME=value\n"
-    env_file = tmp_path / "env"
-    runner, out = on_runner(GITHUB_ENV=str(env_file))
-    runner.export_env("NAME", "value")
-    assert out.getvalue() == ""
-    assert env_file.read_text().startswith("NAME<<ghadelimiter_")
 
 
 def test_an_output_written_to_github_output_is_not_printed(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from shipyard.runtime import (
     parse_settings,
     setting,
 )
-from shipyard.runtime.inputs import Input, Inputs, parse_bool, parse_duration, parse_int
+from shipyard.runtime.inputs import Input, parse_bool, parse_duration, parse_int
 from shipyard.runtime.settings import input_values
 
 
@@ -256,13 +256,6 @@ def test_what_each_kind_accepts(given: Input, phrase: str) -> None:
     assert given.accepts() == phrase
 
 
-def test_the_empty_value_of_an_old_style_input_per_kind() -> None:
-    assert Input("x", "d", kind="list").empty_value() == []
-    assert Input("x", "d", kind="keyvalues").empty_value() == KeyValues()
-    assert Input("x", "d", kind="string").empty_value() is None
-    assert Input("x", "d", kind="int").empty_value() is None
-
-
 # --- KeyValues ------------------------------------------------------------------------------
 
 
@@ -272,21 +265,6 @@ def test_key_values_hash_and_repr() -> None:
     assert hash(pairs) == hash(KeyValues({"A": "1", "B": "secret"}))
     assert repr(pairs) == "KeyValues(['A', 'B'])"  # never the values
     assert KeyValues(pairs) == {"A": "1", "B": "secret"}
-
-
-# --- the old ctx.inputs ---------------------------------------------------------------------
-
-
-def test_the_old_inputs_object() -> None:
-    inputs = Inputs({"dry-run": True, "port": None, "name": 7}, frozenset({"dry-run"}))
-    assert inputs.dry_run is True
-    assert inputs.get("name") == 7
-    assert inputs.supplied("dry-run") and not inputs.supplied("port")
-    assert inputs.as_dict() == {"dry-run": True, "port": None, "name": 7}
-    assert inputs.str("port") == "" and inputs.str("name") == "7"
-    with pytest.raises(AttributeError) as caught:
-        _ = inputs.missing_one
-    assert caught.value.args == ("missing_one",)
 
 
 def test_durations_are_floats_in_settings() -> None:
