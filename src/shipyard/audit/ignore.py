@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipyard.findings.model import Finding
 from shipyard.runtime import ConfigError
 
-from .findings import Finding
 from .paths import input_path
 from .scanners.history import path_of
 
@@ -48,6 +48,8 @@ HINT = (
 
 @dataclass(frozen=True)
 class IgnoreEntry:
+    """One entry of the ignore file: what it names, why, until when, and where."""
+
     key: str  # the id, alias or fingerprint it names
     by: str  # "id" or "fingerprint"
     reason: str
@@ -56,6 +58,7 @@ class IgnoreEntry:
     paths: tuple[str, ...] = ()  # globs; empty: anywhere
 
     def matches(self, finding: Finding) -> bool:
+        """Whether it names ``finding``: by fingerprint, or by id or alias (within its paths)."""
         if self.by == "fingerprint":
             return finding.fingerprint == self.key
         if self.key not in finding.ids:
@@ -63,6 +66,7 @@ class IgnoreEntry:
         return not self.paths or any(glob_match(p, path_of(finding.file or "")) for p in self.paths)
 
     def label(self) -> str:
+        """How messages name it: ``id PYSEC-...`` or ``fingerprint ...``."""
         return f"{self.by} {self.key}"
 
 
@@ -94,6 +98,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def glob_match(pattern: str, path: str) -> bool:
+    """Whether ``path`` matches the glob ``pattern`` (a leading ``./`` ignored on both)."""
     return glob_regex(pattern.removeprefix("./")).fullmatch(path.removeprefix("./")) is not None
 
 
@@ -180,7 +185,7 @@ def apply_ignores(
         if entry.by == "id" and not entry.paths and placed:
             raise ConfigError(
                 f"ignore file: entry {entry.position} (id {entry.key[:80]}) names a rule of "
-                f"{placed[0].scanner}, which would ignore it everywhere, now and later",
+                f"{placed[0].tool}, which would ignore it everywhere, now and later",
                 hint=HINT,
             )
         if not hits:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from .paths import inside
+from shipyard.findings.files import inside
 
 MARKER = b"trivy:ignore"
 DEFUSED = b"trivy_ignore"
@@ -58,6 +58,7 @@ def defused_copy(root: Path, marked: Sequence[str], dest: Path) -> list[str]:
 
 
 def note(marked: Sequence[str]) -> str:
+    """The summary's note about the trivy:ignore comments that are not obeyed."""
     shown = ", ".join(marked[:10]) + (f" and {len(marked) - 10} more" if len(marked) > 10 else "")
     return (
         f"trivy:ignore comments in {shown} are not obeyed: the findings they would hide are "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from .paths import inside
+from shipyard.findings.files import inside
 
 #: File names a scanner would read as its configuration, by scanner.
 NAMES: dict[str, frozenset[str]] = {

@@ -53,6 +53,8 @@ class Hook:
 
 @dataclass(frozen=True)
 class RepoConfig:
+    """The repository's linter configuration: what the linters read, and what could not be read."""
+
     pyproject: Mapping[str, Any] = field(default_factory=dict)
     ini_sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file -> sections
     present: frozenset[str] = frozenset()  # config files that exist
@@ -64,11 +66,13 @@ class RepoConfig:
     excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def tool(self, name: str) -> Mapping[str, Any] | None:
+        """The ``[tool.<name>]`` table of pyproject.toml, if any."""
         tool = self.pyproject.get("tool")
         value = tool.get(name) if isinstance(tool, Mapping) else None
         return value if isinstance(value, Mapping) else None
 
     def section(self, file: str, name: str) -> bool:
+        """Whether ``file`` (an ini file) has the section ``name`` (or one below it)."""
         return any(
             s == name or s.startswith(f"{name}.") or s.startswith(f"{name}:")
             for s in self.ini_sections.get(file, ())
@@ -76,6 +80,7 @@ class RepoConfig:
 
 
 def canonical(name: str) -> str:
+    """A package name in its canonical form (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 

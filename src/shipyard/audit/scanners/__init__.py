@@ -1,24 +1,25 @@
-"""One adapter per scanner: how to run it (argv) and how to read its output (pure parsers).
+"""One adapter per scanner: its command line and how its report becomes audit findings (the
+parsers themselves are ``shipyard.findings.parsers``, shared with lint).
 
-The orchestrator (`audit.plan`) turns the jobs into `runtime.process` tasks run in parallel.
-Every scanner runs with shipyard's own configuration (files `prepare` writes into the private
-work directory) from an empty working directory: configuration found in the repository
-(`.trivyignore`, `trivy-secret.yaml`, `.bandit`, `.hadolint.yaml`, ...) is never read by a
-scanner; the report notes it (`audit.repoconfig`).
+The scan (`audit.scan`) runs them in parallel with the shared runner. Every scanner runs with
+shipyard's own configuration (files `prepare` writes into the private work directory) from an
+empty working directory: configuration found in the repository (`.trivyignore`,
+`trivy-secret.yaml`, `.bandit`, `.hadolint.yaml`, ...) is never read by a scanner; the report
+notes it (`audit.repoconfig`).
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..findings import Finding
-from ..paths import inside
+from shipyard.findings.files import SKIP_DIRS
+from shipyard.findings.tool import Output
 
-ALWAYS_EXCLUDED = (".git", ".venv", "venv", "node_modules", ".tox", ".nox", "__pycache__")
+#: Folders no scanner enters (the same as every walk of the tree skips).
+ALWAYS_EXCLUDED = SKIP_DIRS
 
 
 #: shipyard's own scanner configuration: name -> content (`prepare` writes them).
@@ -44,6 +45,7 @@ class ScanEnv:
 
     @property
     def excluded(self) -> tuple[str, ...]:
+        """The folders no scanner enters: the usual ones and the exclude input's."""
         return tuple(dict.fromkeys((*ALWAYS_EXCLUDED, *self.exclude)))
 
     def config(self, name: str) -> Path:
@@ -69,27 +71,7 @@ def prepare(env: ScanEnv) -> None:
         env.config(name).write_text(content, encoding="utf-8")
 
 
-@dataclass
-class ScanOutput:
-    findings: list[Finding] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One scanner run: a name, its argv, and the parser of (exit code, report, log tail).
-
-    The report is the file `report` when the tool writes one (`-o`), else its output."""
-
-    name: str
-    argv: tuple[str, ...]
-    parse: Callable[[int, str, str], ScanOutput]
-    cwd: Path | None = None
-    report: Path | None = None
-
-
-def tool(name: str) -> str:
+def executable(name: str) -> str:
     """The path of a scanner's executable: beside this Python (the action's venv) first."""
     beside = Path(sys.executable).parent / name
     if beside.is_file():
@@ -97,28 +79,8 @@ def tool(name: str) -> str:
     return shutil.which(name) or name
 
 
-def read_line(root: Path, rel: str, line: int | None, cache: dict[str, list[str]]) -> str:
-    """The stripped text of line `line` of `root/rel` ("" when unknown, or when the file is
-    a link leading out of `root`: nothing outside the audited folder is read)."""
-    if not line:
-        return ""
-    if rel not in cache:
-        cache[rel] = []
-        try:
-            if inside(root / rel, root):
-                text = (root / rel).read_text(encoding="utf-8", errors="replace")
-                cache[rel] = text.splitlines()
-        except (OSError, ValueError):
-            pass
-    lines = cache[rel]
-    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
-
-
-def relative(path: str, root: Path) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute():
-        try:
-            return candidate.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return candidate.as_posix()
-    return candidate.as_posix().removeprefix("./")
+def no_report(tool: str, output: Output) -> str:
+    """Why a scanner's run gave nothing to read: the last line it printed, or its exit code
+    (a crashed run is a warning of the audit, with this text)."""
+    tail = (output.tail(5) or output.text).strip().splitlines()[-1:]
+    return f"{tool} gave no report: {(tail or [f'exit code {output.exit_code}'])[0][:300]}"

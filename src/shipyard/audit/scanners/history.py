@@ -42,6 +42,7 @@ class HistoryError(Exception):
 
 
 def display(path: str, commit: str) -> str:
+    """How a file of the history is shown: its path and its commit."""
     return f"{path}{MARK}{commit[:12]})"
 
 
