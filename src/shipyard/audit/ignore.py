@@ -32,8 +32,7 @@ from pathlib import Path
 from shipyard.findings.model import Finding
 from shipyard.runtime import ConfigError
 
-from .paths import input_path
-from .scanners.history import path_of
+from .paths import input_path, path_of
 
 #: Ids of rules (a kind of finding anywhere), not of advisories: secrets, bandit, hadolint
 #: and shellcheck, trivy's misconfiguration checks (DS-0002, AVD-DS-0002, DS002, KSV001).

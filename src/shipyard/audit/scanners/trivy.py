@@ -12,8 +12,8 @@ from shipyard.findings.model import ParseError
 from shipyard.findings.parsers import trivy as parser
 from shipyard.findings.tool import Output, Parsed, Tool
 
+from ..paths import path_of
 from . import ALWAYS_EXCLUDED, ScanEnv, executable, no_report
-from .history import path_of
 
 #: How a target of a scanned tree is shown, and the root its lines are read from (None:
 #: not read): history scans map the tree's files to commit:path, image scans to image:path.
