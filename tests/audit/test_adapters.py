@@ -16,7 +16,7 @@ from shipyard.audit.plan import Request
 from shipyard.audit.scan import collect
 from shipyard.audit.scanners import ScanEnv, pip_audit, trivy
 from shipyard.findings.tool import Output, judge
-from tests.audit.conftest import RunAudit, report_of
+from tests.audit.conftest import RunAudit, report_of, sarif_of
 from tests.audit.osv_server import osv_server
 from tests.audit.sample import OSV_DB, Sample
 
@@ -144,3 +144,28 @@ def test_bandit_splits_a_large_tree_by_size(tmp_path: Path) -> None:
     assert str(tmp_path / "pkg" / "big") in one.argv and str(tmp_path / "pkg" / "mid") in two.argv
     few = bandit.sizes(tmp_path, list(sizes)[:10])
     assert [j.name for j in bandit.jobs(env, few, 2)] == ["bandit"]
+
+
+def test_containerfiles_are_dockerfiles_as_lint_says(tmp_path: Path, run_audit: RunAudit) -> None:
+    """One Dockerfile detector for both actions. On f23a348 audit's own patterns missed
+    `Containerfile.*` and `*.containerfile` (lint linted them): `auto` found nothing to scan
+    for `iac`, and hadolint never saw them."""
+    from shipyard.findings.files import dockerfile
+    from shipyard.lint import config, detect
+    from shipyard.lint.tools import LINTERS
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    names = ["Containerfile.dev", "web.containerfile"]
+    for name in names:
+        (root / name).write_text("FROM debian\nRUN apt-get install -y curl\nUSER app\n")
+    assert all(dockerfile(name) and LINTERS["hadolint"].accepts(name) for name in names)
+    assert "hadolint" in detect.detect(names, config.load(names, lambda _p: None)).linters
+    result = run_audit(root, fail_on_severity="never")
+    assert "iac" in report_of(result)["scanners"]
+    found = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for run in sarif_of(result)["runs"]  # type: ignore[attr-defined]
+        for r in run["results"]
+    }
+    assert {("DL3008", name) for name in names} <= found, found
