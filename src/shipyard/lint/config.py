@@ -304,11 +304,11 @@ def _excludes(
     return {name: patterns for name, patterns in found.items() if patterns}
 
 
-def load(files: Iterable[str], read: Reader) -> RepoConfig:
-    """Read every configuration file the linters look at (``files``: the repo's files)."""
-    listed = set(files)
-    present = {name for name in (*INI_FILES, *OTHER_FILES) if name in listed}
-    problems: list[str] = []
+def _read_files(
+    present: set[str], read: Reader, problems: list[str]
+) -> tuple[Mapping[str, Any], dict[str, tuple[str, ...]], list[Hook]]:
+    """pyproject.toml, the ini files' sections and the pre-commit hooks; what cannot be read
+    goes to ``problems``."""
     pyproject: Mapping[str, Any] = {}
     if "pyproject.toml" in present:
         try:
@@ -316,18 +316,26 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
         except tomllib.TOMLDecodeError as exc:
             problems.append(f"pyproject.toml: {exc}")
     sections: dict[str, tuple[str, ...]] = {}
-    for name in INI_FILES:
-        if name in present:
-            try:
-                sections[name] = _ini_sections(read(name) or "")
-            except configparser.Error as exc:
-                problems.append(f"{name}: {str(exc).splitlines()[0]}")
+    for name in (name for name in INI_FILES if name in present):
+        try:
+            sections[name] = _ini_sections(read(name) or "")
+        except configparser.Error as exc:
+            problems.append(f"{name}: {str(exc).splitlines()[0]}")
     hooks: list[Hook] = []
     if ".pre-commit-config.yaml" in present:
         try:
             hooks = _hooks(read(".pre-commit-config.yaml") or "")
         except ValueError as exc:
             problems.append(f".pre-commit-config.yaml: {str(exc).splitlines()[0]}")
+    return pyproject, sections, hooks
+
+
+def load(files: Iterable[str], read: Reader) -> RepoConfig:
+    """Read every configuration file the linters look at (``files``: the repo's files)."""
+    listed = set(files)
+    present = {name for name in (*INI_FILES, *OTHER_FILES) if name in listed}
+    problems: list[str] = []
+    pyproject, sections, hooks = _read_files(present, read, problems)
     try:
         excludes = _excludes(pyproject, present, read)
     except configparser.Error:
