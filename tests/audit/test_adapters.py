@@ -15,6 +15,8 @@ from shipyard.audit.outcome import Audit
 from shipyard.audit.plan import Request
 from shipyard.audit.scan import collect
 from shipyard.audit.scanners import ScanEnv, pip_audit, trivy
+from shipyard.findings import files
+from shipyard.findings.files import SourceLines
 from shipyard.findings.tool import Output, judge
 from tests.audit.conftest import RunAudit, report_of, sarif_of
 from tests.audit.osv_server import osv_server
@@ -75,7 +77,8 @@ def test_trivy_vulnerability_merges_with_the_osv_finding(sample: Sample) -> None
             }
         ]
     }
-    out = trivy.parse(Output(0, json.dumps(report)), lambda p: (p, sample.root))
+    read = Output(0, json.dumps(report))
+    out = trivy.parse(read, lambda p: (p, sample.root), lines=lambda root: SourceLines(root).text)
     (from_trivy,) = out.findings
     assert from_trivy.severity == "high"  # from the vector: 7.5
     offline = scan(OsvDatabase(OSV_DB), inventory(sample.root).dependencies)
@@ -88,7 +91,7 @@ def test_trivy_vulnerability_merges_with_the_osv_finding(sample: Sample) -> None
 
 def test_trivy_without_a_report_is_a_warning() -> None:
     env = ScanEnv(Path("/repo"), Path("/cache"), Path("/temp"), 300.0)
-    tool = trivy.fs_job(env, ["secret"], vuln_db=False)
+    tool = trivy.fs_job(env, lambda root: SourceLines(root).text, ["secret"], vuln_db=False)
     run = judge(tool, exit_code=1, timed_out=False, seconds=1.0, log="FATAL no space left")
     assert run.findings == () and run.status == "crashed"
     audit = Audit(["secrets"])
@@ -139,18 +142,19 @@ def test_bandit_splits_a_large_tree_by_size(tmp_path: Path) -> None:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x = 1\n" * (sizes[rel] // 6))
     env = env_for(tmp_path, tmp_path)
-    one, two = bandit.jobs(env, bandit.sizes(tmp_path, list(sizes)), 2)
+    lines = lambda root: SourceLines(root).text  # noqa: E731
+    one, two = bandit.jobs(env, lines, files.sizes(tmp_path, list(sizes)), 2)
     assert (one.name, two.name) == ("bandit-1", "bandit-2")
     assert str(tmp_path / "pkg" / "big") in one.argv and str(tmp_path / "pkg" / "mid") in two.argv
-    few = bandit.sizes(tmp_path, list(sizes)[:10])
-    assert [j.name for j in bandit.jobs(env, few, 2)] == ["bandit"]
+    few = files.sizes(tmp_path, list(sizes)[:10])
+    assert [j.name for j in bandit.jobs(env, lines, few, 2)] == ["bandit"]
 
 
 def test_containerfiles_are_dockerfiles_as_lint_says(tmp_path: Path, run_audit: RunAudit) -> None:
     """One Dockerfile detector for both actions. On f23a348 audit's own patterns missed
     `Containerfile.*` and `*.containerfile` (lint linted them): `auto` found nothing to scan
     for `iac`, and hadolint never saw them."""
-    from shipyard.findings.files import dockerfile
+    from shipyard.findings.kinds import dockerfile
     from shipyard.lint import config, detect
     from shipyard.lint.tools import LINTERS
 

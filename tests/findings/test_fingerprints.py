@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from shipyard.audit.manifests import Dependency
-from shipyard.audit.paths import display
+from shipyard.audit.places import display
 from shipyard.audit.scanners import ScanEnv, bandit, hadolint, pip_audit, trivy
-from shipyard.findings.model import Finding, fingerprint_of, message_fingerprint
+from shipyard.findings.files import SourceLines
+from shipyard.findings.model import Finding, LineText, fingerprint_of, message_fingerprint
 from shipyard.findings.parsers import hadolint as hadolint_parser
 from shipyard.findings.parsers import mypy, ruff
 from shipyard.findings.tool import Output
@@ -31,13 +32,19 @@ def pins(findings: list[Finding]) -> list[tuple[str, str | None, int | None, str
     return [(f.rule, f.file, f.line, f.fingerprint) for f in findings]
 
 
+def lines(root: Path) -> LineText:
+    return SourceLines(root).text
+
+
 def test_audit_fingerprints_are_the_old_ones(root: Path) -> None:
     env = ScanEnv(root, root / "cache", root / "temp", 60.0)
-    found = bandit.job(env).parse(Output(1, outputs.bandit(root))).findings
+    found = bandit.job(env, lines).parse(Output(1, outputs.bandit(root))).findings
     assert pins(list(found)) == [("B602", "app.py", 2, "5c252399b20ce100fd0f427c")]
-    found = hadolint.job(env, ["Dockerfile"]).parse(Output(0, outputs.hadolint(root))).findings
+    job = hadolint.job(env, lines, ["Dockerfile"])
+    found = job.parse(Output(0, outputs.hadolint(root))).findings
     assert pins(list(found)) == [("DL3008", "Dockerfile", 2, "370725b88d08f748dfd81bae")]
-    found = trivy.parse(Output(0, json.dumps(outputs.TRIVY)), lambda p: (p, root)).findings
+    report = Output(0, json.dumps(outputs.TRIVY))
+    found = trivy.parse(report, lambda p: (p, root), lines=lines).findings
     assert pins(list(found)) == [
         ("CVE-2018-18074", "requirements.txt", None, "91ed18a5d8411eb8bea7146c"),
         ("DS-0002", "Dockerfile", None, "fb01ba96c12467241027af10"),
@@ -47,6 +54,7 @@ def test_audit_fingerprints_are_the_old_ones(root: Path) -> None:
     history = trivy.parse(
         Output(0, json.dumps(outputs.TRIVY_HISTORY)),
         lambda p: ({"history/aws.ini": shown}[p], None),
+        lines=lines,
         lines_root=root,
         tree=root,
     ).findings

@@ -5,7 +5,11 @@ imports another (audit imported lint's hadolint parser before the findings packa
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
 from pathlib import Path
+
+import pytest
 
 from shipyard import ACTIONS
 
@@ -50,63 +54,88 @@ def test_lint_and_audit_share_the_findings_package() -> None:
     assert imported("lint") == imported("audit") == {"findings", "runtime"}
 
 
-#: Modules that decide or describe and never start a process or open a connection.
-PURE = (
-    "findings/model.py",
-    "findings/tool.py",
-    "findings/emit.py",
-    "findings/files.py",
-    "findings/severity.py",
-    "findings/parsers",
-    "lint/plan.py",
-    "lint/outcome.py",
-    "lint/report.py",
-    "lint/detect.py",
-    "lint/config.py",
-    "lint/versions.py",
-    "lint/changed.py",
-    "lint/tools.py",
-    "audit/plan.py",
-    "audit/outcome.py",
-    "audit/report.py",
-    "audit/gate.py",
-    "audit/merge.py",
-    "audit/ignore.py",
-    "audit/severity.py",
-    "audit/scanners/bandit.py",
-    "audit/scanners/hadolint.py",
-    "audit/scanners/pip_audit.py",
-    "audit/scanners/trivy.py",
-)
+#: What a pure module may not import (itself or anything under it).
 PROCESS_OR_NETWORK = (
     "subprocess",
+    "multiprocessing",
+    "concurrent.futures",
     "socket",
     "requests",
     "urllib.request",
     "http.client",
+    "github",
     "shipyard.runtime.process",
     "shipyard.runtime.http",
     "shipyard.runtime.github",
-    "github",
 )
+#: The runtime's modules that only hold values and checks (what a pure module may use).
+RUNTIME_VALUES = {
+    "shipyard.runtime.errors",
+    "shipyard.runtime.spec",
+    "shipyard.runtime.settings",
+    "shipyard.runtime.inputs",
+    "shipyard.runtime.summary",
+}
 
 
-def test_plans_reports_and_parsers_import_no_process_or_network_module() -> None:
-    """lint's pipeline.py and audit's plan.py started processes; a plan is pure now."""
-    offenders = []
-    for entry in PURE:
-        paths = sorted((PACKAGE / entry).rglob("*.py")) if "." not in entry else [PACKAGE / entry]
-        for path in paths:
-            module = path.relative_to(PACKAGE.parent).with_suffix("").parts
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                names: list[str] = []
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom):
-                    base = module[: len(module) - node.level] if node.level else ()
-                    name = ".".join((*base, node.module or "")).strip(".")
-                    names = [name, *(f"{name}.{alias.name}" for alias in node.names)]
-                for name in names:
-                    if any(name == bad or name.startswith(f"{bad}.") for bad in PROCESS_OR_NETWORK):
-                        offenders.append(f"{entry}: {name}")
-    assert offenders == []
+def declared_pure(package: str) -> set[str]:
+    """The ``PURE_MODULES`` a package declares in its ``__init__.py``, as module names."""
+    module = importlib.import_module(f"shipyard.{package}")
+    return {f"shipyard.{package}.{name}" for name in getattr(module, "PURE_MODULES", ())}
+
+
+def imports_of(path: Path) -> list[tuple[str, str | None, bool]]:
+    """(module, name, under TYPE_CHECKING) of every import of a module, made absolute."""
+    module = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
+    found: list[tuple[str, str | None, bool]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, None, id(node) in typing_only) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = module[: len(module) - node.level] if node.level else ()
+            source = ".".join((*base, node.module or "")).strip(".")
+            found += [(source, alias.name, id(node) in typing_only) for alias in node.names]
+    return found
+
+
+def shipyard_module(source: str, name: str | None) -> str | None:
+    """The shipyard module an import runs (a name re-exported by a package: its defining
+    module), or None for a package's ``__init__`` and for what is not shipyard's."""
+    if not source.startswith("shipyard."):
+        return None
+    spec = importlib.util.find_spec(source)
+    if spec is None or spec.submodule_search_locations is None:  # a module, not a package
+        return source
+    if name and importlib.util.find_spec(f"{source}.{name}") is not None:
+        return f"{source}.{name}"
+    value = getattr(importlib.import_module(source), name or "", None)
+    defined = getattr(value, "__module__", None)
+    return defined if defined and defined.startswith("shipyard.") and defined != source else None
+
+
+@pytest.mark.parametrize("package", ["findings", "lint", "audit"])
+def test_declared_pure_modules_start_no_process_and_import_only_pure_ones(package: str) -> None:
+    """lint's pipeline.py and audit's plan.py started processes; the plans are pure now, and
+    so is every module they build on."""
+    pure = declared_pure("findings") | declared_pure("lint") | declared_pure("audit")
+    mine = sorted(m for m in pure if m.startswith(f"shipyard.{package}."))
+    assert mine, f"{package} declares no PURE_MODULES"
+    problems = []
+    for module in mine:
+        path = PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
+        for source, name, typing_only in imports_of(path):
+            full = f"{source}.{name}" if name else source
+            if any(full == bad or full.startswith(f"{bad}.") for bad in PROCESS_OR_NETWORK):
+                problems.append(f"{module} imports {full}")
+            target = None if typing_only else shipyard_module(source, name)
+            if target and target not in pure | RUNTIME_VALUES:
+                problems.append(f"{module} imports {target}, which is not pure")
+    assert problems == []

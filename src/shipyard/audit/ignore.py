@@ -27,12 +27,11 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from shipyard.findings.model import Finding
 from shipyard.runtime import ConfigError
 
-from .paths import input_path, path_of
+from .places import path_of
 
 #: Ids of rules (a kind of finding anywhere), not of advisories: secrets, bandit, hadolint
 #: and shellcheck, trivy's misconfiguration checks (DS-0002, AVD-DS-0002, DS002, KSV001).
@@ -195,12 +194,3 @@ def apply_ignores(
             for finding in hits:
                 result.suppressed.setdefault(finding.fingerprint, entry.reason)
     return result
-
-
-def load_ignore(root: Path, name: str, today: dt.date, max_days: int) -> list[IgnoreEntry]:
-    """The entries of the ignore file `name` (relative to `root`, and inside it once links are
-    resolved; none when it does not exist)."""
-    path = input_path(root, name, "ignore-file")
-    if not path.is_file():
-        return []
-    return parse_ignore(path.read_text(encoding="utf-8", errors="replace"), name, today, max_days)

@@ -22,7 +22,8 @@ from typing import Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from shipyard.findings.files import Tree, inside, under, walk
+from shipyard.findings.files import inside, walk
+from shipyard.findings.kinds import Tree, under
 from shipyard.findings.model import Finding
 
 if sys.version_info >= (3, 11):

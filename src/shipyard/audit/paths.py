@@ -1,5 +1,4 @@
-"""Paths the audit reads stay inside what it audits: symlinks resolved, then checked; and
-how a file of the git history is shown (``path (commit abc...)``).
+"""Paths the audit reads stay inside what it audits: symlinks resolved, then checked.
 
 A repository decides what its files are, links included; a relative path the audit was given
 (an input, an include in a requirements file, a file a scanner named) must not lead out of
@@ -26,17 +25,3 @@ def input_path(base: Path, value: str, name: str, *, kind: str = "") -> Path:
     if kind == "dir" and not resolved.is_dir():
         raise InputError(name, f"{value} is not a directory")
     return resolved
-
-
-#: What follows the path of a file of the git history.
-MARK = " (commit "
-
-
-def display(path: str, commit: str) -> str:
-    """How a file of the history is shown: its path and its commit."""
-    return f"{path}{MARK}{commit[:12]})"
-
-
-def path_of(shown: str) -> str:
-    """The path of a history finding without its commit (for the fingerprint)."""
-    return shown.split(MARK, 1)[0]

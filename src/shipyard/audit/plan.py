@@ -6,13 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shipyard.findings.files import Tree, compose_file, dockerfile, python_source
+from shipyard.findings.kinds import Tree, compose_file, dockerfile, python_source
 from shipyard.findings.tool import Tool
 
-from . import inline, repoconfig
-from .manifests import Inventory
-from .scanners import ScanEnv, bandit, hadolint, pip_audit, trivy
+from .scanners import Lines, ScanEnv, bandit, hadolint, pip_audit, trivy
+
+if TYPE_CHECKING:
+    from .manifests import Inventory
+
+#: Files, folders and tools named in a note before "and N more".
+SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,12 @@ class Facts:
     """What the scan found out before planning: the tree, its dependencies and Python file
     sizes, the files whose trivy:ignore comments were defused (and the copy), whether trivy's
     vulnerability DB is there, the laid-out history, the file of pins for pip-audit, the
-    scanner configuration the repository holds, and the cores to use."""
+    scanner configuration the repository holds, the cores to use, and how the scanners'
+    parsers read a finding's line (``lines``)."""
 
     tree: Tree
     inventory: Inventory
+    lines: Lines
     workers: int = 1
     python_sizes: Mapping[str, int] = field(default_factory=dict)
     marked: Sequence[str] = ()
@@ -78,9 +85,9 @@ def tools(request: Request, scanners: Sequence[str], facts: Facts) -> list[Tool]
     env, found = request.env, []
     if "code" in scanners:
         skip = [str(env.root / rel) for rel in facts.tree.outside]
-        found += bandit.jobs(env, facts.python_sizes, facts.workers, skip)
+        found += bandit.jobs(env, facts.lines, facts.python_sizes, facts.workers, skip)
     if "iac" in scanners and facts.defused is not None:
-        found.append(trivy.defused_job(env, facts.defused))
+        found.append(trivy.defused_job(env, facts.lines, facts.defused))
     if "container" in scanners and (request.image or request.image_archive):
         found.append(
             trivy.image_job(
@@ -89,12 +96,13 @@ def tools(request: Request, scanners: Sequence[str], facts: Facts) -> list[Tool]
         )
     fs_scanners = fs_scans(scanners, facts.vuln_db, bool(request.image or request.image_archive))
     if fs_scanners:
-        found.append(trivy.fs_job(env, fs_scanners, vuln_db=facts.vuln_db))
+        found.append(trivy.fs_job(env, facts.lines, fs_scanners, vuln_db=facts.vuln_db))
     dockerfiles = [f for f in facts.tree.files if dockerfile(f)]
     if "iac" in scanners and dockerfiles:
-        found.append(hadolint.job(env, dockerfiles))
+        found.append(hadolint.job(env, facts.lines, dockerfiles))
     if facts.history is not None:
-        found.append(trivy.history_job(env, facts.history.tree, facts.history.origins))
+        history = facts.history
+        found.append(trivy.history_job(env, facts.lines, history.tree, history.origins))
     if facts.pins is not None:
         found.append(pip_audit.job(env, facts.inventory.dependencies, facts.pins))
     return found
@@ -115,7 +123,7 @@ def fs_scans(scanners: Sequence[str], vuln_db: bool, image: bool) -> list[str]:
 
 def notes_before(scanners: Sequence[str], facts: Facts) -> list[str]:
     """What the summary says about the scan's preparation (trivy:ignore comments defused)."""
-    return [inline.note(facts.marked)] if "iac" in scanners and facts.marked else []
+    return [defused_note(facts.marked)] if "iac" in scanners and facts.marked else []
 
 
 def notes_after(scanners: Sequence[str], facts: Facts) -> list[str]:
@@ -135,5 +143,29 @@ def notes_after(scanners: Sequence[str], facts: Facts) -> list[str]:
             f"{len(tree.outside)} file(s) are links leading out of the audited folder; no "
             "scanner reads them: " + ", ".join(tree.outside[:10])
         )
-    notes += repoconfig.notes(dict(facts.repo_configs))
+    notes += config_notes(facts.repo_configs)
     return notes
+
+
+def _listed(items: Sequence[str]) -> str:
+    more = len(items) - SHOWN
+    return ", ".join(items[:SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def defused_note(marked: Sequence[str]) -> str:
+    """The note about the trivy:ignore comments that are not obeyed (see `audit.inline`)."""
+    return (
+        f"trivy:ignore comments in {_listed(marked)} are not obeyed: the findings they would "
+        "hide are reported. Accept a finding in the audit's ignore file instead (reason, "
+        "expiry)."
+    )
+
+
+def config_notes(configs: Mapping[str, Sequence[str]]) -> list[str]:
+    """One note per scanner whose configuration the repository holds (`audit.repoconfig`)."""
+    return [
+        f"{tool} configuration in the repository is not used ({_listed(paths)}): the audit "
+        f"runs {tool} with its own settings. Accept a finding in the audit's ignore file "
+        "instead (reason, expiry)."
+        for tool, paths in sorted(configs.items())
+    ]

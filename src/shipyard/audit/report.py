@@ -18,7 +18,7 @@ from .gate import Verdict
 from .issues import IssueSync, issues_line
 from .manifests import fix_of
 from .outcome import Audit
-from .paths import MARK
+from .places import MARK
 
 TOOL_URI = "https://github.com/your-org/actions/tree/v1/audit"
 MAX_LISTED = 200

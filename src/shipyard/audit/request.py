@@ -13,10 +13,10 @@ from pathlib import Path
 from shipyard.runtime import RunContext
 from shipyard.runtime.cleanup import Cleanup
 
-from .ignore import IgnoreEntry, load_ignore
+from .ignore import IgnoreEntry, parse_ignore
 from .paths import input_path
 from .plan import Request
-from .scanners import ScanEnv
+from .scanners import ScanEnv, executables
 from .spec import Settings
 
 
@@ -59,7 +59,7 @@ def request_of(settings: Settings, run: RunContext, cleanup: Cleanup, workspace:
     work = Path(tempfile.mkdtemp(prefix="shipyard-audit-", dir=base))
     cleanup.push(lambda: shutil.rmtree(work, ignore_errors=True), "audit work directory")
     cache = Path(run.tool_cache or base).resolve() / "shipyard-audit"
-    env = ScanEnv(root, cache, work, settings.timeout, tuple(settings.exclude))
+    env = ScanEnv(root, cache, work, settings.timeout, tuple(settings.exclude), executables())
     return Request(
         settings.wanted,
         env,
@@ -76,3 +76,12 @@ def sarif_path_of(settings: Settings, run: RunContext, workspace: Path) -> Path:
     if settings.sarif_file:
         return input_path(workspace, settings.sarif_file, "sarif-file")
     return Path(run.temp_dir) / "shipyard-audit" / "shipyard-audit.sarif"
+
+
+def load_ignore(root: Path, name: str, today: dt.date, max_days: int) -> list[IgnoreEntry]:
+    """The entries of the ignore file `name` (relative to `root`, and inside it once links are
+    resolved; none when it does not exist)."""
+    path = input_path(root, name, "ignore-file")
+    if not path.is_file():
+        return []
+    return parse_ignore(path.read_text(encoding="utf-8", errors="replace"), name, today, max_days)

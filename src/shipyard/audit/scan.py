@@ -11,7 +11,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from shipyard.findings.files import Tree, walk
+from shipyard.findings.files import SourceLines, sizes, walk
+from shipyard.findings.kinds import Tree, python_source
 from shipyard.findings.model import Finding
 from shipyard.findings.runner import run_tools
 from shipyard.findings.tool import Tool, ToolRun
@@ -25,7 +26,7 @@ from .merge import merge
 from .osv import OsvDatabase
 from .outcome import Audit
 from .plan import Facts, History, Request
-from .scanners import ALWAYS_EXCLUDED, ScanEnv, bandit, pip_audit, prepare, trivy
+from .scanners import ALWAYS_EXCLUDED, ScanEnv, pip_audit, prepare, trivy
 from .scanners import history as git_history
 
 
@@ -84,11 +85,13 @@ def find_out(
     if "dependencies" in scanners and request.vulnerability_db is None and deps.dependencies:
         pins = env.temp_dir / "pinned.txt"
         pins.write_text(pip_audit.pins(deps.dependencies), encoding="utf-8")
+    python = [rel for rel in tree.files if python_source(rel)] if "code" in scanners else []
     return Facts(
         tree=tree,
         inventory=deps,
+        lines=lambda root: SourceLines(root).text,
         workers=os.cpu_count() or 1,
-        python_sizes=bandit.sizes(env.root, tree.files) if "code" in scanners else {},
+        python_sizes=sizes(env.root, python),
         marked=marked,
         defused=defused,
         vuln_db=vuln_db,
@@ -112,7 +115,7 @@ def prepare_trivy_db(env: ScanEnv, runner: Runner) -> tuple[bool, str | None]:
     reason = next(
         (line for line in reversed(result.output.splitlines()) if line.strip()), "no reason"
     )
-    if trivy.db_cached(env):
+    if trivy.db_file(env).is_file():  # from an earlier run
         return True, f"trivy DB could not be refreshed, using the cached one: {reason[-300:]}"
     return False, (
         f"trivy vulnerability DB unavailable, vulnerability scanning skipped: {reason[-300:]}"

@@ -156,6 +156,10 @@ def count(findings: Iterable[Finding], level: Level) -> int:
     return sum(1 for finding in findings if finding.level == level)
 
 
+#: ``line_text(file, line) -> the stripped text of that line`` ("" when unknown): how a parser
+#: that identifies findings by their line's text is handed the source (it reads nothing).
+LineText = Callable[[str, "int | None"], str]
+
 #: A filter stage: which findings to keep.
 Filter = Callable[[Finding], bool]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shipyard.findings.files import dockerfile, python_file, shell_script, workflow_file
+from shipyard.findings.kinds import dockerfile, python_file, shell_script, workflow_file
 
 from .config import RepoConfig, hook_linters
 from .tools import LINTERS, PYTHON_LINTERS

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from shipyard.findings.files import (
+from shipyard.findings.kinds import (
     dockerfile,
     python_file,
     python_source,

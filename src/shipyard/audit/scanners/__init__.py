@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from shipyard.findings.files import SKIP_DIRS
+from shipyard.findings.kinds import SKIP_DIRS
+from shipyard.findings.model import LineText
 from shipyard.findings.tool import Output
+
+#: The scanners' executables (``ScanEnv.executables`` maps them to paths).
+SCANNERS = ("bandit", "trivy", "hadolint", "pip-audit")
+#: ``lines(root) -> a reader of the lines of the files under root`` (the scan hands the plan
+#: one; the adapters' parsers identify findings by their line's text).
+Lines = Callable[[Path], LineText]
 
 #: Folders no scanner enters (the same as every walk of the tree skips).
 ALWAYS_EXCLUDED = SKIP_DIRS
@@ -42,6 +50,9 @@ class ScanEnv:
     temp_dir: Path
     timeout: float
     exclude: tuple[str, ...] = ()
+    #: Each scanner's executable, found before the run (``executables()``); a scanner not
+    #: named here is looked for when its command line is made.
+    executables: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def excluded(self) -> tuple[str, ...]:
@@ -53,6 +64,10 @@ class ScanEnv:
         if name not in OWN_CONFIG:
             raise KeyError(name)
         return self.temp_dir / "config" / name
+
+    def tool(self, name: str) -> str:
+        """The executable of the scanner ``name``."""
+        return self.executables.get(name) or executable(name)
 
     @property
     def neutral_dir(self) -> Path:
@@ -77,6 +92,11 @@ def executable(name: str) -> str:
     if beside.is_file():
         return str(beside)
     return shutil.which(name) or name
+
+
+def executables() -> dict[str, str]:
+    """Every scanner's executable (see ``executable``)."""
+    return {name: executable(name) for name in SCANNERS}
 
 
 def no_report(tool: str, output: Output) -> str:

@@ -17,19 +17,22 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from shipyard.findings.files import SourceLines
-from shipyard.findings.model import ParseError
+from shipyard.findings.model import LineText, ParseError
 from shipyard.findings.parsers import bandit as parser
 from shipyard.findings.tool import Output, Parsed, Tool
 
-from . import ScanEnv, executable, no_report
+from . import Lines, ScanEnv, no_report
 
 #: Below this many Python files one bandit process is enough.
 SPLIT_FROM = 200
 
 
 def job(
-    env: ScanEnv, targets: Sequence[str] = (), name: str = "bandit", skip: Sequence[str] = ()
+    env: ScanEnv,
+    lines: Lines,
+    targets: Sequence[str] = (),
+    name: str = "bandit",
+    skip: Sequence[str] = (),
 ) -> Tool:
     """bandit over `targets` (top-level folders or files of the repository; all of it when
     empty), recursively, with shipyard's settings. `skip`: files of the tree bandit must not
@@ -38,7 +41,7 @@ def job(
     report = env.temp_dir / f"{name}.json"
     paths = [str(env.root / t) for t in targets] or [str(env.root)]
     argv = (
-        executable("bandit"),
+        env.tool("bandit"),
         "-r",
         "-f",
         "json",
@@ -56,7 +59,7 @@ def job(
     return Tool(
         name,
         argv,
-        partial(parse, root=env.root),
+        partial(parse, root=env.root, lines=lines(env.root)),
         cwd=env.neutral_dir,
         timeout=env.timeout,
         report=report,
@@ -82,38 +85,30 @@ def split(python_files: Mapping[str, int], workers: int) -> list[list[str]]:
     return [sorted(g) for g in groups if g]
 
 
-def sizes(root: Path, files: Sequence[str]) -> dict[str, int]:
-    """The size of each Python file among `files` (relative to `root`)."""
-    found = {}
-    for rel in files:
-        if rel.endswith(".py"):
-            try:
-                found[rel] = (root / rel).stat().st_size
-            except OSError:
-                continue
-    return found
-
-
 def jobs(
-    env: ScanEnv, python_files: Mapping[str, int], workers: int, skip: Sequence[str] = ()
+    env: ScanEnv,
+    lines: Lines,
+    python_files: Mapping[str, int],
+    workers: int,
+    skip: Sequence[str] = (),
 ) -> list[Tool]:
-    """One bandit over the tree, or one per group of `split` on a large tree."""
+    """One bandit over the tree, or one per group of `split` on a large tree (`python_files`:
+    the tree's Python files and their sizes)."""
     groups = split(python_files, workers)
     if len(groups) < 2:
-        return [job(env, skip=skip)]
-    return [job(env, group, f"bandit-{i}", skip) for i, group in enumerate(groups, start=1)]
+        return [job(env, lines, skip=skip)]
+    return [job(env, lines, group, f"bandit-{i}", skip) for i, group in enumerate(groups, start=1)]
 
 
-def parse(output: Output, root: Path) -> Parsed:
+def parse(output: Output, root: Path, lines: LineText) -> Parsed:
     """bandit's report as audit findings; the files it could not read are warnings, and the
     findings on lines marked `# nosec` (reported all the same) a note."""
     try:
         data = parser.load(output.text)
     except ParseError:
         raise ParseError(no_report("bandit", output)) from None
-    lines = SourceLines(root)
-    findings = parser.findings(data, root, lines.text)
-    nosec = sum("nosec" in lines.text(f.file or "", f.line) for f in findings)
+    findings = parser.findings(data, root, lines)
+    nosec = sum("nosec" in lines(f.file or "", f.line) for f in findings)
     notes = []
     if nosec:
         notes.append(

@@ -15,21 +15,29 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from shipyard.findings.files import SourceLines, relative
-from shipyard.findings.model import Finding, Level, ParseError, Severity, fingerprint_of, level_of
+from shipyard.findings.kinds import relative
+from shipyard.findings.model import (
+    Finding,
+    Level,
+    LineText,
+    ParseError,
+    Severity,
+    fingerprint_of,
+    level_of,
+)
 from shipyard.findings.parsers import hadolint as parser
 from shipyard.findings.tool import Output, Parsed, Tool
 
-from . import ScanEnv, executable, no_report
+from . import Lines, ScanEnv, no_report
 
 #: hadolint's error is a medium risk; its warnings, infos and style notes are low.
 LEVELS: dict[Level, Severity] = {"error": "medium", "warning": "low", "note": "low"}
 
 
-def job(env: ScanEnv, dockerfiles: list[str]) -> Tool:
+def job(env: ScanEnv, lines: Lines, dockerfiles: list[str]) -> Tool:
     """hadolint over the Dockerfiles (relative to the audited folder)."""
     argv = (
-        executable("hadolint"),
+        env.tool("hadolint"),
         "--config",
         str(env.config("hadolint.yaml")),
         "--disable-ignore-pragma",
@@ -39,12 +47,11 @@ def job(env: ScanEnv, dockerfiles: list[str]) -> Tool:
         "--",
         *(str(env.root / rel) for rel in dockerfiles),
     )
-    return Tool(
-        "hadolint", argv, partial(parse, root=env.root), cwd=env.neutral_dir, timeout=env.timeout
-    )
+    read = partial(parse, root=env.root, lines=lines(env.root))
+    return Tool("hadolint", argv, read, cwd=env.neutral_dir, timeout=env.timeout)
 
 
-def parse(output: Output, root: Path) -> Parsed:
+def parse(output: Output, root: Path, lines: LineText) -> Parsed:
     """hadolint's findings as audit findings."""
     try:
         if output.exit_code != 0 and not output.text.strip():
@@ -52,18 +59,17 @@ def parse(output: Output, root: Path) -> Parsed:
         found = parser.parse(output.text, str(root))
     except ParseError:
         raise ParseError(no_report("hadolint", output)) from None
-    lines = SourceLines(root)
     return Parsed([_finding(item, root, lines) for item in found])
 
 
-def _finding(item: Finding, root: Path, lines: SourceLines) -> Finding:
+def _finding(item: Finding, root: Path, lines: LineText) -> Finding:
     rel = relative(item.file or "", root)
     severity = LEVELS.get(item.level, "low")
     return replace(
         item,
         level=level_of(severity),
         severity=severity,
-        fingerprint=fingerprint_of("hadolint", item.rule, rel, lines.text(rel, item.line)),
+        fingerprint=fingerprint_of("hadolint", item.rule, rel, lines(rel, item.line)),
         file=rel,
         column=None,  # the audit reports lines
         title=item.rule,

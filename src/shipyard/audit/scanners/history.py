@@ -28,7 +28,7 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import display
+from ..places import display
 
 #: git's own test for a binary file: a NUL in the first 8000 bytes.
 BINARY_PROBE = 8000

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard.findings.model import ParseError
 from shipyard.findings.parsers import pip_audit as parser
 from shipyard.findings.tool import Output, Parsed, Tool
 
-from ..manifests import Dependency
-from . import ScanEnv, executable, no_report
+from . import ScanEnv, no_report
+
+if TYPE_CHECKING:
+    from ..manifests import Dependency
 
 
 def pins(deps: Sequence[Dependency]) -> str:
@@ -24,7 +27,7 @@ def job(env: ScanEnv, deps: Sequence[Dependency], requirements: Path) -> Tool:
     no pip)."""
     report = env.temp_dir / "pip-audit.json"
     argv = (
-        executable("pip-audit"),
+        env.tool("pip-audit"),
         "--requirement",
         str(requirements),
         "--no-deps",

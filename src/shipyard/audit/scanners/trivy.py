@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 
-from shipyard.findings.files import SourceLines, relative
-from shipyard.findings.model import ParseError
+from shipyard.findings.kinds import relative
+from shipyard.findings.model import LineText, ParseError
 from shipyard.findings.parsers import trivy as parser
 from shipyard.findings.tool import Output, Parsed, Tool
 
-from ..paths import path_of
-from . import ALWAYS_EXCLUDED, ScanEnv, executable, no_report
+from ..places import path_of
+from . import ALWAYS_EXCLUDED, Lines, ScanEnv, no_report
 
 #: How a target of a scanned tree is shown, and the root its lines are read from (None:
 #: not read): history scans map the tree's files to commit:path, image scans to image:path.
@@ -39,7 +39,7 @@ def db_argv(env: ScanEnv) -> tuple[str, ...]:
     Run from `env.neutral_dir`: a repository's trivy.yaml must not choose where the DB of the
     (shared) tool cache comes from."""
     return (
-        executable("trivy"),
+        env.tool("trivy"),
         "image",
         "--download-db-only",
         "--config",
@@ -52,9 +52,9 @@ def db_argv(env: ScanEnv) -> tuple[str, ...]:
     )
 
 
-def db_cached(env: ScanEnv) -> bool:
-    """Whether trivy's vulnerability DB is in the cache (from an earlier run)."""
-    return (env.cache_dir / "db" / "trivy.db").is_file()
+def db_file(env: ScanEnv) -> Path:
+    """Where trivy keeps its vulnerability DB in the cache."""
+    return env.cache_dir / "db" / "trivy.db"
 
 
 def _common(env: ScanEnv, scanners: list[str], vuln_db: bool, report: Path) -> list[str]:
@@ -88,10 +88,12 @@ def _common(env: ScanEnv, scanners: list[str], vuln_db: bool, report: Path) -> l
     return argv
 
 
-def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "trivy") -> Tool:
+def fs_job(
+    env: ScanEnv, lines: Lines, scanners: list[str], *, vuln_db: bool, name: str = "trivy"
+) -> Tool:
     """`trivy fs` over the repository with the given scanners (secret, misconfig, vuln)."""
     report = env.temp_dir / f"{name}.json"
-    argv = [executable("trivy"), "fs", *_common(env, scanners, vuln_db, report)]
+    argv = [env.tool("trivy"), "fs", *_common(env, scanners, vuln_db, report)]
     for folder in env.excluded:
         argv += ["--skip-dirs", folder]
         if folder in ALWAYS_EXCLUDED:  # also nested ones (trivy matches globs from the root)
@@ -101,19 +103,19 @@ def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "tri
     def mapping(path: str) -> tuple[str, Path | None]:
         return relative(path, env.root), env.root
 
-    return _tool(env, name, argv, mapping, report)
+    return _tool(env, name, argv, mapping, report, lines=lines)
 
 
-def defused_job(env: ScanEnv, copy: Path) -> Tool:
+def defused_job(env: ScanEnv, lines: Lines, copy: Path) -> Tool:
     """Misconfigurations of the folders copied with their `trivy:ignore` comments defused
     (see `audit.inline`), reported at the repository's paths."""
     report = env.temp_dir / "trivy-inline.json"
-    argv = (executable("trivy"), "fs", *_common(env, ["misconfig"], False, report), str(copy))
+    argv = (env.tool("trivy"), "fs", *_common(env, ["misconfig"], False, report), str(copy))
 
     def mapping(path: str) -> tuple[str, Path | None]:
         return relative(path, copy), env.root
 
-    return _tool(env, "trivy-inline", argv, mapping, report)
+    return _tool(env, "trivy-inline", argv, mapping, report, lines=lines)
 
 
 def image_job(
@@ -127,7 +129,7 @@ def image_job(
     scanners = ["vuln", "secret"] if vuln_db else ["secret"]
     report = env.temp_dir / "trivy-image.json"
     target = ("--input", str(archive)) if archive is not None else ("--", str(image))
-    argv = (executable("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
+    argv = (env.tool("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
     shown = archive.name if archive is not None else str(image)
     given = str(archive) if archive is not None else str(image)
 
@@ -137,16 +139,16 @@ def image_job(
     return _tool(env, "trivy-image", argv, mapping, report)
 
 
-def history_job(env: ScanEnv, tree: Path, origins: Mapping[str, str]) -> Tool:
+def history_job(env: ScanEnv, lines: Lines, tree: Path, origins: Mapping[str, str]) -> Tool:
     """Secrets in the git history: `tree` holds each commit's added lines (see history.py)."""
     report = env.temp_dir / "trivy-history.json"
-    argv = (executable("trivy"), "fs", *_common(env, ["secret"], False, report), str(tree))
+    argv = (env.tool("trivy"), "fs", *_common(env, ["secret"], False, report), str(tree))
 
     def mapping(path: str) -> tuple[str, Path | None]:
         rel = relative(path, tree)
         return origins.get(rel, rel), None
 
-    return _tool(env, "trivy-history", argv, mapping, report, tree=tree)
+    return _tool(env, "trivy-history", argv, mapping, report, lines=lines, tree=tree)
 
 
 def _tool(
@@ -156,9 +158,10 @@ def _tool(
     mapping: PathMap,
     report: Path,
     *,
+    lines: Lines | None = None,
     tree: Path | None = None,
 ) -> Tool:
-    read = partial(parse, mapping=mapping, lines_root=tree, tree=tree)
+    read = partial(parse, mapping=mapping, lines=lines, lines_root=tree, tree=tree)
     return Tool(name, tuple(argv), read, cwd=env.neutral_dir, timeout=env.timeout, report=report)
 
 
@@ -166,17 +169,19 @@ def parse(
     output: Output,
     mapping: PathMap,
     *,
+    lines: Lines | None = None,
     lines_root: Path | None = None,
     tree: Path | None = None,
 ) -> Parsed:
     """trivy's report as audit findings, at the paths `mapping` shows; a secret is identified
-    by the text of its line, read from the scanned copy (`tree`, for the history) or the
-    repository. Findings a trivy-specific suppression would hide are reported, with a note."""
+    by the text of its line, read (`lines`) from the scanned copy (`tree`, for the history)
+    or the repository. Findings a trivy-specific suppression would hide are reported, with a
+    note."""
     try:
         data = parser.load(output.text)
     except ParseError:
         raise ParseError(no_report("trivy", output)) from None
-    readers: dict[Path, SourceLines] = {}
+    readers: dict[Path, LineText] = {}
 
     def place(target: str) -> tuple[str, str]:
         shown, _root = mapping(target)
@@ -185,10 +190,10 @@ def parse(
     def line_text(target: str, line: int | None) -> str:
         shown, root = mapping(target)
         base = root or lines_root
-        if base is None:
+        if base is None or lines is None:
             return ""
         local = relative(target, tree) if tree is not None else shown
-        return readers.setdefault(base, SourceLines(base)).text(local, line)
+        return readers.setdefault(base, lines(base))(local, line)
 
     findings = parser.findings(data, place, line_text)
     overridden = parser.overridden(data)

@@ -7,16 +7,12 @@ it keeps its fingerprint when lines above it move.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..files import relative
-from ..model import Finding, ParseError, fingerprint_of, level_of
+from ..kinds import relative
+from ..model import Finding, LineText, ParseError, fingerprint_of, level_of
 from ..severity import from_scanner
-
-#: ``line_text(file, line) -> the stripped line`` ("" when unknown).
-LineText = Callable[[str, "int | None"], str]
 
 
 def load(text: str) -> dict[str, Any]:

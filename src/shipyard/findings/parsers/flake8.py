@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..files import relative
+from ..kinds import relative
 from ..model import Finding
 
 LINE = re.compile(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..files import relative
+from ..kinds import relative
 from ..model import Finding, Level, ParseError, positive
 from ._json import load, mapping, text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from ..files import relative
+from ..kinds import relative
 from ..model import Finding, positive
 from ._json import mapping, text
 

@@ -13,13 +13,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..model import Finding, ParseError, Severity, fingerprint_of, level_of
+from ..model import Finding, LineText, ParseError, Severity, fingerprint_of, level_of
 from ..severity import from_osv, from_scanner
 
 #: ``place(target) -> (file as shown, file as identified)`` (the second without a commit).
 Place = Callable[[str], "tuple[str, str]"]
-#: ``line_text(target, line) -> the stripped line`` ("" when unknown).
-LineText = Callable[[str, "int | None"], str]
 KINDS = ("vulnerability", "misconfiguration", "secret")
 
 

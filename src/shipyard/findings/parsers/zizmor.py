@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..files import relative
+from ..kinds import relative
 from ..model import Finding, Level, ParseError
 from ._json import load, mapping, text
 
