@@ -4,7 +4,7 @@ the Django 5.1.4 source (its sdist from PyPI, unpacked).
 
 Usage: ``python bench/bench_audit.py [--repeat N] [--skip-django]``
 
-Method: the audit's own orchestration (`shipyard.audit.plan.execute`) in-process, with every
+Method: the audit's own orchestration (`shipyard.audit.scan.scan`) in-process, with every
 scanner (dependencies against the OSV copy in tests/data, bandit, trivy secrets and
 misconfigurations, hadolint, the container scanner, which here only finds that trivy's DB cannot
 be downloaded, and on the sample the secrets of its git history). Sequential = the same jobs
@@ -31,7 +31,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from tests.audit.sample import OSV_DB, make_sample  # noqa: E402
 
-from shipyard.audit.plan import Request, execute  # noqa: E402
+from shipyard.audit.plan import Request  # noqa: E402
+from shipyard.audit.scan import scan  # noqa: E402
 from shipyard.audit.scanners import ScanEnv  # noqa: E402
 from shipyard.runtime import Runner  # noqa: E402
 
@@ -72,7 +73,7 @@ def once(root: Path, work: Path, parallel: bool, history: bool) -> tuple[float, 
     req = Request(SCANNERS, env, OSV_DB, None, history, frozenset())
     runner = Runner(env={"PATH": os.environ["PATH"]}, stream=io.StringIO())
     started = time.monotonic()
-    audit = execute(req, runner, parallel=parallel)
+    audit = scan(req, runner, parallel=parallel)
     return time.monotonic() - started, len(audit.findings), audit.durations
 
 

@@ -8,11 +8,17 @@ import subprocess
 from pathlib import Path
 
 from shipyard.audit.dependencies import scan
-from shipyard.audit.findings import merge
 from shipyard.audit.manifests import inventory
+from shipyard.audit.merge import merge
 from shipyard.audit.osv import OsvDatabase
+from shipyard.audit.outcome import Audit
+from shipyard.audit.plan import Request
+from shipyard.audit.scan import collect
 from shipyard.audit.scanners import ScanEnv, pip_audit, trivy
-from tests.audit.conftest import RunAudit, report_of
+from shipyard.findings import files
+from shipyard.findings.files import SourceLines
+from shipyard.findings.tool import Output, judge
+from tests.audit.conftest import RunAudit, report_of, sarif_of
 from tests.audit.osv_server import osv_server
 from tests.audit.sample import OSV_DB, Sample
 
@@ -24,6 +30,7 @@ def env_for(root: Path, tmp_path: Path) -> ScanEnv:
 
 def test_pip_audit_adapter_names_like_the_offline_matcher(sample: Sample, tmp_path: Path) -> None:
     deps = inventory(sample.root).dependencies
+    (tmp_path / "pinned.txt").write_text(pip_audit.pins(deps))
     job = pip_audit.job(env_for(sample.root, tmp_path), deps, tmp_path / "pinned.txt")
     with osv_server(OSV_DB) as url:
         done = subprocess.run(
@@ -34,13 +41,13 @@ def test_pip_audit_adapter_names_like_the_offline_matcher(sample: Sample, tmp_pa
             check=False,
         )
     assert job.report is not None
-    online = job.parse(done.returncode, job.report.read_text(), done.stderr).findings
+    online = job.parse(Output(done.returncode, job.report.read_text(), done.stderr)).findings
     offline = scan(OsvDatabase(OSV_DB), deps)
-    assert {(f.id, f.aliases, f.fixed, f.file, f.line) for f in online} == {
-        (f.id, f.aliases, f.fixed, f.file, f.line) for f in offline
+    assert {(f.rule, f.aliases, f.fixed, f.file, f.line) for f in online} == {
+        (f.rule, f.aliases, f.fixed, f.file, f.line) for f in offline
     }
     assert merge([*offline, *online]) == [
-        f.__class__(**{**f.__dict__, "scanners": ("osv", "pip-audit")}) for f in offline
+        f.__class__(**{**f.__dict__, "tools": ("osv", "pip-audit")}) for f in offline
     ]
 
 
@@ -70,20 +77,26 @@ def test_trivy_vulnerability_merges_with_the_osv_finding(sample: Sample) -> None
             }
         ]
     }
-    out = trivy.parse(0, json.dumps(report), "", lambda p: (p, sample.root), "trivy")
+    read = Output(0, json.dumps(report))
+    out = trivy.parse(read, lambda p: (p, sample.root), lines=lambda root: SourceLines(root).text)
     (from_trivy,) = out.findings
     assert from_trivy.severity == "high"  # from the vector: 7.5
     offline = scan(OsvDatabase(OSV_DB), inventory(sample.root).dependencies)
     merged = merge([*offline, from_trivy])
     assert len(merged) == len(offline)
-    (one,) = [f for f in merged if f.id == "PYSEC-2018-28"]
-    assert one.scanners == ("osv", "trivy") and one.severity == "high"
+    (one,) = [f for f in merged if f.rule == "PYSEC-2018-28"]
+    assert one.tools == ("osv", "trivy") and one.severity == "high"
     assert one.fixed == ("2.20.0",) and one.line == 1
 
 
 def test_trivy_without_a_report_is_a_warning() -> None:
-    out = trivy.parse(1, "", "FATAL no space left", lambda p: (p, None), "trivy")
-    assert out.findings == [] and out.warnings == ["trivy gave no report: FATAL no space left"]
+    env = ScanEnv(Path("/repo"), Path("/cache"), Path("/temp"), 300.0)
+    tool = trivy.fs_job(env, lambda root: SourceLines(root).text, ["secret"], vuln_db=False)
+    run = judge(tool, exit_code=1, timed_out=False, seconds=1.0, log="FATAL no space left")
+    assert run.findings == () and run.status == "crashed"
+    audit = Audit(["secrets"])
+    collect(Request(None, env), audit, run)
+    assert audit.findings == [] and audit.warnings == ["trivy gave no report: FATAL no space left"]
 
 
 def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit) -> None:
@@ -129,7 +142,34 @@ def test_bandit_splits_a_large_tree_by_size(tmp_path: Path) -> None:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x = 1\n" * (sizes[rel] // 6))
     env = env_for(tmp_path, tmp_path)
-    one, two = bandit.jobs(env, list(sizes), 2)
+    lines = lambda root: SourceLines(root).text  # noqa: E731
+    one, two = bandit.jobs(env, lines, files.sizes(tmp_path, list(sizes)), 2)
     assert (one.name, two.name) == ("bandit-1", "bandit-2")
     assert str(tmp_path / "pkg" / "big") in one.argv and str(tmp_path / "pkg" / "mid") in two.argv
-    assert [j.name for j in bandit.jobs(env, list(sizes)[:10], 2)] == ["bandit"]
+    few = files.sizes(tmp_path, list(sizes)[:10])
+    assert [j.name for j in bandit.jobs(env, lines, few, 2)] == ["bandit"]
+
+
+def test_containerfiles_are_dockerfiles_as_lint_says(tmp_path: Path, run_audit: RunAudit) -> None:
+    """One Dockerfile detector for both actions. On f23a348 audit's own patterns missed
+    `Containerfile.*` and `*.containerfile` (lint linted them): `auto` found nothing to scan
+    for `iac`, and hadolint never saw them."""
+    from shipyard.findings.kinds import dockerfile
+    from shipyard.lint import config, detect
+    from shipyard.lint.tools import LINTERS
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    names = ["Containerfile.dev", "web.containerfile"]
+    for name in names:
+        (root / name).write_text("FROM debian\nRUN apt-get install -y curl\nUSER app\n")
+    assert all(dockerfile(name) and LINTERS["hadolint"].accepts(name) for name in names)
+    assert "hadolint" in detect.detect(names, config.load(names, lambda _p: None)).linters
+    result = run_audit(root, fail_on_severity="never")
+    assert "iac" in report_of(result)["scanners"]
+    found = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for run in sarif_of(result)["runs"]  # type: ignore[attr-defined]
+        for r in run["results"]
+    }
+    assert {("DL3008", name) for name in names} <= found, found

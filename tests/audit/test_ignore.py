@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shipyard.audit import ignore
-from shipyard.audit.findings import Finding
+from shipyard.findings.model import Finding
 from shipyard.runtime import ConfigError
 from tests.audit.conftest import RunAudit, report_of
 from tests.audit.sample import Sample
@@ -23,7 +23,9 @@ def parse(body: str, max_days: int = 365) -> Any:
 
 
 def placed(rule: str, file: str, fingerprint: str = "f") -> Finding:
-    return Finding("bandit", rule, "high", "m", fingerprint, file=file, line=1)
+    return Finding(
+        "bandit", rule, "error", "m", severity="high", fingerprint=fingerprint, file=file, line=1
+    )
 
 
 def test_expires_is_required_and_capped() -> None:
@@ -73,7 +75,16 @@ def test_a_rule_of_unknown_shape_is_no_wildcard_either() -> None:
     (entry,) = parse("  - {id: custom-rule, reason: r, expires: 2026-06-01}\n")
     with pytest.raises(ConfigError, match=r"entry 1 \(id custom-rule\) names a rule of bandit"):
         ignore.apply_ignores([placed("custom-rule", "a.py")], [entry], TODAY)
-    advisory = Finding("osv", "PYSEC-1", "high", "m", "f", package="requests", installed="1")
+    advisory = Finding(
+        "osv",
+        "PYSEC-1",
+        "error",
+        "m",
+        severity="high",
+        fingerprint="f",
+        package="requests",
+        installed="1",
+    )
     (entry,) = parse("  - {id: PYSEC-1, reason: r, expires: 2026-06-01}\n")
     assert ignore.apply_ignores([advisory], [entry], TODAY).suppressed == {"f": "r"}
 

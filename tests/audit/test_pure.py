@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.audit.findings import Finding, merge
 from shipyard.audit.gate import evaluate
 from shipyard.audit.ignore import IgnoreResult, apply_ignores, parse_ignore
 from shipyard.audit.manifests import inventory
-from shipyard.audit.severity import band, base_score, blocks, from_osv
+from shipyard.audit.merge import merge
+from shipyard.audit.severity import blocks
+from shipyard.findings.model import Finding, level_of
+from shipyard.findings.severity import band, base_score, from_osv
 from shipyard.runtime import ConfigError
 
 
@@ -55,8 +57,8 @@ def test_gate(threshold: str, unknown: str, expected: set[str]) -> None:
 
 def finding(**kw: object) -> Finding:
     base: dict[str, object] = {
-        "scanner": "osv",
-        "id": "PYSEC-1",
+        "tool": "osv",
+        "rule": "PYSEC-1",
         "severity": "unknown",
         "message": "m",
         "fingerprint": "f1",
@@ -64,24 +66,25 @@ def finding(**kw: object) -> Finding:
         "installed": "2.19.0",
     }
     base.update(kw)
+    base["level"] = level_of(base["severity"])  # type: ignore[arg-type]
     return Finding(**base)  # type: ignore[arg-type]
 
 
 def test_same_advisory_from_two_scanners_is_one_finding() -> None:
     osv = finding(aliases=("CVE-1", "GHSA-1"), fixed=("2.20.0",), file="requirements.txt", line=1)
     trivy = finding(
-        scanner="trivy",
-        id="CVE-1",
+        tool="trivy",
+        rule="CVE-1",
         aliases=(),
         severity="high",
         fingerprint="f2",
         fixed=("2.20.0", "2.31.0"),
     )
-    other = finding(id="PYSEC-2", fingerprint="f3", aliases=("CVE-2",))
+    other = finding(rule="PYSEC-2", fingerprint="f3", aliases=("CVE-2",))
     merged = merge([osv, trivy, other])
     assert len(merged) == 2
     one = merged[0]
-    assert one.id == "PYSEC-1" and one.scanners == ("osv", "trivy")
+    assert one.rule == "PYSEC-1" and one.tools == ("osv", "trivy")
     assert one.severity == "high" and one.fixed == ("2.20.0", "2.31.0")
     assert set(one.aliases) == {"CVE-1", "GHSA-1"} and one.file == "requirements.txt"
 
@@ -105,16 +108,16 @@ ignore:
     entries = parse_ignore(text, ".shipyard/audit-ignore.yml", TODAY, 365)
     findings = [
         finding(aliases=("CVE-1",)),
-        finding(id="PYSEC-2", fingerprint="f2", severity="high"),
+        finding(rule="PYSEC-2", fingerprint="f2", severity="high"),
     ]
     result = apply_ignores(findings, entries, TODAY)
     assert result.suppressed == {"f1": "not reachable"}
-    assert [(e.key, [f.id for f in hits]) for e, hits in result.expired] == [
+    assert [(e.key, [f.rule for f in hits]) for e, hits in result.expired] == [
         ("PYSEC-2", ["PYSEC-2"])
     ]
     assert [e.key for e in result.stale] == ["nothing-has-this"]
     verdict = evaluate(findings, result, "high", "high")
-    assert [f.id for f in verdict.blocking] == ["PYSEC-2"]
+    assert [f.rule for f in verdict.blocking] == ["PYSEC-2"]
     assert len(verdict.findings) == 2 and verdict.counts()["unknown"] == 0
 
 

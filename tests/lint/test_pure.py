@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import pytest
 
+from shipyard.findings.parsers import formatter
 from shipyard.lint import config, detect, plan, versions
-from shipyard.lint.parsers import formatter
 from shipyard.lint.spec import Settings
 from shipyard.runtime import InputError, parse_settings
 

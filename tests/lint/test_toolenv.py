@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from shipyard.lint import config, pipeline
-from shipyard.lint.toolenv import MARKER, ToolEnv, cache_root
+from shipyard.lint import config
+from shipyard.lint.toolenv import MARKER, ToolEnv, cache_root, our_locks
 from shipyard.lint.versions import resolve
 from shipyard.runtime import Runner
 from tests.lint._sample import lint, linters_run, make_repo
@@ -18,7 +18,7 @@ def test_the_action_installs_ruff_once_and_reuses_its_venv(tmp_path: Path) -> No
     first = lint(tmp_path, repo, {"install": "true", "linters": "ruff"})
     entry = linters_run(first)["ruff"]
     assert entry["status"] == "ok" and entry["findings"] > 0, first.log[-3000:]
-    ours = pipeline.our_locks()["ruff"]
+    ours = our_locks()["ruff"]
     assert entry["version"] == ours.version and entry["source"] == "ours (locks/tools/lint)"
     assert "::group::install ruff" in first.log
     venvs = list((tmp_path / "tool-cache" / "shipyard" / "lint" / "venvs").iterdir())

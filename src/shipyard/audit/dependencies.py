@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .findings import Finding, fingerprint_of
+from shipyard.findings.model import Finding, fingerprint_of, level_of
+
 from .manifests import Dependency
 from .osv import OsvDatabase
 
@@ -12,15 +13,17 @@ OSV_URL = "https://osv.dev/vulnerability/"
 
 
 def scan(db: OsvDatabase, deps: Sequence[Dependency]) -> list[Finding]:
+    """One finding per advisory that affects a pinned version (named as pip-audit names it)."""
     findings: list[Finding] = []
     for dep in deps:
         for advisory in db.query(dep.name, dep.version):
             findings.append(
                 Finding(
-                    scanner="osv",
-                    id=advisory.id,
-                    aliases=advisory.aliases,
+                    tool="osv",
+                    rule=advisory.id,
+                    level=level_of(advisory.severity),
                     severity=advisory.severity,
+                    aliases=advisory.aliases,
                     message=advisory.summary,
                     fingerprint=fingerprint_of("dependency", dep.name, advisory.id),
                     package=dep.name,
@@ -29,7 +32,7 @@ def scan(db: OsvDatabase, deps: Sequence[Dependency]) -> list[Finding]:
                     file=dep.file,
                     line=dep.line,
                     title=f"{dep.name} {dep.version}: {advisory.id}",
-                    help_uri=OSV_URL + advisory.id,
+                    help_url=OSV_URL + advisory.id,
                 )
             )
     return findings

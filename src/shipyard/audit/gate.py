@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .findings import SEVERITIES, Finding, sort_findings
+from shipyard.findings.model import SEVERITIES, Finding
+
 from .ignore import IgnoreResult
+from .merge import sort_findings
 from .severity import Threshold, UnknownPolicy, blocks
 
 
@@ -23,23 +25,26 @@ class Verdict:
 
     @property
     def active(self) -> list[Finding]:
+        """The findings the ignore file does not suppress."""
         return [f for f in self.findings if f.fingerprint not in self.suppressed]
 
     def counts(self) -> dict[str, int]:
         """Findings by severity, not counting ignored ones."""
         counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         for finding in self.active:
-            counts[finding.severity] += 1
+            counts[finding.severity or "unknown"] += 1
         return counts
 
     def by_scanner(self) -> dict[str, dict[str, int]]:
+        """Active findings by scanner (the first that reported each) and severity."""
         table: dict[str, dict[str, int]] = {}
         for finding in self.active:
-            row = table.setdefault(finding.scanner, {s: 0 for s in SEVERITIES})
-            row[finding.severity] += 1
+            row = table.setdefault(finding.tool, dict.fromkeys(SEVERITIES, 0))
+            row[finding.severity or "unknown"] += 1
         return dict(sorted(table.items()))
 
     def is_blocking(self, finding: Finding) -> bool:
+        """Whether ``finding`` fails the gate."""
         return any(b.fingerprint == finding.fingerprint for b in self.blocking)
 
 
@@ -49,10 +54,13 @@ def evaluate(
     threshold: Threshold,
     unknown: UnknownPolicy,
 ) -> Verdict:
+    """The verdict over ``findings``: sorted, the ignored ones suppressed, the rest at or
+    above ``threshold`` blocking (an unrated one gates as ``unknown`` says)."""
     ordered = sort_findings(findings)
     blocking = [
         f
         for f in ordered
-        if f.fingerprint not in ignores.suppressed and blocks(f.severity, threshold, unknown)
+        if f.fingerprint not in ignores.suppressed
+        and blocks(f.severity or "unknown", threshold, unknown)
     ]
     return Verdict(ordered, dict(ignores.suppressed), blocking, threshold, unknown, ignores)

@@ -27,13 +27,11 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from shipyard.findings.model import Finding
 from shipyard.runtime import ConfigError
 
-from .findings import Finding
-from .paths import input_path
-from .scanners.history import path_of
+from .places import path_of
 
 #: Ids of rules (a kind of finding anywhere), not of advisories: secrets, bandit, hadolint
 #: and shellcheck, trivy's misconfiguration checks (DS-0002, AVD-DS-0002, DS002, KSV001).
@@ -48,6 +46,8 @@ HINT = (
 
 @dataclass(frozen=True)
 class IgnoreEntry:
+    """One entry of the ignore file: what it names, why, until when, and where."""
+
     key: str  # the id, alias or fingerprint it names
     by: str  # "id" or "fingerprint"
     reason: str
@@ -56,6 +56,7 @@ class IgnoreEntry:
     paths: tuple[str, ...] = ()  # globs; empty: anywhere
 
     def matches(self, finding: Finding) -> bool:
+        """Whether it names ``finding``: by fingerprint, or by id or alias (within its paths)."""
         if self.by == "fingerprint":
             return finding.fingerprint == self.key
         if self.key not in finding.ids:
@@ -63,6 +64,7 @@ class IgnoreEntry:
         return not self.paths or any(glob_match(p, path_of(finding.file or "")) for p in self.paths)
 
     def label(self) -> str:
+        """How messages name it: ``id PYSEC-...`` or ``fingerprint ...``."""
         return f"{self.by} {self.key}"
 
 
@@ -94,6 +96,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def glob_match(pattern: str, path: str) -> bool:
+    """Whether ``path`` matches the glob ``pattern`` (a leading ``./`` ignored on both)."""
     return glob_regex(pattern.removeprefix("./")).fullmatch(path.removeprefix("./")) is not None
 
 
@@ -180,7 +183,7 @@ def apply_ignores(
         if entry.by == "id" and not entry.paths and placed:
             raise ConfigError(
                 f"ignore file: entry {entry.position} (id {entry.key[:80]}) names a rule of "
-                f"{placed[0].scanner}, which would ignore it everywhere, now and later",
+                f"{placed[0].tool}, which would ignore it everywhere, now and later",
                 hint=HINT,
             )
         if not hits:
@@ -191,12 +194,3 @@ def apply_ignores(
             for finding in hits:
                 result.suppressed.setdefault(finding.fingerprint, entry.reason)
     return result
-
-
-def load_ignore(root: Path, name: str, today: dt.date, max_days: int) -> list[IgnoreEntry]:
-    """The entries of the ignore file `name` (relative to `root`, and inside it once links are
-    resolved; none when it does not exist)."""
-    path = input_path(root, name, "ignore-file")
-    if not path.is_file():
-        return []
-    return parse_ignore(path.read_text(encoding="utf-8", errors="replace"), name, today, max_days)

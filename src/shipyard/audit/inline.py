@@ -5,8 +5,8 @@ turn them off and no trace in trivy's report.
 The folders holding such comments are copied into the run's private work directory with the
 marker defused (`trivy:ignore` -> `trivy_ignore`, the same length, so lines and columns stay)
 and scanned again; their findings map back onto the repository's paths (a finding both scans
-report is one finding). The summary notes the files. bandit (`--ignore-nosec`) and hadolint
-(`--disable-ignore-pragma`) have switches for the same thing.
+report is one finding). The summary notes the files (`plan.defused_note`). bandit
+(`--ignore-nosec`) and hadolint (`--disable-ignore-pragma`) have switches for the same thing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from .paths import inside
+from shipyard.findings.files import inside
 
 MARKER = b"trivy:ignore"
 DEFUSED = b"trivy_ignore"
@@ -55,11 +55,3 @@ def defused_copy(root: Path, marked: Sequence[str], dest: Path) -> list[str]:
             (target / entry.name).write_bytes(data)
             copied.append((folder / entry.name).as_posix())
     return copied
-
-
-def note(marked: Sequence[str]) -> str:
-    shown = ", ".join(marked[:10]) + (f" and {len(marked) - 10} more" if len(marked) > 10 else "")
-    return (
-        f"trivy:ignore comments in {shown} are not obeyed: the findings they would hide are "
-        "reported. Accept a finding in the audit's ignore file instead (reason, expiry)."
-    )

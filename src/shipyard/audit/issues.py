@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from shipyard.findings.model import Finding
 from shipyard.runtime import ConfigError, ExternalError
 
-from .findings import Finding
-from .report import fix_of
+from .manifests import fix_of
 
 if TYPE_CHECKING:
     from github.Issue import Issue
@@ -31,6 +31,8 @@ class Caller(Protocol):
 
 @dataclass
 class IssueSync:
+    """What a sync did, by issue number."""
+
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
@@ -44,13 +46,15 @@ def _quiet(text: str) -> str:
 
 
 def title_of(finding: Finding) -> str:
+    """The issue's title: severity, id and where."""
     where = f"{finding.package} {finding.installed}" if finding.package else finding.file or ""
-    return f"[audit] {finding.severity}: {finding.id} in {where}".strip()[:250]
+    return f"[audit] {finding.severity}: {finding.rule} in {where}".strip()[:250]
 
 
 def body_of(finding: Finding, run_url: str) -> str:
+    """The issue's body, ending in the hidden marker that finds it again."""
     lines = [
-        f"**{finding.severity}** finding `{finding.id}` reported by {', '.join(finding.scanners)}.",
+        f"**{finding.severity}** finding `{finding.rule}` reported by {', '.join(finding.tools)}.",
         "",
     ]
     if finding.aliases:
@@ -66,8 +70,8 @@ def body_of(finding: Finding, run_url: str) -> str:
         lines.append(
             f"- Where: `{finding.file}`" + (f" line {finding.line}" if finding.line else "")
         )
-    if finding.help_uri:
-        lines.append(f"- More: {finding.help_uri}")
+    if finding.help_url:
+        lines.append(f"- More: {finding.help_url}")
     lines += ["", "> " + _quiet(finding.message[:2000]).replace("\n", "\n> "), ""]
     if run_url:
         lines.append(f"Last seen by {run_url}")
@@ -180,6 +184,7 @@ def report_issues(
 
 
 def issues_line(synced: IssueSync) -> str:
+    """The summary's line about the issues: how many were opened, updated, closed..."""
     parts = [
         f"{len(numbers)} {what}"
         for what, numbers in (

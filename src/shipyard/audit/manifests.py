@@ -16,13 +16,15 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .paths import inside
+from shipyard.findings.files import inside, walk
+from shipyard.findings.kinds import Tree, under
+from shipyard.findings.model import Finding
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,9 +32,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 Kind = Literal["requirements", "pyproject", "uv.lock", "poetry.lock", "Pipfile.lock"]
-SKIP_DIRS = frozenset(
-    {".git", ".venv", "venv", "node_modules", ".tox", ".nox", "__pycache__", "site-packages"}
-)
+#: Folders whose dependency files are not the repository's own (besides those no walk enters).
+NOT_MANIFESTS = frozenset({"site-packages"})
 LOCK_NAMES: dict[str, Kind] = {
     "uv.lock": "uv.lock",
     "poetry.lock": "poetry.lock",
@@ -43,6 +44,8 @@ LOCK_NAMES: dict[str, Kind] = {
 
 @dataclass(frozen=True)
 class Dependency:
+    """One pinned dependency and where it is pinned."""
+
     name: str  # canonical (PEP 503)
     version: str
     file: str  # relative to the repository root, POSIX
@@ -52,40 +55,48 @@ class Dependency:
 
 @dataclass
 class Inventory:
+    """The repository's pinned dependencies, its dependency files, what is not pinned and
+    what could not be read."""
+
     dependencies: list[Dependency] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     unpinned: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def add(self, dep: Dependency) -> None:
+        """Add a pin (the first place a package and version is pinned wins)."""
         if all((d.name, d.version) != (dep.name, dep.version) for d in self.dependencies):
             self.dependencies.append(dep)
 
 
-def is_requirements_file(path: Path) -> bool:
+def is_requirements_file(path: PurePosixPath | Path) -> bool:
+    """A requirements file: ``requirements*.txt``, or any ``.txt`` in a ``requirements`` folder."""
     name = path.name
     return name.endswith(".txt") and (
         name.startswith("requirements") or path.parent.name == "requirements"
     )
 
 
+def is_manifest(rel: str) -> bool:
+    """A dependency file: a lock file, pyproject.toml or a requirements file."""
+    path = PurePosixPath(rel)
+    return path.name in LOCK_NAMES or is_requirements_file(path)
+
+
+def manifests_in(root: Path, tree: Tree) -> list[Path]:
+    """The dependency files of a walked tree, outside installed packages (a link leading out
+    is among them: `inventory` refuses it)."""
+    found = [
+        root / rel
+        for rel in (*tree.files, *tree.outside)
+        if is_manifest(rel) and not under(rel, NOT_MANIFESTS)
+    ]
+    return sorted(found)
+
+
 def find_manifests(root: Path) -> list[Path]:
     """Every dependency file under `root`, sorted, outside virtualenvs and VCS folders."""
-    found: list[Path] = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir() and not entry.is_symlink():
-                if entry.name not in SKIP_DIRS:
-                    stack.append(entry)
-            elif entry.name in LOCK_NAMES or is_requirements_file(entry):
-                found.append(entry)  # a link leading out is refused by `inventory`
-    return sorted(found)
+    return manifests_in(root, walk(root))
 
 
 def _pin(req: Requirement) -> str | None:
@@ -166,6 +177,7 @@ def _line_of(text: str, pattern: str) -> int | None:
 
 
 def parse_pyproject(path: Path, root: Path, inv: Inventory) -> None:
+    """Add the pins of pyproject.toml (``[project]`` and Poetry dependencies)."""
     text = path.read_text(encoding="utf-8")
     data = tomllib.loads(text)
     rel = _rel(path, root)
@@ -206,6 +218,7 @@ def parse_toml_lock(path: Path, root: Path, inv: Inventory, kind: Kind) -> None:
 
 
 def parse_pipfile_lock(path: Path, root: Path, inv: Inventory) -> None:
+    """Add the pins of a Pipfile.lock (default and develop)."""
     text = path.read_text(encoding="utf-8")
     data = json.loads(text)
     rel = _rel(path, root)
@@ -278,3 +291,24 @@ def fix_command(dep: Dependency, version: str) -> str:
     if dep.kind == "Pipfile.lock":
         return f"pipenv install '{name}>={version}'"
     return f"pin `{name}=={version}` in {dep.file}"
+
+
+def fix_of(finding: Finding) -> str:
+    """The command (or edit) that fixes a dependency finding; "" when there is none."""
+    if not finding.package or not finding.fixed or not finding.installed:
+        return ""
+    name = PurePosixPath(finding.file or "requirements.txt").name
+    kind = LOCK_NAMES.get(name, "requirements")
+    dep = Dependency(finding.package, finding.installed, finding.file or "", None, kind)
+    return fix_command(dep, _lowest_fix_above(finding))
+
+
+def _lowest_fix_above(finding: Finding) -> str:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        installed = Version(finding.installed or "0")
+        later = sorted(Version(v) for v in finding.fixed if Version(v) > installed)
+    except InvalidVersion:
+        return finding.fixed[-1]
+    return str(later[0]) if later else finding.fixed[-1]

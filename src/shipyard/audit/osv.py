@@ -20,8 +20,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import severity as sev
-from .findings import Severity, worse
+from shipyard.findings.model import Severity, worse
+from shipyard.findings.severity import from_osv
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Advisory:
 
     @property
     def ids(self) -> frozenset[str]:
+        """Its id and aliases."""
         return frozenset((self.id, *self.aliases))
 
 
@@ -94,6 +95,7 @@ class OsvDatabase:
         }
 
     def record(self, path: Path) -> dict[str, Any] | None:
+        """The OSV record in ``path`` (None, noted in ``errors``, when it cannot be read)."""
         if path not in self._records:
             try:
                 self._records[path] = _load(path)
@@ -103,12 +105,14 @@ class OsvDatabase:
         return self._records[path]
 
     def records_for(self, package: str) -> list[dict[str, Any]]:
+        """Every record that names ``package``."""
         if self._index is None:
             self._index = self._build_index()
         found = (self.record(p) for p in self._index.get(canonicalize_name(package), []))
         return [r for r in found if r is not None]
 
     def query(self, package: str, version: str) -> list[Advisory]:
+        """The advisories that affect ``package`` at ``version``."""
         return match(self.records_for(package), package, version)
 
 
@@ -169,9 +173,10 @@ def _fixed(record: Mapping[str, Any], name: str) -> tuple[str, ...]:
 
 
 def advisory_of(record: Mapping[str, Any], name: str) -> Advisory:
+    """An OSV record as the advisory of package ``name``, named as pip-audit names it."""
     ids = sorted([str(record["id"]), *map(str, record.get("aliases") or [])], key=_id_key)
     text = record.get("summary") or record.get("details") or "N/A"
-    severity, vector = sev.from_osv(record.get("severity") or [])
+    severity, vector = from_osv(record.get("severity") or [])
     return Advisory(
         id=ids[0],
         aliases=tuple(sorted(set(ids[1:]) - {ids[0]})),

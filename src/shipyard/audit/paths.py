@@ -7,16 +7,10 @@ its base. An absolute path in an input is the workflow author's own choice and i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from shipyard.findings.files import inside
 from shipyard.runtime import InputError
-
-
-def inside(path: Path | str, base: Path | str) -> bool:
-    """Whether `path` is `base` or below it, both with every symlink resolved."""
-    real_base = os.path.realpath(base)
-    return os.path.commonpath([real_base, os.path.realpath(path)]) == real_base
 
 
 def input_path(base: Path, value: str, name: str, *, kind: str = "") -> Path:

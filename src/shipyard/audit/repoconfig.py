@@ -1,10 +1,10 @@
-"""Scanner configuration found in the repository: reported, never obeyed (pure but for reading
+"""Scanner configuration found in the repository: reported, never obeyed (it reads
 pyproject.toml files to see whether they hold a `[tool.bandit]` table).
 
 Each scanner runs with shipyard's own configuration (see `scanners.prepare`); a repository's
 `.trivyignore` or `.bandit` would otherwise decide, unseen, what the gate lets through. The
-summary names what it found, so that whoever relied on it moves the exceptions into the
-audit's ignore file, where each has a reason and an expiry.
+summary names what it found (`plan.config_notes`), so that whoever relied on it moves the
+exceptions into the audit's ignore file, where each has a reason and an expiry.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from .paths import inside
+from shipyard.findings.files import inside
 
 #: File names a scanner would read as its configuration, by scanner.
 NAMES: dict[str, frozenset[str]] = {
@@ -36,7 +36,6 @@ TOOLS = {
     "container": ("trivy",),
     "iac": ("trivy", "hadolint"),
 }
-SHOWN = 10
 
 
 def _has_bandit_table(root: Path, rel: str) -> bool:
@@ -61,16 +60,3 @@ def found(root: Path, files: Sequence[str], scanners: Sequence[str]) -> dict[str
             ):
                 result.setdefault(tool, []).append(rel)
     return result
-
-
-def notes(configs: dict[str, list[str]]) -> list[str]:
-    """One note per tool whose configuration the repository has."""
-    lines = []
-    for tool, paths in sorted(configs.items()):
-        more = f" and {len(paths) - SHOWN} more" if len(paths) > SHOWN else ""
-        lines.append(
-            f"{tool} configuration in the repository is not used ({', '.join(paths[:SHOWN])}"
-            f"{more}): the audit runs {tool} with its own settings. Accept a finding in the "
-            "audit's ignore file instead (reason, expiry)."
-        )
-    return lines

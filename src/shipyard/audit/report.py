@@ -1,93 +1,61 @@
-"""The audit's report (pure): summary, annotations, SARIF runs and the JSON report."""
+"""What an audit shows: summary, annotations, the SARIF run and the JSON report (pure), and
+``publish``, which writes them; ``failure`` is the verdict to raise."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Literal
+from pathlib import Path
+from typing import Any
 
-from shipyard.runtime import neutralize
-from shipyard.runtime.annotations import Annotation
-from shipyard.runtime.sarif import SarifResult, SarifRule, SarifRun
+from shipyard.findings import emit
+from shipyard.findings.model import SECURITY_SCORES, SEVERITIES, Finding
+from shipyard.runtime import ActionContext, VerdictFailure, neutralize
+from shipyard.runtime.annotations import Annotation, emit_annotations
+from shipyard.runtime.sarif import SarifRun, write_sarif
 from shipyard.runtime.summary import Summary
 
-from .findings import SEVERITIES, Finding
 from .gate import Verdict
-from .manifests import LOCK_NAMES, Dependency, fix_command
-from .scanners.history import MARK
+from .issues import IssueSync, issues_line
+from .manifests import fix_of
+from .outcome import Audit
+from .places import MARK
 
 TOOL_URI = "https://github.com/your-org/actions/tree/v1/audit"
-LEVELS: dict[str, Literal["error", "warning", "note"]] = {
-    "critical": "error",
-    "high": "error",
-    "medium": "warning",
-    "low": "note",
-    "unknown": "warning",
-}
-SCORES = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "unknown": "8.0"}
 MAX_LISTED = 200
+#: The columns of the summary's tables of findings.
+COLUMNS: tuple[emit.Column, ...] = (
+    ("severity", lambda f: f.severity),
+    ("id (aliases)", lambda f: f.rule + (f" ({', '.join(f.aliases)})" if f.aliases else "")),
+    ("scanner", lambda f: " + ".join(f.tools)),
+    ("where", emit.where),
+    ("fixed in", lambda f: ", ".join(f.fixed)),
+    ("fix", fix_of),
+    ("message", lambda f: f.message[:300]),
+)
 
 
-@dataclass(frozen=True)
-class Notes:
-    """What else the report says: scanners run, warnings, allow-listed counts."""
-
-    scanners: Sequence[str] = ()
-    warnings: Sequence[str] = ()
-    notes: Sequence[str] = ()
-    allowlisted: int = 0
-    sarif_file: str = ""
-    durations: dict[str, float] = field(default_factory=dict)
-
-
-def fix_of(finding: Finding) -> str:
-    """The command (or edit) that fixes a dependency finding; "" when there is none."""
-    if not finding.package or not finding.fixed or not finding.installed:
-        return ""
-    name = PurePosixPath(finding.file or "requirements.txt").name
-    kind = LOCK_NAMES.get(name, "requirements")
-    dep = Dependency(finding.package, finding.installed, finding.file or "", None, kind)
-    return fix_command(dep, _lowest_fix_above(finding))
+def finding_json(finding: Finding) -> dict[str, object]:
+    """A finding in the `report` output (its keys are part of the action's contract)."""
+    return {
+        "scanner": finding.tool,
+        "scanners": list(finding.tools),
+        "id": finding.rule,
+        "aliases": list(finding.aliases),
+        "severity": finding.severity,
+        "package": finding.package,
+        "installed": finding.installed,
+        "fixed": list(finding.fixed),
+        "file": finding.file,
+        "line": finding.line,
+        "title": finding.title,
+        "message": finding.message,
+        "fingerprint": finding.fingerprint,
+    }
 
 
-def _lowest_fix_above(finding: Finding) -> str:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        installed = Version(finding.installed or "0")
-        later = sorted(Version(v) for v in finding.fixed if Version(v) > installed)
-    except InvalidVersion:
-        return finding.fixed[-1]
-    return str(later[0]) if later else finding.fixed[-1]
-
-
-def _where(finding: Finding) -> str:
-    if finding.package:
-        return f"{finding.package} {finding.installed or ''}".strip()
-    if finding.file:
-        return f"{finding.file}:{finding.line}" if finding.line else finding.file
-    return ""
-
-
-def _row(finding: Finding, verdict: Verdict) -> list[object]:
-    aliases = ", ".join(finding.aliases)
-    fixed = ", ".join(finding.fixed)
-    return [
-        finding.severity,
-        finding.id + (f" ({aliases})" if aliases else ""),
-        " + ".join(finding.scanners),
-        _where(finding),
-        fixed,
-        fix_of(finding),
-        finding.message[:300],
-    ]
-
-
-HEADER = ("severity", "id (aliases)", "scanner", "where", "fixed in", "fix", "message")
-
-
-def summarize(verdict: Verdict, notes: Notes, summary: Summary) -> None:
+def summarize(verdict: Verdict, audit: Audit, summary: Summary) -> None:
+    """The job summary: counts by scanner and severity, the blocking and other findings, what
+    the ignore file did, and the scan's notes."""
     counts = verdict.counts()
     blocking = len(verdict.blocking)
     gate = f"fail-on-severity: {verdict.threshold}; unknown severity gates as "
@@ -96,7 +64,7 @@ def summarize(verdict: Verdict, notes: Notes, summary: Summary) -> None:
     summary.heading(title)
     summary.paragraph(
         f"{len(verdict.findings)} finding(s), {len(verdict.suppressed)} ignored; {gate}. "
-        f"Scanners: {', '.join(notes.scanners) or 'none'}."
+        f"Scanners: {', '.join(audit.scanners) or 'none'}."
     )
     rows = [
         [name, *(row[s] for s in SEVERITIES), sum(row.values())]
@@ -111,17 +79,21 @@ def summarize(verdict: Verdict, notes: Notes, summary: Summary) -> None:
         )
     if verdict.blocking:
         summary.heading("Blocking", 3)
-        summary.table(HEADER, (_row(f, verdict) for f in verdict.blocking[:MAX_LISTED]))
+        emit.table(summary, verdict.blocking[:MAX_LISTED], COLUMNS)
     others = [f for f in verdict.active if not verdict.is_blocking(f)]
     if others:
         summary.heading("Not blocking", 3)
-        summary.table(HEADER, (_row(f, verdict) for f in others[:MAX_LISTED]))
+        emit.table(summary, others[:MAX_LISTED], COLUMNS)
     _ignore_notes(verdict, summary)
-    extra = [*notes.warnings, *notes.notes]
-    if notes.allowlisted:
-        extra.append(f"{notes.allowlisted} allow-listed secret(s) not reported.")
-    if notes.durations:
-        times = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(notes.durations.items()))
+    _notes(audit, summary)
+
+
+def _notes(audit: Audit, summary: Summary) -> None:
+    extra = [*audit.warnings, *audit.notes]
+    if audit.allowlisted:
+        extra.append(f"{audit.allowlisted} allow-listed secret(s) not reported.")
+    if audit.durations:
+        times = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(audit.durations.items()))
         extra.append(f"Scanner times (in parallel): {times}.")
     if extra:
         summary.heading("Notes", 3)
@@ -131,7 +103,7 @@ def summarize(verdict: Verdict, notes: Notes, summary: Summary) -> None:
 def _ignore_notes(verdict: Verdict, summary: Summary) -> None:
     ignored = [f for f in verdict.findings if f.fingerprint in verdict.suppressed]
     if ignored:
-        rows = [[f.id, _where(f), verdict.suppressed[f.fingerprint]] for f in ignored]
+        rows = [[f.rule, emit.where(f), verdict.suppressed[f.fingerprint]] for f in ignored]
         summary.heading("Ignored", 3)
         summary.table(("id", "where", "reason"), rows[:MAX_LISTED])
     lines = expired_lines(verdict) + stale_lines(verdict)
@@ -141,6 +113,7 @@ def _ignore_notes(verdict: Verdict, summary: Summary) -> None:
 
 
 def expired_lines(verdict: Verdict) -> list[str]:
+    """One line per ignore entry whose date has passed (it ignores nothing any more)."""
     return [
         f"Entry {entry.position} ({entry.label()}) expired on {entry.expires}: "
         f"{len(hits)} finding(s) are no longer ignored."
@@ -149,6 +122,7 @@ def expired_lines(verdict: Verdict) -> list[str]:
 
 
 def stale_lines(verdict: Verdict) -> list[str]:
+    """One line per ignore entry that matches no finding."""
     return [
         f"Entry {entry.position} ({entry.label()}) matches no finding: stale, remove it."
         for entry in verdict.ignores.stale
@@ -162,18 +136,14 @@ def annotations_of(verdict: Verdict, root: Path, warnings: Sequence[str] = ()) -
     for finding in verdict.active:
         if not finding.file or MARK in finding.file or not (root / finding.file).is_file():
             continue
-        level: Literal["error", "warning", "notice"] = (
-            "error" if verdict.is_blocking(finding) else "warning"
-        )
         fix = fix_of(finding)
-        message = finding.message[:500] + (f" Fix: {fix}" if fix else "")
         found.append(
-            Annotation(
-                level=level,
-                message=message,
-                title=f"{finding.severity}: {finding.title or finding.id}"[:200],
-                file=str(root / finding.file),
-                line=finding.line,
+            emit.annotation(
+                finding,
+                level="error" if verdict.is_blocking(finding) else "warning",
+                title=f"{finding.severity}: {finding.title or finding.rule}"[:200],
+                message=finding.message[:500] + (f" Fix: {fix}" if fix else ""),
+                prefix=str(root),
             )
         )
     for line in expired_lines(verdict):
@@ -183,52 +153,32 @@ def annotations_of(verdict: Verdict, root: Path, warnings: Sequence[str] = ()) -
 
 def sarif_runs(verdict: Verdict, version: str) -> list[SarifRun]:
     """One run of every finding; ignored ones carry a suppression."""
-    rules: dict[str, SarifRule] = {}
-    results: list[SarifResult] = []
-    for finding in verdict.findings:
-        rule_id = finding.id
-        if rule_id not in rules:
-            rules[rule_id] = SarifRule(
-                id=rule_id,
-                name=finding.title or rule_id,
-                short_description=(finding.title or finding.message)[:200] or rule_id,
-                help_uri=finding.help_uri,
-                level=LEVELS[finding.severity],
-            )
-        reason = verdict.suppressed.get(finding.fingerprint)
-        results.append(
-            SarifResult(
-                rule_id=rule_id,
-                message=finding.message or rule_id,
-                level=LEVELS[finding.severity],
-                file=finding.file,
-                start_line=finding.line,
-                fingerprint=finding.fingerprint,
-                suppressed=reason is not None,
-                justification=reason,
-                properties={
-                    "severity": finding.severity,
-                    "security-severity": SCORES[finding.severity],
-                    "scanners": list(finding.scanners),
-                    "aliases": list(finding.aliases),
-                    "package": finding.package,
-                    "installed": finding.installed,
-                    "fixed": list(finding.fixed),
-                    "blocking": verdict.is_blocking(finding),
-                },
-            )
-        )
-    run = SarifRun(
-        tool="shipyard-audit",
+
+    def properties(finding: Finding) -> dict[str, object]:
+        severity = finding.severity or "unknown"
+        return {
+            "severity": severity,
+            "security-severity": SECURITY_SCORES[severity],
+            "scanners": list(finding.tools),
+            "aliases": list(finding.aliases),
+            "package": finding.package,
+            "installed": finding.installed,
+            "fixed": list(finding.fixed),
+            "blocking": verdict.is_blocking(finding),
+        }
+
+    run = emit.sarif_run(
+        "shipyard-audit",
+        verdict.findings,
         version=version,
         information_uri=TOOL_URI,
-        rules=list(rules.values()),
-        results=results,
+        properties=properties,
+        suppressed=verdict.suppressed,
     )
     return [run]
 
 
-def report_json(verdict: Verdict, notes: Notes) -> dict[str, object]:
+def report_json(verdict: Verdict, audit: Audit, sarif_file: str) -> dict[str, object]:
     """The `report` output: counts, notes and the first blocking findings (messages cut to
     500 characters, at most 200 findings: step outputs share a 1 MiB limit; the SARIF file
     has everything)."""
@@ -241,13 +191,54 @@ def report_json(verdict: Verdict, notes: Notes) -> dict[str, object]:
         "counts": verdict.counts(),
         "by_scanner": verdict.by_scanner(),
         "blocking_findings": [
-            {**f.to_json(), "message": f.message[:500], "fix": fix_of(f)}
+            {**finding_json(f), "message": f.message[:500], "fix": fix_of(f)}
             for f in verdict.blocking[:MAX_LISTED]
         ],
         "expired_ignores": expired_lines(verdict),
         "stale_ignores": stale_lines(verdict),
-        "warnings": list(notes.warnings),
-        "notes": [note[:500] for note in notes.notes[:MAX_LISTED]],
-        "scanners": list(notes.scanners),
-        "sarif_file": notes.sarif_file,
+        "warnings": list(audit.warnings),
+        "notes": [note[:500] for note in audit.notes[:MAX_LISTED]],
+        "scanners": list(audit.scanners),
+        "sarif_file": sarif_file,
     }
+
+
+def publish(
+    ctx: ActionContext[Any], verdict: Verdict, audit: Audit, root: Path, sarif_path: Path
+) -> None:
+    """Write everything the audit shows: the SARIF file, annotations (within the step's
+    budget, which keeps room for the verdict), the summary and the outputs."""
+    from shipyard import __version__
+
+    sarif = write_sarif(sarif_path, sarif_runs(verdict, __version__))
+    annotations = annotations_of(verdict, root, audit.warnings)
+    workspace = str(Path(ctx.run.workspace or ".").resolve())
+    emit_annotations(ctx.runner, annotations, workspace=workspace)
+    summarize(verdict, audit, ctx.summary)
+    counts = verdict.counts()
+    for name, value in (
+        ("findings", len(verdict.findings)),
+        ("blocking", len(verdict.blocking)),
+        ("critical", counts["critical"]),
+        ("high", counts["high"]),
+    ):
+        ctx.set_output(name, str(value))
+    ctx.set_output("sarif-file", str(sarif))
+    ctx.set_output("report", report_json(verdict, audit, str(sarif)))
+
+
+def issues(summary: Summary, synced: IssueSync) -> None:
+    """What report-issues did, in the summary."""
+    summary.paragraph(issues_line(synced))
+
+
+def failure(verdict: Verdict, ignore_file: str) -> VerdictFailure | None:
+    """The step's failure when a finding blocks."""
+    if not verdict.blocking:
+        return None
+    return VerdictFailure(
+        f"{len(verdict.blocking)} finding(s) at or above {verdict.threshold}",
+        title="Audit failed",
+        hint="Fix them (see the summary's fix commands), or ignore one with a reason and "
+        f"an expiry date in {ignore_file}.",
+    )

@@ -14,6 +14,8 @@ SCANNERS = ("dependencies", "code", "secrets", "container", "iac")
 
 @dataclass(frozen=True)
 class Settings:
+    """The audit action's inputs, typed and checked."""
+
     scanners: list[str] = setting(
         "`auto` (what the repository has) or a list of: dependencies, code, secrets, "
         "container, iac.",

@@ -33,6 +33,7 @@ class ChangedFilesError(Exception):
 
 
 def wanted(only_changed: str, event_name: str) -> bool:
+    """Whether only the changed files are linted (auto: on pull request events)."""
     if only_changed == "auto":
         return event_name in PULL_REQUEST_EVENTS
     return only_changed == "true"
@@ -93,6 +94,7 @@ def from_api(get: GetPage, first_url: str, prefix: str) -> list[str]:
 
 
 def files_url(api_url: str, repository: str, number: int) -> str:
+    """The first page of the pull request files API."""
     return f"{api_url.rstrip('/')}/repos/{repository}/pulls/{number}/files?per_page=100"
 
 

@@ -53,6 +53,8 @@ class Hook:
 
 @dataclass(frozen=True)
 class RepoConfig:
+    """The repository's linter configuration: what the linters read, and what could not be read."""
+
     pyproject: Mapping[str, Any] = field(default_factory=dict)
     ini_sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file -> sections
     present: frozenset[str] = frozenset()  # config files that exist
@@ -64,11 +66,13 @@ class RepoConfig:
     excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def tool(self, name: str) -> Mapping[str, Any] | None:
+        """The ``[tool.<name>]`` table of pyproject.toml, if any."""
         tool = self.pyproject.get("tool")
         value = tool.get(name) if isinstance(tool, Mapping) else None
         return value if isinstance(value, Mapping) else None
 
     def section(self, file: str, name: str) -> bool:
+        """Whether ``file`` (an ini file) has the section ``name`` (or one below it)."""
         return any(
             s == name or s.startswith(f"{name}.") or s.startswith(f"{name}:")
             for s in self.ini_sections.get(file, ())
@@ -76,6 +80,7 @@ class RepoConfig:
 
 
 def canonical(name: str) -> str:
+    """A package name in its canonical form (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -299,11 +304,11 @@ def _excludes(
     return {name: patterns for name, patterns in found.items() if patterns}
 
 
-def load(files: Iterable[str], read: Reader) -> RepoConfig:
-    """Read every configuration file the linters look at (``files``: the repo's files)."""
-    listed = set(files)
-    present = {name for name in (*INI_FILES, *OTHER_FILES) if name in listed}
-    problems: list[str] = []
+def _read_files(
+    present: set[str], read: Reader, problems: list[str]
+) -> tuple[Mapping[str, Any], dict[str, tuple[str, ...]], list[Hook]]:
+    """pyproject.toml, the ini files' sections and the pre-commit hooks; what cannot be read
+    goes to ``problems``."""
     pyproject: Mapping[str, Any] = {}
     if "pyproject.toml" in present:
         try:
@@ -311,18 +316,26 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
         except tomllib.TOMLDecodeError as exc:
             problems.append(f"pyproject.toml: {exc}")
     sections: dict[str, tuple[str, ...]] = {}
-    for name in INI_FILES:
-        if name in present:
-            try:
-                sections[name] = _ini_sections(read(name) or "")
-            except configparser.Error as exc:
-                problems.append(f"{name}: {str(exc).splitlines()[0]}")
+    for name in (name for name in INI_FILES if name in present):
+        try:
+            sections[name] = _ini_sections(read(name) or "")
+        except configparser.Error as exc:
+            problems.append(f"{name}: {str(exc).splitlines()[0]}")
     hooks: list[Hook] = []
     if ".pre-commit-config.yaml" in present:
         try:
             hooks = _hooks(read(".pre-commit-config.yaml") or "")
         except ValueError as exc:
             problems.append(f".pre-commit-config.yaml: {str(exc).splitlines()[0]}")
+    return pyproject, sections, hooks
+
+
+def load(files: Iterable[str], read: Reader) -> RepoConfig:
+    """Read every configuration file the linters look at (``files``: the repo's files)."""
+    listed = set(files)
+    present = {name for name in (*INI_FILES, *OTHER_FILES) if name in listed}
+    problems: list[str] = []
+    pyproject, sections, hooks = _read_files(present, read, problems)
     try:
         excludes = _excludes(pyproject, present, read)
     except configparser.Error:

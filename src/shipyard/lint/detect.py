@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shipyard.findings.kinds import dockerfile, python_file, shell_script, workflow_file
+
 from .config import RepoConfig, hook_linters
-from .tools import LINTERS, PYTHON_LINTERS, dockerfile, python_file, shell_script, workflow_file
+from .tools import LINTERS, PYTHON_LINTERS
 
 # Where each Python linter's configuration lives: (file, ini section or None for the file).
 INI_CONFIG: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -40,6 +42,8 @@ PYPROJECT_TOOL = {
 
 @dataclass(frozen=True)
 class Detection:
+    """The linters to run for ``linters: auto``, and why each runs."""
+
     linters: tuple[str, ...]  # in the order of LINTERS
     reasons: dict[str, str]  # linter -> why it runs
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
+    """Make the venv and install the requirements into it; the first failing exit code."""
     uv, venv, requirements, mode = argv
     hashes = ["--require-hashes"] if mode == "hashes" else []
     python = Path(venv) / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")

@@ -1,15 +1,47 @@
-"""Which files each linter gets, and which findings are kept (pure)."""
+"""The plan of a lint run (pure): which linters run and why, which files each one gets, the
+command lines of the runs and the fixes, and which findings are kept."""
 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from shipyard.findings.model import Finding, in_files
+from shipyard.findings.model import keep as keep_only
+from shipyard.runtime import InputError
+
 from .config import excluded
-from .findings import Finding
-from .tools import LINTERS
+from .detect import Detection
+from .spec import Settings
+from .tools import FIX_ORDER, LINTERS
+
+
+def refuse_pull_request_target(settings: Settings, event_name: str) -> None:
+    """lint runs the repository's code: not with a pull_request_target job's secrets, unless
+    the caller says the checkout is safe (allow-pull-request-target)."""
+    if event_name == "pull_request_target" and not settings.allow_pull_request_target:
+        raise InputError(
+            "allow-pull-request-target",
+            "lint does not run on pull_request_target events: it executes code from the "
+            "checkout (linter plugins, pylint's init-hook, mypy plugins), and this job holds "
+            "the base repository's secrets and a write token.",
+            hint="Lint pull requests on the pull_request event. If this job checks out only "
+            "trusted code (the base branch), set allow-pull-request-target: true.",
+        )
+
+
+def choose(settings: Settings, detection: Detection) -> tuple[list[str], dict[str, str]]:
+    """The linters to run and why: the detected ones for auto, plus any named."""
+    reasons: dict[str, str] = {}
+    if "auto" in settings.linters:
+        reasons.update(detection.reasons)
+    for name in settings.linters:
+        if name != "auto":
+            reasons.setdefault(name, "the linters input")
+    return [name for name in LINTERS if name in reasons], reasons
 
 
 @lru_cache(maxsize=256)
@@ -36,6 +68,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def normalise(pattern: str) -> str:
+    """A path pattern with "/" separators, no leading ``./`` and no trailing "/"."""
     text = pattern.strip().replace("\\", "/")
     while text.startswith("./"):
         text = text[2:]
@@ -109,11 +142,55 @@ def targets(
 def keep(findings: Iterable[Finding], target: Target, selected: frozenset[str]) -> list[Finding]:
     """The findings to report: in the selection (a linter may report on files it imported),
     and in the changed files for whole-project linters."""
-    kept = []
-    for finding in findings:
-        if finding.file is not None and finding.file not in selected:
+    filters = [in_files(selected)]
+    if target.report_only is not None:
+        filters.append(in_files(target.report_only, unplaced=False))
+    return keep_only(findings, *filters)
+
+
+def split_args(text: str, linter: str) -> tuple[str, ...]:
+    """The ``args`` input of one linter, split like a shell (never run by one)."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise InputError("args", f"{linter}: {exc}") from None
+
+
+def extra_args(
+    settings: Settings, linter: str, imports: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """What a linter gets before its files besides its own options: the project's imports
+    (mypy's --python-executable, pylint's sys.path), then the args input."""
+    return imports.get(linter, ()) + split_args(settings.args.get(linter, ""), linter)
+
+
+def import_args(python: str | None, sys_path: Sequence[str] | None) -> dict[str, tuple[str, ...]]:
+    """mypy's and pylint's view of the project's installed packages: mypy runs with its
+    interpreter, pylint extends its sys.path (``sys_path`` as that interpreter printed it)."""
+    if python is None:
+        return {}
+    extra: dict[str, tuple[str, ...]] = {"mypy": ("--python-executable", python)}
+    if sys_path:
+        hook = f"import sys; sys.path.extend({list(sys_path)!r})"
+        extra["pylint"] = (f"--init-hook={hook}",)
+    return extra
+
+
+def fixes(plan: Sequence[Target], executables: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """The fixers to run, in order (imports first, then the formatters): (name, argv)."""
+    by_name = {target.linter: target for target in plan}
+    found = []
+    for name in FIX_ORDER:
+        target = by_name.get(name)
+        if target is None or not target.files:
             continue
-        if target.report_only is not None and finding.file not in target.report_only:
-            continue
-        kept.append(finding)
-    return kept
+        argv = LINTERS[name].fix_argv(executables[name], target.files)
+        if argv:
+            found.append((name, argv))
+    return found
+
+
+def fixed_files(plan: Sequence[Target]) -> list[str]:
+    """The files the fixers may change."""
+    by_name = {target.linter: target for target in plan}
+    return sorted({path for name in FIX_ORDER if name in by_name for path in by_name[name].files})

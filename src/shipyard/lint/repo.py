@@ -16,11 +16,14 @@ SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycach
 
 
 class Repo:
+    """The linted folder: its files, git run in it, its files' text."""
+
     def __init__(self, root: Path, runner: Runner) -> None:
         self.root = root
         self.runner = runner
 
     def git(self, args: Sequence[str]) -> tuple[int, str]:
+        """``git args`` in the folder: (exit code, stdout); 127 when git is missing."""
         try:
             result = run_process(
                 ["git", "-c", "core.quotepath=off", *args],
@@ -57,6 +60,7 @@ class Repo:
         return ""
 
     def read(self, path: str) -> str | None:
+        """The text of a file of the folder (None when it cannot be read)."""
         try:
             return (self.root / path).read_text(encoding="utf-8", errors="replace")
         except OSError:

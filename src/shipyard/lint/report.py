@@ -1,4 +1,5 @@
-"""What the run shows (pure): annotations, the job summary, SARIF runs and the outputs."""
+"""What a lint run shows: annotations, the job summary, SARIF runs and the outputs (pure), and
+``publish``, which writes them; ``failure`` is the verdict to raise."""
 
 from __future__ import annotations
 
@@ -6,23 +7,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Literal
+from typing import Any
 
-from shipyard.runtime import Summary
-from shipyard.runtime.annotations import Annotation
-from shipyard.runtime.sarif import SarifLevel, SarifResult, SarifRule, SarifRun
-from shipyard.runtime.summary import link
+from shipyard.findings import emit
+from shipyard.findings.model import LEVEL_RANK, Finding, Level
+from shipyard.runtime import ActionContext, Summary, VerdictFailure
+from shipyard.runtime.annotations import Annotation, emit_annotations
+from shipyard.runtime.sarif import SarifRun, write_sarif
 
-from .findings import SEVERITY_RANK, Finding, Severity
-from .run import LinterRun
+from .outcome import LinterRun, LintOutcome
 
-LEVEL: dict[Severity, SarifLevel] = {"error": "error", "warning": "warning", "note": "note"}
-ANNOTATION_LEVEL: dict[Severity, Literal["error", "warning", "notice"]] = {
-    "error": "error",
-    "warning": "warning",
-    "note": "notice",
-}
-ICON = {"ok": "✅", "crashed": "💥", "timed-out": "⏱️"}
 HOME = {
     "ruff": "https://docs.astral.sh/ruff/",
     "ruff-format": "https://docs.astral.sh/ruff/formatter/",
@@ -36,10 +30,20 @@ HOME = {
     "zizmor": "https://docs.zizmor.sh/",
     "yamllint": "https://yamllint.readthedocs.io/",
 }
+#: The columns of the summary's per-file tables.
+COLUMNS: tuple[emit.Column, ...] = (
+    ("line", lambda f: f.line or ""),
+    ("col", lambda f: f.column or ""),
+    ("severity", lambda f: f.level),
+    ("rule", emit.rule_cell),
+    ("message", lambda f: f.message.splitlines()[0]),
+)
 
 
 @dataclass(frozen=True)
 class Totals:
+    """The run's counts, and the linters that fail the step."""
+
     findings: int
     errors: int
     warnings: int
@@ -47,36 +51,30 @@ class Totals:
     crashed: tuple[str, ...]  # linters that did not run properly (not informational)
 
 
-def shown_severity(finding: Finding, informational: bool) -> Severity:
+def shown_level(finding: Finding, informational: bool) -> Level:
     """Informational linters report at most warnings."""
-    if informational and finding.severity == "error":
+    if informational and finding.level == "error":
         return "warning"
-    return finding.severity
+    return finding.level
 
 
 def totals(runs: Sequence[LinterRun], fail_on: str) -> Totals:
+    """The counts of ``runs``, and which linters fail the step at ``fail_on``."""
     threshold = {"error": 0, "warning": 1, "never": -1}[fail_on]
     findings = [f for run in runs for f in run.findings]
     failing = tuple(
         run.linter
         for run in runs
-        if not run.informational
-        and any(SEVERITY_RANK[f.severity] <= threshold for f in run.findings)
+        if not run.informational and any(LEVEL_RANK[f.level] <= threshold for f in run.findings)
     )
     crashed = tuple(run.linter for run in runs if run.status != "ok" and not run.informational)
     return Totals(
         findings=len(findings),
-        errors=sum(f.severity == "error" for f in findings),
-        warnings=sum(f.severity == "warning" for f in findings),
+        errors=sum(f.level == "error" for f in findings),
+        warnings=sum(f.level == "warning" for f in findings),
         failing=failing,
         crashed=crashed,
     )
-
-
-def _path(prefix: str, file: str | None) -> str | None:
-    if file is None:
-        return None
-    return f"{prefix.rstrip('/')}/{file}" if prefix and prefix != "." else file
 
 
 def annotations_of(runs: Sequence[LinterRun], prefix: str) -> list[Annotation]:
@@ -90,73 +88,31 @@ def annotations_of(runs: Sequence[LinterRun], prefix: str) -> list[Annotation]:
         for run in runs
         if run.status != "ok"
     ]
-    found = _round_robin(
-        [[(shown_severity(f, run.informational), f) for f in run.findings] for run in runs]
+    found = emit.take_turns(
+        [
+            [
+                emit.annotation(f, level=shown_level(f, run.informational), prefix=prefix)
+                for f in run.findings
+            ]
+            for run in runs
+        ]
     )
-    notes = [
-        Annotation(
-            ANNOTATION_LEVEL[severity],
-            finding.message,
-            title=f"{finding.tool} {finding.rule}",
-            file=_path(prefix, finding.file),
-            line=finding.line,
-            end_line=finding.end_line,
-            col=finding.column if finding.end_line in (None, finding.line) else None,
-            end_column=finding.end_column if finding.end_line in (None, finding.line) else None,
-        )
-        for severity, finding in found
-    ]
-    return crashes + notes
-
-
-def _round_robin(per_tool: list[list[tuple[Severity, Finding]]]) -> list[tuple[Severity, Finding]]:
-    """Most severe first; within a severity the linters take turns, so that GitHub's 10
-    annotations per kind are not all one linter's."""
-    ordered: list[tuple[Severity, Finding]] = []
-    for severity in SEVERITY_RANK:
-        queues = [[pair for pair in pairs if pair[0] == severity] for pairs in per_tool]
-        for index in range(max((len(q) for q in queues), default=0)):
-            ordered += [queue[index] for queue in queues if index < len(queue)]
-    return ordered
+    return crashes + found
 
 
 def sarif_runs(runs: Sequence[LinterRun], prefix: str) -> list[SarifRun]:
     """One SARIF run per linter that ran (a linter with no finding clears its old alerts)."""
-    documents = []
-    for run in runs:
-        rules: dict[str, SarifRule] = {}
-        results = []
-        for finding in run.findings:
-            rules.setdefault(
-                finding.rule,
-                SarifRule(
-                    id=finding.rule, help_uri=finding.help_url, level=LEVEL[finding.severity]
-                ),
-            )
-            results.append(
-                SarifResult(
-                    rule_id=finding.rule,
-                    message=finding.message,
-                    level=LEVEL[finding.severity],
-                    file=_path(prefix, finding.file),
-                    start_line=finding.line,
-                    start_column=finding.column,
-                    end_line=finding.end_line,
-                    end_column=finding.end_column,
-                    fingerprint=finding.fingerprint,
-                    properties={"fixAvailable": finding.fix_available},
-                )
-            )
-        documents.append(
-            SarifRun(
-                tool=run.linter,
-                version=run.version if run.version not in ("", "unknown") else None,
-                information_uri=HOME.get(run.linter),
-                rules=list(rules.values()),
-                results=results,
-            )
+    return [
+        emit.sarif_run(
+            run.linter,
+            run.findings,
+            version=run.version if run.version not in ("", "unknown") else None,
+            information_uri=HOME.get(run.linter),
+            prefix=prefix,
+            properties=lambda f: {"fixAvailable": f.fix_available},
         )
-    return documents
+        for run in runs
+    ]
 
 
 #: GitHub keeps at most 1 MiB of outputs per job: a longer diff is cut (the file has it all).
@@ -164,6 +120,7 @@ DIFF_OUTPUT_LIMIT = 256 * 1024
 
 
 def cut_diff(diff: str, diff_file: str) -> str:
+    """The diff for the ``diff`` output: whole, or cut at a line within the limit."""
     if len(diff.encode("utf-8")) <= DIFF_OUTPUT_LIMIT:
         return diff
     kept = diff.encode("utf-8")[:DIFF_OUTPUT_LIMIT].decode("utf-8", "ignore")
@@ -174,6 +131,7 @@ def cut_diff(diff: str, diff_file: str) -> str:
 def outputs(
     runs: Sequence[LinterRun], total: Totals, sarif_file: str, diff: str, diff_file: str = ""
 ) -> dict[str, str]:
+    """The action's outputs."""
     return {
         "findings": str(total.findings),
         "errors": str(total.errors),
@@ -183,10 +141,6 @@ def outputs(
         "diff": cut_diff(diff, diff_file),
         "diff-file": diff_file,
     }
-
-
-def _rule_cell(finding: Finding) -> object:
-    return link(finding.rule, finding.help_url) if finding.help_url else finding.rule
 
 
 def summary(
@@ -207,7 +161,8 @@ def summary(
     out.paragraph(f"Linted: {scope}.")
     rows = [
         [
-            f"{ICON[run.status]} {run.linter}" + (" (informational)" if run.informational else ""),
+            f"{emit.STATUS_ICON[run.status]} {run.linter}"
+            + (" (informational)" if run.informational else ""),
             run.version,
             run.source,
             reasons.get(run.linter, "the linters input"),
@@ -231,25 +186,58 @@ def summary(
         if run.status != "ok":
             out.details(f"{run.linter}: {run.status}", run.problem, code=True)
     for run in runs:
-        if not run.findings:
-            continue
-        out.heading(f"{run.linter} ({len(run.findings)})", 3)
-        for file, group in groupby(run.findings, key=lambda f: f.file or "(no file)"):
-            items = list(group)
-            body = Summary().table(
-                ["line", "col", "severity", "rule", "message"],
-                [
-                    [
-                        f.line or "",
-                        f.column or "",
-                        f.severity,
-                        _rule_cell(f),
-                        f.message.splitlines()[0],
-                    ]
-                    for f in items
-                ],
-            )
-            out.details(f"{file} ({len(items)})", body.render())
+        _findings_of(out, run)
 
 
-__all__ = ["Totals", "annotations_of", "outputs", "sarif_runs", "summary", "totals"]
+def _findings_of(out: Summary, run: LinterRun) -> None:
+    if not run.findings:
+        return
+    out.heading(f"{run.linter} ({len(run.findings)})", 3)
+    for file, group in groupby(run.findings, key=lambda f: f.file or "(no file)"):
+        items = list(group)
+        body = emit.table(Summary(), items, COLUMNS)
+        out.details(f"{file} ({len(items)})", body.render())
+
+
+def publish(ctx: ActionContext[Any], outcome: LintOutcome, fail_on: str) -> Totals:
+    """Write everything the run shows: annotations (within the step's budget, which keeps
+    room for the verdict), the SARIF file, the summary and the outputs."""
+    runs, total = outcome.runs, totals(outcome.runs, fail_on)
+    annotations = annotations_of(runs, outcome.prefix)
+    emit_annotations(ctx.runner, annotations, workspace=ctx.run.workspace)
+    write_sarif(outcome.sarif_file, sarif_runs(runs, outcome.prefix))
+    summary(ctx.summary, runs, total, reasons=outcome.reasons, scope=outcome.scope)
+    values = outputs(runs, total, outcome.sarif_file, outcome.diff, outcome.diff_file)
+    for name, value in values.items():
+        ctx.set_output(name, value)
+    return total
+
+
+def failure(total: Totals) -> VerdictFailure | None:
+    """The step's failure: a linter that did not run properly, else failing findings."""
+    if total.crashed:
+        return VerdictFailure(
+            f"{', '.join(total.crashed)} did not run properly; see the annotations and the log.",
+            title=f"lint: {', '.join(total.crashed)} failed to run",
+            hint="Fix the linter's configuration (its output tail is in the summary).",
+        )
+    if total.failing:
+        return VerdictFailure(
+            f"{total.findings} findings ({total.errors} errors, {total.warnings} warnings) "
+            f"from {', '.join(total.failing)}.",
+            title="lint: findings",
+            hint="Fix them, mark the linter informational, or set fail-on.",
+        )
+    return None
+
+
+__all__ = [
+    "Totals",
+    "annotations_of",
+    "failure",
+    "outputs",
+    "publish",
+    "sarif_runs",
+    "summary",
+    "totals",
+]

@@ -30,8 +30,17 @@ def _check_versions(versions: KeyValues) -> None:
             )
 
 
+def _check_args(args: KeyValues) -> None:
+    from .plan import split_args
+
+    for name, text in args.items():
+        split_args(text, name)
+
+
 @dataclass(frozen=True)
 class Settings:
+    """The lint action's inputs, typed and checked."""
+
     linters: list[str] = setting(
         f"auto (what the repository configures; the summary says why) or a list of: {NAMES}. "
         "A list with auto adds to what is detected.",
@@ -114,6 +123,7 @@ class Settings:
         _check_names("versions", self.versions)
         _check_versions(self.versions)
         _check_names("args", self.args)
+        _check_args(self.args)
 
 
 SPEC = ActionSpec(

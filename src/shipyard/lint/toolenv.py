@@ -20,10 +20,22 @@ from pathlib import Path
 from shipyard.runtime import ExternalError, Runner
 from shipyard.runtime.process import ProcessTask, run_parallel, run_process
 
-from .versions import ToolVersion
+from .versions import Locked, ToolVersion, read_lock
 
 MARKER = ".shipyard-installed"
 BIN = "Scripts" if os.name == "nt" else "bin"
+#: Our hash-locked requirements of each linter package.
+LOCKS = Path(__file__).resolve().parents[3] / "locks" / "tools" / "lint"
+
+
+def our_locks() -> dict[str, Locked]:
+    """Our lock of each linter package (locks/tools/lint/<package>.txt), by package."""
+    found = {}
+    for path in sorted(LOCKS.glob("*.txt")):
+        locked = read_lock(path.read_text(encoding="utf-8"), path.stem)
+        if locked is not None:
+            found[path.stem] = locked
+    return found
 
 
 @dataclass(frozen=True)
@@ -34,20 +46,24 @@ class Installed:
     fresh: bool  # installed by this run
 
     def executable(self, name: str) -> str:
+        """The path of the executable ``name`` in the venv."""
         suffix = ".exe" if os.name == "nt" else ""
         return str(self.venv / BIN / f"{name}{suffix}")
 
 
 def cache_root(tool_cache: str) -> Path:
+    """The lint tool cache: ``<tool cache>/shipyard/lint``."""
     root = Path(tool_cache)
     return (root if root.name == "shipyard" else root / "shipyard") / "lint"
 
 
 def interpreter_id() -> str:
+    """This interpreter, as part of a venv's key (a venv is made for one)."""
     return f"{os.path.realpath(sys.executable)} {sys.version} {sys.platform}"
 
 
 def venv_path(root: Path, tool: ToolVersion) -> Path:
+    """The venv of one linter version: named by package, version and a key of its contents."""
     digest = hashlib.sha256(f"{tool.key}\n{interpreter_id()}".encode()).hexdigest()[:12]
     version = "".join(c if c.isalnum() or c in ".-" else "_" for c in tool.version)[:40]
     return root / "venvs" / f"{tool.package}-{version}-{digest}"

@@ -3,49 +3,34 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import PurePosixPath
 
-from .findings import Finding
-from .parsers import flake8, formatter, hadolint, mypy, pylint, ruff, shellcheck, yamllint, zizmor
+from shipyard.findings.kinds import (
+    dockerfile,
+    python_file,
+    python_source,
+    shell_script,
+    workflow_file,
+    yaml_file,
+)
+from shipyard.findings.model import Finding, ParseError
+from shipyard.findings.parsers import (
+    flake8,
+    formatter,
+    hadolint,
+    mypy,
+    pylint,
+    ruff,
+    shellcheck,
+    yamllint,
+    zizmor,
+)
+from shipyard.findings.tool import Output, Parsed, Tool
 
 Parser = Callable[[str, str], list[Finding]]
 VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?(?:[.-]?\w+)?)")
-
-
-def python_file(path: str) -> bool:
-    return path.endswith((".py", ".pyi"))
-
-
-def python_source(path: str) -> bool:
-    return path.endswith(".py")
-
-
-def dockerfile(path: str) -> bool:
-    name = PurePosixPath(path).name
-    lower = name.lower()
-    return (
-        name in {"Dockerfile", "Containerfile"}
-        or name.startswith(("Dockerfile.", "Containerfile."))
-        or lower.endswith((".dockerfile", ".containerfile"))
-    )
-
-
-def shell_script(path: str) -> bool:
-    return path.endswith((".sh", ".bash", ".ksh", ".dash"))
-
-
-def workflow_file(path: str) -> bool:
-    pure = PurePosixPath(path)
-    if pure.name in {"action.yml", "action.yaml"}:
-        return True
-    return pure.suffix in {".yml", ".yaml"} and pure.parent.as_posix().endswith(".github/workflows")
-
-
-def yaml_file(path: str) -> bool:
-    return path.endswith((".yml", ".yaml")) or PurePosixPath(path).name == ".yamllint"
 
 
 @dataclass(frozen=True)
@@ -66,12 +51,48 @@ class Linter:
     text_output: bool = False  # findings in plain text: a failure with no finding is a crash
 
     def argv(self, executable: str, files: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+        """The command line that lints ``files``."""
         return [executable, *self.args, *extra, *file_arguments(files)]
 
     def fix_argv(self, executable: str, files: Sequence[str]) -> list[str] | None:
+        """The command line that fixes ``files`` (None: the linter fixes nothing)."""
         if self.fix_args is None:
             return None
         return [executable, *self.fix_args, *file_arguments(files)]
+
+    def read(self, output: Output, root: str) -> Parsed:
+        """The findings of a finished run; ParseError (the run crashed) on an exit code the
+        linter uses for its own failures, output that is not its format, or a failing exit
+        with no finding (a plugin crash, a configuration error)."""
+        if output.exit_code not in self.ok_codes:
+            raise ParseError(f"exited with code {output.exit_code}")
+        findings = self.parse(output.text, root)
+        failed = output.exit_code != 0 and not findings
+        if failed and self.text_output and flake8.unparsed(output.text):
+            raise ParseError("failed without reporting a finding")
+        if failed and self.formatter:
+            raise ParseError("failed without printing a diff")
+        return Parsed(findings)
+
+    def tool(
+        self,
+        executable: str,
+        files: Sequence[str],
+        extra: Sequence[str],
+        *,
+        root: str,
+        env: Mapping[str, str],
+        timeout: float,
+    ) -> Tool:
+        """The run of this linter on ``files`` in ``root``, as a tool for the runner."""
+        return Tool(
+            self.name,
+            tuple(self.argv(executable, files, extra)),
+            partial(self.read, root=root),
+            cwd=root,
+            env=env,
+            timeout=timeout,
+        )
 
 
 def file_arguments(files: Sequence[str]) -> list[str]:
@@ -83,6 +104,7 @@ def file_arguments(files: Sequence[str]) -> list[str]:
 
 
 def parse_version(output: str) -> str:
+    """The version in a linter's ``--version`` output ("unknown" when there is none)."""
     match = VERSION.search(output)
     return match.group(1) if match else "unknown"
 

@@ -49,6 +49,7 @@ class ToolVersion:
 
     @property
     def plugins(self) -> tuple[str, ...]:
+        """The plugins installed along with the linter."""
         return self.requirements[1:]
 
 

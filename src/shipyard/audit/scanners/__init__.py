@@ -1,24 +1,33 @@
-"""One adapter per scanner: how to run it (argv) and how to read its output (pure parsers).
+"""One adapter per scanner: its command line and how its report becomes audit findings (the
+parsers themselves are ``shipyard.findings.parsers``, shared with lint).
 
-The orchestrator (`audit.plan`) turns the jobs into `runtime.process` tasks run in parallel.
-Every scanner runs with shipyard's own configuration (files `prepare` writes into the private
-work directory) from an empty working directory: configuration found in the repository
-(`.trivyignore`, `trivy-secret.yaml`, `.bandit`, `.hadolint.yaml`, ...) is never read by a
-scanner; the report notes it (`audit.repoconfig`).
+The scan (`audit.scan`) runs them in parallel with the shared runner. Every scanner runs with
+shipyard's own configuration (files `prepare` writes into the private work directory) from an
+empty working directory: configuration found in the repository (`.trivyignore`,
+`trivy-secret.yaml`, `.bandit`, `.hadolint.yaml`, ...) is never read by a scanner; the report
+notes it (`audit.repoconfig`).
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..findings import Finding
-from ..paths import inside
+from shipyard.findings.kinds import SKIP_DIRS
+from shipyard.findings.model import LineText
+from shipyard.findings.tool import Output
 
-ALWAYS_EXCLUDED = (".git", ".venv", "venv", "node_modules", ".tox", ".nox", "__pycache__")
+#: The scanners' executables (``ScanEnv.executables`` maps them to paths).
+SCANNERS = ("bandit", "trivy", "hadolint", "pip-audit")
+#: ``lines(root) -> a reader of the lines of the files under root`` (the scan hands the plan
+#: one; the adapters' parsers identify findings by their line's text).
+Lines = Callable[[Path], LineText]
+
+#: Folders no scanner enters (the same as every walk of the tree skips).
+ALWAYS_EXCLUDED = SKIP_DIRS
 
 
 #: shipyard's own scanner configuration: name -> content (`prepare` writes them).
@@ -41,9 +50,13 @@ class ScanEnv:
     temp_dir: Path
     timeout: float
     exclude: tuple[str, ...] = ()
+    #: Each scanner's executable, found before the run (``executables()``); a scanner not
+    #: named here is looked for when its command line is made.
+    executables: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def excluded(self) -> tuple[str, ...]:
+        """The folders no scanner enters: the usual ones and the exclude input's."""
         return tuple(dict.fromkeys((*ALWAYS_EXCLUDED, *self.exclude)))
 
     def config(self, name: str) -> Path:
@@ -51,6 +64,10 @@ class ScanEnv:
         if name not in OWN_CONFIG:
             raise KeyError(name)
         return self.temp_dir / "config" / name
+
+    def tool(self, name: str) -> str:
+        """The executable of the scanner ``name``."""
+        return self.executables.get(name) or executable(name)
 
     @property
     def neutral_dir(self) -> Path:
@@ -69,27 +86,7 @@ def prepare(env: ScanEnv) -> None:
         env.config(name).write_text(content, encoding="utf-8")
 
 
-@dataclass
-class ScanOutput:
-    findings: list[Finding] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One scanner run: a name, its argv, and the parser of (exit code, report, log tail).
-
-    The report is the file `report` when the tool writes one (`-o`), else its output."""
-
-    name: str
-    argv: tuple[str, ...]
-    parse: Callable[[int, str, str], ScanOutput]
-    cwd: Path | None = None
-    report: Path | None = None
-
-
-def tool(name: str) -> str:
+def executable(name: str) -> str:
     """The path of a scanner's executable: beside this Python (the action's venv) first."""
     beside = Path(sys.executable).parent / name
     if beside.is_file():
@@ -97,28 +94,13 @@ def tool(name: str) -> str:
     return shutil.which(name) or name
 
 
-def read_line(root: Path, rel: str, line: int | None, cache: dict[str, list[str]]) -> str:
-    """The stripped text of line `line` of `root/rel` ("" when unknown, or when the file is
-    a link leading out of `root`: nothing outside the audited folder is read)."""
-    if not line:
-        return ""
-    if rel not in cache:
-        cache[rel] = []
-        try:
-            if inside(root / rel, root):
-                text = (root / rel).read_text(encoding="utf-8", errors="replace")
-                cache[rel] = text.splitlines()
-        except (OSError, ValueError):
-            pass
-    lines = cache[rel]
-    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+def executables() -> dict[str, str]:
+    """Every scanner's executable (see ``executable``)."""
+    return {name: executable(name) for name in SCANNERS}
 
 
-def relative(path: str, root: Path) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute():
-        try:
-            return candidate.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return candidate.as_posix()
-    return candidate.as_posix().removeprefix("./")
+def no_report(tool: str, output: Output) -> str:
+    """Why a scanner's run gave nothing to read: the last line it printed, or its exit code
+    (a crashed run is a warning of the audit, with this text)."""
+    tail = (output.tail(5) or output.text).strip().splitlines()[-1:]
+    return f"{tool} gave no report: {(tail or [f'exit code {output.exit_code}'])[0][:300]}"

@@ -12,22 +12,28 @@ accepted in the audit's ignore file, with a reason and an expiry.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
-from ..findings import Finding, fingerprint_of
-from ..severity import from_scanner
-from . import Job, ScanEnv, ScanOutput, read_line, relative, tool
+from shipyard.findings.model import LineText, ParseError
+from shipyard.findings.parsers import bandit as parser
+from shipyard.findings.tool import Output, Parsed, Tool
+
+from . import Lines, ScanEnv, no_report
 
 #: Below this many Python files one bandit process is enough.
 SPLIT_FROM = 200
 
 
 def job(
-    env: ScanEnv, targets: Sequence[str] = (), name: str = "bandit", skip: Sequence[str] = ()
-) -> Job:
+    env: ScanEnv,
+    lines: Lines,
+    targets: Sequence[str] = (),
+    name: str = "bandit",
+    skip: Sequence[str] = (),
+) -> Tool:
     """bandit over `targets` (top-level folders or files of the repository; all of it when
     empty), recursively, with shipyard's settings. `skip`: files of the tree bandit must not
     read (links that lead out of the audited folder)."""
@@ -35,7 +41,7 @@ def job(
     report = env.temp_dir / f"{name}.json"
     paths = [str(env.root / t) for t in targets] or [str(env.root)]
     argv = (
-        tool("bandit"),
+        env.tool("bandit"),
         "-r",
         "-f",
         "json",
@@ -50,12 +56,13 @@ def job(
         "--",
         *paths,
     )
-    return Job(
+    return Tool(
         name,
         argv,
-        lambda code, out, err: parse(code, out, err, env.root),
-        env.neutral_dir,
-        report,
+        partial(parse, root=env.root, lines=lines(env.root)),
+        cwd=env.neutral_dir,
+        timeout=env.timeout,
+        report=report,
     )
 
 
@@ -78,56 +85,35 @@ def split(python_files: Mapping[str, int], workers: int) -> list[list[str]]:
     return [sorted(g) for g in groups if g]
 
 
-def jobs(env: ScanEnv, files: Sequence[str], workers: int, skip: Sequence[str] = ()) -> list[Job]:
-    sizes = {}
-    for rel in files:
-        if rel.endswith(".py"):
-            try:
-                sizes[rel] = (env.root / rel).stat().st_size
-            except OSError:
-                continue
-    groups = split(sizes, workers)
+def jobs(
+    env: ScanEnv,
+    lines: Lines,
+    python_files: Mapping[str, int],
+    workers: int,
+    skip: Sequence[str] = (),
+) -> list[Tool]:
+    """One bandit over the tree, or one per group of `split` on a large tree (`python_files`:
+    the tree's Python files and their sizes)."""
+    groups = split(python_files, workers)
     if len(groups) < 2:
-        return [job(env, skip=skip)]
-    return [job(env, group, f"bandit-{i}", skip) for i, group in enumerate(groups, start=1)]
+        return [job(env, lines, skip=skip)]
+    return [job(env, lines, group, f"bandit-{i}", skip) for i, group in enumerate(groups, start=1)]
 
 
-def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
+def parse(output: Output, root: Path, lines: LineText) -> Parsed:
+    """bandit's report as audit findings; the files it could not read are warnings, and the
+    findings on lines marked `# nosec` (reported all the same) a note."""
     try:
-        data = json.loads(stdout[stdout.find("{") :]) if "{" in stdout else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit code {code}"]
-        return ScanOutput(warnings=[f"bandit gave no report: {tail[0]}"])
-    out = ScanOutput()
-    lines: dict[str, list[str]] = {}
-    nosec = 0
-    for item in data.get("results", []):
-        rel = relative(str(item.get("filename", "")), root)
-        line = int(item.get("line_number") or 0) or None
-        test_id = str(item.get("test_id", "B000"))
-        text = read_line(root, rel, line, lines)
-        nosec += "nosec" in text
-        out.findings.append(
-            Finding(
-                scanner="bandit",
-                id=test_id,
-                severity=from_scanner(str(item.get("issue_severity"))),
-                message=f"{item.get('issue_text', '')} "
-                f"(confidence: {str(item.get('issue_confidence', '')).lower()})",
-                fingerprint=fingerprint_of("bandit", test_id, rel, text),
-                file=rel,
-                line=line,
-                title=str(item.get("test_name", test_id)),
-                help_uri=item.get("more_info"),
-            )
-        )
-    for error in data.get("errors", []):
-        out.warnings.append(f"bandit could not read {relative(str(error.get('filename')), root)}")
+        data = parser.load(output.text)
+    except ParseError:
+        raise ParseError(no_report("bandit", output)) from None
+    findings = parser.findings(data, root, lines)
+    nosec = sum("nosec" in lines(f.file or "", f.line) for f in findings)
+    notes = []
     if nosec:
-        out.notes.append(
+        notes.append(
             f"{nosec} bandit finding(s) on lines marked `# nosec` are reported: the audit "
             "does not obey `# nosec`; accept a finding in the ignore file (reason, expiry)."
         )
-    return out
+    warnings = [f"bandit could not read {path}" for path in parser.unread(data, root)]
+    return Parsed(findings, warnings, notes)

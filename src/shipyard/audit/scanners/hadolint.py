@@ -4,28 +4,40 @@ The repository's `.hadolint.yaml` (which could ignore rules or lower their level
 hadolint gets shipyard's `--config` and starts in an empty directory; inline
 `# hadolint ignore=` pragmas are not obeyed (`--disable-ignore-pragma`).
 
-The JSON is read by the lint action's hadolint parser (one parser for both actions); this
-module only maps its findings onto the audit's severities and fingerprints.
+The JSON is read by the shared hadolint parser (the one lint uses); this module maps its
+findings onto the audit's severities and identities (rule, file and the text of the line:
+the fingerprints of the ignore file).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
-from shipyard.lint.findings import Finding as LintFinding
-from shipyard.lint.findings import ParseError
-from shipyard.lint.parsers import hadolint as lint_hadolint
+from shipyard.findings.kinds import relative
+from shipyard.findings.model import (
+    Finding,
+    Level,
+    LineText,
+    ParseError,
+    Severity,
+    fingerprint_of,
+    level_of,
+)
+from shipyard.findings.parsers import hadolint as parser
+from shipyard.findings.tool import Output, Parsed, Tool
 
-from ..findings import Finding, Severity, fingerprint_of
-from . import Job, ScanEnv, ScanOutput, read_line, relative, tool
+from . import Lines, ScanEnv, no_report
 
 #: hadolint's error is a medium risk; its warnings, infos and style notes are low.
-LEVELS: dict[str, Severity] = {"error": "medium", "warning": "low", "note": "low"}
+LEVELS: dict[Level, Severity] = {"error": "medium", "warning": "low", "note": "low"}
 
 
-def job(env: ScanEnv, dockerfiles: list[str]) -> Job:
+def job(env: ScanEnv, lines: Lines, dockerfiles: list[str]) -> Tool:
+    """hadolint over the Dockerfiles (relative to the audited folder)."""
     argv = (
-        tool("hadolint"),
+        env.tool("hadolint"),
         "--config",
         str(env.config("hadolint.yaml")),
         "--disable-ignore-pragma",
@@ -35,35 +47,31 @@ def job(env: ScanEnv, dockerfiles: list[str]) -> Job:
         "--",
         *(str(env.root / rel) for rel in dockerfiles),
     )
-    return Job("hadolint", argv, lambda c, o, e: parse(c, o, e, env.root), env.neutral_dir)
+    read = partial(parse, root=env.root, lines=lines(env.root))
+    return Tool("hadolint", argv, read, cwd=env.neutral_dir, timeout=env.timeout)
 
 
-def parse(code: int, stdout: str, stderr: str, root: Path) -> ScanOutput:
+def parse(output: Output, root: Path, lines: LineText) -> Parsed:
+    """hadolint's findings as audit findings."""
     try:
-        if code != 0 and not stdout.strip():
+        if output.exit_code != 0 and not output.text.strip():
             raise ParseError("no output")
-        found = lint_hadolint.parse(stdout, str(root))
+        found = parser.parse(output.text, str(root))
     except ParseError:
-        tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit code {code}"]
-        return ScanOutput(warnings=[f"hadolint gave no report: {tail[0][:300]}"])
-    out = ScanOutput()
-    cache: dict[str, list[str]] = {}
-    for item in found:
-        out.findings.append(_finding(item, root, cache))
-    return out
+        raise ParseError(no_report("hadolint", output)) from None
+    return Parsed([_finding(item, root, lines) for item in found])
 
 
-def _finding(item: LintFinding, root: Path, cache: dict[str, list[str]]) -> Finding:
+def _finding(item: Finding, root: Path, lines: LineText) -> Finding:
     rel = relative(item.file or "", root)
-    text = read_line(root, rel, item.line, cache)
-    return Finding(
-        scanner="hadolint",
-        id=item.rule,
-        severity=LEVELS.get(item.severity, "low"),
-        message=item.message,
-        fingerprint=fingerprint_of("hadolint", item.rule, rel, text),
+    severity = LEVELS.get(item.level, "low")
+    return replace(
+        item,
+        level=level_of(severity),
+        severity=severity,
+        fingerprint=fingerprint_of("hadolint", item.rule, rel, lines(rel, item.line)),
         file=rel,
-        line=item.line,
+        column=None,  # the audit reports lines
         title=item.rule,
-        help_uri=item.help_url if item.rule.startswith("DL") else None,
+        help_url=item.help_url if item.rule.startswith("DL") else None,
     )

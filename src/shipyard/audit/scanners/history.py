@@ -28,7 +28,8 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MARK = " (commit "
+from ..places import display
+
 #: git's own test for a binary file: a NUL in the first 8000 bytes.
 BINARY_PROBE = 8000
 #: Blob modes written out: regular files (not symlinks 120000, not submodules 160000).
@@ -39,15 +40,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 class HistoryError(Exception):
     """git could not list the history (not a repository, a timeout)."""
-
-
-def display(path: str, commit: str) -> str:
-    return f"{path}{MARK}{commit[:12]})"
-
-
-def path_of(shown: str) -> str:
-    """The path of a history finding without its commit (for the fingerprint)."""
-    return shown.split(MARK, 1)[0]
 
 
 @dataclass(frozen=True)

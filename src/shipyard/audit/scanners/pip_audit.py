@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..findings import Finding, fingerprint_of
-from ..manifests import Dependency
-from . import Job, ScanEnv, ScanOutput, tool
+from shipyard.findings.model import ParseError
+from shipyard.findings.parsers import pip_audit as parser
+from shipyard.findings.tool import Output, Parsed, Tool
+
+from . import ScanEnv, no_report
+
+if TYPE_CHECKING:
+    from ..manifests import Dependency
 
 
-def job(env: ScanEnv, deps: Sequence[Dependency], requirements: Path) -> Job:
-    """pip-audit on a requirements file of every pin (no resolution, no pip)."""
-    requirements.write_text("".join(f"{d.name}=={d.version}\n" for d in deps), encoding="utf-8")
+def pins(deps: Sequence[Dependency]) -> str:
+    """A requirements file of every pin (what pip-audit audits, with no resolution)."""
+    return "".join(f"{d.name}=={d.version}\n" for d in deps)
+
+
+def job(env: ScanEnv, deps: Sequence[Dependency], requirements: Path) -> Tool:
+    """pip-audit on `requirements` (the `pins` of `deps`, written by the scan; no resolution,
+    no pip)."""
+    report = env.temp_dir / "pip-audit.json"
     argv = (
-        tool("pip-audit"),
+        env.tool("pip-audit"),
         "--requirement",
         str(requirements),
         "--no-deps",
@@ -31,41 +43,22 @@ def job(env: ScanEnv, deps: Sequence[Dependency], requirements: Path) -> Job:
         "--timeout",
         "60",
         "--output",
-        str(env.temp_dir / "pip-audit.json"),
+        str(report),
     )
-    report = env.temp_dir / "pip-audit.json"
-    return Job("pip-audit", argv, lambda c, o, e: parse(c, o, e, deps), env.neutral_dir, report)
+    origins = {(d.name, d.version): (d.file, d.line) for d in deps}
+    return Tool(
+        "pip-audit",
+        argv,
+        partial(parse, origins=origins),
+        cwd=env.neutral_dir,
+        timeout=env.timeout,
+        report=report,
+    )
 
 
-def parse(code: int, stdout: str, stderr: str, deps: Sequence[Dependency]) -> ScanOutput:
+def parse(output: Output, origins: parser.Origins) -> Parsed:
+    """pip-audit's report as audit findings, at the pins' files and lines."""
     try:
-        data = json.loads(stdout[stdout.find("{") :]) if "{" in stdout else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit code {code}"]
-        return ScanOutput(warnings=[f"pip-audit gave no report: {tail[0][:300]}"])
-    where = {(d.name, d.version): d for d in deps}
-    out = ScanOutput()
-    for dep in data.get("dependencies", []):
-        name, version = str(dep.get("name", "")).lower(), str(dep.get("version", ""))
-        origin = where.get((name, version))
-        for vuln in dep.get("vulns", []):
-            vid = str(vuln["id"])
-            out.findings.append(
-                Finding(
-                    scanner="pip-audit",
-                    id=vid,
-                    aliases=tuple(sorted(vuln.get("aliases") or [])),
-                    severity="unknown",
-                    message=str(vuln.get("description") or vid),
-                    fingerprint=fingerprint_of("dependency", name, vid),
-                    package=name,
-                    installed=version,
-                    fixed=tuple(vuln.get("fix_versions") or []),
-                    file=origin.file if origin else None,
-                    line=origin.line if origin else None,
-                    title=f"{name} {version}: {vid}",
-                )
-            )
-    return out
+        return Parsed(parser.parse(output.text, origins))
+    except ParseError:
+        raise ParseError(no_report("pip-audit", output)) from None

@@ -3,17 +3,20 @@ filesystem or an image (with its DB, cached in the tool cache), read from `-f js
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
 
-from .. import severity as sev
-from ..findings import Finding, Severity, fingerprint_of
-from . import ALWAYS_EXCLUDED, Job, ScanEnv, ScanOutput, read_line, relative, tool
-from .history import path_of
+from shipyard.findings.kinds import relative
+from shipyard.findings.model import LineText, ParseError
+from shipyard.findings.parsers import trivy as parser
+from shipyard.findings.tool import Output, Parsed, Tool
 
-#: How a path inside a scanned tree is shown (history scans map temp files to commit:path).
+from ..places import path_of
+from . import ALWAYS_EXCLUDED, Lines, ScanEnv, no_report
+
+#: How a target of a scanned tree is shown, and the root its lines are read from (None:
+#: not read): history scans map the tree's files to commit:path, image scans to image:path.
 PathMap = Callable[[str], tuple[str, Path | None]]
 
 
@@ -36,7 +39,7 @@ def db_argv(env: ScanEnv) -> tuple[str, ...]:
     Run from `env.neutral_dir`: a repository's trivy.yaml must not choose where the DB of the
     (shared) tool cache comes from."""
     return (
-        tool("trivy"),
+        env.tool("trivy"),
         "image",
         "--download-db-only",
         "--config",
@@ -49,8 +52,9 @@ def db_argv(env: ScanEnv) -> tuple[str, ...]:
     )
 
 
-def db_cached(env: ScanEnv) -> bool:
-    return (env.cache_dir / "db" / "trivy.db").is_file()
+def db_file(env: ScanEnv) -> Path:
+    """Where trivy keeps its vulnerability DB in the cache."""
+    return env.cache_dir / "db" / "trivy.db"
 
 
 def _common(env: ScanEnv, scanners: list[str], vuln_db: bool, report: Path) -> list[str]:
@@ -84,10 +88,12 @@ def _common(env: ScanEnv, scanners: list[str], vuln_db: bool, report: Path) -> l
     return argv
 
 
-def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "trivy") -> Job:
+def fs_job(
+    env: ScanEnv, lines: Lines, scanners: list[str], *, vuln_db: bool, name: str = "trivy"
+) -> Tool:
     """`trivy fs` over the repository with the given scanners (secret, misconfig, vuln)."""
     report = env.temp_dir / f"{name}.json"
-    argv = [tool("trivy"), "fs", *_common(env, scanners, vuln_db, report)]
+    argv = [env.tool("trivy"), "fs", *_common(env, scanners, vuln_db, report)]
     for folder in env.excluded:
         argv += ["--skip-dirs", folder]
         if folder in ALWAYS_EXCLUDED:  # also nested ones (trivy matches globs from the root)
@@ -97,36 +103,24 @@ def fs_job(env: ScanEnv, scanners: list[str], *, vuln_db: bool, name: str = "tri
     def mapping(path: str) -> tuple[str, Path | None]:
         return relative(path, env.root), env.root
 
-    return Job(
-        name,
-        tuple(argv),
-        lambda c, o, e: parse(c, o, e, mapping, "trivy"),
-        env.neutral_dir,
-        report,
-    )
+    return _tool(env, name, argv, mapping, report, lines=lines)
 
 
-def defused_job(env: ScanEnv, copy: Path) -> Job:
+def defused_job(env: ScanEnv, lines: Lines, copy: Path) -> Tool:
     """Misconfigurations of the folders copied with their `trivy:ignore` comments defused
     (see `audit.inline`), reported at the repository's paths."""
     report = env.temp_dir / "trivy-inline.json"
-    argv = (tool("trivy"), "fs", *_common(env, ["misconfig"], False, report), str(copy))
+    argv = (env.tool("trivy"), "fs", *_common(env, ["misconfig"], False, report), str(copy))
 
     def mapping(path: str) -> tuple[str, Path | None]:
         return relative(path, copy), env.root
 
-    return Job(
-        "trivy-inline",
-        argv,
-        lambda c, o, e: parse(c, o, e, mapping, "trivy"),
-        env.neutral_dir,
-        report,
-    )
+    return _tool(env, "trivy-inline", argv, mapping, report, lines=lines)
 
 
 def image_job(
     env: ScanEnv, *, vuln_db: bool, image: str | None = None, archive: Path | None = None
-) -> Job:
+) -> Tool:
     """`trivy image` on a reference (docker daemon, then registry) or, given `archive`, on an
     archive file (`docker save` or OCI layout tarball). Which one is the input's choice
     (`image` or `image-archive`), never what happens to exist in the tree."""
@@ -135,164 +129,79 @@ def image_job(
     scanners = ["vuln", "secret"] if vuln_db else ["secret"]
     report = env.temp_dir / "trivy-image.json"
     target = ("--input", str(archive)) if archive is not None else ("--", str(image))
-    argv = (tool("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
+    argv = (env.tool("trivy"), "image", *_common(env, scanners, vuln_db, report), *target)
     shown = archive.name if archive is not None else str(image)
     given = str(archive) if archive is not None else str(image)
 
     def mapping(path: str) -> tuple[str, Path | None]:
         return f"{shown}:{path}" if path and path != given else shown, None
 
-    return Job(
-        "trivy-image",
-        argv,
-        lambda c, o, e: parse(c, o, e, mapping, "trivy"),
-        env.neutral_dir,
-        report,
-    )
+    return _tool(env, "trivy-image", argv, mapping, report)
 
 
-def history_job(env: ScanEnv, tree: Path, origins: Mapping[str, str]) -> Job:
+def history_job(env: ScanEnv, lines: Lines, tree: Path, origins: Mapping[str, str]) -> Tool:
     """Secrets in the git history: `tree` holds each commit's added lines (see history.py)."""
     report = env.temp_dir / "trivy-history.json"
-    argv = (tool("trivy"), "fs", *_common(env, ["secret"], False, report), str(tree))
+    argv = (env.tool("trivy"), "fs", *_common(env, ["secret"], False, report), str(tree))
 
     def mapping(path: str) -> tuple[str, Path | None]:
         rel = relative(path, tree)
         return origins.get(rel, rel), None
 
-    return Job(
-        "trivy-history",
-        argv,
-        lambda c, o, e: parse(c, o, e, mapping, "trivy", lines_root=tree, tree=tree),
-        env.neutral_dir,
-        report,
-    )
+    return _tool(env, "trivy-history", argv, mapping, report, lines=lines, tree=tree)
 
 
-def _severity(vuln: Mapping[str, Any]) -> Severity:
-    """The advisory's own CVSS vector when it has one, else trivy's label."""
-    vectors = []
-    for source in (vuln.get("CVSS") or {}).values():
-        for key in ("V40Vector", "V3Vector"):
-            if source.get(key):
-                vectors.append({"score": source[key]})
-    found, _vector = sev.from_osv(vectors)
-    return found if found != "unknown" else sev.from_scanner(vuln.get("Severity"))
-
-
-def _vulnerability(item: Mapping[str, Any], target: str) -> Finding:
-    name = str(item.get("PkgName", ""))
-    installed = str(item.get("InstalledVersion", ""))
-    vid = str(item.get("VulnerabilityID", ""))
-    fixed = [v.strip() for v in str(item.get("FixedVersion") or "").split(",") if v.strip()]
-    return Finding(
-        scanner="trivy",
-        id=vid,
-        aliases=tuple(str(v) for v in item.get("VendorIDs") or () if v != vid),
-        severity=_severity(item),
-        message=str(item.get("Title") or item.get("Description") or vid).replace("\n", " "),
-        fingerprint=fingerprint_of("dependency", name.lower(), vid),
-        package=name,
-        installed=installed,
-        fixed=tuple(fixed),
-        file=target or None,
-        title=f"{name} {installed}: {vid}",
-        help_uri=item.get("PrimaryURL"),
-    )
-
-
-def _misconfig(item: Mapping[str, Any], rel: str) -> Finding:
-    cause = item.get("CauseMetadata") or {}
-    line = int(cause.get("StartLine") or 0) or None
-    check = str(item.get("ID") or item.get("AVDID") or "trivy-misconfig")
-    message = str(item.get("Message") or item.get("Description") or "")
-    resolution = item.get("Resolution")
-    return Finding(
-        scanner="trivy",
-        id=check,
-        severity=sev.from_scanner(item.get("Severity")),
-        message=f"{message} Fix: {resolution}" if resolution else message,
-        fingerprint=fingerprint_of("misconfig", check, rel, message),
-        file=rel,
-        line=line,
-        title=str(item.get("Title") or check),
-        help_uri=item.get("PrimaryURL"),
-    )
-
-
-def _secret(item: Mapping[str, Any], rel: str, raw_line: str) -> Finding:
-    rule = str(item.get("RuleID", "secret"))
-    line = int(item.get("StartLine") or 0) or None
-    return Finding(
-        scanner="trivy",
-        id=f"secret:{rule}",
-        severity=sev.from_scanner(item.get("Severity")),
-        message=f"{item.get('Title', rule)}: {item.get('Match', '')}",
-        fingerprint=fingerprint_of("secret", rule, path_of(rel), raw_line),
-        file=rel,
-        line=line,
-        title=str(item.get("Title", rule)),
-    )
+def _tool(
+    env: ScanEnv,
+    name: str,
+    argv: list[str] | tuple[str, ...],
+    mapping: PathMap,
+    report: Path,
+    *,
+    lines: Lines | None = None,
+    tree: Path | None = None,
+) -> Tool:
+    read = partial(parse, mapping=mapping, lines=lines, lines_root=tree, tree=tree)
+    return Tool(name, tuple(argv), read, cwd=env.neutral_dir, timeout=env.timeout, report=report)
 
 
 def parse(
-    code: int,
-    stdout: str,
-    stderr: str,
+    output: Output,
     mapping: PathMap,
-    scanner: str,
     *,
+    lines: Lines | None = None,
     lines_root: Path | None = None,
     tree: Path | None = None,
-) -> ScanOutput:
+) -> Parsed:
+    """trivy's report as audit findings, at the paths `mapping` shows; a secret is identified
+    by the text of its line, read (`lines`) from the scanned copy (`tree`, for the history)
+    or the repository. Findings a trivy-specific suppression would hide are reported, with a
+    note."""
     try:
-        data = json.loads(stdout) if stdout.strip() else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit code {code}"]
-        return ScanOutput(warnings=[f"{scanner} gave no report: {tail[0][:300]}"])
-    out = ScanOutput()
-    cache: dict[str, list[str]] = {}
-    overridden: list[str] = []
-    for result in data.get("Results") or []:
-        target = str(result.get("Target", ""))
-        rel, root = mapping(target)
+        data = parser.load(output.text)
+    except ParseError:
+        raise ParseError(no_report("trivy", output)) from None
+    readers: dict[Path, LineText] = {}
+
+    def place(target: str) -> tuple[str, str]:
+        shown, _root = mapping(target)
+        return shown, path_of(shown)
+
+    def line_text(target: str, line: int | None) -> str:
+        shown, root = mapping(target)
         base = root or lines_root
-        local = relative(target, tree) if tree is not None else rel
-        items = _items(result, overridden)
-        for kind, item in items:
-            if kind == "vulnerability":
-                out.findings.append(_vulnerability(item, rel))
-            elif kind == "misconfiguration":
-                out.findings.append(_misconfig(item, rel))
-            elif kind == "secret":
-                raw = read_line(base, local, item.get("StartLine"), cache) if base else ""
-                out.findings.append(_secret(item, rel, raw or str(item.get("Match", ""))))
+        if base is None or lines is None:
+            return ""
+        local = relative(target, tree) if tree is not None else shown
+        return readers.setdefault(base, lines(base))(local, line)
+
+    findings = parser.findings(data, place, line_text)
+    overridden = parser.overridden(data)
+    notes = []
     if overridden:
         sources = ", ".join(sorted(set(overridden)))[:200]
-        out.notes.append(
+        notes.append(
             f"{len(overridden)} finding(s) that the repository tells trivy to ignore "
             f"({sources}) are reported all the same: only the audit's ignore file ignores."
         )
-    return out
-
-
-def _items(result: Mapping[str, Any], overridden: list[str]) -> list[tuple[str, Any]]:
-    """(kind, item) of every finding of one trivy result, with the ones a trivy-specific
-    suppression would hide (`--show-suppressed`); their sources are added to `overridden`."""
-    items: list[tuple[str, Any]] = [
-        ("vulnerability", v) for v in result.get("Vulnerabilities") or []
-    ]
-    items += [
-        ("misconfiguration", m)
-        for m in result.get("Misconfigurations") or []
-        if m.get("Status", "FAIL") == "FAIL"
-    ]
-    items += [("secret", s) for s in result.get("Secrets") or []]
-    for modified in result.get("ExperimentalModifiedFindings") or []:
-        kind, item = str(modified.get("Type", "")), modified.get("Finding")
-        if kind in ("vulnerability", "misconfiguration", "secret") and isinstance(item, dict):
-            items.append((kind, item))
-            overridden.append(str(modified.get("Source") or "trivy")[:60])
-    return items
+    return Parsed(findings, notes=notes)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shipyard.lint.findings import Finding, ParseError, Severity, positive, relative
-
+from ..kinds import relative
+from ..model import Finding, Level, ParseError, positive
 from ._json import load, mapping, text
 
-SEVERITY: dict[str, Severity] = {
+SEVERITY: dict[str, Level] = {
     "error": "error",
     "warning": "warning",
     "info": "note",
@@ -15,6 +15,7 @@ SEVERITY: dict[str, Severity] = {
 
 
 def help_url(code: str) -> str | None:
+    """The documentation of a hadolint (DL) or shellcheck (SC) rule."""
     if code.startswith("DL"):
         return f"https://github.com/hadolint/hadolint/wiki/{code}"
     if code.startswith("SC"):
@@ -23,6 +24,7 @@ def help_url(code: str) -> str | None:
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """hadolint's JSON list of findings."""
     data = load(stdout, "hadolint", empty=[])
     if not isinstance(data, list):
         raise ParseError("hadolint printed JSON that is not a list of findings")
@@ -34,7 +36,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="hadolint",
                 rule=code,
-                severity=SEVERITY.get(text(entry.get("level")), "warning"),
+                level=SEVERITY.get(text(entry.get("level")), "warning"),
                 message=text(entry.get("message")),
                 file=relative(text(entry.get("file")), root) or None,
                 line=positive(entry.get("line")),

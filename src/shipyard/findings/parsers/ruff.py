@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from shipyard.lint.findings import Finding, ParseError, Severity, positive, relative
-
+from ..kinds import relative
+from ..model import Finding, Level, ParseError, positive
 from ._json import load, mapping, text
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """ruff's JSON list of findings."""
     data = load(stdout, "ruff", empty=[])
     if not isinstance(data, list):
         raise ParseError("ruff printed JSON that is not a list of findings")
@@ -16,14 +17,14 @@ def parse(stdout: str, root: str) -> list[Finding]:
         entry = mapping(item)
         start, end = mapping(entry.get("location")), mapping(entry.get("end_location"))
         rule = text(entry.get("code")) or "syntax-error"
-        severity: Severity = "error"
+        level: Level = "error"
         if text(entry.get("severity")) == "warning":
-            severity = "warning"
+            level = "warning"
         findings.append(
             Finding(
                 tool="ruff",
                 rule=rule,
-                severity=severity,
+                level=level,
                 message=text(entry.get("message")),
                 file=relative(text(entry.get("filename")), root) or None,
                 line=positive(start.get("row")),

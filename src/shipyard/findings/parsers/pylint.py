@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shipyard.lint.findings import Finding, ParseError, Severity, positive, relative
-
+from ..kinds import relative
+from ..model import Finding, Level, ParseError, positive
 from ._json import load, mapping, text
 
-SEVERITY: dict[str, Severity] = {
+SEVERITY: dict[str, Level] = {
     "fatal": "error",
     "error": "error",
     "warning": "warning",
@@ -25,6 +25,7 @@ def _column(value: object) -> int | None:
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """pylint's json2 report."""
     data = mapping(load(stdout, "pylint", empty={"messages": []}))
     messages = data.get("messages")
     if not isinstance(messages, list):
@@ -39,7 +40,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="pylint",
                 rule=text(entry.get("messageId")) or symbol or "pylint",
-                severity=SEVERITY.get(kind, "warning"),
+                level=SEVERITY.get(kind, "warning"),
                 message=f"{text(entry.get('message'))} ({symbol})"
                 if symbol
                 else text(entry.get("message")),

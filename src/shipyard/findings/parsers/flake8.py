@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from shipyard.lint.findings import Finding, relative
+from ..kinds import relative
+from ..model import Finding
 
 LINE = re.compile(
     r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+[0-9]+) (?P<text>.*)$"
@@ -15,6 +16,7 @@ MCCABE = "https://github.com/PyCQA/mccabe"
 
 
 def help_url(code: str) -> str | None:
+    """The documentation of a flake8 code (pycodestyle, pyflakes, mccabe)."""
     if code.startswith(("E", "W")):
         return PYCODESTYLE
     if code.startswith("F"):
@@ -25,6 +27,7 @@ def help_url(code: str) -> str | None:
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """flake8's findings (every line that is one; others are left to ``unparsed``)."""
     findings: list[Finding] = []
     for raw in stdout.splitlines():
         match = LINE.match(raw.strip())
@@ -35,7 +38,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="flake8",
                 rule=code,
-                severity="error",
+                level="error",
                 message=match["text"],
                 file=relative(match["file"], root),
                 line=int(match["line"]),

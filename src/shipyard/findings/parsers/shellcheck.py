@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shipyard.lint.findings import Finding, ParseError, Severity, positive, relative
-
+from ..kinds import relative
+from ..model import Finding, Level, ParseError, positive
 from ._json import load, mapping, text
 
-SEVERITY: dict[str, Severity] = {
+SEVERITY: dict[str, Level] = {
     "error": "error",
     "warning": "warning",
     "info": "note",
@@ -15,6 +15,7 @@ SEVERITY: dict[str, Severity] = {
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """shellcheck's json1 report."""
     data = mapping(load(stdout, "shellcheck", empty={"comments": []}))
     comments = data.get("comments")
     if not isinstance(comments, list):
@@ -28,7 +29,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="shellcheck",
                 rule=code,
-                severity=SEVERITY.get(text(entry.get("level")), "warning"),
+                level=SEVERITY.get(text(entry.get("level")), "warning"),
                 message=text(entry.get("message")),
                 file=relative(text(entry.get("file")), root) or None,
                 line=positive(entry.get("line")),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from shipyard.lint.findings import Finding, positive, relative
-
+from ..kinds import relative
+from ..model import Finding, positive
 from ._json import mapping, text
 
 DOCS = "https://mypy.readthedocs.io/en/stable/error_code_list.html"
@@ -33,6 +33,7 @@ def _entries(stdout: str) -> list[dict[str, object]]:
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """mypy's JSON lines; a note on the line of an error is folded into its message."""
     findings: list[Finding] = []
     for entry in _entries(stdout):
         message = text(entry.get("message"))
@@ -42,7 +43,8 @@ def parse(stdout: str, root: str) -> list[Finding]:
         if text(entry.get("severity")) == "note":
             last = findings[-1] if findings else None
             if last is not None and last.file == file and last.line == line:
-                findings[-1] = replace(last, message=f"{last.message}\n{message}")
+                # the fingerprint follows the message: recomputed (fingerprint="")
+                findings[-1] = replace(last, message=f"{last.message}\n{message}", fingerprint="")
                 continue
         if hint:
             message = f"{message}\n{hint}"
@@ -51,7 +53,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="mypy",
                 rule=code,
-                severity="note" if text(entry.get("severity")) == "note" else "error",
+                level="note" if text(entry.get("severity")) == "note" else "error",
                 message=message,
                 file=file,
                 line=line,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.lint.findings import Finding, ParseError, Severity, relative
-
+from ..kinds import relative
+from ..model import Finding, Level, ParseError
 from ._json import load, mapping, text
 
-SEVERITY: dict[str, Severity] = {"High": "error", "Medium": "warning", "Low": "note"}
+SEVERITY: dict[str, Level] = {"High": "error", "Medium": "warning", "Low": "note"}
 
 
 def _primary(locations: list[Any]) -> dict[str, Any]:
@@ -33,6 +33,7 @@ def _path(symbolic: dict[str, Any]) -> str:
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """zizmor's JSON findings (the ones it ignores itself are left out)."""
     data = load(stdout, "zizmor", empty=[])
     if not isinstance(data, list):
         raise ParseError("zizmor printed JSON that is not a list of findings")
@@ -54,7 +55,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="zizmor",
                 rule=text(entry.get("ident")) or "zizmor",
-                severity=SEVERITY.get(severity, "note"),
+                level=SEVERITY.get(severity, "note"),
                 message=f"{description}: {annotation}" if annotation else description,
                 file=relative(_path(symbolic), root) or None,
                 line=line,

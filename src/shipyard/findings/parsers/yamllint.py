@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from shipyard.lint.findings import Finding, relative
+from ..kinds import relative
+from ..model import Finding
 
 LINE = re.compile(
     r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): \[(?P<level>error|warning)\] (?P<text>.*?)"
@@ -14,6 +15,7 @@ DOCS = "https://yamllint.readthedocs.io/en/stable/rules.html"
 
 
 def parse(stdout: str, root: str) -> list[Finding]:
+    """yamllint's parsable lines."""
     findings = []
     for raw in stdout.splitlines():
         match = LINE.match(raw.strip())
@@ -24,7 +26,7 @@ def parse(stdout: str, root: str) -> list[Finding]:
             Finding(
                 tool="yamllint",
                 rule=rule,
-                severity="error" if match["level"] == "error" else "warning",
+                level="error" if match["level"] == "error" else "warning",
                 message=match["text"],
                 file=relative(match["file"], root),
                 line=int(match["line"]),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from shipyard.lint.findings import Finding, relative
+from ..kinds import relative
+from ..model import Finding
 
 HUNK = re.compile(r"^@@ -(?P<start>\d+)(?:,(?P<length>\d+))? \+\d+(?:,\d+)? @@")
 # isort: "--- /abs/path:before\t<date>"; black: "--- path\t<date>"; ruff: "--- path".
@@ -72,6 +73,7 @@ def _hunks(diff: str, root: str) -> list[_Hunk]:
 
 
 def parse(stdout: str, root: str, *, tool: str) -> list[Finding]:
+    """One finding per hunk of the formatter's diff, and one per file it cannot format."""
     findings = cannot_format(stdout, root, tool=tool)
     for hunk in _hunks(stdout, root):
         first, last = hunk.changed_span()
@@ -82,7 +84,7 @@ def parse(stdout: str, root: str, *, tool: str) -> list[Finding]:
             Finding(
                 tool=tool,
                 rule="format" if tool != "isort" else "import-order",
-                severity="error",
+                level="error",
                 message=f"{tool} would reformat these lines:\n{body}",
                 file=hunk.file,
                 line=first,
@@ -109,7 +111,7 @@ def cannot_format(output: str, root: str, *, tool: str) -> list[Finding]:
             Finding(
                 tool=tool,
                 rule="cannot-format",
-                severity="error",
+                level="error",
                 message=f"{tool} cannot format this file: {text}",
                 file=relative(match["file"], root),
                 line=int(line) if line else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shipyard.lint.findings import ParseError
+from ..model import ParseError
 
 
 def load(stdout: str, tool: str, *, empty: Any) -> Any:
@@ -31,8 +31,10 @@ def load(stdout: str, tool: str, *, empty: Any) -> Any:
 
 
 def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
 
 
 def text(value: Any, default: str = "") -> str:
+    """``value`` when it is a string, else ``default``."""
     return value if isinstance(value, str) else default

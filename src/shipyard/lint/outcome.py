@@ -1,0 +1,89 @@
+"""What a lint run found (pure values): each linter's judged run and the run as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shipyard.findings.model import Finding
+from shipyard.findings.tool import Status, ToolRun
+from shipyard.runtime import Outcome
+
+
+@dataclass(frozen=True)
+class LinterRun:
+    """One linter's run, judged: where its version came from, how many files it got, what it
+    found (narrowed to what is reported), and why a run that is not ok failed."""
+
+    linter: str
+    version: str
+    source: str
+    files: int
+    seconds: float
+    exit_code: int
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    problem: str = ""  # why a run that is not ok failed, with the output's tail
+    informational: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        run: ToolRun,
+        *,
+        version: str,
+        source: str,
+        files: int,
+        findings: tuple[Finding, ...],
+        informational: bool,
+    ) -> LinterRun:
+        """The lint view of a judged tool run (the problem worded for the summary)."""
+        return cls(
+            linter=run.name,
+            version=version,
+            source=source,
+            files=files,
+            seconds=run.seconds,
+            exit_code=run.exit_code,
+            status=run.status,
+            findings=findings,
+            problem=problem_of(run),
+            informational=informational,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        """Its entry in the ``linters-run`` output."""
+        return {
+            "tool": self.linter,
+            "version": self.version,
+            "source": self.source,
+            "files": self.files,
+            "findings": len(self.findings),
+            "seconds": round(self.seconds, 2),
+            "exit_code": self.exit_code,
+            "status": self.status,
+        }
+
+
+def problem_of(run: ToolRun) -> str:
+    """Why a run that is not ok failed, with the last lines of its output ("" when ok)."""
+    if run.status == "timed-out":
+        return f"{run.name} did not finish in time.\n{run.tail}"
+    if run.status == "crashed":
+        tail = run.tail.strip() or "(no output)"
+        return f"{run.name} {run.reason}. Last lines of its output:\n{tail}"
+    return ""
+
+
+@dataclass(frozen=True)
+class LintOutcome(Outcome):
+    """A finished lint run: the linters' runs, why each ran, what was linted, where the
+    linted folder lies in the repository, and the fixes' diff."""
+
+    runs: tuple[LinterRun, ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    scope: str = ""
+    prefix: str = ""
+    diff: str = ""
+    diff_file: str = ""
+    sarif_file: str = ""
