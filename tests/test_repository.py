@@ -192,18 +192,12 @@ INTERIM_PURE: dict[str, tuple[str, ...]] = {
         "spec",
         "targets",
     ),
-    "lint": ("changed", "config", "findings"),
-    "audit": ("findings", "severity", "spec"),
 }
 #: Rules a package does not meet yet (rule -> packages), each with the branch of issue 18 that
 #: makes it comply. A package that complies must leave the table: the test fails until it does.
 PENDING: dict[str, frozenset[str]] = {
-    # a3-findings: lint's and audit's entry points shrink to settings -> mode -> report
-    "main-at-most-60-lines": frozenset({"audit", "lint"}),
-    # a3-deploy (deploy), a3-findings (lint, audit): outputs move from __main__ to report
-    "outputs-set-by-report": frozenset({"audit", "deploy", "lint"}),
-    # a3-findings: audit uses lint's hadolint parser; the shared findings package ends that
-    "no-action-imports-another": frozenset({"audit"}),
+    # a3-deploy: outputs move from __main__ to report
+    "outputs-set-by-report": frozenset({"deploy"}),
 }
 
 
