@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import itertools
 import os
-import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from shipyard.deploy import compose, compose_scripts, scripts
+from shipyard.deploy import compose, markers
+from shipyard.deploy import compose_steps as cs
+from shipyard.deploy import container_steps as ct
+from shipyard.deploy import steps as st
 from shipyard.deploy.releases import LockHolder, Release
+from shipyard.deploy.render import ScriptRenderer
 from tests.deploy.test_pure import EVIL, assert_valid_bash
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -35,85 +37,101 @@ COMPOSE = """services:
 """
 
 
-def remote(**extra: object) -> scripts.Remote:
+class SeededTokens:
+    """Here-document tokens 0000000000000001, ...2, ... from each :meth:`reset` on."""
+
+    def __init__(self) -> None:
+        self.counter = itertools.count(1)
+
+    def reset(self) -> None:
+        self.counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{next(self.counter):016x}"
+
+
+TOKENS = SeededTokens()
+
+
+def renderer(**extra: object) -> ScriptRenderer:
     values: dict[str, object] = {
         "app": "api", "state_dir": "~/.shipyard", "image": "reg/api:1", "port": 8080,
         "release": NEW, "replicas": 2, "health_attempts": 3, "health_interval": 0.5,
         "health_path": "/health", "proxy": "nginx", "proxy_config": "~/nginx/api.conf",
         "proxy_check": "nginx -t -q", "proxy_reload": "nginx -s reload",
         "run_url": "https://github.example/o/r/actions/runs/1", "actor": "octocat",
+        "tokens": TOKENS,
     }  # fmt: skip
     values.update(extra)
-    return scripts.Remote(**values)  # type: ignore[arg-type]
+    return ScriptRenderer(**values)  # type: ignore[arg-type]
 
 
-def cases() -> dict[str, Callable[[], str]]:
-    r, none, c = remote(), remote(proxy="none"), remote(compose=True, replicas=1)
+def cases() -> dict[str, st.RemoteStep[object]]:
+    """One step value per case (its script is the snapshot)."""
+    r, none, c = renderer(), renderer(proxy="none"), renderer(compose=True, replicas=1)
     holder = LockHolder("lockid1", "https://github.example/o/r/actions/runs/1", EVIL,
                         1700000000.0, 1800.0, NEW)  # fmt: skip
     parsed = compose.parse(COMPOSE % EVIL.replace("'", "").replace('"', ""), 8080, None)
     record = Release(NEW, "reg/api:1", DIGEST, 1700000000.0, "https://github.example/run", EVIL,
                      "deployed", 2).to_json()  # fmt: skip
     audit = '{"event": "deployed"}'
-    return {
-        "lock": lambda: scripts.lock(r, holder),
-        "lock-compose": lambda: scripts.lock(c, holder, compose_scripts.CHECK),
-        "unlock": lambda: scripts.unlock(r, "lockid1"),
-        "stop-steps": lambda: scripts.stop_steps(r, "shipyard-step-0123456789abcdef-0"),
-        "pull-login": lambda: scripts.pull(r, "bot", EVIL),
-        "pull": lambda: scripts.pull(r, "", ""),
-        "pull-ref": lambda: scripts.pull(r, "", "", DIGEST),
-        "pull-docker-hub": lambda: scripts.pull(remote(image="library/api:1"), "bot", "pw"),
-        "hook": lambda: scripts.hook(r, "echo pre; ./backup", "pre-deploy"),
-        "hook-extra": lambda: scripts.hook(
-            r, "./smoke", "smoke", {"SHIPYARD_PREVIOUS_RELEASE": EVIL}
+    back = renderer(release=OLD)
+    return {  # type: ignore[return-value]
+        "lock": st.Lock(r, holder),
+        "lock-compose": st.Lock(c, holder, cs.COMPOSE_V2_CHECK),
+        "unlock": st.Unlock(r, "lockid1"),
+        "stop-steps": st.StopSteps(r, "shipyard-step-0123456789abcdef-0"),
+        "pull-login": st.Pull(r, "bot", EVIL),
+        "pull": st.Pull(r),
+        "pull-ref": st.Pull(r, image=DIGEST),
+        "pull-docker-hub": st.Pull(renderer(image="library/api:1"), "bot", "pw"),
+        "hook": st.Hook(r, "echo pre; ./backup", "pre-deploy"),
+        "hook-extra": st.Hook(r, "./smoke", "smoke", {"SHIPYARD_PREVIOUS_RELEASE": EVIL}),
+        "migrate": st.Migrate(
+            renderer(volumes=("/srv/data:/data", "/etc/x:/x:ro")), "./manage.py migrate", ENV
         ),
-        "migrate": lambda: scripts.migrate(
-            remote(volumes=("/srv/data:/data", "/etc/x:/x:ro")), "./manage.py migrate", ENV
+        "start": ct.Start(r, ENV),
+        "start-volumes": ct.Start(renderer(volumes=("/srv/data:/data",)), ENV),
+        "start-rollback": ct.Start(back, ENV, image=DIGEST),
+        "check": ct.Check(r, r.names()),
+        "switch": ct.Switch(r, r.release, r.names()),
+        "switch-no-proxy": ct.Switch(none, none.release, none.names()),
+        "replica-1": ct.Replica(r, ENV, 1, OLD_NAMES, 1.0),
+        "replica-2": ct.Replica(r, ENV, 2, OLD_NAMES, 1.0),
+        "replica-first-deploy": ct.Replica(r, ENV, 2, [], 1.0),
+        "replica-fewer": ct.Replica(renderer(replicas=1), ENV, 1, OLD_NAMES, 0.0),
+        "watch": st.Watch(r, r.names(), "/var/log/nginx/api.log", 10, 1),
+        "watch-no-log": st.Watch(r, r.names(), None, 0, 1),
+        "log-size": st.LogSize(r, "~/nginx/api.access.log"),
+        "log-size-none": st.LogSize(r, None),
+        "revert": ct.Revert(renderer(health_attempts=121), OLD, OLD_NAMES, r.names()),
+        "revert-first-deploy": ct.Revert(r, "", [], r.names()),
+        "revert-nothing-started": ct.Revert(r, OLD, OLD_NAMES, []),
+        "record": st.Record(r, record, audit, NEW, 5),
+        "record-compose": st.Record(c, record, audit, NEW, 3),
+        "bring-back": ct.BringBack(back, OLD, OLD_NAMES),
+        "stop-old": ct.Stop(r, OLD_NAMES, 9.0),
+        "stop-old-audit": ct.Stop(r, OLD_NAMES, 1.0, '{"event": "rollback"}'),
+        "stop-nothing": ct.Stop(r, [], 1.0, '{"event": "rollback"}'),
+        "stop-recreate": ct.Stop(r, OLD_NAMES),
+        "compose-start": cs.ComposeStart(c, parsed, ENV, NEW + ".2", EVIL),
+        "compose-start-kept": cs.ComposeStart(c, None, ENV, OLD, DIGEST),
+        "compose-check": cs.ComposeCheck(c, NEW, [f"api-{NEW}-web-1"]),
+        "compose-watch": st.Watch(
+            c, [f"api-{NEW}-web-1"], "/var/log/x.log", 0, 1, cs.watch_extra(c, NEW)
         ),
-        "start": lambda: scripts.start(r, ENV),
-        "start-volumes": lambda: scripts.start(remote(volumes=("/srv/data:/data",)), ENV),
-        "start-rollback": lambda: scripts.start(remote(release=OLD), ENV, image=DIGEST),
-        "check": lambda: scripts.check(r, r.names()),
-        "switch": lambda: scripts.switch(r, r.release, r.names()),
-        "switch-no-proxy": lambda: scripts.switch(none, none.release, none.names()),
-        "replica-1": lambda: scripts.replica(r, ENV, 1, OLD_NAMES, 1.0),
-        "replica-2": lambda: scripts.replica(r, ENV, 2, OLD_NAMES, 1.0),
-        "replica-first-deploy": lambda: scripts.replica(r, ENV, 2, [], 1.0),
-        "replica-fewer": lambda: scripts.replica(remote(replicas=1), ENV, 1, OLD_NAMES, 0.0),
-        "watch": lambda: scripts.watch(r, r.names(), "/var/log/nginx/api.log", 10),
-        "watch-no-log": lambda: scripts.watch(r, r.names(), None, 0),
-        "log-size": lambda: scripts.log_size(r, "~/nginx/api.access.log"),
-        "log-size-none": lambda: scripts.log_size(r, None),
-        "revert": lambda: scripts.revert(remote(health_attempts=121), OLD, OLD_NAMES, r.names()),
-        "revert-first-deploy": lambda: scripts.revert(r, "", [], r.names()),
-        "revert-nothing-started": lambda: scripts.revert(r, OLD, OLD_NAMES, []),
-        "record": lambda: scripts.record(r, record, audit, NEW, 5),
-        "record-compose": lambda: scripts.record(c, record, audit, NEW, 3),
-        "bring-back": lambda: scripts.bring_back(remote(release=OLD), OLD, OLD_NAMES),
-        "stop-old": lambda: scripts.stop(OLD_NAMES, r, 9.0),
-        "stop-old-audit": lambda: scripts.stop(OLD_NAMES, r, 1.0, '{"event": "rollback"}'),
-        "stop-nothing": lambda: scripts.stop([], r, 1.0, '{"event": "rollback"}'),
-        "stop-recreate": lambda: scripts.stop(OLD_NAMES, r),
-        "compose-start": lambda: compose_scripts.start(c, parsed, ENV, NEW + ".2", EVIL),
-        "compose-start-kept": lambda: compose_scripts.start(c, None, ENV, OLD, DIGEST),
-        "compose-check": lambda: compose_scripts.check(c, NEW, [f"api-{NEW}-web-1"]),
-        "compose-watch": lambda: scripts.watch(
-            c, [f"api-{NEW}-web-1"], "/var/log/x.log", 0, compose_scripts.watch_extra(c, NEW)
-        ),
-        "compose-stop-old": lambda: compose_scripts.stop(c, OLD, 4.0),
-        "compose-stop-old-audit": lambda: compose_scripts.stop(c, OLD, 1.0, '{"event": "x"}'),
-        "compose-bring-back": lambda: compose_scripts.bring_back(c, OLD),
-        "compose-revert": lambda: compose_scripts.revert(c, OLD, NEW),
-        "compose-revert-first-deploy": lambda: compose_scripts.revert(c, "", NEW),
+        "compose-stop-old": cs.ComposeStop(c, OLD, 4.0),
+        "compose-stop-old-audit": cs.ComposeStop(c, OLD, 1.0, '{"event": "x"}'),
+        "compose-bring-back": cs.ComposeBringBack(c, OLD),
+        "compose-revert": cs.ComposeRevert(c, OLD, NEW),
+        "compose-revert-first-deploy": cs.ComposeRevert(c, "", NEW),
     }
 
 
-def render(make: Callable[[], str], monkeypatch: pytest.MonkeyPatch) -> str:
-    """``make()`` with here-document tokens 0000000000000001, ...2, ... (seeded)."""
-    counter = itertools.count(1)
-    monkeypatch.setattr(secrets, "token_hex", lambda _n=8: f"{next(counter):016x}")
-    return make()
+def render(step: st.RemoteStep[object]) -> str:
+    """The step's script with the here-document tokens seeded."""
+    TOKENS.reset()
+    return step.script()
 
 
 def _golden(name: str, text: str) -> str:
@@ -128,13 +146,13 @@ def _preamble(name: str) -> str:
 
 
 def test_the_preamble_every_step_starts_with() -> None:
-    for name, r in (("preamble", remote()), ("preamble-no-proxy", remote(proxy="none"))):
+    for name, r in (("preamble", renderer()), ("preamble-no-proxy", renderer(proxy="none"))):
         assert r.preamble() == _golden(name, r.preamble()), f"{name} changed"
 
 
 @pytest.mark.parametrize("name", sorted(cases()))
-def test_each_step_renders_its_golden_script(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = render(cases()[name], monkeypatch)
+def test_each_step_renders_its_golden_script(name: str) -> None:
+    text = render(cases()[name])
     preamble = (GOLDEN / f"{_preamble(name)}.sh").read_text() + "\n"
     assert text.startswith(preamble), f"{name}: the preamble changed"
     body = text[len(preamble) :]
@@ -151,3 +169,18 @@ def test_every_golden_script_is_valid_bash(tmp_path: Path) -> None:
         for name in sorted(steps)
     }
     assert_valid_bash(texts, tmp_path)
+
+
+def test_every_word_a_script_says_is_declared_once() -> None:
+    """The marker vocabulary: each ``say WORD`` and ``@@shipyard WORD`` of every script is a
+    constant of ``markers`` (the parsers read those constants)."""
+    import re
+
+    said: set[str] = set()
+    for path in GOLDEN.glob("*.sh"):
+        lines = path.read_text().splitlines()
+        text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+        said |= set(re.findall(r"\bsay ([a-z][a-z-]*)", text))
+        said |= set(re.findall(re.escape(markers.PREFIX) + r" ([a-z][a-z-]*)", text))
+    assert said <= markers.WORDS, said - markers.WORDS
+    assert said == markers.WORDS, markers.WORDS - said
