@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.deploy import compose
+from shipyard.deploy.local_files import confined
 from shipyard.runtime import InputError
 from tests.deploy.conftest import App, new_app_name
 from tests.services import deploy_hosts
@@ -324,7 +325,7 @@ def test_compose_inputs_are_checked(tmp_path: Path) -> None:
     os.symlink(tmp_path / "outside.yml", workspace / "link.yml")
     for path in ("../outside.yml", str(tmp_path / "outside.yml"), "link.yml"):
         with pytest.raises(InputError, match="outside the workspace"):
-            compose.confined(path, str(workspace))
+            confined(path, str(workspace))
     assert compose.version_ok("2.26.1-4") and compose.version_ok("v2.30.0")
     assert not compose.version_ok("1.29.2") and not compose.version_ok("")
 
