@@ -38,7 +38,7 @@ class Deploy:
         cleanup: Cleanup,
         clock: Clock,
     ) -> None:
-        self.s = settings
+        self.settings = settings
         self.fleet = fleet
         self.lock = lock
         self.strategy = strategy
@@ -114,7 +114,7 @@ class Deploy:
     def watch(self, batch: Sequence[str]) -> list[str]:
         """Check the batch every monitor-interval for monitor; the hosts that went bad."""
         for number in range(1, self.strategy.checks() + 1):
-            self.clock.sleep(self.s.monitor_interval)
+            self.clock.sleep(self.settings.monitor_interval)
             verdicts = self.fleet.parallel(batch, functools.partial(self._check, number=number))
             bad = [name for name, ok in zip(batch, verdicts, strict=True) if not ok]
             if bad:
@@ -122,7 +122,7 @@ class Deploy:
         return []
 
     def _check(self, name: str, number: int) -> bool:
-        s = self.s
+        s = self.settings
         try:
             requests = self.fleet.run(name, self.strategy.watch(self.fleet.view(name), number))
         except StepFailed as exc:
@@ -149,18 +149,18 @@ class Deploy:
         self.lock.take_all()
         previous = next((h.facts.current for h in fleet.views() if h.facts.current), "")
         steps = plan.step_lines(self.strategy, fleet.views())
-        description = plan.describe(self.s, fleet.targets, self.release, steps)
+        description = plan.describe(self.settings, fleet.targets, self.release, steps)
         failed_prepare = [h for h in fleet.views() if h.state.error]
         if failed_prepare:
             self.story += [f"{h.name}: {h.state.error}" for h in failed_prepare]
             return self._result("failed", previous, description)
-        if self.s.dry_run:
+        if self.settings.dry_run:
             return self._result("planned", previous, description)
         status = self._batches()
         return self._result(status, previous, description)
 
     def _batches(self) -> str:
-        s, fleet = self.s, self.fleet
+        s, fleet = self.settings, self.fleet
         failures = 0
         size = plan.batch_size(s, len(fleet.targets))
         done: list[str] = []

@@ -57,7 +57,7 @@ def host_json(
             "result": h.state.status,
             "previous-release": h.facts.current,
             "error": redact(h.state.error),
-            "steps": [_step(s, redact) for s in h.log],
+            "steps": [_step(record, redact) for record in h.log],
         }
         for h in hosts
     ]

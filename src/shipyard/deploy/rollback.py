@@ -74,7 +74,7 @@ class Rollback:
         cleanup: Cleanup,
         wall: Callable[[], float],
     ) -> None:
-        self.s = settings
+        self.settings = settings
         self.fleet = fleet
         self.lock = lock
         self.env = env
@@ -85,7 +85,7 @@ class Rollback:
 
     def back(self, name: str) -> None:
         """Roll one host back; StepFailed when it has no release to go back to."""
-        s, host = self.s, self.fleet.view(name)
+        s, host = self.settings, self.fleet.view(name)
         facts = host.facts
         record = previous_release(facts.records, facts.current, s.to_release)
         if record is None:
@@ -120,16 +120,16 @@ class Rollback:
         self.cleanup.push(self.lock.release_all, "release the deploy locks")
         self.lock.take_all()
         previous = next((h.facts.current for h in fleet.views() if h.facts.current), "")
-        if not any(h.state.error for h in fleet.views()) and not self.s.dry_run:
+        if not any(h.state.error for h in fleet.views()) and not self.settings.dry_run:
             fleet.each(fleet.names, self.back, "rollback")
         for host in fleet.views():
             if host.state.error:
                 self.story.append(f"{host.name}: {host.state.error}")
-        release = next(iter(self.chosen.values()), self.s.to_release or "")
+        release = next(iter(self.chosen.values()), self.settings.to_release or "")
         ok = not any(h.state.error for h in fleet.views())
-        status = ("planned" if self.s.dry_run else "rolled-back") if ok else "failed"
-        wanted = self.s.to_release or "the previous release"
+        status = ("planned" if self.settings.dry_run else "rolled-back") if ok else "failed"
+        wanted = self.settings.to_release or "the previous release"
         return Result(
             status, release, previous, fleet.views(), self.story,
-            [f"Roll back {self.s.app} to {wanted}"],
+            [f"Roll back {self.settings.app} to {wanted}"],
         )  # fmt: skip

@@ -63,8 +63,6 @@ def renderer_for(settings: Settings, release: str, run_url: str, actor: str) -> 
 class Strategy:
     """The parts every strategy shares; subclasses say how the new release replaces the old."""
 
-    name = ""
-
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
         self.settings = deployment.settings
@@ -108,10 +106,15 @@ class Strategy:
     def _watch_extra(self) -> str:
         return ""
 
+    def stops_old_after_watch(self) -> bool:
+        """Whether the old release still runs after the watch (blue-green: until then it is
+        what a revert switches back to)."""
+        return False
+
     def finish(self, host: HostView) -> StepFlow:
         """After the watch: drain and stop the old release (blue-green), record the release."""
         s = self.settings
-        if host.facts.old and s.strategy == "blue-green":
+        if host.facts.old and self.stops_old_after_watch():
             drain = max(0.0, s.drain_timeout - (s.monitor if s.monitor > 0 else 0))
             yield self.stop_old(host, drain)
         yield self.record(host, "deployed")
@@ -152,7 +155,9 @@ class BlueGreen(Strategy):
     """Start the new release beside the old one, check it, switch; stop the old after the
     watch."""
 
-    name = "blue-green"
+    def stops_old_after_watch(self) -> bool:
+        """Yes: the old release ran beside the new one."""
+        return True
 
     def replace(self, host: HostView) -> StepFlow:
         """Start, check, switch."""
@@ -166,7 +171,9 @@ class BlueGreen(Strategy):
 class Recreate(BlueGreen):
     """Stop the old release first, then as blue-green (for apps that cannot run twice)."""
 
-    name = "recreate"
+    def stops_old_after_watch(self) -> bool:
+        """No: it was stopped before the new release started."""
+        return False
 
     def replace(self, host: HostView) -> StepFlow:
         """Stop the old release, then start, check, switch."""
@@ -179,8 +186,6 @@ class Rolling(Strategy):
     """Replace replicas one at a time (each started, checked, put in, the old one taken out),
     so capacity never drops."""
 
-    name = "rolling"
-
     def replace(self, host: HostView) -> StepFlow:
         """One step per replica."""
         old, drain = host.facts.old, self.settings.drain_timeout
@@ -190,8 +195,6 @@ class Rolling(Strategy):
 
 class Compose(Strategy):
     """compose-file: the release's project beside the old one (recreate: instead of it)."""
-
-    name = "compose"
 
     def __init__(self, deployment: Deployment, app: ComposeApp) -> None:
         super().__init__(deployment)
@@ -207,6 +210,10 @@ class Compose(Strategy):
             raise StepFailed("start: the routed service has no container")
         yield ComposeCheck(r, r.release, names)
         yield Switch(r, r.release, names)
+
+    def stops_old_after_watch(self) -> bool:
+        """Blue-green: yes; recreate: it was stopped first."""
+        return self.settings.strategy == "blue-green"
 
     def _watch_extra(self) -> str:
         return watch_extra(self.renderer, self.renderer.release)
