@@ -223,6 +223,7 @@ class Settings:
 
     @property
     def upstream_path(self) -> str:
+        """proxy-config, or the default upstream file of the app."""
         return self.proxy_config or f"/etc/nginx/conf.d/{self.app}.upstream.conf"
 
 
