@@ -19,7 +19,6 @@ from shipyard.runtime import InputError
 
 SERVICE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 IMAGE_VARIABLE = "SHIPYARD_IMAGE"
-MIN_MAJOR = 2  # docker compose v2 (the CLI plugin)
 
 
 @dataclass(frozen=True)
@@ -116,9 +115,3 @@ def _port(entry: object) -> tuple[int, str]:
         target = parts[-1]
         published = parts[-2] if len(parts) >= 2 else ""
     return (int(target) if target.isdigit() else 0), published
-
-
-def version_ok(version: str) -> bool:
-    """``docker compose version --short`` of a host: 2.x or newer."""
-    major = version.strip().lstrip("v").split(".", 1)[0]
-    return major.isdigit() and int(major) >= MIN_MAJOR
