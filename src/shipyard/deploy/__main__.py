@@ -46,8 +46,8 @@ def make_run(
             mode = Rollback(s, fleet, lock, files.env, ctx.cleanup, wall)
         else:
             deployment = strategies.Deployment(s, renderer, files.env, files.compose, wall)
-            strategy = strategies.strategy_for(deployment)
-            mode = Deploy(s, fleet, lock, strategy, ctx.cleanup, clock)
+            mode = Deploy(s, fleet, lock, strategies.strategy_for(deployment), ctx.cleanup, clock)
+        ctx.cleanup.push(lambda: report.publish_unfinished(ctx, mode), "outputs after a cancel")
         return report.publish(ctx, mode.run())
 
     return run

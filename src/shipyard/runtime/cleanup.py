@@ -34,6 +34,7 @@ class Cleanup:
         self._deferred: int | None = None  # a signal held until the last block ends
         self._installed = False  # handle_signal is the process's SIGINT/SIGTERM handler
         self._handed = ""  # why a signal was handed back to the main thread
+        self._cancelled = False
 
     def __len__(self) -> int:
         return len(self._stack)
@@ -103,11 +104,19 @@ class Cleanup:
     def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
         """The SIGINT/SIGTERM handler: raise KeyboardInterrupt, or hold it while shielded."""
         with self._lock:
+            self._cancelled = True
             if self._shield_depth > 0:
                 self._deferred = signum
                 return
             reason, self._handed = self._handed or f"signal {signum}", ""
         raise KeyboardInterrupt(reason)
+
+    @property
+    def cancelled(self) -> bool:
+        """A SIGINT or SIGTERM arrived: the run is being cancelled (a cleanup may want to know,
+        e.g. to report what it left)."""
+        with self._lock:
+            return self._cancelled
 
     @contextmanager
     def signals(self) -> Iterator[None]:
