@@ -99,10 +99,10 @@ nginx_workers() {{
   local dir stat title pid ppid master masters=() mine=()
   local -A parent=()
   for dir in /proc/[0-9]*; do
-    IFS= read -r stat 2>/dev/null <"$dir/stat" || continue
-    [[ $stat == *" (nginx) "* ]] || continue
     title=""
     IFS= read -r -d '' title 2>/dev/null <"$dir/cmdline" || true
+    [[ $title == "nginx: "* ]] || continue
+    IFS= read -r stat 2>/dev/null <"$dir/stat" || continue
     pid=${{dir#/proc/}}
     read -r _ ppid _ <<<"${{stat##*) }}"
     case $title in
