@@ -21,10 +21,12 @@ from shipyard.build_push.plan import (
     CachePlan,
     CredentialError,
     DigestError,
+    NoTagsError,
     build_argv,
     parse_digests,
     parse_logins,
     platform_tag,
+    push_without_tags,
     qemu_hint,
     resolve_cache,
     resolve_credentials,
@@ -191,6 +193,19 @@ def test_parse_buildx_inspect() -> None:
 )
 def test_resolve_push(setting: str, event: str, expected: bool) -> None:
     assert resolve_push(setting, event)[0] is expected
+
+
+def test_no_tag_builds_without_pushing_unless_push_is_true() -> None:
+    rules = ["type=semver,pattern={{version}}", "type=edge"]
+    where = "refs/heads/my/feature#1245 (push event)"
+    for setting in ("auto", "false"):
+        reason, notice = push_without_tags(setting, rules, where)
+        assert reason == f"push: {setting}, and the tag rules made no tag for {where}"
+        assert f"for {where}: type=semver,pattern={{{{version}}}}; type=edge." in notice
+        assert "built and checked, not pushed" in notice
+    with pytest.raises(NoTagsError, match=r"push: true needs one") as caught:
+        push_without_tags("true", rules, where)
+    assert "type=edge" in str(caught.value) and where in str(caught.value)
 
 
 def test_credentials_ghcr_with_another_registry_uses_the_job_token() -> None:

@@ -45,9 +45,10 @@ def run(ctx: ActionContext[Settings]) -> None:
             job.stage("done")
     except ShipyardError:
         with contextlib.suppress(Exception):
-            report.write_summary(ctx.summary, settings, job.out, done=False)
+            report.write_summary(ctx.summary, job.s, job.out, done=False)
         raise
-    report.report(ctx, settings, job.out)
+    # job.s, not settings: a run whose rules made no tag is built without pushing.
+    report.report(ctx, job.s, job.out)
 
 
 main = main_for(SPEC, run)

@@ -55,9 +55,9 @@ def plan_lines(plan: Mapping[str, Any]) -> list[str]:
 
 def dry_run(job: Job) -> None:
     """Everything that needs no build, printed into the log; the caller reports it."""
-    s = job.s
     job.stage("computing the tags")
     decide_tags(job, read_registry=False)
+    s = job.s  # after the tags: a run whose rules made no tag does not push
     compute_metadata(job)
     job.builder = assumed_builder(s.builder, s.platforms)
     job.out.builder = f"not inspected (dry run; planned for a {ASSUMED_DRIVER} builder)"

@@ -65,6 +65,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     builder: str = ""
     stage: str = "starting"
+    #: The notice of a run whose tag rules made no tag (built, not pushed); "" otherwise.
+    untagged: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
     @property

@@ -38,6 +38,29 @@ def resolve_push(setting: str, event_name: str) -> tuple[bool, str]:
     return False, f"push: auto does not push on a {event_name} event"
 
 
+class NoTagsError(ValueError):
+    """``push: true`` on a run whose tag rules made no tag: nothing to push the image under."""
+
+
+def push_without_tags(setting: str, rules: Sequence[str], where: str) -> tuple[str, str]:
+    """(why it is not pushed, the notice) for a run whose tag rules made no tag for ``where``
+    (``refs/heads/x (push event)``): with ``push: auto`` or ``false`` the image is built and
+    checked, not pushed (what metadata-action and build-push-action do: no tags, a build).
+    With ``push: true`` it is an error (NoTagsError): the run was asked to push and cannot."""
+    named = "; ".join(rules) or "(none)"
+    if setting == "true":
+        raise NoTagsError(
+            f"made no tag for {where} (rules: {named}), and push: true needs one to push the "
+            "image under."
+        )
+    reason = f"push: {setting}, and the tag rules made no tag for {where}"
+    notice = (
+        f"The tag rules made no tag for {where}: {named}. The image is built and checked, "
+        "not pushed."
+    )
+    return reason, notice
+
+
 # ------------------------------------------------------------------------------- credentials
 
 

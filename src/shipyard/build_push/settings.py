@@ -58,6 +58,8 @@ class BuildSettings:
     flavor: Flavor
     push: bool
     push_reason: str
+    #: The push input as given (auto, true, false); ``push`` is what it means for this run.
+    push_setting: str
     load: bool
     cache: CacheMode
     cache_ref: str
@@ -241,6 +243,7 @@ def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSe
         flavor=flavor,
         push=push,
         push_reason=push_reason,
+        push_setting=settings.push,
         load=settings.load,
         cache=settings.cache,
         cache_ref=settings.cache_ref.strip(),
