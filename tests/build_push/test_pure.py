@@ -454,6 +454,22 @@ RUN_FAILED_NEW = """\
 #7 ERROR: process "/bin/sh -c make" did not complete successfully: exit code: 2
 ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2
 """
+SECRET_MISSING = """\
+#5 [2/2] RUN --mount=type=secret,id=npm,required=true cat /run/secrets/npm >/dev/null
+#5 ERROR: secret npm not found: not found
+------
+ > [2/2] RUN --mount=type=secret,id=npm,required=true cat /run/secrets/npm >/dev/null:
+------
+ERROR: failed to solve: secret npm not found: not found
+"""
+SSH_MISSING = """\
+#5 [2/2] RUN --mount=type=ssh,required=true cat /dev/null
+#5 ERROR: rpc error: code = Unknown desc = unset ssh forward key default
+------
+ > [2/2] RUN --mount=type=ssh,required=true cat /dev/null:
+------
+ERROR: failed to solve: rpc error: code = Unknown desc = unset ssh forward key default
+"""
 COPY_MISSING = """\
 #6 [2/2] COPY nothere.txt /x
 #6 ERROR: "/nothere.txt" not found: not found
@@ -515,6 +531,14 @@ CACHE_UNSUPPORTED = (
         (RUN_FAILED, "run-failed", ExitCode.FAILURE, "exited with code 3"),
         (RUN_FAILED_NEW, "run-failed", ExitCode.FAILURE, "No rule to make target"),
         (COPY_MISSING, "copy-missing", ExitCode.FAILURE, "/nothere.txt is not in the build"),
+        (SECRET_MISSING, "secret-missing", ExitCode.BAD_INPUT, "mounts the secret 'npm'"),
+        (SSH_MISSING, "ssh-missing", ExitCode.BAD_INPUT, "mounts the SSH agent 'default'"),
+        (
+            'ERROR: failed to solve: no SSH key "github" forwarded from the client\n',
+            "ssh-missing",
+            ExitCode.BAD_INPUT,
+            "SSH agent 'github'",
+        ),
         (NO_DOCKERFILE, "missing-dockerfile", ExitCode.BAD_INPUT, "no Dockerfile at"),
         (SYNTAX, "dockerfile-syntax", ExitCode.FAILURE, "unknown instruction: RUNN"),
         (MULTI, "multi-platform-driver", ExitCode.BAD_INPUT, "one platform at a time"),

@@ -28,7 +28,7 @@ def run(ctx: ActionContext[Settings]) -> None:
     from .metadata import clock
     from .settings import read_settings
 
-    settings = read_settings(ctx.settings, ctx.run, clock(ctx.env))
+    settings = read_settings(ctx.settings, ctx.run, clock(ctx.env), ctx.env)
     for secret in settings.secrets:
         ctx.runner.mask(secret)
     job = Job(ctx, settings)

@@ -77,6 +77,8 @@ def dry_run(job: Job) -> None:
         "builds": build_plan(s.mode, s.platforms, s.push),
         "build args": job.out.build_args,
         "labels": job.out.labels,
+        "secrets": [secret.describe() for secret in s.build_secrets],
+        "ssh": [forward.describe() for forward in s.ssh],
         "cache": job.out.cache,
         "notes": job.out.notes,
     }

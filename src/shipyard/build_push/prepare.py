@@ -35,6 +35,7 @@ def start(job: Job) -> None:
     # registry's versions remove the last tag is known only once they are read).
     settle_untagged(job, tag_decision(job, None))
     s = job.s
+    start_ssh_agent(job)
     # Log in whenever there are credentials: a pull request build (not pushed) may still
     # need them for a private base image.
     needs_config = (
@@ -54,6 +55,21 @@ def start(job: Job) -> None:
     if needs_config:
         job.stage("logging in")
         login(job)
+
+
+def start_ssh_agent(job: Job) -> None:
+    """The private ssh-agent holding ssh-key, when an ssh id forwards it (stopped by the
+    cleanup stack, whatever happens). A key ssh-add refuses is exit 2 naming ssh-key."""
+    s = job.s
+    ids = [forward.id for forward in s.ssh if not forward.socket]
+    if not s.ssh_key or not ids:
+        return
+    from .sshagent import SshAgent
+
+    agent = SshAgent.start(s.ssh_key, runner=job.ctx.runner, env=job.ctx.env)
+    job.ctx.cleanup.push(agent.stop, "the build's ssh-agent")
+    job.agent_socket = agent.socket
+    job.ctx.runner.info(f"ssh: a private ssh-agent holds ssh-key for {', '.join(ids)}")
 
 
 def check_builder_and_registries(job: Job) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from shipyard.runtime import InputError, RunContext, parse_key_values
 
+from .buildsecrets import BuildSecret, SecretInputError, SshForward, parse_secrets, parse_ssh
 from .images import ImageName, parse_image_lines
 from .metadata import RepositoryInfo, input_lines
 from .plan import (
@@ -79,6 +80,11 @@ class BuildSettings:
     repo: RepositoryInfo
     now: datetime
     run_number: str
+    #: Build secrets (ids and the variables holding them) and the SSH ids to forward.
+    build_secrets: tuple[BuildSecret, ...] = ()
+    ssh: tuple[SshForward, ...] = ()
+    ssh_key: str = field(default="", repr=False)
+    #: Every secret value of the run (passwords, build secrets, the SSH key): to mask.
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -205,6 +211,24 @@ def read_credentials(
     return credentials, extra
 
 
+def read_build_secrets(
+    settings: Settings, env: Mapping[str, str]
+) -> tuple[tuple[BuildSecret, ...], tuple[SshForward, ...], tuple[str, ...]]:
+    """(build secrets, SSH ids, the secret values to mask): checked against the environment
+    (each variable set; an agent for each SSH id)."""
+    try:
+        secrets, values = parse_secrets(settings.secrets, env)
+        ssh = parse_ssh(settings.ssh, settings.ssh_key, env)
+    except SecretInputError as exc:
+        raise InputError(exc.input_name, str(exc), hint=exc.hint or None) from None
+    if settings.mode == "merge":
+        for name, given in (("secrets", secrets), ("ssh", ssh)):
+            if given:
+                raise InputError(name, "is used by builds; mode: merge builds nothing.")
+    key = (settings.ssh_key.strip(),) if settings.ssh_key.strip() else ()
+    return secrets, ssh, (*values, *key)
+
+
 def ref_context(run: RunContext, now: datetime) -> RefContext:
     """The run context as the tags see it: a view of the runtime's RunContext, whose ``commit``
     (the PR head on pull requests) is the one commit every action builds, tags and reports."""
@@ -218,8 +242,14 @@ def ref_context(run: RunContext, now: datetime) -> RefContext:
     )
 
 
-def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSettings:
-    """Check every input and derive the run's plan; raise InputError naming the input."""
+def read_settings(
+    settings: Settings,
+    run: RunContext,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+) -> BuildSettings:
+    """Check every input and derive the run's plan; raise InputError naming the input.
+    ``env`` (the run's environment) holds the build secrets' values."""
     images = read_images(settings)
     platforms = read_platforms(settings)
     context, file_path = read_paths(settings, run.workspace or os.getcwd())
@@ -229,7 +259,8 @@ def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSe
     digests = read_mode_inputs(settings)
     registries = list(dict.fromkeys(image.registry for image in images))
     credentials, extra = read_credentials(settings, registries, run.actor)
-    secrets = tuple(c.password for c in [*credentials.values(), *extra.values()] if c)
+    build_secrets, ssh, secret_values = read_build_secrets(settings, env or {})
+    passwords = tuple(c.password for c in [*credentials.values(), *extra.values()] if c)
     return BuildSettings(
         images=images,
         platforms=platforms,
@@ -261,5 +292,8 @@ def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSe
         repo=RepositoryInfo.from_event(run.event, run.repository, run.server_url),
         now=now,
         run_number=run.run_number,
-        secrets=secrets,
+        build_secrets=build_secrets,
+        ssh=ssh,
+        ssh_key=settings.ssh_key.strip(),
+        secrets=(*passwords, *secret_values),
     )
