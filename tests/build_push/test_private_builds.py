@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import json
 import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 from shipyard.build_push.job import Job
 from shipyard.runtime import ExitCode, FakeClock
+from tests.build_push._private import PrivateServer, start_private_server
 from tests.build_push._run import run_build_push
 from tests.build_push.conftest import write_app
 from tests.services import sshd
@@ -32,19 +32,6 @@ from tests.services.dockerd import DockerEngine
 from tests.services.registry import Registry
 
 pytestmark = pytest.mark.usefixtures("buildx")
-
-DOCKERFILE = """\
-FROM {base}
-COPY sshclient/ /
-COPY known_hosts /etc/private_known_hosts
-RUN --mount=type=secret,id=npm,required=true \\
-    sha256sum /run/secrets/npm | cut -d' ' -f1 > /secret.sha256
-RUN --mount=type=ssh,required=true ssh-add -l > /agent-keys && \\
-    ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \\
-      -o UserKnownHostsFile=/etc/private_known_hosts -p {port} {user}@{host} \\
-      cat {repo_file} > /from-private-server
-CMD ["cat", "/from-private-server"]
-"""
 
 #: Records every docker command the action runs (its arguments and the names of its
 #: environment variables, never their values) and keeps each build's metadata file.
@@ -69,43 +56,15 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def private_server(tmp_path: Path, docker_engine: DockerEngine) -> Iterator[sshd.SshServer]:
-    """An sshd on the address of the docker bridge's interface, which RUN steps reach."""
-    bridge = subprocess.run(
-        [
-            docker_engine.docker,
-            "network",
-            "inspect",
-            "bridge",
-            "--format",
-            '{{index .Options "com.docker.network.bridge.name"}}',
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.strip()
-    shown = subprocess.run(
-        ["ip", "-4", "-o", "addr", "show", "dev", bridge], capture_output=True, text=True
-    ).stdout.split()
-    gateway = shown[shown.index("inet") + 1].split("/")[0]
+def private_server(tmp_path: Path, docker_engine: DockerEngine) -> Iterator[PrivateServer]:
+    """A private "git server": the test bed's sshd, reachable from RUN steps."""
+    marker = "private-dependency-" + secrets.token_hex(8)
     try:
-        server = sshd.start(tmp_path / "private-git", name="private-git", listen=gateway)
+        private = start_private_server(tmp_path / "private-git", docker_engine.docker, marker)
     except ServiceUnavailable as exc:
         pytest.fail(f"the test bed's sshd: {exc.reason}")
-    yield server
-    sshd.stop(server)
-
-
-def copy_ssh_client(target: Path) -> None:
-    """ssh and ssh-add with the shared libraries they load, at the same paths."""
-    for binary in ("/usr/bin/ssh", "/usr/bin/ssh-add"):
-        libraries = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True)
-        paths = [binary] + [word for word in libraries.stdout.split() if word.startswith("/")]
-        for path in paths:
-            destination = target / path.lstrip("/")
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(Path(path).resolve(), destination)
+    yield private
+    sshd.stop(private.server)
 
 
 def key_lines(key: str) -> list[str]:
@@ -138,23 +97,15 @@ def test_secret_and_ssh_key_reach_the_build_and_land_nowhere(
     registry: Registry,
     repository: str,
     registry_inputs: dict[str, str],
-    private_server: sshd.SshServer,
+    private_server: PrivateServer,
 ) -> None:
     value = "shipyard-canary-" + secrets.token_hex(24)
-    key = private_server.client_key.read_text()
-    marker = "private-dependency-" + secrets.token_hex(8)
-    repo_file = private_server.directory / "repo.txt"
-    repo_file.write_text(marker + "\n")
-    app = write_app(
-        tmp_path / "workspace",
-        base_image.ref,
-        DOCKERFILE.replace("{port}", str(private_server.port))
-        .replace("{user}", private_server.user)
-        .replace("{host}", private_server.host)
-        .replace("{repo_file}", str(repo_file)),
-    )
-    copy_ssh_client(app / "sshclient")
-    shutil.copy(private_server.known_hosts, app / "known_hosts")
+    key = private_server.key
+    dockerfile = private_server.dockerfile(base_image.ref)
+    app = write_app(tmp_path / "workspace", base_image.ref, dockerfile)
+    for name, content in private_server.context_files().items():
+        (app / name).parent.mkdir(parents=True, exist_ok=True)
+        (app / name).write_bytes(content)
     records = tmp_path / "records"
     records.mkdir()
     wrapper = tmp_path / "docker-wrapper"
@@ -198,7 +149,7 @@ def test_secret_and_ssh_key_reach_the_build_and_land_nowhere(
         "/from-private-server",
     ).decode()
     assert hashlib.sha256(value.encode()).hexdigest() in shown
-    assert "shipyard-testbed-private-git-client" in shown and marker in shown
+    assert "shipyard-testbed-private-git-client" in shown and private_server.marker in shown
 
     # Neither value is in the image, its history or its configuration ...
     for args in (("history", "--no-trunc", ref), ("image", "inspect", ref), ("save", ref)):

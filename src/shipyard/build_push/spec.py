@@ -43,8 +43,8 @@ class Settings:
     )
     secrets: Text = setting(
         "Build secrets, one id=ENV_NAME per line (docker/build-push-action's secret-envs): the "
-        "value is read from the environment variable ENV_NAME (set it in the step's env:, e.g. "
-        "NPM_TOKEN: ${{ secrets.NPM_TOKEN }}), masked, and reaches only the RUN steps that "
+        "value is read from the environment variable ENV_NAME (set it from a secret in the "
+        "step's env:), masked, and reaches only the RUN steps that "
         "mount it (RUN --mount=type=secret,id=npm): never a layer, the cache, the build record "
         "or a command line. The variable must be set and not empty."
     )
