@@ -27,7 +27,7 @@ from shipyard.build_push.buildsecrets import (
 from shipyard.build_push.buildx import Docker
 from shipyard.build_push.plan import BuildOptions, BuildOutput, CachePlan, build_argv
 from shipyard.build_push.platforms import Platform
-from shipyard.build_push.settings import read_settings
+from shipyard.build_push.settings import is_socket, read_settings
 from shipyard.build_push.spec import Settings
 from shipyard.build_push.sshagent import SshAgent
 from shipyard.runtime import InputError, RunContext, Runner
@@ -114,14 +114,17 @@ def test_a_value_pasted_instead_of_a_variable_name_is_never_quoted(pasted: str) 
 
 def test_ssh_ids_use_the_agent_of_ssh_key(tmp_path: Path) -> None:
     key = _keygen(tmp_path / "id")
-    assert parse_ssh("default\ngitlab", key, {}) == (SshForward("default"), SshForward("gitlab"))
+    assert parse_ssh("default\ngitlab", key, {}, is_socket) == (
+        SshForward("default"),
+        SshForward("gitlab"),
+    )
     assert SshForward("default").flag("/tmp/a.sock") == "default=/tmp/a.sock"
 
 
 def test_ssh_without_a_key_forwards_the_agent_of_an_earlier_step(agent_socket: str) -> None:
     env = {"SSH_AUTH_SOCK": agent_socket}
-    assert parse_ssh("default", "", env) == (SshForward("default", agent_socket),)
-    explicit = parse_ssh(f"github={agent_socket}", "", {})
+    assert parse_ssh("default", "", env, is_socket) == (SshForward("default", agent_socket),)
+    explicit = parse_ssh(f"github={agent_socket}", "", {}, is_socket)
     assert explicit == (SshForward("github", agent_socket),)
 
 
@@ -141,7 +144,7 @@ def test_bad_ssh_inputs_name_the_input(
 ) -> None:
     real_key = _keygen(tmp_path / "id") if key == "KEY" else key
     with pytest.raises(SecretInputError) as caught:
-        parse_ssh(text, real_key, {})
+        parse_ssh(text, real_key, {}, is_socket)
     assert caught.value.input_name == name and needle in str(caught.value)
     assert "PRIVATE KEY" not in str(caught.value) + caught.value.hint or name == "ssh-key"
 

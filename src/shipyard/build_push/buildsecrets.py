@@ -10,9 +10,8 @@ Errors name the input, the line and the id, never what follows ``=`` (it may be 
 
 from __future__ import annotations
 
-import os
+import posixpath
 import re
-import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -122,13 +121,6 @@ def parse_secrets(
     return tuple(secrets), tuple(values)
 
 
-def is_socket(path: str) -> bool:
-    try:
-        return stat.S_ISSOCK(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
 def looks_like_private_key(key: str) -> bool:
     return "-----BEGIN" in key and "PRIVATE KEY-----" in key
 
@@ -143,11 +135,12 @@ def parse_ssh(
     text: str,
     ssh_key: str,
     env: Mapping[str, str],
-    socket_exists: Callable[[str], bool] = is_socket,
+    socket_exists: Callable[[str], bool],
 ) -> tuple[SshForward, ...]:
     """The SSH ids to forward, from ``id`` or ``id=/path/to/agent.sock`` lines. An id alone
     forwards the private agent of ``ssh_key``, else the agent of an earlier step
-    (``SSH_AUTH_SOCK``). Keys are never read from files."""
+    (``SSH_AUTH_SOCK``). Keys are never read from files. ``socket_exists`` is the one look
+    at the file system (the caller's)."""
     if ssh_key.strip() and not looks_like_private_key(ssh_key):
         raise SecretInputError(
             "ssh-key",
@@ -159,7 +152,7 @@ def parse_ssh(
     for number, entry in _lines(text):
         raw_id, sep, socket = (part.strip() for part in entry.partition("="))
         ssh_id = _mount_id("ssh", number, raw_id, seen)
-        if sep and not (os.path.isabs(socket) and socket_exists(socket)):
+        if sep and not (posixpath.isabs(socket) and socket_exists(socket)):
             raise SecretInputError(
                 "ssh",
                 f"line {number} (id '{ssh_id}'): what follows '=' is not an SSH agent socket.",

@@ -8,6 +8,7 @@ Every problem is an InputError naming the input (exit 2).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -211,6 +212,14 @@ def read_credentials(
     return credentials, extra
 
 
+def is_socket(path: str) -> bool:
+    """Whether ``path`` is a unix socket (an SSH agent's)."""
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def read_build_secrets(
     settings: Settings, env: Mapping[str, str]
 ) -> tuple[tuple[BuildSecret, ...], tuple[SshForward, ...], tuple[str, ...]]:
@@ -218,7 +227,7 @@ def read_build_secrets(
     (each variable set; an agent for each SSH id)."""
     try:
         secrets, values = parse_secrets(settings.secrets, env)
-        ssh = parse_ssh(settings.ssh, settings.ssh_key, env)
+        ssh = parse_ssh(settings.ssh, settings.ssh_key, env, is_socket)
     except SecretInputError as exc:
         raise InputError(exc.input_name, str(exc), hint=exc.hint or None) from None
     if settings.mode == "merge":
