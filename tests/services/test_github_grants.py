@@ -306,6 +306,21 @@ def test_graphql_refuses_as_github_does(gh: GitHubEmulator) -> None:
     assert seen["data"]["repository"]["issue"]["title"] == "deploy"
 
 
+def test_graphql_spells_an_apps_bot_without_the_suffix(gh: GitHubEmulator) -> None:
+    """REST says ``github-actions[bot]``; GraphQL's ``Bot`` says ``github-actions``."""
+    token = github_token(gh, issues="write")
+    issue = pygithub(gh, token).get_repo(PRIVATE).create_issue("deploy v1?")
+    assert issue.user.login == "github-actions[bot]"
+    query = """query { viewer { login }
+      repository(owner: "acme", name: "app") { issue(number: 1) {
+        author { __typename login url } } } }"""
+    _headers, data = pygithub(gh, token).requester.graphql_query(query, {})
+    author = data["data"]["repository"]["issue"]["author"]
+    assert (author["__typename"], author["login"]) == ("Bot", "github-actions")
+    assert author["url"].endswith("/apps/github-actions")
+    assert data["data"]["viewer"]["login"] == "github-actions[bot]"  # itself: as REST says
+
+
 def test_restricted_tokens_from_a_seed(github_emulator: GitHubEmulator) -> None:
     github_emulator.seed(
         {

@@ -182,7 +182,8 @@ class _World:
     def root(self) -> dict[str, Any]:
         """The Query type's fields."""
         return {
-            "viewer": self.actor(self.viewer.login),
+            # an app's token sees itself as REST spells it (``name[bot]``)
+            "viewer": {**(self.actor(self.viewer.login) or {}), "login": self.viewer.login},
             "repository": self.repository,
             "node": self.node,
             "nodes": self.nodes,
@@ -250,19 +251,25 @@ class _World:
 
     # -- objects ----------------------------------------------------------------------------
     def actor(self, login: str | None) -> dict[str, Any] | None:
-        """A ``User`` or ``Bot`` by login, or None."""
+        """A ``User`` or ``Bot`` by login, or None. As on GitHub, a ``Bot``'s login has no
+        ``[bot]`` suffix here (REST's ``github-actions[bot]`` is ``github-actions``) and its
+        url is its app's page."""
         if not login:
             return None
         account = self.emu._accounts.get(login.lower())
         if account is None:
             return None
-        kind = "Bot" if account.type == "Bot" else "User"
         _api, web = self.emu._bases()
+        if account.type == "Bot":
+            app = account.login.removesuffix("[bot]")
+            kind, shown, url = "Bot", app, f"{web}/apps/{app}"
+        else:
+            kind, shown, url = "User", account.login, f"{web}/{account.login}"
         return {
             "__typename": kind,
             "id": node_id(kind, account.id),
-            "login": account.login,
-            "url": f"{web}/{account.login}",
+            "login": shown,
+            "url": url,
             "databaseId": account.id,
         }
 
