@@ -70,7 +70,7 @@ def _absent(exc: GithubException, *statuses: int) -> bool:
 def describe_failure(exc: Refused, repository: str = "") -> ShipyardError:
     """A refusal as the action's error: 401 -> bad token, 403/404/422 -> what to fix."""
     message, what = exc.message, exc.what
-    where = f" in {repository}" if repository else ""
+    where = f" in {repository}" if repository and f" {repository}" not in what else ""
     if exc.status == 401:
         return InputError(
             "token",
