@@ -232,17 +232,26 @@ class UsersApi(GitHubCore):
                         return team
         raise not_found()
 
-    def _sees_team(self, team: Team) -> bool:
-        """Whether the caller may see ``team``: an installation on its organization, a site
-        admin, a member of the team, or (a ``closed`` team) of its organization."""
+    def _sees_teams_of(self, org: str) -> bool:
+        """Whether the caller sees ``org``'s (closed) teams: an installation on it, a site
+        admin or a member of it."""
         user = self._user()
         grant: Grant | None = g.get("grant")
         if grant is not None and grant.installation_token:
-            return grant.owner == team.org.lower()
-        login = user.login.lower()
-        if user.site_admin or login in team.members:
+            return grant.owner == org.lower()
+        return user.site_admin or self._is_org_member(org, user.login)
+
+    def _sees_team(self, team: Team) -> bool:
+        """Whether the caller may see ``team``: a member of it; else one who sees the
+        organization's teams, for a ``secret`` team only an installation or a site admin."""
+        user = self._user()
+        if user.login.lower() in team.members:
             return True
-        return team.privacy == "closed" and self._is_org_member(team.org, login)
+        if not self._sees_teams_of(team.org):
+            return False
+        grant: Grant | None = g.get("grant")
+        installation = grant is not None and grant.installation_token
+        return team.privacy == "closed" or user.site_admin or installation
 
     def _v_user(self) -> Response:
         return json_response(self._user_full_json(self._user()))
@@ -268,7 +277,7 @@ class UsersApi(GitHubCore):
     def _v_org_teams(self, org: str) -> Response:
         self._user()
         found = self._org_or_404(org)
-        if not self._sees_team(Team(0, found.account.login, "", "")):  # an org member's view
+        if not self._sees_teams_of(found.account.login):
             raise not_found()
         return paginate([self._team_json(t) for t in found.teams.values() if self._sees_team(t)])
 
