@@ -6,7 +6,8 @@
 # plugin (from trixie's docker-buildx .deb) and busybox-static binaries for amd64 and arm64
 # (the base images are built from them). It only installs: tests/services/ starts services.
 # Also the Docker Compose v2 CLI plugin for the deploy action's compose-file (trixie's
-# docker-compose .deb; Ubuntu's docker-compose-v2).
+# docker-compose .deb; Ubuntu's docker-compose-v2), and real old Pythons (bullseye's 3.9 and
+# 2.7, unpacked by old_pythons.sh) that the bootstrap's tests check it refuses.
 #
 # Idempotent: every step checks first and skips what is already there, so a second run takes
 # about a second. `apt-get update` runs first whenever anything has to be fetched (set
@@ -51,6 +52,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# tests/test_bootstrap.py: real python3.9 and python2.7 the bootstrap must refuse (its own
+# private apt setup; idempotent, so it runs before the "already installed" check).
+SHIPYARD_DEBIAN_MIRROR="$MIRROR" bash "$(dirname "${BASH_SOURCE[0]}")/old_pythons.sh"
 
 missing_packages=()
 for pkg in "${PACKAGES[@]}"; do

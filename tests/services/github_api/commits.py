@@ -23,12 +23,12 @@ class CommitsApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/tags", self._v_tags)
-        route(f"{REPO}/branches", self._v_branches)
-        route(f"{REPO}/branches/<path:branch>", self._v_branch)
-        route(f"{REPO}/commits", self._v_commits)
-        route(f"{REPO}/commits/<path:ref>", self._v_commit)
-        route(f"{REPO}/compare/<path:basehead>", self._v_compare)
+        route(f"{REPO}/tags", self._v_tags, permission="contents")
+        route(f"{REPO}/branches", self._v_branches, permission="contents")
+        route(f"{REPO}/branches/<path:branch>", self._v_branch, permission="contents")
+        route(f"{REPO}/commits", self._v_commits, permission="contents")
+        route(f"{REPO}/commits/<path:ref>", self._v_commit, permission="contents")
+        route(f"{REPO}/compare/<path:basehead>", self._v_compare, permission="contents")
 
     def add_commit(
         self,

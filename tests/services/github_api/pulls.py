@@ -19,7 +19,11 @@ class PullsApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/pulls/<int:number>/files", self._v_pull_files)
+        route(
+            f"{REPO}/pulls/<int:number>/files",
+            self._v_pull_files,
+            permission=("pull_requests", "contents"),
+        )
 
     def set_pull_files(
         self, repo: str, number: int, files: Iterable[str | Mapping[str, Any]]
