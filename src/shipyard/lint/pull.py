@@ -152,8 +152,9 @@ def _problem(exc: Exception) -> str:
     status = getattr(exc, "status", None)
     if status in (401, 403, 404):
         return (
-            f"Review comments were not posted: GitHub answered HTTP {status} (the token cannot "
-            "write to the pull request: give the job `pull-requests: write`; a fork's pull "
-            "request never gets it). The findings are in the annotations and the summary."
+            f"Review comments were not posted: GitHub answered HTTP {status} ({exc}): the "
+            "token cannot write to the pull request (give the job `pull-requests: write`; a "
+            "fork's pull request never gets it). The findings are in the annotations and the "
+            "summary."
         )
     return f"Review comments were not posted: {exc}"
