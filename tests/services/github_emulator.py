@@ -8,7 +8,7 @@ follows them. One module per API in ``github_api/``:
 - ``repos.py``: repos, collaborators and permissions, assignees;
 - ``commits.py``: commits, compare, branches, tags;
 - ``labels.py``, ``issues.py`` (labels, assignees), ``comments.py``: issues and comments;
-- ``pulls.py``: pull request files;
+- ``pulls.py``: pull request files; ``reviews.py``: reviews and review comments;
 - ``actions.py``: workflows, ``workflow_dispatch``, workflow runs;
 - ``releases.py``: releases and generated notes;
 - ``graphql.py``: a small GraphQL API (``POST /graphql``; ``/api/graphql`` on GHES) for
@@ -55,6 +55,7 @@ from tests.services.github_api.pulls import PullsApi
 from tests.services.github_api.rate_limit import RateLimitApi
 from tests.services.github_api.releases import ReleasesApi
 from tests.services.github_api.repos import ReposApi
+from tests.services.github_api.reviews import ReviewsApi
 from tests.services.github_api.seed import SeedApi
 from tests.services.github_api.users import UsersApi
 
@@ -70,6 +71,7 @@ class GitHubEmulator(
     ReposApi,
     CommitsApi,
     UsersApi,
+    ReviewsApi,
     PullsApi,
     ReleasesApi,
     GraphqlApi,
