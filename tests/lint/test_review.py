@@ -129,8 +129,11 @@ def test_without_write_permission_a_warning_and_the_annotations_as_before(
 ) -> None:
     _pull(tmp_path, gh)
     quiet = _run(tmp_path, gh, "none")
-    gh.fail_next(1, 403, path="/repos/your-org/app/pulls/7/reviews", method="POST")
-    refused = _run(tmp_path, gh, "comments")
+    # the job's GITHUB_TOKEN with pull-requests: read: the emulator refuses the review as
+    # GitHub does (403 "Resource not accessible by integration")
+    read_only = "ghs_read_only_job_token"
+    gh.add_installation_token(read_only, REPOSITORY, {"contents": "read", "pull-requests": "read"})
+    refused = _run(tmp_path, gh, "comments", token=read_only)
     assert refused.code == quiet.code == 1
     warnings = refused.annotations("warning")
     assert any("no review comments" in w and "pull-requests: write" in w for w in warnings)

@@ -126,8 +126,17 @@ class ReviewsApi(PullsApi):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/pulls/<int:number>/reviews", self._v_reviews, ("GET", "POST"))
-        route(f"{REPO}/pulls/<int:number>/comments", self._v_review_comments)
+        route(
+            f"{REPO}/pulls/<int:number>/reviews",
+            self._v_reviews,
+            ("GET", "POST"),
+            permission="pull_requests",
+        )
+        route(
+            f"{REPO}/pulls/<int:number>/comments",
+            self._v_review_comments,
+            permission="pull_requests",
+        )
 
     # ------------------------------------------------------------------------ for tests
 
