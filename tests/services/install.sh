@@ -84,7 +84,7 @@ done
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 need_wheels=0
 for spec in requests-2.18.4 requests-2.19.1 requests-2.20.0 urllib3-1.23 idna-2.7 chardet-3.0.4 \
-            certifi-2018.8.24; do
+            certifi-2018.8.24 setuptools-75.3.0; do
   compgen -G "$CACHE/pypi-wheels/$spec-*.whl" >/dev/null || need_wheels=1
 done
 fetch_wheels() {

@@ -26,7 +26,7 @@ from pathlib import Path
 from tests.services._common import INSTALL_HINT, ServiceUnavailable, cache_dir
 
 #: The releases the index serves: enough for `requests>=2.18,<2.20` (and 2.20.0 beside it)
-#: with every dependency, wheels only.
+#: with every dependency, and setuptools (so an sdist could be built), wheels only.
 WHEELS = (
     "requests==2.18.4",
     "requests==2.19.1",
@@ -35,6 +35,8 @@ WHEELS = (
     "idna==2.7",
     "chardet==3.0.4",
     "certifi==2018.8.24",
+    # what building an sdist needs: the tests check that resolution never builds one
+    "setuptools==75.3.0",
 )
 
 
