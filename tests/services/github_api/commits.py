@@ -132,7 +132,9 @@ class CommitsApi(GitHubCore):
         seen: dict[str, dict[str, Any]] = {}
         for commit in commits:
             for path in commit.files:
-                blob = hashlib.sha1(f"{commit.sha}{path}".encode(), usedforsecurity=False).hexdigest()
+                blob = hashlib.sha1(
+                    f"{commit.sha}{path}".encode(), usedforsecurity=False
+                ).hexdigest()
                 seen[path] = {
                     "sha": blob,
                     "filename": path,

@@ -33,7 +33,10 @@ class PullsApi(GitHubCore):
                 entry: dict[str, Any] = {"filename": item} if isinstance(item, str) else dict(item)
                 entry.setdefault("status", "modified")
                 name = str(entry["filename"])
-                entry.setdefault("sha", hashlib.sha1(f"{number}{name}".encode(), usedforsecurity=False).hexdigest())
+                entry.setdefault(
+                    "sha",
+                    hashlib.sha1(f"{number}{name}".encode(), usedforsecurity=False).hexdigest(),
+                )
                 entry.update(additions=1, deletions=0, changes=1, patch="@@ -1 +1 @@\n+change")
                 listed.append(entry)
             target.pull_files[number] = listed
