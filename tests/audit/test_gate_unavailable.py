@@ -184,3 +184,27 @@ def test_a_directory_without_modified_dates_uses_its_mtime(tmp_path: Path) -> No
 def test_parse_time(text: str, expected: str | None) -> None:
     parsed = parse_time(text)
     assert (parsed.isoformat() if parsed else None) == expected
+
+
+def test_trivy_db_age_from_its_metadata(tmp_path: Path) -> None:
+    from shipyard.audit.databases import trivy_db
+
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(
+        '{"Version": 2, "NextUpdate": "2024-10-11T12:00:00Z", '
+        '"UpdatedAt": "2024-10-10T06:15:01.123456789Z", "DownloadedAt": "2024-10-10T08:00:00Z"}'
+    )
+    database = trivy_db(metadata)
+    assert database.updated == dt.datetime(2024, 10, 10, 6, 15, 1, 123456, tzinfo=dt.timezone.utc)
+    assert trivy_db(tmp_path / "missing.json").updated is None
+
+
+def test_database_lines() -> None:
+    from shipyard.audit.outcome import Database
+    from shipyard.audit.report import database_line
+
+    now = dt.datetime(2024, 10, 20, tzinfo=dt.timezone.utc)
+    old = Database("OSV directory", dt.datetime(2024, 10, 10, tzinfo=dt.timezone.utc), "x")
+    assert database_line(old, now) == "OSV directory: updated 2024-10-10 (10 day(s) old; x)"
+    assert database_line(Database("svc", live=True), now) == "svc: live"
+    assert database_line(Database("trivy"), now) == "trivy: age unknown"
