@@ -84,9 +84,26 @@ for arch in "${ARCHES[@]}"; do
   [[ -x "$CACHE/python/$arch/rootfs/usr/bin/python3" ]] || need_python=1
 done
 
+# The audit's resolution tests: real wheels (requests 2.18-2.20 and their dependencies) for a
+# local package index (tests/services/package_index.py), fetched once with pip into the cache.
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+need_wheels=0
+for spec in requests-2.18.4 requests-2.19.1 requests-2.20.0 urllib3-1.23 idna-2.7 chardet-3.0.4 \
+            certifi-2018.8.24 setuptools-75.3.0; do
+  compgen -G "$CACHE/pypi-wheels/$spec-*.whl" >/dev/null || need_wheels=1
+done
+fetch_wheels() {
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    log "no pip for python3: the audit's package index wheels are not fetched"
+    return 0
+  fi
+  (cd "$REPO" && SHIPYARD_TESTBED_CACHE="$CACHE" python3 -m tests.services.package_index download)
+}
+
 if [[ ${#missing_packages[@]} -eq 0 && $need_buildx -eq 0 && $need_busybox -eq 0 \
       && $need_compose -eq 0 && $need_python -eq 0 && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
-  log "everything already installed (packages, buildx, busybox in $CACHE)"
+  [[ $need_wheels -eq 1 ]] && fetch_wheels
+  log "everything already installed (packages, buildx, busybox, wheels in $CACHE)"
   exit 0
 fi
 
@@ -276,6 +293,12 @@ http://ports.ubuntu.com/ubuntu-ports $CODENAME main universe"
   done
 else
   log "python rootfs already cached in $CACHE/python"
+fi
+
+if [[ $need_wheels -eq 1 ]]; then
+  fetch_wheels
+else
+  log "package index wheels already cached in $CACHE/pypi-wheels"
 fi
 
 log "done"

@@ -38,7 +38,10 @@ class PullsApi(GitHubCore):
                 entry: dict[str, Any] = {"filename": item} if isinstance(item, str) else dict(item)
                 entry.setdefault("status", "modified")
                 name = str(entry["filename"])
-                entry.setdefault("sha", hashlib.sha1(f"{number}{name}".encode()).hexdigest())
+                entry.setdefault(
+                    "sha",
+                    hashlib.sha1(f"{number}{name}".encode(), usedforsecurity=False).hexdigest(),
+                )
                 defaults: dict[str, Any] = {"additions": 1, "deletions": 0, "changes": 1}
                 defaults["patch"] = "@@ -1 +1 @@\n+change"
                 for key, value in defaults.items():  # a given patch is the file's diff
