@@ -87,6 +87,7 @@ def cases() -> dict[str, st.RemoteStep[object]]:
         "pull-docker-hub": st.Pull(renderer(image="library/api:1"), "bot", "pw"),
         "hook": st.Hook(r, "echo pre; ./backup", "pre-deploy"),
         "hook-extra": st.Hook(r, "./smoke", "smoke", {"SHIPYARD_PREVIOUS_RELEASE": EVIL}),
+        "post-rollback": st.post_rollback(r, './restore "$SHIPYARD_FAILED_RELEASE"', NEW),
         "migrate": st.Migrate(
             renderer(volumes=("/srv/data:/data", "/etc/x:/x:ro")), "./manage.py migrate", ENV
         ),

@@ -317,6 +317,14 @@ class Hook(RemoteStep[None]):
         )
 
 
+def post_rollback(renderer: ScriptRenderer, command: str, failed_release: str) -> Hook:
+    """``post-rollback``: the user's shell on a host that is back on the release that ran before
+    (e.g. a restore of what pre-deploy backed up). ``SHIPYARD_FAILED_RELEASE`` names the release
+    taken away; ``SHIPYARD_RELEASE`` is the run's, as in its other hooks (a deploy's new
+    release, or the one ``mode: rollback`` went back to)."""
+    return Hook(renderer, command, "post-rollback", {"SHIPYARD_FAILED_RELEASE": failed_release})
+
+
 @dataclass(frozen=True)
 class Migrate(RemoteStep[None]):
     """``migrate-command`` once, in a one-off container of the image (with the app's env)."""
