@@ -1,4 +1,5 @@
-"""The hooks around a release on the in-memory fleet: post-rollback once a host is back on the
+"""The hooks around a release on the in-memory fleet: post-deploy and smoke-command get the new
+containers' addresses (``SHIPYARD_UPSTREAMS``); post-rollback runs once a host is back on the
 release that ran before (the deploy's own revert, or ``mode: rollback``), and only where
 something was put back."""
 
@@ -32,6 +33,54 @@ def hook(done: Run, host: str) -> object:
     return step
 
 
+def env(sims: MemoryFleet, host: str, hook: str) -> dict[str, str]:
+    """The environment the action gave ``hook`` on ``host`` (the last time it ran)."""
+    return [e for name, e in sims.hosts[host].hooks if name == hook][-1]
+
+
+# -- SHIPYARD_UPSTREAMS -----------------------------------------------------------------------
+def addresses(sims: MemoryFleet, host: str, names: list[str]) -> str:
+    return " ".join(f"127.0.0.1:{sims.hosts[host].ports[n]}" for n in names)
+
+
+@pytest.mark.parametrize("strategy", ["blue-green", "recreate", "rolling"])
+def test_post_deploy_and_smoke_get_the_new_containers_addresses(strategy: str) -> None:
+    sims = fleet_with(["web1", "web2"])
+    replicas = {"strategy": strategy, "replicas": "2"}
+    done = run(sims, settings(["web1", "web2"], **HOOKS, **replicas))
+    assert done.result is not None and done.result.status == "deployed", done.log
+    for host in ("web1", "web2"):
+        new = addresses(sims, host, [f"api-{NEW}-1", f"api-{NEW}-2"])
+        assert env(sims, host, "post-deploy")["SHIPYARD_UPSTREAMS"] == new
+        assert env(sims, host, "smoke")["SHIPYARD_UPSTREAMS"] == new
+        assert env(sims, host, "smoke")["SHIPYARD_PREVIOUS_RELEASE"] == OLD
+        assert "SHIPYARD_UPSTREAMS" not in env(sims, host, "pre-deploy")  # nothing started yet
+
+
+def test_a_compose_smoke_test_gets_the_routed_containers_addresses() -> None:
+    sims = MemoryFleet(["web1"])
+    done = run(sims, settings(["web1"], **HOOKS, **{"compose-file": "compose.yml"}))
+    assert done.result is not None and done.result.status == "deployed", done.log
+    routed = addresses(sims, "web1", [f"api-{NEW}-web-1"])
+    assert env(sims, "web1", "smoke")["SHIPYARD_UPSTREAMS"] == routed
+
+
+def test_a_new_container_without_a_published_port_fails_the_smoke_test_naming_it() -> None:
+    sims = fleet_with(["web1"])
+
+    def unpublish(host: str, step: str) -> None:
+        if step == "smoke":
+            del sims.hosts[host].ports[f"api-{NEW}-1"]
+
+    sims.on_step = unpublish
+    done = run(sims, settings(["web1"], **{"smoke-command": "./smoke"}))
+    assert done.result is not None and done.result.status == "rolled-back", done.log
+    assert done.result.story[0] == (
+        f"web1: smoke failed (exit 1): api-{NEW}-1 publishes no port for SHIPYARD_UPSTREAMS"
+    )
+
+
+# -- post-rollback ----------------------------------------------------------------------------
 def test_post_rollback_runs_once_the_old_release_serves_again() -> None:
     sims = fleet_with(["web1"])
     serving: dict[str, str] = {}

@@ -1,5 +1,5 @@
-"""The hooks around a release on a real host (OpenSSH, dockerd, nginx): post-rollback once the
-release that ran before serves again."""
+"""The hooks around a release on a real host (OpenSSH, dockerd, nginx): SHIPYARD_UPSTREAMS for
+post-deploy and smoke-command; post-rollback once the release that ran before serves again."""
 
 from __future__ import annotations
 
@@ -7,6 +7,23 @@ import json
 
 from tests.deploy.conftest import App
 from tests.services.loadgen import fetch
+
+
+def test_post_deploy_and_a_runbook_smoke_test_get_the_new_containers_addresses(app: App) -> None:
+    """The runbooks' smoke-command, verbatim: it failed (unbound variable) and rolled back."""
+    home = app.hosts[0].home
+    assert app.deploy("v1", replicas="2").code == 0
+    smoke = 'for u in $SHIPYARD_UPSTREAMS; do wget -qO- "http://$u/health"; done'
+    keep = 'printf "%s\\n" "$SHIPYARD_UPSTREAMS" >"$HOME/' + app.name
+    hooks = {"smoke-command": f'{smoke}\n{keep}.smoke"', "post-deploy": f'{keep}.post"'}
+    result = app.deploy("v2", hooks, replicas="2")
+    assert result.code == 0, result.log
+    assert result.outputs["status"] == "deployed"
+    new = [f"{app.name}-{result.outputs['release']}-{i}" for i in (1, 2)]
+    published = [app.hosts[0].docker("port", n, "8080/tcp").stdout.split()[0] for n in new]
+    assert (home / f"{app.name}.smoke").read_text() == " ".join(published) + "\n"
+    assert (home / f"{app.name}.post").read_text() == " ".join(published) + "\n"
+    assert [fetch(f"http://{address}/") for address in published] == ["v2", "v2"]
 
 
 def _restore(app: App) -> dict[str, str]:

@@ -92,10 +92,10 @@ class Strategy:
             yield Migrate(r, s.migrate_command, self.deployment.env)
         yield from self.replace(host)
         extra = {"SHIPYARD_PREVIOUS_RELEASE": host.facts.current}
-        if s.post_deploy:
-            yield Hook(r, s.post_deploy, "post-deploy", extra)
+        if s.post_deploy:  # SHIPYARD_UPSTREAMS: the containers just started and switched to
+            yield Hook(r, s.post_deploy, "post-deploy", extra, tuple(host.new))
         if s.smoke_command:
-            yield Hook(r, s.smoke_command, "smoke", extra)
+            yield Hook(r, s.smoke_command, "smoke", extra, tuple(host.new))
         if s.proxy_access_log and s.monitor > 0:
             yield LogSize(r, s.proxy_access_log)
 
