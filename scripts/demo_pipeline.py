@@ -154,9 +154,11 @@ def main() -> int:
             "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
             "SMTP_USERNAME": SMTP_USER,
             "SMTP_PASSWORD": SMTP_PASSWORD,
-            "STAGING_SSH_KEY": hosts["staging"].ssh.client_key.read_text(),
-            "PRODUCTION_SSH_KEY": hosts["production"].ssh.client_key.read_text(),
         }
+        # SSH_KEY is a secret of each GitHub environment (deploy.yml); act has no environments,
+        # so each run is given the key of the environment it deploys to
+        staging_key = {"SSH_KEY": hosts["staging"].ssh.client_key.read_text()}
+        production_key = {"SSH_KEY": hosts["production"].ssh.client_key.read_text()}
         settings = {
             **common,
             **host_vars("STAGING", hosts["staging"], app),
@@ -189,7 +191,12 @@ def main() -> int:
         progress(3, "merge to main: examples/platform/staging-deploy.yml")
         text, name = example("platform", "staging-deploy.yml")
         staging = harness.run(
-            text, workflow_file=name, vars=settings, secrets=secrets, env=env, files=files
+            text,
+            workflow_file=name,
+            vars=settings,
+            secrets={**secrets, **staging_key},
+            env=env,
+            files=files,
         )
         check(staging, "the staging deploy")
         summaries += write_summaries(staging, work / "summaries" / "2-staging-deploy")
@@ -200,8 +207,9 @@ def main() -> int:
         thread = approve_by_two(gh, slack, channel, issue=1)
         text, name = example("platform", "production-deploy.yml")
         production = harness.run(
-            text, workflow_file=name, ref="refs/tags/v1.0.0", vars=settings, secrets=secrets,
-            env=env, files=files, host_env={"SSL_CERT_FILE": str(smtp.ca_cert)}, timeout=1500,
+            text, workflow_file=name, ref="refs/tags/v1.0.0", vars=settings,
+            secrets={**secrets, **production_key}, env=env, files=files,
+            host_env={"SSL_CERT_FILE": str(smtp.ca_cert)}, timeout=1500,
         )  # fmt: skip
         thread.join(timeout=10)
         check(production, "the production deploy")

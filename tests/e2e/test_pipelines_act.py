@@ -510,7 +510,7 @@ def test_production_pipeline_approves_deploys_under_load_and_reports(
         "EMAIL_TO": "team@example.com",
     }
     tokens = {
-        "PRODUCTION_SSH_KEY": host.ssh.client_key.read_text(),
+        "SSH_KEY": host.ssh.client_key.read_text(),
         "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
         "APPROVAL_TOKEN": APPROVAL_TOKEN,
         "GITHUB_TOKEN": APPROVAL_TOKEN,  # the job token (github.token): the GitHub Release
@@ -618,7 +618,7 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
         "SLACK_API_URL": slack_emulator.api_url,
     }
     tokens = {
-        "STAGING_SSH_KEY": host.ssh.client_key.read_text(),
+        "SSH_KEY": host.ssh.client_key.read_text(),
         "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
         "GITHUB_TOKEN": APPROVAL_TOKEN,  # the job token (github.token): the incident issue
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
@@ -742,7 +742,7 @@ def test_agentic_cd_rolls_three_replicas_after_a_backup(
             ref="refs/tags/v3.0.0",
             vars={**variables, **hosts},
             secrets={
-                "PRODUCTION_SSH_KEY": host.ssh.client_key.read_text(),
+                "SSH_KEY": host.ssh.client_key.read_text(),
                 "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
                 "GITHUB_TOKEN": APPROVAL_TOKEN,
             },
@@ -787,7 +787,7 @@ def test_amani_deploy_pushes_to_two_registries_and_deploys_staging(
             workflow_file=name,
             vars={**variables, **hosts, "SECOND_IMAGE": second},
             secrets={
-                "STAGING_SSH_KEY": host.ssh.client_key.read_text(),
+                "SSH_KEY": host.ssh.client_key.read_text(),
                 "REGISTRY_LOGINS": secret["REGISTRY_LOGINS"],
                 "PULL_PASSWORD": secret["REGISTRY_PASSWORD"],
                 "GITHUB_TOKEN": APPROVAL_TOKEN,
@@ -847,8 +847,8 @@ def test_company_app_deploys_each_branch_to_its_own_environment(
                 "SLACK_API_URL": slack_emulator.api_url,
             },
             secrets={
-                "STAGING_SSH_KEY": staging.ssh.client_key.read_text(),
-                "PRODUCTION_SSH_KEY": production.ssh.client_key.read_text(),
+                # the key of the environment the branch deploys to (an environment secret)
+                "SSH_KEY": (production if branch == "main" else staging).ssh.client_key.read_text(),
                 "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
                 "REGISTRY_LOGINS": secret["REGISTRY_LOGINS"],
                 "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
