@@ -180,6 +180,23 @@ class Deploy:
                 message = f"{name}: rolled back, but the result was not recorded on the host: {exc}"
                 self.story.append(message)
                 self.ctx.runner.annotate("warning", message, title="Rollback not recorded")
+            self.after_rollback(host, self.release)
+
+    def after_rollback(self, host: HostRun, failed_release: str) -> None:
+        """post-rollback on a host that is back on its previous release (e.g. a restore)."""
+        if not self.s.post_rollback:
+            return
+        extra = {"SHIPYARD_FAILED_RELEASE": failed_release}
+        script = scripts.hook(host.remote, self.s.post_rollback, "post-rollback", extra)
+        name = host.target.name
+        try:
+            self.session.run(host, "post-rollback", script)
+        except StepFailed as exc:
+            message = f"{name}: rolled back, but post-rollback failed: {exc}"
+            self.story.append(message)
+            self.ctx.runner.annotate("error", message, title="post-rollback failed")
+        else:
+            self.story.append(f"{name}: post-rollback ran")
 
     def _retrying(self, host: HostRun, line: str) -> None:
         self.story.append(f"{host.target.name}: {line}")

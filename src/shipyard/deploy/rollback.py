@@ -58,6 +58,7 @@ class Rollback(Deploy):
         audit = self._audit(host, record.id)
         self.session.run(host, "stop-old", scripts.stop(host.old, remote, s.drain_timeout, audit))
         host.status = "rolled-back"
+        self.after_rollback(host, host.current)
 
     def _back_compose(self, host: HostRun, release: str, ref: str) -> None:
         """compose-file: start the kept project again, or bring it up from its kept files."""
