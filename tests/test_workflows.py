@@ -27,7 +27,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 REUSABLE = {
     name: ROOT / ".github" / "workflows" / f"{name}.yml"
-    for name in ("python-ci", "release", "deploy", "security-scan", "approval-gate", "github-release")
+    for name in (
+        "python-ci",
+        "release",
+        "deploy",
+        "security-scan",
+        "approval-gate",
+        "github-release",
+    )
 }
 RUNBOOKS = ("ecommerce", "platform", "amani", "company-app", "agentic")
 EXAMPLES = sorted(p for runbook in RUNBOOKS for p in (ROOT / "examples" / runbook).glob("*.yml"))
