@@ -66,10 +66,12 @@ class Deploy:
             run(host, "switch", scripts.switch(remote, self.release, host.new))
             host.switched = True
         extra = {"SHIPYARD_PREVIOUS_RELEASE": host.current}
+        new = host.new if self.session.compose is None else ()
         if s.post_deploy:
-            run(host, "post-deploy", scripts.hook(remote, s.post_deploy, "post-deploy", extra))
+            script = scripts.hook(remote, s.post_deploy, "post-deploy", extra, new)
+            run(host, "post-deploy", script)
         if s.smoke_command:
-            run(host, "smoke", scripts.hook(remote, s.smoke_command, "smoke", extra))
+            run(host, "smoke", scripts.hook(remote, s.smoke_command, "smoke", extra, new))
         if s.proxy_access_log and s.monitor > 0:
             sized = run(host, "log-size", scripts.log_size(remote, s.proxy_access_log))
             size = marker_values(sized.output, "log-size")

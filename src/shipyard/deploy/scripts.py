@@ -237,8 +237,20 @@ def repository(image: str) -> str:
     return name
 
 
-def hook(remote: Remote, command: str, step: str, extra: Mapping[str, str] | None = None) -> str:
+def hook(
+    remote: Remote,
+    command: str,
+    step: str,
+    extra: Mapping[str, str] | None = None,
+    containers: Sequence[str] = (),
+) -> str:
     exports = "".join(f"export {k}={q(v)}\n" for k, v in (extra or {}).items())
+    if containers:  # SHIPYARD_UPSTREAMS: the new containers' published addresses (host:port)
+        names = " ".join(q(n) for n in containers)
+        exports += (
+            f'SHIPYARD_UPSTREAMS=$(for c in {names}; do docker port "$c" {remote.port}/tcp'
+            " | head -n1; done | tr '\\n' ' ')\nexport SHIPYARD_UPSTREAMS\n"
+        )
     return remote.script(
         f"export SHIPYARD_APP={q(remote.app)} SHIPYARD_RELEASE={q(remote.release)} "
         f"SHIPYARD_IMAGE={q(remote.image)}\n{exports}"
