@@ -4,6 +4,7 @@ an example at the test bed, and the checks they share."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,97 @@ def lint_error(files: dict[str, str]) -> dict[str, str]:
     )
     assert seeded["app/server.py"] != files["app/server.py"]
     return seeded
+
+
+#: The team's integration tests that need the CI's PostgreSQL and Redis service containers
+#: (DATABASE_URL and REDIS_URL come from python-ci's test-env).
+SERVICE_TESTS = '''\
+"""Integration tests against the CI's PostgreSQL and Redis."""
+
+import os
+import urllib.parse
+
+import pg8000.native
+import redis
+
+
+def test_orders_are_stored_in_postgres() -> None:
+    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    db = pg8000.native.Connection(
+        url.username or "postgres",
+        password=url.password,
+        host=url.hostname or "localhost",
+        port=url.port or 5432,
+        database=url.path.lstrip("/"),
+    )
+    db.run("CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, total integer)")
+    db.run("INSERT INTO orders (total) VALUES (42)")
+    assert db.run("SELECT max(total) FROM orders") == [[42]]
+    assert db.run("SHOW server_version")[0][0].startswith("15.")
+    db.close()
+'''
+REDIS_TESTS = """
+
+def test_the_basket_cache_is_redis() -> None:
+    cache = redis.Redis.from_url(os.environ["REDIS_URL"])
+    cache.set("basket:1", "3 items")
+    assert cache.get("basket:1") == b"3 items"
+    assert str(cache.info()["redis_version"]).startswith("7.")
+"""
+SERVICE_CLIENTS = "pg8000==1.31.5\nredis==8.1.0\n"
+
+
+def with_service_tests(
+    files: dict[str, str], prefix: str = "", redis: bool = True, postgres: bool = True
+) -> dict[str, str]:
+    """The sample app plus integration tests against the service containers and their clients
+    (pg8000, redis-py)."""
+    seeded = dict(files)
+    head, _, postgres_test = SERVICE_TESTS.partition("\n\n\ndef ")
+    text = (
+        head + ("\n\n\ndef " + postgres_test if postgres else "\n") + (REDIS_TESTS if redis else "")
+    )
+    if not redis:
+        text = text.replace("import redis\n", "")
+    if not postgres:
+        text = text.replace("import urllib.parse\n\nimport pg8000.native\n", "\n")
+    seeded[f"{prefix}tests/test_integration.py"] = text
+    seeded[f"{prefix}requirements-dev.txt"] += SERVICE_CLIENTS
+    # the clients are the tests' dependencies: mypy (run without them) is told so
+    seeded[f"{prefix}pyproject.toml"] += (
+        '\n[[tool.mypy.overrides]]\nmodule = ["pg8000.*", "redis.*"]\n'
+        "ignore_missing_imports = true\n"
+    )
+    return seeded
+
+
+def service_vars(images: Any) -> dict[str, str]:
+    """The vars that point an example's service containers at the test bed's images."""
+    return {"POSTGRES_IMAGE": images.postgres, "REDIS_IMAGE": images.redis}
+
+
+def strip_colours(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+#: Code no test runs: the sample app's coverage drops below the runbooks' gates (80%, 85%).
+UNCOVERED = "\n".join(
+    [
+        '"""Reports nobody tests yet."""',
+        "",
+        "",
+        "def monthly_totals(orders: list[dict[str, int]]) -> dict[int, int]:",
+        "    totals: dict[int, int] = {}",
+        *[
+            line
+            for month in range(1, 41)
+            for line in (
+                f'    if any(o["month"] == {month} for o in orders):',
+                f"        totals[{month}] = sum("
+                f'o["total"] for o in orders if o["month"] == {month})',
+            )
+        ],
+        "    return totals",
+        "",
+    ]
+)
