@@ -1,14 +1,12 @@
-"""The platform runbook's pipelines (examples/platform/) under act.
-
-Each test runs an example caller as users would have it in their repository, with
-``your-org/actions@v1`` resolving to this checkout (see tests/e2e/pipeline_helpers.py and the
-fixtures in tests/e2e/conftest.py)."""
+"""The platform runbook (examples/platform/) under act: the pull request checks, the staging
+deploy and the production approval stage, with the workflow files as a team has them, over the
+runbook's layout (services/backend, services/ai-gateway). The production pipeline's deploys are
+in test_runbook_platform_production_act.py."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,32 +15,47 @@ import yaml
 from tests.e2e.act import ActHarness, ActRun
 from tests.e2e.pipeline_helpers import (
     APPROVAL_TOKEN,
-    OSV_DB,
     deploy_fixtures,
     image_settings,
     job_results,
-    lint_error,
     needs_actions,
+    service_vars,
+    strip_colours,
+    with_service_tests,
 )
-from tests.e2e.pipelines import (
-    EXAMPLES,
-    REPO,
-    approve_by_two,
-    example,
-    sample_app_files,
-)
-from tests.services.base_images import inspect_platforms
+from tests.e2e.pipelines import EXAMPLES, REPO, approve_by_two, example, sample_app_files
 from tests.services.github_emulator import GitHubEmulator
 from tests.services.python_image import PythonImage
 from tests.services.registry import Registry
+from tests.services.service_images import ServiceImages
 from tests.services.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 
 pytestmark = pytest.mark.usefixtures("remove_local_images")
+#: An AWS key id of the documentation's kind: trivy's secret scanner reports it.
+PLANTED_SECRET = "aws_access_key_id = AKIAZ3MSJV4WWNKWW5FG\n"
+
+
+def platform_files() -> dict[str, str]:
+    """The runbook's layout: the backend (with its PostgreSQL and Redis integration tests) and
+    the AI gateway, each a copy of the sample app."""
+    backend = with_service_tests(sample_app_files("services/backend/"), "services/backend/")
+    return {**backend, **sample_app_files("services/ai-gateway/")}
+
+
+def pull_request(number: int) -> dict[str, object]:
+    return {
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": "c0ffee" + "0" * 34, "ref": "feature/basket"},
+            "base": {"sha": "b" * 40, "ref": "develop"},
+        },
+    }
 
 
 def production_job() -> dict[str, Any]:
     doc = yaml.safe_load((EXAMPLES / "platform" / "production-deploy.yml").read_text())
-    job = doc["jobs"]["production"]
+    job = doc["jobs"]["deploy-production"]
     assert job["uses"] == "your-org/actions/.github/workflows/deploy.yml@v1"
     return dict(job["with"])
 
@@ -66,7 +79,7 @@ def approval_stage_caller() -> str:
         "on": {"push": {"tags": ["v*.*.*"]}},
         "permissions": {},
         "jobs": {
-            "production": {
+            "deploy-production": {
                 "uses": "your-org/actions/.github/workflows/approval-gate.yml@v1",
                 "permissions": {"issues": "write"},
                 "with": gate,
@@ -83,7 +96,7 @@ def approval_stage_caller() -> str:
 def test_production_approval_needs_two_approvers_and_updates_one_slack_message(
     pipeline_act: ActHarness, gh: GitHubEmulator, slack_emulator: SlackEmulator
 ) -> None:
-    channel = slack_emulator.add_channel("#deploys")
+    channel = slack_emulator.add_channel("#deployments")
     thread = approve_by_two(gh, slack_emulator, channel)
     run = pipeline_act(
         approval_stage_caller(),
@@ -98,7 +111,7 @@ def test_production_approval_needs_two_approvers_and_updates_one_slack_message(
         workflow_file="production-deploy.yml",
     )
     thread.join(timeout=10)
-    approve = run.job("production/approve")
+    approve = run.job("deploy-production/approve")
     assert approve.result == "success", run.describe()
     wait = approve.step("wait")
     assert wait.outputs["status"] == "approved"
@@ -107,6 +120,9 @@ def test_production_approval_needs_two_approvers_and_updates_one_slack_message(
     issue = gh.issue(REPO, 1)
     assert issue["title"] == "Approval needed: Deploying platform to production (v1.4.0)"
     assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
+    for item in ("All tests passing", "Security scans clear", "Staging deployment successful",
+                 "Database migrations reviewed", "Rollback plan ready"):  # fmt: skip
+        assert f"- [ ] {item}" in issue["body"]  # the runbook's pre-deployment checklist
 
     (message,) = slack_emulator.messages(channel)  # one message, updated
     first, *_ = message["history"]
@@ -120,170 +136,51 @@ def test_production_approval_needs_two_approvers_and_updates_one_slack_message(
     assert not re.search(r"Traceback", everything)
 
 
-def test_platform_pr_checks_fail_on_a_lint_error_and_pass_when_fixed(
+def test_pr_checks_test_against_postgres_and_redis_and_fail_on_flake8(
     pipeline_act: ActHarness,
     registry: Registry,
     python_base_image: PythonImage,
-    github_emulator: GitHubEmulator,
-) -> None:
-    """pr-checks.yml on a pull request: lint (ruff, ruff-format, hadolint on the changed
-    files), audit gating on high, tests with coverage >= 80%, the Docker build check."""
-    needs_actions("lint", "audit")
-    github_emulator.add_repo(REPO)
-    github_emulator.set_pull_files(REPO, 7, ["app/server.py"])
-    _, variables, secret = image_settings(registry, python_base_image, "pr")
-    text, name = example("platform", "pr-checks.yml")
-    payload = {
-        "number": 7,
-        "pull_request": {
-            "number": 7,
-            "head": {"sha": "c0ffee" + "0" * 34, "ref": "feature/x"},
-            "base": {"sha": "b" * 40, "ref": "main"},
-        },
-    }
-
-    def check(files: dict[str, str]) -> ActRun:
-        return pipeline_act(
-            text,
-            workflow_file=name,
-            event="pull_request",
-            payload=payload,
-            vars={**variables, "OSV_DB": str(OSV_DB)},
-            secrets={"REGISTRY_LOGINS": secret["REGISTRY_LOGINS"]},
-            env={"GITHUB_API_URL": github_emulator.api_v3_url},
-            files=files,
-        )
-
-    seeded = check(lint_error(sample_app_files()))
-    results = job_results(seeded)
-    assert results["checks/lint"] == "failure", seeded.describe()
-    errors = [a for a in seeded.annotations if a.level == "error"]
-    assert any(a.file == "app/server.py" and "F401" in (a.title or "") + a.message for a in errors)
-    assert (results["checks/test"], results["checks/audit"], results["checks/docker"]) == (
-        "success",
-        "success",
-        "success",
-    ), seeded.describe()
-
-    fixed = check(sample_app_files())
-    assert all(r == "success" for k, r in job_results(fixed).items() if k != "checks"), (
-        fixed.describe()
-    )
-    assert "### Coverage:" in fixed.job("checks/test").summary
-
-
-def test_production_pipeline_approves_deploys_under_load_and_reports(
-    request: pytest.FixtureRequest,
-    pipeline_act: ActHarness,
-    registry: Registry,
-    python_base_image: PythonImage,
+    service_images_pushed: ServiceImages,
     gh: GitHubEmulator,
-    slack_emulator: SlackEmulator,
 ) -> None:
-    """production-deploy.yml on tags v1.0.0 then v1.1.0: scan, two-platform release, two
-    approvers, blue-green over SSH while a load generator sends requests through nginx (no
-    failed request, the answers switch), the watch, one Slack message updated from waiting to
-    success, an email."""
-    needs_actions("audit", "deploy")
-    from tests.services.loadgen import LoadGenerator, fetch
-    from tests.services.plugin_smtp import SMTP_PASSWORD, SMTP_USER
-
-    host, smtp = deploy_fixtures(request)
-    app = production_job()["app"]
-    url = host.add_site(app)
-    proxy = host.proxy_inputs(app)
-    image, variables, secret = image_settings(registry, python_base_image, "platform")
-    channel = slack_emulator.add_channel("#deploys")
-    text, name = example("platform", "production-deploy.yml")
-    settings = {
-        **variables,
-        "OSV_DB": str(OSV_DB),
-        "PRODUCTION_HOSTS": host.target,
-        "PRODUCTION_KNOWN_HOSTS": host.known_hosts_line,
-        "DEPLOY_USER": host.ssh.user,
-        "PROXY_CONFIG": proxy["proxy-config"],
-        "PROXY_RELOAD": proxy["proxy-reload"],
-        "PROXY_CHECK": proxy["proxy-check"],
-        "PRODUCTION_URL": url,
-        "MONITOR": "6s",
-        "MONITOR_INTERVAL": "2s",
-        "APPROVERS": "bob, carol, dana",
-        "APPROVAL_POLL_INTERVAL": "1s",
-        "SLACK_API_URL": slack_emulator.api_url,
-        "SMTP_SERVER": f"127.0.0.1:{smtp.submission_port}",
-        "EMAIL_FROM": "Deploy Bot <deploy@example.com>",
-        "EMAIL_TO": "team@example.com",
-    }
-    tokens = {
-        "SSH_KEY": host.ssh.client_key.read_text(),
-        "REGISTRY_PASSWORD": secret["REGISTRY_PASSWORD"],
-        "APPROVAL_TOKEN": APPROVAL_TOKEN,
-        "GITHUB_TOKEN": APPROVAL_TOKEN,  # the job token (github.token): the GitHub Release
-        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-        "SMTP_USERNAME": SMTP_USER,
-        "SMTP_PASSWORD": SMTP_PASSWORD,
-    }
-
-    def release(tag: str, issue: int, after: Callable[[], object] | None = None) -> ActRun:
-        thread = approve_by_two(gh, slack_emulator, channel, issue=issue, after=after)
-        run = pipeline_act(
-            text,
-            workflow_file=name,
-            ref=f"refs/tags/{tag}",
-            vars=settings,
-            secrets=tokens,
-            env={"GITHUB_API_URL": gh.api_v3_url},
-            files=sample_app_files(),
-            host_env={"SSL_CERT_FILE": str(smtp.ca_cert)},
-            timeout=1200,
-        )
-        thread.join(timeout=10)
-        return run
-
-    try:
-        first = release("v1.0.0", issue=1)
-        assert first.job("production/deploy").result == "success", first.describe()
-        assert fetch(url + "version") == "1.0.0"
-        assert inspect_platforms(f"{image}:1.0.0", registry.docker_env()) == [
-            "linux/amd64",
-            "linux/arm64",
-        ]
-        # the load starts once v1.1.0 is approved: the deploy comes next
-        load = LoadGenerator(url + "version", threads=4, max_requests=400_000, max_seconds=900)
-        second = release("v1.1.0", issue=2, after=load.start)
-        load.wait_for(load.count() + 200)
-        load.stop()
-        assert second.job("production/deploy").result == "success", second.describe()
-        assert fetch(url + "version") == "1.1.0"
-        assert load.result.failed == 0, load.result.errors
-        assert load.result.versions() == ["1.0.0", "1.1.0"]
-        assert load.result.total >= 1000
-
-        for number in (1, 2):
-            issue = gh.issue(REPO, number)
-            assert issue["state_reason"] == "completed"
-        messages = slack_emulator.messages(channel)
-        assert len(messages) == 2  # one per release, each updated in place
-        latest = messages[-1]
-        assert [h["text"].split(" ", 1)[1] for h in latest["history"]][:2] == [
-            "Deploying platform to production waits for 2 approval(s)",
-            "Deploying platform to production",
-        ]
-        assert latest["text"].endswith("platform to production deployed")
-        mails = smtp.wait_for_messages(2, timeout=30)
-        assert "[SUCCESS]" in mails[-1].message["Subject"]
-        # a GitHub Release per tag, the second one's notes from the first
-        newest, oldest = gh.releases(REPO)
-        assert (newest["tag_name"], oldest["tag_name"]) == ("v1.1.0", "v1.0.0")
-        digest = second.job("release/build").step("image").outputs["digest"]
-        assert newest["body"].startswith(f"Image digest `{digest}`")
-        assert newest["body"].endswith(f"/{REPO}/compare/v1.0.0...v1.1.0")
-        everything = first.text + second.text + first.summary + second.summary
-        for value in tokens.values():
-            for line in value.splitlines():
-                assert not line.strip() or line.strip() not in everything
-    finally:
-        host.remove_app(app)
+    """A pull request to develop with a flake8 error and a leaked key in the backend: the
+    backend's lint fails (a failing check blocks the merge); its unit and integration tests
+    pass against real PostgreSQL 15 and Redis 7 service containers with coverage over 80%; the
+    trivy preview reports the key without blocking; both images build; the AI services pass."""
+    needs_actions("lint", "audit")
+    files = platform_files()
+    server = "services/backend/app/server.py"
+    files[server] = files[server].replace("import json\n", "import json\nimport sys\n", 1)
+    files["services/backend/config/aws.ini"] = PLANTED_SECRET
+    gh.set_pull_files(REPO, 21, [server, "services/backend/config/aws.ini"])
+    _, variables, secret = image_settings(registry, python_base_image, "platform-pr")
+    text, name = example("platform", "pr-checks.yml")
+    run = pipeline_act(
+        text, workflow_file=name, event="pull_request", payload=pull_request(21),
+        vars={**variables, **service_vars(service_images_pushed)},
+        secrets={"REGISTRY_LOGINS": secret["REGISTRY_LOGINS"]},
+        env={"GITHUB_API_URL": gh.api_v3_url}, files=files,
+    )  # fmt: skip
+    results = job_results(run)
+    assert results["backend/lint"] == "failure", run.describe()
+    assert any(a.file == server and "F401" in f"{a.title}{a.message}" for a in run.annotations), (
+        run.annotations
+    )
+    test = run.job("backend/test")
+    assert test.result == "success", run.describe()
+    log = strip_colours(test.text)
+    assert f"service postgres: {service_images_pushed.postgres} ready" in log
+    assert f"service redis: {service_images_pushed.redis} ready" in log
+    assert re.search(r"\b9 passed\b", log), log[-2000:]  # 7 unit, 2 integration tests
+    assert "### Coverage:" in test.summary
+    audit = run.job("backend/audit")
+    assert audit.result == "success", run.describe()  # preview only
+    report = json.loads(audit.step("audit").outputs["report"])
+    assert report["counts"]["critical"] >= 1 and report["blocking"] == 0  # shown, not blocking
+    assert results["backend/docker"] == "success", run.describe()
+    ai = {k: v for k, v in results.items() if k.startswith("ai-services/")}
+    assert ai and set(ai.values()) <= {"success", "skipped"}, run.describe()
+    assert results["ai-services/docker"] == "success"
 
 
 def test_staging_bad_release_is_rolled_back_with_an_incident(
@@ -294,9 +191,9 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
     gh: GitHubEmulator,
     slack_emulator: SlackEmulator,
 ) -> None:
-    """staging-deploy.yml on two pushes to main: a good release, then one whose health check
-    fails: the deploy action switches back, the Slack message says it was rolled back, an
-    incident issue is opened, and the good release keeps serving."""
+    """staging-deploy.yml on two pushes to develop: a good release (smoke-tested), then one
+    whose health check fails: the deploy action switches back, the #deployments message says it
+    was rolled back, an incident issue is opened, and the good release keeps serving."""
     needs_actions("audit", "deploy")
     from tests.services.loadgen import fetch
 
@@ -305,15 +202,14 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
     url = host.add_site(app)
     proxy = host.proxy_inputs(app)
     _, variables, secret = image_settings(registry, python_base_image, "staging")
-    channel = slack_emulator.add_channel("#deploys")
+    channel = slack_emulator.add_channel("#deployments")
     text, name = example("platform", "staging-deploy.yml")
     settings = {
         **variables,
         "PLATFORMS": "linux/amd64",
-        "OSV_DB": str(OSV_DB),
         "STAGING_HOSTS": host.target,
         "STAGING_KNOWN_HOSTS": host.known_hosts_line,
-        "DEPLOY_USER": host.ssh.user,
+        "STAGING_USER": host.ssh.user,
         "PROXY_CONFIG": proxy["proxy-config"],
         "PROXY_RELOAD": proxy["proxy-reload"],
         "PROXY_CHECK": proxy["proxy-check"],
@@ -333,6 +229,7 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
         return pipeline_act(
             text,
             workflow_file=name,
+            ref="refs/heads/develop",
             vars=settings,
             secrets=tokens,
             env={"GITHUB_API_URL": gh.api_v3_url},
@@ -341,23 +238,26 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
         )
 
     try:
-        good = push(sample_app_files())
-        assert good.job("staging/deploy").result == "success", good.describe()
+        good = push(platform_files())
+        assert good.job("deploy-staging/deploy").result == "success", good.describe()
+        assert good.job("deploy-staging/deploy").step("deploy").outputs["status"] == "deployed"
+        assert '"smoke"' in good.job("deploy-staging/deploy").step("deploy").outputs["hosts"]
         good_version = fetch(url + "version")
-        assert good_version == f"main-{good.sha[:7]}"  # the first tag rule: {{branch}}-{{sha}}
+        assert good_version == f"develop-{good.sha[:7]}"  # the first tag rule: {{branch}}-{{sha}}
 
-        files = sample_app_files()
-        files["Dockerfile"] = files["Dockerfile"].replace(
+        files = platform_files()
+        dockerfile = "services/backend/Dockerfile"
+        files[dockerfile] = files[dockerfile].replace(
             "ARG UNHEALTHY_AFTER=-1", "ARG UNHEALTHY_AFTER=0"
         )
         bad = push(files)
-        deploy = bad.job("staging/deploy")
+        deploy = bad.job("deploy-staging/deploy")
         assert deploy.result == "failure", bad.describe()
         # the deploy action rolls back by itself: deploy.yml's own rollback step is not needed
         assert deploy.step("deploy").outputs["status"] == "rolled-back", bad.describe()
         assert deploy.step("rollback").outcome == "skipped", bad.describe()
         assert fetch(url + "version") == good_version
-        assert bad.job("staging/incident").result == "success", bad.describe()
+        assert bad.job("deploy-staging/incident").result == "success", bad.describe()
         (incident,) = [i for i in gh.issues(REPO) if i["title"].startswith("Incident:")]
         assert incident["title"] == "Incident: platform deploy to staging rolled-back"
         assert [label["name"] for label in incident["labels"]] == ["incident"]
