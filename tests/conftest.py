@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.services.plugin_deploy",
     "tests.e2e.plugin_act",
     "tests.services.plugin_sample_app",
+    "tests.services.plugin_service_images",
 ]

@@ -99,11 +99,19 @@ fetch_wheels() {
   fi
   (cd "$REPO" && SHIPYARD_TESTBED_CACHE="$CACHE" python3 -m tests.services.package_index download)
 }
+# Debian's postgresql-15 and redis-server with their libraries (amd64), unpacked into a rootfs
+# each for the pipelines' service containers (tests/services/service_images.py).
+SERVICES=(postgres redis)
+need_services=0
+for service in "${SERVICES[@]}"; do
+  [[ -f "$CACHE/services/$service/rootfs/.complete" ]] || need_services=1
+done
 
 if [[ ${#missing_packages[@]} -eq 0 && $need_buildx -eq 0 && $need_busybox -eq 0 \
-      && $need_compose -eq 0 && $need_python -eq 0 && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
+      && $need_compose -eq 0 && $need_python -eq 0 && $need_services -eq 0 \
+      && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
   [[ $need_wheels -eq 1 ]] && fetch_wheels
-  log "everything already installed (packages, buildx, busybox, wheels in $CACHE)"
+  log "everything already installed (packages, buildx, busybox, services, wheels in $CACHE)"
   exit 0
 fi
 
@@ -299,6 +307,36 @@ if [[ $need_wheels -eq 1 ]]; then
   fetch_wheels
 else
   log "package index wheels already cached in $CACHE/pypi-wheels"
+fi
+
+# The service packages and their dependencies (recursively), less what a container never runs:
+# perl and the maintainer-script tools, the cluster wrappers of postgresql-common, locales and
+# LLVM (postgres runs with jit = off). dpkg -x, no maintainer scripts.
+service_roots() { # service -> root packages
+  case $1 in
+    postgres) echo postgresql-15 postgresql-client-15 tzdata ;;
+    redis) echo redis-server redis-tools ;;
+  esac
+}
+SERVICE_EXCLUDE='^(perl|perl-base|perl-modules-.*|libperl.*|lib.*-perl|debconf|cdebconf|adduser|dpkg|install-info|init-system-helpers|lsb-base|sysvinit-utils|passwd|tar|usr-is-merged|usrmerge|ucf|sensible-utils|ssl-cert|postgresql-common|postgresql-client-common|libllvm[0-9]+|libz3-[0-9]+|locales|locales-all|libc-l10n|libdebian-installer4|libnewt.*|libslang2|libtextwrap1|readline-common|netbase|openssl|libc-bin)$'
+if [[ $need_services -eq 1 ]]; then
+  for service in "${SERVICES[@]}"; do
+    rootfs="$CACHE/services/$service/rootfs"
+    [[ -f "$rootfs/.complete" ]] && continue
+    debs_dir="$CACHE/services/$service/debs"
+    rm -rf "$debs_dir" "$rootfs" && mkdir -p "$debs_dir" "$rootfs"
+    # shellcheck disable=SC2046 # one package name per word
+    mapfile -t pkgs < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+      --no-breaks --no-replaces --no-enhances $(service_roots "$service") 2>/dev/null \
+      | grep -v '^[ <]' | sort -u | grep -vxE "$SERVICE_EXCLUDE")
+    (cd "$debs_dir" && apt-get download -qq -o APT::Sandbox::User=root "${pkgs[@]/%/:amd64}")
+    for deb in "$debs_dir"/*.deb; do dpkg -x "$deb" "$rootfs"; done
+    rm -rf "$rootfs/usr/share/doc" "$rootfs/usr/share/man" "$rootfs/usr/share/locale" "$debs_dir"
+    touch "$rootfs/.complete"
+    log "$service (${#pkgs[@]} packages) -> $rootfs"
+  done
+else
+  log "service rootfs already cached in $CACHE/services"
 fi
 
 log "done"
