@@ -18,6 +18,7 @@ from . import health, plan
 from .fleet import Fleet
 from .lock import DeployLock
 from .report import Result
+from .rollback import after_rollback
 from .spec import Settings
 from .steps import StepFailed
 from .strategies import Strategy
@@ -67,10 +68,11 @@ class Deploy:
         The revert is idempotent (start the old containers, wait until they answer, switch
         to them, drain, remove the new ones), so an attempt that fails is made once more. A
         failure to record the result afterwards leaves the host rolled back (the old release
-        serves), with a warning."""
+        serves), with a warning. Then, on a host the rollout changed, post-rollback (once)."""
         fleet, told = self.fleet, list[str]()
         if fleet.state(name).status in ("untouched", "rolled-back"):
             return told
+        changed = self.strategy.changed(fleet.view(name))  # before the revert's own steps
         with self.cleanup.shielded(f"rollback of {name}"):
             try:
                 retry_call(
@@ -97,6 +99,8 @@ class Deploy:
                 message = f"{name}: rolled back, but the result was not recorded on the host: {exc}"
                 told.append(message)
                 fleet.runner.annotate("warning", message, title="Rollback not recorded")
+            if changed:
+                after_rollback(fleet, name, self.strategy.after_revert(host), told)
         return told
 
     def revert_all(self, names: Sequence[str], phase: str) -> None:
