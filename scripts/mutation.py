@@ -134,6 +134,11 @@ _DEPLOY_TESTS = (
     "tests/deploy/test_fleet_hooks.py",
     "tests/deploy/test_fleet_rollback.py",
     "tests/deploy/test_fleet_cancel.py",
+    "tests/deploy/test_health_edges.py",
+    "tests/deploy/test_batches_edges.py",
+    "tests/deploy/test_plan_edges.py",
+    "tests/deploy/test_rollback_edges.py",
+    "tests/deploy/test_records_edges.py",
 )
 _PENDING = "pending: being refactored by another helper; add its pure tests, then clear this"
 
