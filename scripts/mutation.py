@@ -139,6 +139,7 @@ _DEPLOY_TESTS = (
     "tests/deploy/test_plan_edges.py",
     "tests/deploy/test_rollback_edges.py",
     "tests/deploy/test_records_edges.py",
+    "tests/deploy/test_strategies_edges.py",
 )
 _PENDING = "pending: being refactored by another helper; add its pure tests, then clear this"
 
@@ -154,12 +155,14 @@ MODULES: tuple[Module, ...] = (
     Module("runtime.inputs", _RUNTIME_TESTS),
     Module("runtime.network", _RUNTIME_TESTS),
     # deploy's health probe and error rate, the watch and batches (max-failures), the plan,
-    # the rollback target and the rollback mode: on the in-memory fleet.
+    # the rollback target, the rollback mode and the strategies' steps (the watch's checks,
+    # the revert's health attempts, drain): on the in-memory fleet.
     Module("deploy.health", _DEPLOY_TESTS),
     Module("deploy.deploy", _DEPLOY_TESTS),
     Module("deploy.plan", _DEPLOY_TESTS),
     Module("deploy.releases", _DEPLOY_TESTS),
     Module("deploy.rollback", _DEPLOY_TESTS),
+    Module("deploy.strategies", _DEPLOY_TESTS),
     # lint's changed-files scope (only-changed), changed lines, pull_request_target.
     Module("lint.changed", _LINT_TESTS),
     Module("lint.lines", _LINT_TESTS),
