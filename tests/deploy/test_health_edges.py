@@ -10,12 +10,14 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
-from shipyard.deploy import health
-from tests.deploy.memory_fleet import MemoryFleet
-from tests.deploy.orchestra import OLD, run, settings
+from shipyard.deploy import health, markers, strategies
+from shipyard.deploy import steps as st
+from tests.deploy.memory_fleet import MemoryFleet, reply
+from tests.deploy.orchestra import NEW, OLD, run, settings
 
 
 def bash(script: str) -> str:
@@ -158,3 +160,30 @@ def test_a_max_error_rate_of_zero_allows_no_5xx_at_all() -> None:
     assert done.result.story[0] == (
         "web1: error rate 0.1% (1/1000 answers) is over max-error-rate 0%"
     )
+
+
+def access_line(status: int) -> str:
+    """One line of nginx's combined log format (the status is the 9th field)."""
+    return (
+        f'127.0.0.1 - - [07/Dec/2026:13:00:00 +0000] "GET /a HTTP/1.1" {status} 12 "-" "curl/8"\n'
+    )
+
+
+@pytest.mark.parametrize(("answer", "code"), [(200, 0), (502, 1)])
+def test_a_watch_check_counts_the_5xx_answers_since_the_switch(
+    tmp_path: Path, answer: int, code: int
+) -> None:
+    """The check's bash, run for real on an access log: only the answers after byte ``since``
+    count, and only 5xx ones are errors (a 404 is the client's); a container that does not
+    answer 2xx fails the check."""
+    before = access_line(500)  # before the switch: not this release's
+    log = tmp_path / "access.log"
+    log.write_text(before + "".join(access_line(s) for s in (200, 503, 500, 404, 200)))
+    renderer = strategies.renderer_for(settings(["web1"]), NEW, "", "")
+    step = st.Watch(renderer, ("api-1",), str(log), len(before.encode()), 1)
+    stubs = f"host_port() {{ printf 1234; }}\nhttp_status() {{ printf {answer}; }}\n"
+    script = markers.SAY + health.functions(8080, "/health") + stubs + step.body()
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, done.stderr
+    assert step.parse(reply(done.returncode, done.stdout.splitlines())) == st.Requests(5, 2)
+    assert f"{markers.PREFIX} {markers.CHECK} api-1 {answer}" in done.stdout
