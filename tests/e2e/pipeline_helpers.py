@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.act import ActRun
 from tests.e2e.images import track
+from tests.services._common import output_tail, run
 from tests.services.python_image import PythonImage
 from tests.services.registry import Registry
 
@@ -32,6 +33,14 @@ def image_settings(
     }
     logins = f"{registry.address}={registry.username}:{registry.password}"
     return image, variables, {"REGISTRY_PASSWORD": registry.password, "REGISTRY_LOGINS": logins}
+
+
+def copy_in_registry(registry: Registry, source: str, target: str) -> None:
+    """Tag ``source`` as ``target`` inside the registry (no local copy: whoever scans
+    ``target`` must pull it from the registry, with its credentials)."""
+    argv = ["docker", "buildx", "imagetools", "create", "--tag", target, source]
+    result = run(argv, env=registry.docker_env(), timeout=120)
+    assert result.returncode == 0, f"imagetools create {target}: {output_tail(result)}"
 
 
 def job_results(run: ActRun) -> dict[str, str]:
