@@ -105,6 +105,7 @@ class LintOutcome(Outcome):
     diff_file: str = ""
     sarif_file: str = ""
     skipped: Mapping[str, str] = field(default_factory=dict)  # linters not run, and why
+    cores: str = ""  # how the linters' runs shared the cores
 
     @property
     def cached_files(self) -> int:

@@ -237,6 +237,8 @@ def log(runner: Runner, outcome: LintOutcome) -> None:
     raw output of a linter only when it did not run properly, in a group of its own."""
     for name, why in outcome.skipped.items():
         runner.info(f"{name}: not run: {why}.")
+    if outcome.cores:
+        runner.info(f"lint: {outcome.cores}.")
     for run in outcome.runs:
         line = headline(run)
         if not run.findings:

@@ -72,7 +72,7 @@ def lint(
     if settings.fix:
         ws.diff_file.parent.mkdir(parents=True, exist_ok=True)
         ws.diff_file.write_text(diff, encoding="utf-8")
-    runs = lint_files(settings, ws, runner, targets, executables, frozenset(selected), files)
+    runs, cores = lint_files(settings, ws, runner, targets, executables, frozenset(selected), files)
     return LintOutcome(
         summary_title=f"{sum(len(run.findings) for run in runs)} findings",
         runs=tuple(runs),
@@ -83,6 +83,7 @@ def lint(
         diff_file=str(ws.diff_file) if settings.fix else "",
         sarif_file=ws.sarif_file,
         skipped=plan.skipped(settings, detection),
+        cores=cores,
     )
 
 
@@ -236,9 +237,9 @@ def lint_files(
     executables: Mapping[str, Executable],
     selected: frozenset[str],
     files: Sequence[str],
-) -> list[LinterRun]:
+) -> tuple[list[LinterRun], str]:
     """Every linter with files to lint, the cached files left out, within the cores; each
-    run judged and its findings narrowed."""
+    run judged and its findings narrowed; and how the cores were shared (for the log)."""
     running = [target for target in targets if target.files]
     names = [target.linter for target in running]
     python = ws.python if {"mypy", "pylint"} & set(names) else None
@@ -257,7 +258,7 @@ def lint_files(
                 unit.context = execute.context_of(unit, executable, files, contents, ws.env)
     execute.look_up(units, store, contents)
     setup = execute.Setup(ws.root, ws.env, settings.timeout, execute.cores(), tuple(files))
-    results, _plan = execute.run_units(
+    results, chosen = execute.run_units(
         units, executables, setup, runner=runner, contents=contents, store=store
     )
     runs = []
@@ -277,4 +278,8 @@ def lint_files(
                 workers=result.workers,
             )
         )
-    return runs
+    cores = (
+        f"{len(chosen.pieces)} runs on {setup.machine} cores, {chosen.strategy}: predicted "
+        f"{chosen.seconds:.1f} s, CPU floor {chosen.floor:.1f} s"
+    )
+    return runs, cores if chosen.pieces else ""
