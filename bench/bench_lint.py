@@ -176,8 +176,8 @@ def plan_line(env: Mapping[str, str]) -> str:
 def findings_of(env: Mapping[str, str]) -> set[tuple[str, str, str, int, str]]:
     """(tool, rule, file, line, message) of every finding in the last step's SARIF file."""
     text = Path(env["GITHUB_OUTPUT"]).read_text()
-    start = text.index("sarif-file=") + len("sarif-file=")
-    document = json.loads(Path(text[start:].split("\n", 1)[0]).read_text())
+    start = text.index("sarif-file<<")
+    document = json.loads(Path(text[start:].split("\n", 2)[1]).read_text())
     found = set()
     for run in document["runs"]:
         for result in run["results"]:

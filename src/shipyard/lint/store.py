@@ -94,7 +94,8 @@ class FindingsCache:
         try:
             return cache.load(data.decode("utf-8"), linter, context)
         except (CacheError, UnicodeDecodeError) as exc:
-            self.runner.info(f"lint: the findings cache {path.name} was ignored: {exc}.")
+            why = str(exc)[:200]  # it may quote the document, which anyone may have written
+            self.runner.info(f"lint: the findings cache {path.name} was ignored: {why}.")
             return {}
 
     def write(self, linter: str, context: str, entries: Mapping[str, Entry]) -> None:
