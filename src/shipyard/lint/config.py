@@ -287,15 +287,24 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return ()
 
 
+#: What ``black .`` leaves out when the configuration sets no ``exclude`` (black 24-26).
+BLACK_DEFAULT_EXCLUDE = (
+    r"/(\.direnv|\.eggs|\.git|\.hg|\.ipynb_checkpoints|\.mypy_cache|\.nox|\.pytest_cache"
+    r"|\.ruff_cache|\.tox|\.svn|\.venv|\.vscode|__pypackages__|_build|buck-out|build|dist|venv)/"
+)
+
+
 def _excludes(
     pyproject: Mapping[str, Any], present: set[str], read: Reader
 ) -> dict[str, tuple[str, ...]]:
     tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), Mapping) else {}
     black = tool.get("black") if isinstance(tool, Mapping) else None
     mypy = tool.get("mypy") if isinstance(tool, Mapping) else None
-    found: dict[str, tuple[str, ...]] = {}
-    if isinstance(black, Mapping):
-        found["black"] = _patterns(black.get("exclude")) + _patterns(black.get("extend-exclude"))
+    black = black if isinstance(black, Mapping) else {}
+    found: dict[str, tuple[str, ...]] = {
+        "black": (_patterns(black.get("exclude")) or (BLACK_DEFAULT_EXCLUDE,))
+        + _patterns(black.get("extend-exclude"))
+    }
     if isinstance(mypy, Mapping):
         found["mypy"] = _patterns(mypy.get("exclude"))
     else:

@@ -65,8 +65,9 @@ def context_of(
     those that tell first-party imports), and the variables it reads."""
     linter = unit.linter
     configs = cache.config_files(linter.config, files)
-    named = [arg.split("=", 1)[-1] for arg in unit.extra]
-    configs += [path for path in named if path in set(files) and path not in configs]
+    listed = set(files)
+    named = [arg.split("=", 1)[-1] for arg in unit.extra]  # --config=x.cfg, --rcfile x
+    configs += [path for path in named if path in listed and path not in configs]
     prefixes = tuple(f"{part.upper()}_" for part in linter.name.split("-")[:1])
     return cache.context_key(
         {
@@ -101,8 +102,9 @@ def look_up(units: Sequence[Unit], store: FindingsCache | None, contents: Conten
 
 
 def jobs(units: Sequence[Unit], contents: Contents, machine: int) -> list[shares.Job]:
-    """The planner's view of each unit: its predicted costs, biggest file first (the linters'
-    own workers then end together), the workers it can use, whether it may be cut."""
+    """The planner's view of each unit: its predicted costs, the workers it can use, whether
+    it may be cut. A per-file linter's files are put biggest first (in each unit's ``todo``):
+    its own workers then end together, and a cut leaves the small files for the tail."""
     found = []
     for unit in units:
         if not unit.todo:
