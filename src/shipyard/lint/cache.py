@@ -173,16 +173,26 @@ CHECKS = {
 SPECIAL = {"help_url": _url}
 
 
+def _stored() -> dict[str, Any]:
+    """The stored fields of a finding and how each is checked (None: it cannot be read)."""
+    return {
+        item.name: SPECIAL.get(item.name) or CHECKS.get(str(item.type))
+        for item in fields(Finding)
+        if item.name not in IMPLIED
+    }
+
+
+STORED = _stored()
+
+
 def _finding(data: object, linter: str, path: str) -> Finding:
-    stored = [item for item in fields(Finding) if item.name not in IMPLIED]
-    if not isinstance(data, dict) or set(data) != {item.name for item in stored}:
+    if not isinstance(data, dict) or data.keys() != STORED.keys():
         raise CacheError(f"a finding of {path} does not have the fields of a finding")
     values: dict[str, Any] = {"tool": linter, "file": path}
-    for item in stored:
-        check = SPECIAL.get(item.name) or CHECKS.get(str(item.type))
+    for name, check in STORED.items():
         if check is None:
-            raise CacheError(f"the field {item.name} cannot be read from a cache")
-        values[item.name] = check(data[item.name], f"{path}: {item.name}")
+            raise CacheError(f"the field {name} cannot be read from a cache")
+        values[name] = check(data[name], f"{path}: {name}")
     return Finding(**values)
 
 

@@ -186,7 +186,8 @@ def remember(unit: Unit, run: ToolRun, store: FindingsCache, files: Sequence[str
         return
     hits = {path: unit.cached[path] for path in unit.hits}
     entries = cache.merged(unit.cached, {**hits, **new}, set(files))
-    store.write(unit.linter.name, unit.context, entries)
+    if entries != unit.cached:  # else the document already says it all
+        store.write(unit.linter.name, unit.context, entries)
 
 
 @dataclass(frozen=True)
