@@ -181,24 +181,10 @@ WHOLE_RUN = ("ActionContext", "Runner")
 #: The pure modules of the packages that do not declare ``PURE_MODULES`` yet: what is pure in
 #: them today. The branches of issue 18 that reshape them (a3-deploy, a3-findings) move the
 #: declaration into the package's ``__init__.py`` and drop the entry here.
-INTERIM_PURE: dict[str, tuple[str, ...]] = {
-    "deploy": (
-        "health",
-        "hostkeys",
-        "nginx",
-        "plan",
-        "releases",
-        "scripts",
-        "spec",
-        "targets",
-    ),
-}
+INTERIM_PURE: dict[str, tuple[str, ...]] = {}
 #: Rules a package does not meet yet (rule -> packages), each with the branch of issue 18 that
 #: makes it comply. A package that complies must leave the table: the test fails until it does.
-PENDING: dict[str, frozenset[str]] = {
-    # a3-deploy: outputs move from __main__ to report
-    "outputs-set-by-report": frozenset({"deploy"}),
-}
+PENDING: dict[str, frozenset[str]] = {}
 
 
 @dataclass(frozen=True)

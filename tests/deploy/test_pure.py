@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.deploy import hostkeys, nginx, plan, scripts
+from shipyard.deploy import container_steps as ct
+from shipyard.deploy import hostkeys, nginx, plan
+from shipyard.deploy import steps as st
 from shipyard.deploy import targets as where
 from shipyard.deploy.releases import LockHolder, Release, previous_release
+from shipyard.deploy.render import ScriptRenderer
 from shipyard.deploy.spec import Settings
 from shipyard.runtime import InputError, parse_settings
 
@@ -120,7 +123,7 @@ def test_refusal_shows_the_offered_line_and_how_to_get_it() -> None:
     assert "ssh-keyscan -p 2222 h" in text and offered[0].fingerprint in text
 
 
-def _remote(**extra: object) -> scripts.Remote:
+def _remote(**extra: object) -> ScriptRenderer:
     values: dict[str, object] = {
         "app": "api", "state_dir": "~/.shipyard", "image": "reg/api:1", "port": 8080,
         "release": "20260101000000-r1", "replicas": 2, "health_attempts": 3,
@@ -129,35 +132,35 @@ def _remote(**extra: object) -> scripts.Remote:
         "proxy_reload": "nginx -s reload",
     }  # fmt: skip
     values.update(extra)
-    return scripts.Remote(**values)  # type: ignore[arg-type]
+    return ScriptRenderer(**values)  # type: ignore[arg-type]
 
 
 EVIL = "x'; touch /tmp/pwned; echo '$(id)`id`"
 
 
-def _all_scripts(remote: scripts.Remote) -> dict[str, str]:
+def _all_scripts(remote: ScriptRenderer) -> dict[str, str]:
     holder = LockHolder("id1", "https://gh/run/1", EVIL, 0, 60, "r1")
     env = {"SECRET": EVIL, "PLAIN": "1"}
-    return {
-        "lock": scripts.lock(remote, holder),
-        "unlock": scripts.unlock(remote, "id1"),
-        "inspect": scripts.inspect(remote),
-        "pull": scripts.pull(remote, "user", EVIL),
-        "hook": scripts.hook(remote, "echo hi", "pre-deploy", {"X": EVIL}),
-        "migrate": scripts.migrate(remote, "./migrate", env),
-        "start": scripts.start(remote, env),
-        "check": scripts.check(remote, remote.names()),
-        "switch": scripts.switch(remote, "r1", remote.names()),
-        "replica": scripts.replica(remote, env, 1, ["api-r0-1", "api-r0-2"], 1.0),
-        "watch": scripts.watch(remote, remote.names(), "/var/log/nginx/api.log", 10),
-        "revert": scripts.revert(remote, "r0", ["api-r0-1"], remote.names()),
-        "bring-back": scripts.bring_back(remote, "r0", ["api-r0-1"]),
-        "stop": scripts.stop(["api-r0-1"], remote, 1.0, '{"event": "x"}'),
-        "stop-steps": scripts.stop_steps(remote, "shipyard-step-" + EVIL),
-        "record": scripts.record(
+    steps: dict[str, st.RemoteStep[object]] = {
+        "lock": st.Lock(remote, holder),
+        "unlock": st.Unlock(remote, "id1"),
+        "pull": st.Pull(remote, "user", EVIL),
+        "hook": st.Hook(remote, "echo hi", "pre-deploy", {"X": EVIL}),
+        "migrate": st.Migrate(remote, "./migrate", env),
+        "start": ct.Start(remote, env),
+        "check": ct.Check(remote, remote.names()),
+        "switch": ct.Switch(remote, "r1", remote.names()),
+        "replica": ct.Replica(remote, env, 1, ["api-r0-1", "api-r0-2"], 1.0),
+        "watch": st.Watch(remote, remote.names(), "/var/log/nginx/api.log", 10, 1),
+        "revert": ct.Revert(remote, "r0", ["api-r0-1"], remote.names()),
+        "bring-back": ct.BringBack(remote, "r0", ["api-r0-1"]),
+        "stop": ct.Stop(remote, ["api-r0-1"], 1.0, '{"event": "x"}'),
+        "stop-steps": st.StopSteps(remote, "shipyard-step-" + EVIL),
+        "record": st.Record(
             remote, Release("r1", "i", "d", 0, "", EVIL, "deployed").to_json(), "{}", "r1", 5
         ),
-    }  # fmt: skip
+    }  # type: ignore[dict-item]
+    return {name: step.script() for name, step in steps.items()}
 
 
 def test_scripts_are_valid_bash_and_pass_shellcheck(tmp_path: Path) -> None:
@@ -185,12 +188,12 @@ def assert_valid_bash(texts: dict[str, str], tmp_path: Path) -> None:
 
 def test_secrets_travel_in_here_documents_only() -> None:
     remote = _remote()
-    text = scripts.start(remote, {"SECRET": "hunter2"})
+    text = ct.Start(remote, {"SECRET": "hunter2"}).script()
     lines = text.splitlines()
     (at,) = [i for i, line in enumerate(lines) if line == "SECRET=hunter2"]
     assert lines[at - 1].startswith('cat >"$ENVFILE" <<\'SHIPYARD_ENV_')
     assert "docker run" in text and "hunter2" not in "\n".join(lines[:at] + lines[at + 1 :])
-    pull = scripts.pull(remote, "bot", "pw-123")
+    pull = st.Pull(remote, "bot", "pw-123").script()
     (pw_line,) = [i for i, line in enumerate(pull.splitlines()) if line == "pw-123"]
     assert "--password-stdin" in pull.splitlines()[pw_line - 1]
 
@@ -198,9 +201,9 @@ def test_secrets_travel_in_here_documents_only() -> None:
 def test_a_hostile_value_stays_one_word(tmp_path: Path) -> None:
     """Run the hook script for real: the value arrives intact and runs nothing."""
     remote = _remote(state_dir=str(tmp_path / "state"))
-    text = scripts.hook(
+    text = st.Hook(
         remote, 'printf "%s" "$X" >"$OUT"', "post-deploy", {"X": EVIL, "OUT": str(tmp_path / "out")}
-    )
+    ).script()
     result = subprocess.run(["bash", "-s"], input=text, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out").read_text() == EVIL

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.deploy import session as session_module
 from shipyard.deploy import ssh as ssh_module
 from shipyard.deploy.hostkeys import fingerprint
 from shipyard.deploy.spec import SPEC
@@ -195,14 +194,14 @@ def test_hosts_reach_ssh_keyscan_and_ssh_only_after_double_dash(app: App, tmp_pa
 def control_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Path, int]]]:
     """Each control socket directory a run makes, with its mode when made."""
     made: list[tuple[Path, int]] = []
-    real = session_module.control_dir
+    real = ssh_module.control_dir
 
     def recording() -> Path:
         path = real()
         made.append((path, stat.S_IMODE(path.stat().st_mode)))
         return path
 
-    monkeypatch.setattr(session_module, "control_dir", recording)
+    monkeypatch.setattr(ssh_module, "control_dir", recording)
     yield made
 
 
@@ -225,10 +224,10 @@ def test_a_master_left_behind_ends_by_itself(app: App, monkeypatch: pytest.Monke
     monkeypatch.setattr(ssh_module, "CONTROL_PERSIST", 10, raising=False)
     left: list[int] = []
 
-    def killed_before_closing(session: session_module.Session) -> None:
+    def killed_before_closing(transport: ssh_module.SshTransport) -> None:
         left.extend(_masters(app))
 
-    monkeypatch.setattr(session_module.Session, "close_all", killed_before_closing)
+    monkeypatch.setattr(ssh_module.SshTransport, "close_all", killed_before_closing)
     try:
         result = app.deploy("v1", {"dry-run": "true"})
         assert result.code == 0, result.log

@@ -24,7 +24,14 @@ from shipyard.runtime import (
     setting,
 )
 from shipyard.runtime.github import github_client
-from shipyard.runtime.network import ascii_host, split_host_port, url_problem
+from shipyard.runtime.network import (
+    AddressError,
+    ascii_host,
+    check_user_name,
+    split_host_port,
+    url_problem,
+    user_name_problem,
+)
 from tests.action_run import run_in_process
 
 LONG = "a" * 70
@@ -174,3 +181,45 @@ def test_an_action_with_a_bad_address_exits_2_without_a_traceback(tmp_path: Path
 def test_a_bad_github_api_url_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="GITHUB_API_URL has a host name that has a label"):
         github_client("t", api_url=f"https://{LONG}.example.com/api/v3")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "de\u200bploy.example",  # a zero-width space: UTS 46 would drop it
+        "bad\u00adlabel.example",  # a soft hyphen, likewise
+        "\uff45xample.com",  # a full-width letter: UTS 46 would change it
+        "xn--zz.example",  # an A-label that does not decode
+        "host.example.",
+        "host.123",
+        "[::1%eth0]",
+    ],
+)
+def test_strict_host_names_are_exactly_what_a_config_file_gets(host: str) -> None:
+    """The deploy action writes host names into ssh_config: only a name already in its exact
+    IDNA form passes, with no final dot, no all-digit last label and no IPv6 zone."""
+    with pytest.raises(AddressError):
+        ascii_host(host, strict=True)
+    ascii_host(host)  # the lenient check (URLs, SMTP servers) keeps accepting it
+
+
+def test_strict_host_names_keep_idna_ip_literals_and_underscores() -> None:
+    assert ascii_host("B\u00fccher.example", strict=True) == "xn--bcher-kva.example"
+    assert ascii_host("a_b.internal", strict=True) == "a_b.internal"
+    assert ascii_host("xn--bcher-kva.example", strict=True) == "xn--bcher-kva.example"
+    assert split_host_port("[2001:db8::1]:22", strict=True) == ("2001:db8::1", 22)
+    assert split_host_port("10.0.0.2:65535", strict=True) == ("10.0.0.2", 65535)
+
+
+@pytest.mark.parametrize("user", ["deploy", "_svc", "deploy.bot-1_x", "a" * 32])
+def test_posix_user_names(user: str) -> None:
+    assert user_name_problem(user) is None
+    assert check_user_name("user", user) == user
+
+
+@pytest.mark.parametrize("user", ["", "-v", "1abc", "a" * 33, "de ploy", "de\nploy", "de%dploy"])
+def test_what_is_not_a_posix_user_name(user: str) -> None:
+    assert user_name_problem(user)
+    with pytest.raises(InputError) as caught:
+        check_user_name("user", user)
+    assert caught.value.input_name == "user"

@@ -1,1 +1,22 @@
 """The deploy action: zero-downtime releases of a container image over SSH, with rollback."""
+
+#: Modules that decide without starting a process or opening a connection
+#: (tests/test_repository.py checks their imports).
+PURE_MODULES = (
+    "compose",
+    "compose_steps",
+    "container_steps",
+    "health",
+    "hostkeys",
+    "hosts",
+    "markers",
+    "nginx",
+    "plan",
+    "releases",
+    "render",
+    "spec",
+    "steps",
+    "strategies",
+    "targets",
+    "transport",
+)

@@ -1,51 +1,59 @@
-"""Entry point: ``python -m shipyard.deploy`` (flags named as the action's inputs)."""
+"""Entry point: ``python -m shipyard.deploy`` (flags named as the action's inputs). Settings ->
+the runner's files -> the SSH transport and the fleet, connected -> the mode -> the report."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from shipyard.runtime import ActionContext, ExternalError, Outcome, VerdictFailure, main_for
+from shipyard.runtime import ActionContext, Outcome, main_for
+from shipyard.runtime.retry import SYSTEM_CLOCK, Clock
 
 from .spec import SPEC, Settings
 
 
-def run(ctx: ActionContext[Settings]) -> Outcome:
-    # Imported here: a run that fails on its inputs never loads the SSH and report machinery.
-    from . import plan, report
-    from .deploy import Deploy
-    from .rollback import Rollback
-    from .session import Session
+def make_run(
+    clock: Clock = SYSTEM_CLOCK, wall: Callable[[], float] = time.time
+) -> Callable[[ActionContext[Settings]], Outcome]:
+    """The action's ``run`` on ``clock`` (pauses, deadlines) and ``wall`` (the time of day)."""
 
-    s = ctx.settings
-    release = plan.release_id(time.time(), ctx.run.run_number, ctx.run.run_attempt)
-    session = Session(ctx, release)
-    session.open()
-    mode = Rollback(ctx, session) if s.mode == "rollback" else Deploy(ctx, session)
-    result = mode.run()
-    for name, value in report.outputs(result, s.url, ctx.runner.redact).items():
-        ctx.set_output(name, value, redact=False)
-    report.summary(ctx.summary, result, s.app, s.image)
-    partial = report.partial_warning(result, s.max_failures)
-    if partial:
-        ctx.runner.annotate("warning", partial, title="Some hosts not deployed")
-    if result.status == "planned":
-        for line in result.plan:
-            ctx.runner.info(line)
-    if result.status == "rolled-back" and s.mode == "deploy":
-        raise VerdictFailure(
-            f"The deploy of {result.release} was rolled back: " + "; ".join(result.story),
-            title="Deploy rolled back",
-            hint="The previous release is serving. Fix the new release and deploy again.",
-        )
-    if result.status == "failed":
-        raise ExternalError(
-            "The deploy failed: " + "; ".join(result.story),
-            title="Deploy failed",
-            hint="See each host's log group; hosts that could not be put back need a look.",
-        )
-    return Outcome(summary_title=f"{s.app} {result.status}")
+    def run(ctx: ActionContext[Settings]) -> Outcome:
+        """Parts imported here: a run that fails on its inputs never loads the SSH machinery."""
+        from . import plan, report, strategies
+        from .deploy import Deploy
+        from .fleet import Fleet
+        from .local_files import read_local_files
+        from .lock import DeployLock
+        from .releases import LockHolder
+        from .rollback import Rollback
+        from .ssh import open_ssh
+        from .targets import parse_targets
+
+        s, info = ctx.settings, ctx.run
+        files = read_local_files(s, info.workspace, ctx.runner.mask)
+        release = plan.release_id(wall(), info.run_number, info.run_attempt)
+        targets = parse_targets(s.hosts, s.user)
+        transport = open_ssh(s, targets, ctx.secret_file, ctx.cleanup, ctx.runner)
+        renderer = strategies.renderer_for(s, release, info.run_url, info.actor)
+        fleet = Fleet(targets, transport, renderer, ctx.runner, ctx.cleanup,
+                      command_timeout=s.command_timeout)  # fmt: skip
+        fleet.connect()
+        holder = LockHolder.new(info.run_url, info.actor, wall(), s.lock_ttl, release)
+        lock = DeployLock(fleet, holder, app=s.app, wait=s.lock_wait,
+                          compose=files.compose is not None, clock=clock, wall=wall)  # fmt: skip
+        mode: Deploy | Rollback
+        if s.mode == "rollback":
+            mode = Rollback(s, fleet, lock, files.env, ctx.cleanup, wall)
+        else:
+            deployment = strategies.Deployment(s, renderer, files.env, files.compose, wall)
+            strategy = strategies.strategy_for(deployment)
+            mode = Deploy(s, fleet, lock, strategy, ctx.cleanup, clock)
+        return report.publish(ctx, mode.run())
+
+    return run
 
 
+run = make_run()
 main = main_for(SPEC, run)
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """compose-file: an app made of several services, one ``docker compose`` project per release.
 
-The user's compose file is read here (so a bad one fails before any connection), the service
-nginx routes to is chosen, and an override file is rendered that labels every service for the
-action (``shipyard.app``, ``shipyard.release``, ``shipyard.role``) and publishes the routed
-service's ``port`` on the host's loopback (``127.0.0.1::PORT``, a free port per colour) unless
-the file already publishes it without a fixed host port. The image goes to the file through
-``${SHIPYARD_IMAGE}`` (pure).
+The user's compose file is checked here (``local_files`` reads it before any connection),
+the service nginx routes to is chosen, and an override file is rendered that labels every
+service for the action (``shipyard.app``, ``shipyard.release``, ``shipyard.role``) and
+publishes the routed service's ``port`` on the host's loopback (``127.0.0.1::PORT``, a free
+port per colour) unless the file already publishes it without a fixed host port. The image
+goes to the file through ``${SHIPYARD_IMAGE}`` (pure).
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from shipyard.runtime import InputError
 
 SERVICE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 IMAGE_VARIABLE = "SHIPYARD_IMAGE"
-MIN_MAJOR = 2  # docker compose v2 (the CLI plugin)
 
 
 @dataclass(frozen=True)
@@ -49,32 +47,10 @@ def project(app: str, release: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", f"{app}-{release}".lower())
 
 
-def confined(path_text: str, workspace: str, field: str = "compose-file") -> Path:
-    """``path_text`` inside the workspace: relative (no way out with ``..``), or absolute under
-    it; symlinks are resolved and must stay inside too."""
-    root = Path(workspace or ".").resolve()
-    given = Path(path_text)
-    path = given if given.is_absolute() else root / given
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise InputError(
-            field, f"'{path_text}' is outside the workspace ({root}); give a path inside it."
-        )
-    if not resolved.is_file():
-        raise InputError(field, f"'{path_text}' is not a file in the workspace.")
-    return resolved
-
-
-def load(path_text: str, workspace: str, port: int, service: str | None) -> ComposeApp:
-    path = confined(path_text, workspace)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("compose-file", f"cannot read {path_text}: {exc}") from None
-    return parse(text, port, service, path_text)
-
-
 def parse(text: str, port: int, service: str | None, name: str = "the compose file") -> ComposeApp:
+    """The compose file's services, checked (``${SHIPYARD_IMAGE}`` used, no fixed host port,
+    no container_name), and the one nginx routes to (``service``, else the first that
+    publishes or exposes ``port``); InputError naming compose-file otherwise."""
     import yaml
 
     try:
@@ -139,9 +115,3 @@ def _port(entry: object) -> tuple[int, str]:
         target = parts[-1]
         published = parts[-2] if len(parts) >= 2 else ""
     return (int(target) if target.isdigit() else 0), published
-
-
-def version_ok(version: str) -> bool:
-    """``docker compose version --short`` of a host: 2.x or newer."""
-    major = version.strip().lstrip("v").split(".", 1)[0]
-    return major.isdigit() and int(major) >= MIN_MAJOR

@@ -10,8 +10,11 @@ from __future__ import annotations
 import math
 import shlex
 
+from . import markers
+
 
 def attempts(timeout: float, interval: float) -> int:
+    """How many checks ``wait_healthy`` makes to give a container ``timeout`` seconds."""
     return max(1, math.ceil(timeout / max(interval, 0.1)) + 1)
 
 
@@ -39,15 +42,15 @@ wait_healthy() {{
   for ((i = 1; i <= tries; i++)); do
     port=$(host_port "$name")
     if [[ -n $port ]]; then code=$(http_status "$port"); fi
-    if [[ $code == 2?? ]]; then say healthy "$name" "$code" "$i"; return 0; fi
+    if [[ $code == 2?? ]]; then say {markers.HEALTHY} "$name" "$code" "$i"; return 0; fi
     if [[ $(docker inspect -f '{{{{.State.Running}}}}' "$name" 2>/dev/null) != true ]]; then
-      say exited "$name"
+      say {markers.EXITED} "$name"
       docker logs --tail 20 "$name" 2>&1 | sed 's/^/  | /' || true
       return 1
     fi
     if ((i < tries)); then sleep "$pause"; fi
   done
-  say unhealthy "$name" "$code"
+  say {markers.UNHEALTHY} "$name" "$code"
   docker logs --tail 20 "$name" 2>&1 | sed 's/^/  | /' || true
   return 1
 }}
@@ -55,4 +58,5 @@ wait_healthy() {{
 
 
 def error_rate(total: int, errors: int) -> float:
+    """The share of ``errors`` in ``total`` answers, in percent (0 when there were none)."""
     return 100.0 * errors / total if total else 0.0

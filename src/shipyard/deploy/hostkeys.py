@@ -38,10 +38,12 @@ class KnownHost:
 
     @property
     def line(self) -> str:
+        """The known_hosts line."""
         return " ".join(p for p in (self.marker, self.patterns, self.key_type, self.key) if p)
 
     @property
     def fingerprint(self) -> str:
+        """The key's SHA256 fingerprint, as ``ssh-keygen -l`` shows it."""
         return fingerprint(self.key)
 
 
@@ -118,6 +120,7 @@ def matches(entry: KnownHost, host: str, port: int) -> bool:
 
 
 def keys_for(entries: Iterable[KnownHost], host: str, port: int) -> list[KnownHost]:
+    """The entries that apply to host:port (revoked keys left out)."""
     return [e for e in entries if e.marker != "@revoked" and matches(e, host, port)]
 
 

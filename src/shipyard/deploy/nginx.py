@@ -11,6 +11,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from . import markers
+
 
 def render_upstream(app: str, release: str, servers: Sequence[str]) -> str:
     """The upstream file for ``servers`` (``127.0.0.1:port`` each)."""
@@ -58,7 +60,7 @@ switch_to() {{
   chmod 0644 "$conf.shipyard-new"
   mv -f "$conf.shipyard-new" "$conf"
   if ! bash -c {shlex.quote(check)}; then
-    say proxy-check-failed
+    say {markers.PROXY_CHECK_FAILED}
     if [[ -e $conf.shipyard-previous ]]; then mv -f "$conf.shipyard-previous" "$conf"; fi
     return 1
   fi
@@ -66,7 +68,7 @@ switch_to() {{
   before=$(nginx_workers "$root" | tr '\n' ' ')
   bash -c {shlex.quote(reload)}
   wait_applied "$root" "$before"
-  say switched "$release" "${{servers[*]}}"
+  say {markers.SWITCHED} "$release" "${{servers[*]}}"
 }}
 """
         + APPLIED
@@ -103,17 +105,18 @@ wait_applied() {{
   local i
   [[ -n $2 ]] || return 0
   for ((i = 0; i < {RELOAD_WAIT * 5}; i++)); do
-    if reload_applied "$1" "$2"; then say proxy-applied; return 0; fi
+    if reload_applied "$1" "$2"; then say {markers.PROXY_APPLIED}; return 0; fi
     sleep 0.2
   done
-  say proxy-unconfirmed {RELOAD_WAIT}
+  say {markers.PROXY_UNCONFIRMED} {RELOAD_WAIT}
 }}
 """
 
 
 def no_proxy_function() -> str:
-    return """
-switch_to() {
-  say switched "$1" "(no proxy)"
-}
+    """Bash: the ``switch_to`` of ``proxy: none`` (it only says so)."""
+    return f"""
+switch_to() {{
+  say {markers.SWITCHED} "$1" "(no proxy)"
+}}
 """

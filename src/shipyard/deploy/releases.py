@@ -9,7 +9,7 @@ rewritten when its result is known), ``audit.log`` (one JSON line per event, onl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
@@ -27,10 +27,12 @@ class Release:
     replicas: int = 1
 
     def to_json(self) -> str:
+        """The record as one JSON line."""
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Release | None:
+        """A record from its JSON (None when it is not one)."""
         try:
             data = json.loads(text)
             return cls(
@@ -55,6 +57,7 @@ class Release:
 def audit_line(
     event: str, release: str, when: float, run_url: str, actor: str, **extra: object
 ) -> str:
+    """One line of the audit log (JSON): the event, the release, when, by which run."""
     record: dict[str, object] = {"event": event, "release": release, "time": round(when, 3)}
     record.update(run_url=run_url, actor=actor, **extra)
     return json.dumps(record, sort_keys=True)
@@ -62,6 +65,8 @@ def audit_line(
 
 @dataclass(frozen=True)
 class LockHolder:
+    """Who holds a deploy lock (``lock/holder.json`` on the host)."""
+
     id: str
     run_url: str
     actor: str
@@ -70,10 +75,19 @@ class LockHolder:
     release: str
 
     def to_json(self) -> str:
+        """The record as one JSON line."""
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
+    def new(cls, run_url: str, actor: str, started: float, ttl: float, release: str) -> LockHolder:
+        """This run as a lock holder, with a fresh random id."""
+        import secrets
+
+        return cls(secrets.token_hex(8), run_url, actor, started, ttl, release)
+
+    @classmethod
     def from_json(cls, text: str) -> LockHolder | None:
+        """A holder from its JSON (None when it is not one)."""
         try:
             data = json.loads(text)
             return cls(
@@ -84,6 +98,7 @@ class LockHolder:
             return None
 
     def describe(self, now: float) -> str:
+        """The holder in words: run, actor, release and age at ``now``."""
         age = max(0.0, now - self.started)
         who = self.run_url or "an unknown run"
         return f"{who} (by {self.actor or 'unknown'}, release {self.release}, {age:.0f}s ago)"
@@ -102,24 +117,3 @@ def previous_release(
         reverse=True,
     )
     return next((r for r in candidates if r.result in ("deployed", "replaced")), None)
-
-
-def parse_markers(output: str) -> list[list[str]]:
-    """The ``@@shipyard <word> ...`` lines a remote script printed, split into words."""
-    return [line.split()[1:] for line in output.splitlines() if line.startswith("@@shipyard ")]
-
-
-def marker_values(output: str, kind: str) -> list[list[str]]:
-    return [words[1:] for words in parse_markers(output) if words and words[0] == kind]
-
-
-def json_markers(output: str, kind: str) -> list[Mapping[str, object]]:
-    prefix = f"@@shipyard {kind} "
-    found = []
-    for line in output.splitlines():
-        if line.startswith(prefix):
-            try:
-                found.append(json.loads(line[len(prefix) :]))
-            except ValueError:
-                continue
-    return found

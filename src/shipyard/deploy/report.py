@@ -1,14 +1,36 @@
-"""Outcome -> outputs, the job summary and the failure story (pure)."""
+"""The run's result -> outputs, the job summary, annotations and the verdict.
+
+Everything but :func:`publish` is pure; :func:`publish` writes what they return.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shipyard.runtime import Summary
+from shipyard.runtime import ExternalError, Outcome, Summary, VerdictFailure
 
-from .deploy import Result
-from .session import HostRun, Step
+from .hosts import HostView, StepRecord
+
+if TYPE_CHECKING:
+    from shipyard.runtime import ActionContext
+
+    from .spec import Settings
+
+
+@dataclass(frozen=True)
+class Result:
+    """How the run ended (the modes return it; this module turns it into outputs)."""
+
+    status: str  # deployed, rolled-back, failed, planned
+    release: str
+    previous: str
+    hosts: Sequence[HostView]
+    story: Sequence[str]
+    plan: Sequence[str]
+
 
 ICONS = {
     "deployed": "✅",
@@ -25,23 +47,23 @@ def _same(text: str) -> str:
 
 
 def host_json(
-    hosts: Sequence[HostRun], redact: Callable[[str], str] = _same
+    hosts: Sequence[HostView], redact: Callable[[str], str] = _same
 ) -> list[dict[str, object]]:
     """Each host's result; ``redact`` hides secrets in what came from the host (errors and
     output tails), the rest is the action's own."""
     return [
         {
-            "host": h.target.name,
-            "result": h.status,
-            "previous-release": h.current,
-            "error": redact(h.error),
-            "steps": [_step(s, redact) for s in h.steps],
+            "host": h.name,
+            "result": h.state.status,
+            "previous-release": h.facts.current,
+            "error": redact(h.state.error),
+            "steps": [_step(record, redact) for record in h.log],
         }
         for h in hosts
     ]
 
 
-def _step(step: Step, redact: Callable[[str], str] = _same) -> dict[str, object]:
+def _step(step: StepRecord, redact: Callable[[str], str] = _same) -> dict[str, object]:
     """A step for the hosts output; a failed one keeps the tail of its output."""
     entry: dict[str, object] = {
         "name": step.name,
@@ -70,24 +92,26 @@ def outputs(
 
 
 def summary(summary: Summary, result: Result, app: str, image: str) -> None:
+    """The job summary: each host's steps and durations, what happened, what to do, the plan."""
     icon = ICONS.get(result.status, "")
     summary.heading(f"{icon} Deploy of {app}: {result.status}", 2)
     summary.paragraph(
         f"Release `{result.release}` of `{image}`"
         + (f", before: `{result.previous}`" if result.previous else "")
     )
-    names = list(dict.fromkeys(step.name for h in result.hosts for step in h.steps))
+    names = list(dict.fromkeys(step.name for h in result.hosts for step in h.log))
     rows = []
     for host in result.hosts:
         by_name: dict[str, tuple[bool, float]] = {}
-        for step in host.steps:
+        for step in host.log:
             previous = by_name.get(step.name, (True, 0.0))
             by_name[step.name] = (previous[0] and step.ok, previous[1] + step.seconds)
         cells = [
             f"{'' if by_name[n][0] else '❌ '}{by_name[n][1]:.1f}s" if n in by_name else ""
             for n in names
         ]
-        rows.append([host.target.name, f"{ICONS.get(host.status, '')} {host.status}", *cells])
+        status = host.state.status
+        rows.append([host.name, f"{ICONS.get(status, '')} {status}", *cells])
     summary.table(["Host", "Result", *names], rows)
     if result.story:
         summary.heading("What happened", 3)
@@ -101,12 +125,12 @@ def summary(summary: Summary, result: Result, app: str, image: str) -> None:
 def partial_warning(result: Result, max_failures: int) -> str:
     """For a deploy that went on past failed hosts (within max-failures): which hosts did not
     take the release, and what they run; empty when every host did."""
-    left = [h for h in result.hosts if h.status != "deployed"]
+    left = [h for h in result.hosts if h.state.status != "deployed"]
     if result.status != "deployed" or not left:
         return ""
     described = [
-        f"{h.target.name} ({h.status}"
-        + (f", back on {h.current or 'nothing'}" if h.status == "rolled-back" else "")
+        f"{h.name} ({h.state.status}"
+        + (f", back on {h.facts.current or 'nothing'}" if h.state.status == "rolled-back" else "")
         + ")"
         for h in left
     ]
@@ -117,6 +141,7 @@ def partial_warning(result: Result, max_failures: int) -> str:
 
 
 def what_to_do(result: Result) -> list[str]:
+    """The summary's advice after a rollback or a failure."""
     advice = []
     if result.status == "rolled-back":
         advice.append(
@@ -127,7 +152,43 @@ def what_to_do(result: Result) -> list[str]:
             "Some hosts could not be put back: check them (their log groups above) "
             "before the next deploy."
         )
-    errors = [h for h in result.hosts if h.error]
+    errors = [h for h in result.hosts if h.state.error]
     if errors:
-        advice.append(f"The first error was on {errors[0].target.name}: {errors[0].error}")
+        advice.append(f"The first error was on {errors[0].name}: {errors[0].state.error}")
     return advice
+
+
+def verdict(result: Result, mode: str) -> VerdictFailure | ExternalError | None:
+    """The error the run ends with: a rolled-back deploy (exit 1), a failure (exit 3)."""
+    if result.status == "rolled-back" and mode == "deploy":
+        return VerdictFailure(
+            f"The deploy of {result.release} was rolled back: " + "; ".join(result.story),
+            title="Deploy rolled back",
+            hint="The previous release is serving. Fix the new release and deploy again.",
+        )
+    if result.status == "failed":
+        return ExternalError(
+            "The deploy failed: " + "; ".join(result.story),
+            title="Deploy failed",
+            hint="See each host's log group; hosts that could not be put back need a look.",
+        )
+    return None
+
+
+def publish(ctx: ActionContext[Settings], result: Result) -> Outcome:
+    """Write the outputs, the summary, the warning of a partial deploy and a dry-run's plan;
+    raise the verdict, if any."""
+    s = ctx.settings
+    for name, value in outputs(result, s.url, ctx.runner.redact).items():
+        ctx.set_output(name, value, redact=False)
+    summary(ctx.summary, result, s.app, s.image)
+    partial = partial_warning(result, s.max_failures)
+    if partial:
+        ctx.runner.annotate("warning", partial, title="Some hosts not deployed")
+    if result.status == "planned":
+        for line in result.plan:
+            ctx.runner.info(line)
+    error = verdict(result, s.mode)
+    if error is not None:
+        raise error
+    return Outcome(summary_title=f"{s.app} {result.status}")

@@ -1,118 +1,158 @@
 """mode: rollback. Switch each host to the previous (or named) release: its stopped containers
-are started again when they are still there, else re-created from the recorded digest."""
+are started again when they are still there, else re-created from the recorded digest.
+
+Built on the same fleet and lock as the deploy mode; its steps come from :func:`restore`.
+Once a host is back, post-rollback runs there (:func:`after_rollback`, as after a deploy's own
+revert).
+"""
 
 from __future__ import annotations
 
-from shipyard.runtime import ActionContext
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from . import compose_scripts, scripts
-from .deploy import Deploy, Result
-from .releases import marker_values, previous_release
-from .session import HostRun, Session, StepFailed
+from shipyard.runtime import Cleanup
+
+from .compose_steps import ComposeBringBack, ComposeCheck, ComposeStart, ComposeStop
+from .container_steps import BringBack, Check, Start, Stop, Switch
+from .fleet import Fleet
+from .hosts import HostView
+from .lock import DeployLock
+from .releases import Release, audit_line, previous_release
+from .render import ScriptRenderer
+from .report import Result
 from .spec import Settings
+from .steps import Pull, RemoteStep, StepFailed, StepFlow, post_rollback
 
 
-class Rollback(Deploy):
-    def __init__(self, ctx: ActionContext[Settings], session: Session) -> None:
-        super().__init__(ctx, session)
-        self.targets: dict[str, str] = {}
+def restore(
+    settings: Settings,
+    renderer: ScriptRenderer,
+    env: Mapping[str, str],
+    host: HostView,
+    record: Release,
+    audit: Callable[[], str],
+) -> StepFlow:
+    """The steps that make ``record`` serve on the host again (``renderer`` is for its
+    release), then stop the release that served (``audit()``: its audit line)."""
+    s, facts, release = settings, host.facts, record.id
+    compose = renderer.compose
+    kept = (
+        any(rel == release for rel, _state in facts.containers.values())
+        if compose
+        else all(n in facts.containers for n in renderer.names())
+    )
+    if kept:  # start, check and switch in one round trip
+        yield (
+            ComposeBringBack(renderer, release)
+            if compose
+            else BringBack(renderer, release, renderer.names())
+        )
+    else:
+        yield Pull(renderer, s.registry_username, s.registry_password, record.ref)
+        if compose:
+            names = yield ComposeStart(renderer, None, env, release, record.ref)
+            yield ComposeCheck(renderer, release, names)
+        else:
+            names = renderer.names()
+            yield Start(renderer, env, image=record.ref)
+            yield Check(renderer, names)
+        yield Switch(renderer, release, names)
+    if compose:
+        if facts.current:
+            yield ComposeStop(renderer, facts.current, s.drain_timeout, audit())
+    else:
+        yield Stop(renderer, facts.old, s.drain_timeout, audit())
 
-    def back(self, host: HostRun) -> None:
-        s = self.s
-        record = previous_release(host.records, host.current, s.to_release)
+
+def after_rollback(
+    fleet: Fleet, name: str, steps: Sequence[RemoteStep[Any]], story: list[str]
+) -> None:
+    """Run ``steps`` (post-rollback) once on a host that is back on the release that ran
+    before. A failure is reported as an error; the host stays rolled back."""
+    for step in steps:
+        try:
+            fleet.run(name, step)
+        except StepFailed as exc:
+            message = f"{name}: rolled back, but {exc}"
+            story.append(message)
+            fleet.runner.annotate("error", message, title=f"{step.name} failed")
+            return
+        story.append(f"{name}: {step.name} ran")
+
+
+class Rollback:
+    """A rollback of every host of the fleet."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        fleet: Fleet,
+        lock: DeployLock,
+        env: Mapping[str, str],
+        cleanup: Cleanup,
+        wall: Callable[[], float],
+    ) -> None:
+        self.settings = settings
+        self.fleet = fleet
+        self.lock = lock
+        self.env = env
+        self.cleanup = cleanup
+        self.wall = wall
+        self.story: list[str] = []
+        self.chosen: dict[str, str] = {}  # host name: the release it is rolled back to
+
+    def back(self, name: str) -> None:
+        """Roll one host back; StepFailed when it has no release to go back to."""
+        s, host = self.settings, self.fleet.view(name)
+        facts = host.facts
+        record = previous_release(facts.records, facts.current, s.to_release)
         if record is None:
             raise StepFailed(
-                f"no release to roll back to (current {host.current or 'none'}, "
+                f"no release to roll back to (current {facts.current or 'none'}, "
                 f"wanted {s.to_release or 'the previous one'})"
             )
-        self.targets[host.target.name] = record.id
-        was_compose = record.id in host.compose_releases
-        if was_compose != (self.session.compose is not None):
+        self.chosen[name] = record.id
+        was_compose = record.id in facts.compose_releases
+        if was_compose != bool(s.compose_file):
             raise StepFailed(
                 f"release {record.id} was deployed "
                 + ("with" if was_compose else "without")
                 + " compose-file: roll it back "
                 + ("with the same compose-file input" if was_compose else "without compose-file")
             )
-        remote = self.session.remote(record.id)
-        host.remote = remote
-        if self.session.compose is not None:
-            self._back_compose(host, record.id, record.ref)
-            return
-        names = remote.names()
-        host.status = "working"
-        host.new = names
-        if all(n in host.containers for n in names):
-            # Kept containers: start, check and switch in one round trip.
-            self.session.run(host, "switch", scripts.bring_back(remote, record.id, names))
-        else:
-            self.session.run(
-                host,
-                "pull",
-                scripts.pull(remote, s.registry_username, s.registry_password, record.ref),
-            )
-            self.session.run(host, "start", scripts.start(remote, self.env, image=record.ref))
-            self.session.run(host, "check", scripts.check(remote, names))
-            self.session.run(host, "switch", scripts.switch(remote, record.id, names))
-        host.switched = True
-        audit = self._audit(host, record.id)
-        self.session.run(host, "stop-old", scripts.stop(host.old, remote, s.drain_timeout, audit))
-        host.status = "rolled-back"
+        self.fleet.mark(name, status="working")
+        renderer = self.fleet.renderer.for_release(record.id)
 
-    def _back_compose(self, host: HostRun, release: str, ref: str) -> None:
-        """compose-file: start the kept project again, or bring it up from its kept files."""
-        s, remote, run = self.s, host.remote, self.session.run
-        host.status = "working"
-        if any(rel == release for rel, _state in host.containers.values()):
-            run(host, "switch", compose_scripts.bring_back(remote, release))
-        else:
-            run(host, "pull", scripts.pull(remote, s.registry_username, s.registry_password, ref))
-            script = compose_scripts.start(remote, None, self.env, release, ref)
-            started = run(host, "start", script)
-            names = [w[0] for w in marker_values(started.output, "started") if w]
-            run(host, "check", compose_scripts.check(remote, release, names))
-            run(host, "switch", scripts.switch(remote, release, names))
-        host.switched = True
-        audit = self._audit(host, release)
-        if host.current:
-            stop = compose_scripts.stop(remote, host.current, s.drain_timeout, audit)
-            run(host, "stop-old", stop)
-        host.status = "rolled-back"
+        def audit() -> str:
+            return audit_line(
+                "rollback", record.id, self.wall(), renderer.run_url, renderer.actor,
+                previous=facts.current,
+            )  # fmt: skip
 
-    def _audit(self, host: HostRun, release: str) -> str:
-        import time
-
-        from .releases import audit_line
-
-        return audit_line(
-            "rollback",
-            release,
-            time.time(),
-            self.ctx.run.run_url,
-            self.ctx.run.actor,
-            previous=host.current,
-        )
+        self.fleet.run_flow(name, restore(s, renderer, self.env, host, record, audit))
+        self.fleet.mark(name, status="rolled-back")
+        if s.post_rollback:
+            hook = post_rollback(renderer, s.post_rollback, facts.current)
+            after_rollback(self.fleet, name, [hook], self.story)
 
     def run(self) -> Result:
-        session = self.session
-        self.ctx.cleanup.push(session.release_locks, "release the deploy locks")
-        everyone = list(session.hosts.values())
-        self._each(everyone, session.prepare, "prepare")
-        session.refuse_unfit()
-        previous = next((h.current for h in everyone if h.current), "")
-        if not any(h.error for h in everyone) and not self.s.dry_run:
-            self._each(everyone, self.back, "rollback")
-        for host in everyone:
-            if host.error:
-                self.story.append(f"{host.target.name}: {host.error}")
-        release = next(iter(self.targets.values()), self.s.to_release or "")
-        ok = not any(h.error for h in everyone)
-        status = ("planned" if self.s.dry_run else "rolled-back") if ok else "failed"
+        """Lock and read every host, roll each back; the result for the report."""
+        fleet = self.fleet
+        self.cleanup.push(self.lock.release_all, "release the deploy locks")
+        self.lock.take_all()
+        previous = next((h.facts.current for h in fleet.views() if h.facts.current), "")
+        if not any(h.state.error for h in fleet.views()) and not self.settings.dry_run:
+            fleet.each(fleet.names, self.back, "rollback")
+        for host in fleet.views():
+            if host.state.error:
+                self.story.append(f"{host.name}: {host.state.error}")
+        release = next(iter(self.chosen.values()), self.settings.to_release or "")
+        ok = not any(h.state.error for h in fleet.views())
+        status = ("planned" if self.settings.dry_run else "rolled-back") if ok else "failed"
+        wanted = self.settings.to_release or "the previous release"
+        then = ", then post-rollback on each host" if self.settings.post_rollback else ""
         return Result(
-            status,
-            release,
-            previous,
-            everyone,
-            self.story,
-            [f"Roll back {self.s.app} to {self.s.to_release or 'the previous release'}"],
-        )
+            status, release, previous, fleet.views(), self.story,
+            [f"Roll back {self.settings.app} to {wanted}{then}"],
+        )  # fmt: skip

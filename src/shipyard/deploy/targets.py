@@ -1,32 +1,24 @@
 """Where to deploy: host names, IP literals, ports and SSH users, validated (pure).
 
 Each of these values is written into the generated ssh_config (``HostName``, ``Port``,
-``User``) and the host name is given to ``ssh-keyscan``. Only what is unmistakably a host name
-(IDNA labels, given to OpenSSH in their ASCII form), an IP literal, a port or a POSIX user name
-passes: nothing ssh_config would read as another option, a ``%`` token or a quote, nothing a
-tool would read as an option (a leading ``-``).
+``User``) and the host name is given to ``ssh-keyscan``. The runtime's address checks decide
+(:mod:`shipyard.runtime.network`, ``strict``: a host name in its exact IDNA form, given to
+OpenSSH in ASCII, an IP literal, a port, a POSIX user name), so nothing ssh_config would read
+as another option, a ``%`` token or a quote passes, nor anything a tool would read as an
+option (a leading ``-``). This module adds the ``[name=][user@]host[:port]`` form.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shipyard.runtime import InputError
+from shipyard.runtime.network import AddressError, split_host_port, user_name_problem
 
-#: A POSIX user name: the portable filename characters, not starting with '-' (nor '.' or a
-#: digit, as useradd wants), at most 32 characters.
-USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
-#: One ASCII label of a host name: 1-63 letters, digits, '-' (not first or last); '_' is
-#: tolerated (hosts files and container networks use it).
-_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
-_TARGET = re.compile(
-    r"(?:(?P<name>[^=@]*)=)?(?:(?P<user>[^@]*)@)?"
-    r"(?P<host>\[[^\]]*\]|[^:@\[\]]*)(?::(?P<port>[^:]*))?"
-)
+_TARGET = re.compile(r"(?:(?P<name>[^=@]*)=)?(?:(?P<user>[^@]*)@)?(?P<address>.*)", re.DOTALL)
 FORM = "'host', 'host:port' or 'name=[user@]host[:port]'"
 
 
@@ -41,6 +33,7 @@ class Target:
 
     @property
     def address(self) -> str:
+        """``host`` on port 22, else ``host:port`` (how the report names an unnamed host)."""
         return self.host if self.port == 22 else f"{self.host}:{self.port}"
 
 
@@ -51,92 +44,48 @@ def shown(value: str) -> str:
 
 def check_user(value: str, field: str = "user") -> str:
     """``value`` when it is a POSIX user name, else InputError naming ``field``."""
-    if not USER.fullmatch(value):
-        raise InputError(
-            field,
-            f"{shown(value)} is not a user name (letters, digits, '_', '.', '-'; starting "
-            "with a letter or '_'; up to 32).",
-        )
+    problem = user_name_problem(value)
+    if problem:
+        raise InputError(field, f"{shown(value)} {problem}.")
     return value
 
 
-def _ascii_label(label: str) -> str | None:
-    """The label as OpenSSH is given it (IDNA A-label for a non-ASCII one), None if invalid."""
-    if not label.isascii():
-        import idna  # requests' own dependency
-
+def _address(text: str, address: str, field: str) -> tuple[str, int]:
+    """``host[:port]`` (an IPv6 address in brackets) -> (ASCII host, port)."""
+    if address.startswith("[") or address.count(":") <= 1:
         try:
-            # Case aside, the label must already be in its IDNA form: a mapping that would
-            # drop or change characters (a zero-width space, full-width letters) is refused.
-            if idna.uts46_remap(label, std3_rules=True, transitional=False) != label.lower():
-                return None
-            label = idna.encode(label.lower()).decode("ascii")
-        except (idna.IDNAError, UnicodeError, ValueError):
-            return None
-    elif label[:4].lower() == "xn--":
-        import idna
-
-        try:
-            idna.decode(label)
-        except (idna.IDNAError, UnicodeError, ValueError):
-            return None
-    return label if _LABEL.fullmatch(label) else None
-
-
-def host_name(text: str) -> str | None:
-    """The ASCII form of a host name, ``[IPv6]`` literal (returned without brackets) or IPv4
-    address; None when ``text`` is none of these (so also for anything starting with '-')."""
-    if text.startswith("[") and text.endswith("]"):
-        inner = text[1:-1]
-        try:
-            ipaddress.IPv6Address(inner)
-        except ValueError:
-            return None
-        return inner if "%" not in inner else None  # no zone id: '%' is an ssh_config token
-    if re.fullmatch(r"[0-9.]+", text):
-        try:
-            return str(ipaddress.IPv4Address(text))
-        except ValueError:
-            return None
-    if not text or len(text) > 253:
-        return None
-    labels = [_ascii_label(label) if label else None for label in text.split(".")]
-    if any(label is None for label in labels):
-        return None
-    name = ".".join(label for label in labels if label)
-    if len(name) > 253 or name.rsplit(".", 1)[-1].isdigit():
-        return None
-    return name
+            host, port = split_host_port(address, strict=True)
+        except AddressError as exc:
+            reason = str(exc)
+            if reason.startswith("'"):  # the port
+                message = f"{shown(text)}: the port must be a number 1-65535."
+                raise InputError(field, message) from None
+            raise InputError(
+                field,
+                f"{shown(text)}: {shown(address)} is not a host name (IDNA labels of letters, "
+                f"digits and '-'), an IPv4 address or an [IPv6] literal: it {reason}.",
+            ) from None
+        return host, 22 if port is None else port
+    raise InputError(field, f"{shown(text)}: an IPv6 address goes in brackets ([v6] or [v6]:port).")
 
 
 def parse_target(text: str, default_user: str, field: str = "hosts") -> Target:
     """One ``[name=][user@]host[:port]``; InputError naming ``field`` when any part is bad."""
-    value = text.strip()
-    match = _TARGET.fullmatch(value)
+    match = _TARGET.fullmatch(text.strip())
     if not match:
         raise InputError(field, f"{shown(text)} is not {FORM}.")
-    name, user, port_text = match["name"], match["user"], match["port"]
-    host = host_name(match["host"])
-    if host is None:
-        raise InputError(
-            field,
-            f"{shown(text)}: {shown(match['host'])} is not a host name (IDNA labels of "
-            "letters, digits and '-'), an IPv4 address or an [IPv6] literal.",
-        )
+    name, user = match["name"], match["user"]
+    host, port = _address(text, match["address"], field)
     if name is not None and not _NAME.fullmatch(name):
         raise InputError(field, f"{shown(text)}: the name {shown(name)} is not a host label.")
     if user is not None:
         check_user(user, field)
-    port = 22
-    if port_text is not None:
-        if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
-            raise InputError(field, f"{shown(text)}: the port must be a number 1-65535.")
-        port = int(port_text)
     target = Target("", host, port, user or default_user)
     return Target(name or target.address, host, port, target.user)
 
 
 def parse_targets(lines: Sequence[str], default_user: str) -> list[Target]:
+    """The hosts input: one target per line; InputError when none, or a name twice."""
     targets = [parse_target(line, default_user) for line in lines if line.strip()]
     if not targets:
         raise InputError("hosts", "lists no host.")

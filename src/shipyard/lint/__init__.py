@@ -14,4 +14,6 @@ PURE_MODULES = (
     "cache",
     "enforced",
     "shares",
+    "lines",
+    "review",
 )

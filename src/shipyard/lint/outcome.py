@@ -28,6 +28,9 @@ class LinterRun:
     cached: int = 0  # files whose findings came from the cache
     workers: int = 1  # the most workers (cores) a run of it had; 0: it did not run
     output: str = ""  # everything it printed, when it is not ok
+    #: changed-lines-only: the findings in the linted files that are not on lines the pull
+    #: request changes (reported apart, never failing the step)
+    existing: tuple[Finding, ...] = ()
 
     @classmethod
     def of(
@@ -41,6 +44,7 @@ class LinterRun:
         informational: bool,
         cached: int = 0,
         workers: int = 1,
+        existing: tuple[Finding, ...] = (),
     ) -> LinterRun:
         """The lint view of a judged tool run (the problem worded for the summary); an
         informational linter's errors are warnings."""
@@ -60,6 +64,7 @@ class LinterRun:
             cached=cached,
             workers=workers,
             output=run.output,
+            existing=existing,
         )
 
     def as_json(self) -> dict[str, object]:
@@ -70,6 +75,7 @@ class LinterRun:
             "source": self.source,
             "files": self.files,
             "findings": len(self.findings),
+            "existing": len(self.existing),
             "seconds": round(self.seconds, 2),
             "exit_code": self.exit_code,
             "status": self.status,
@@ -93,6 +99,20 @@ def problem_of(run: ToolRun) -> str:
 
 
 @dataclass(frozen=True)
+class ReviewResult:
+    """What the review did: the comments it posted (and the review's URL), the reported
+    findings that got none (outside the changed lines, commented on before, over the cap),
+    or why it posted nothing (``problem``)."""
+
+    posted: int = 0
+    outside: int = 0
+    already: int = 0
+    capped: int = 0
+    problem: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class LintOutcome(Outcome):
     """A finished lint run: the linters' runs, why each ran, what was linted, where the
     linted folder lies in the repository, and the fixes' diff."""
@@ -106,6 +126,8 @@ class LintOutcome(Outcome):
     sarif_file: str = ""
     skipped: Mapping[str, str] = field(default_factory=dict)  # linters not run, and why
     cores: str = ""  # how the linters' runs shared the cores
+    lines: str = ""  # changed-lines-only: where the changed lines came from ("": not used)
+    review: ReviewResult | None = None
 
     @property
     def cached_files(self) -> int:

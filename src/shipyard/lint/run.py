@@ -16,16 +16,17 @@ from shipyard.runtime import ExternalError, RunContext, Runner
 from shipyard.runtime.http import HttpClient
 from shipyard.runtime.process import run_process
 
-from . import changed, execute, plan
+from . import changed, execute, plan, pull
 from .config import RepoConfig, load
 from .detect import detect
 from .execute import Executable
+from .lines import PullDiff
 from .outcome import LinterRun, LintOutcome
 from .repo import Repo, pr_files_pager
 from .spec import Settings
 from .store import Contents, FindingsCache
 from .toolenv import ToolEnv, our_locks, version_of
-from .tools import LINTERS
+from .tools import FORMATTERS, LINTERS
 from .versions import resolve
 from .workspace import Workspace
 
@@ -56,7 +57,8 @@ def lint(
         runner.annotate("warning", problem, title="lint: unreadable configuration")
     detection = detect(files, config)
     names, reasons = plan.choose(settings, detection)
-    scope = scope_of(settings, facts, repo, http)
+    files_api = pull_files_api(settings, facts, http) if facts.repository else None
+    scope = scope_of(settings, facts, repo, files_api)
     selected = plan.select(files, settings.paths, settings.exclude)
     targets = plan.targets(
         names,
@@ -72,7 +74,11 @@ def lint(
     if settings.fix:
         ws.diff_file.parent.mkdir(parents=True, exist_ok=True)
         ws.diff_file.write_text(diff, encoding="utf-8")
-    runs, cores = lint_files(settings, ws, runner, targets, executables, frozenset(selected), files)
+    pr = pull.pull_diff(settings, facts, repo, files_api)
+    runs, cores = lint_files(
+        settings, ws, runner, targets, executables, frozenset(selected), files, pr
+    )
+    review = pull.post_review(settings, facts, http, runner, repo=repo, diff=pr, runs=runs)
     return LintOutcome(
         summary_title=f"{sum(len(run.findings) for run in runs)} findings",
         runs=tuple(runs),
@@ -84,18 +90,34 @@ def lint(
         sarif_file=ws.sarif_file,
         skipped=plan.skipped(settings, detection),
         cores=cores,
+        lines=pr.how if pr is not None and settings.changed_lines_only else "",
+        review=review,
     )
 
 
+def pull_files_api(
+    settings: Settings, facts: RunContext, http: Callable[[str], HttpClient]
+) -> pull.FilesApi:
+    """The PR files API's entries of a pull request, fetched once (files and patches)."""
+    fetched: dict[int, list[Mapping[str, object]]] = {}
+
+    def files(number: int) -> list[Mapping[str, object]]:
+        if number not in fetched:
+            pager = pr_files_pager(http("GitHub"), settings.github_token)
+            url = changed.files_url(facts.api_url, facts.repository, number)
+            fetched[number] = changed.api_items(pager, url)
+        return fetched[number]
+
+    return files
+
+
 def scope_of(
-    settings: Settings, facts: RunContext, repo: Repo, http: Callable[[str], HttpClient]
+    settings: Settings, facts: RunContext, repo: Repo, files_api: pull.FilesApi | None
 ) -> changed.Scope:
     """Every file, or (only-changed) the files the pull request changes: git, else the API."""
 
-    def api(number: int) -> list[str]:
-        pager = pr_files_pager(http("GitHub"), settings.github_token)
-        url = changed.files_url(facts.api_url, facts.repository, number)
-        return changed.from_api(pager, url, repo.prefix(facts.workspace))
+    def names(fetch: pull.FilesApi) -> Callable[[int], list[str]]:
+        return lambda number: changed.api_names(fetch(number), repo.prefix(facts.workspace))
 
     try:
         return changed.scope(
@@ -103,7 +125,7 @@ def scope_of(
             event_name=facts.event_name,
             event=facts.event,
             git=repo.git,
-            api=api if facts.repository else None,
+            api=names(files_api) if files_api is not None else None,
         )
     except changed.ChangedFilesError as exc:
         raise ExternalError(str(exc), title="lint: cannot list the changed files") from None
@@ -237,9 +259,11 @@ def lint_files(
     executables: Mapping[str, Executable],
     selected: frozenset[str],
     files: Sequence[str],
+    diff: PullDiff | None = None,
 ) -> tuple[list[LinterRun], str]:
     """Every linter with files to lint, the cached files left out, within the cores; each
-    run judged and its findings narrowed; and how the cores were shared (for the log)."""
+    run judged and its findings narrowed (with changed-lines-only, those off the pull
+    request's lines set apart as existing); and how the cores were shared (for the log)."""
     running = [target for target in targets if target.files]
     names = [target.linter for target in running]
     python = ws.python if {"mypy", "pylint"} & set(names) else None
@@ -264,7 +288,10 @@ def lint_files(
     runs = []
     for target in running:
         result = results[target.linter]
-        kept = plan.keep(result.run.findings, target, selected)
+        kept, existing = plan.keep(result.run.findings, target, selected), list[Finding]()
+        if diff is not None and settings.changed_lines_only:
+            spans = diff.spans(formatter=target.linter in FORMATTERS)
+            kept, existing = plan.on_changed_lines(kept, spans)
         executable = executables[target.linter]
         runs.append(
             LinterRun.of(
@@ -276,6 +303,7 @@ def lint_files(
                 informational=target.linter in settings.informational,
                 cached=result.cached,
                 workers=result.workers,
+                existing=tuple(sorted(existing, key=Finding.sort_key)),
             )
         )
     cores = (

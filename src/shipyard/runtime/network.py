@@ -12,6 +12,13 @@ an input error naming the input (exit 2), never a traceback from deep inside a l
 * an IPv4 address (a name made only of digits and dots must be one);
 * an IPv6 address (in brackets where a port may follow).
 
+``strict=True`` is for a host written into a configuration another program reads (OpenSSH's
+ssh_config): a non-ASCII label must already be in its IDNA form apart from case (a mapping that
+would drop or change a character, such as a zero-width space, a soft hyphen or full-width
+letters, is refused), an ``xn--`` label must decode, there is no final dot, the last label is
+not all digits, and an IPv6 address has no zone (``%`` is an ssh_config token).
+:func:`check_user_name` checks a POSIX user name for the same kind of use.
+
 Messages about URLs never repeat the URL (it may carry a token); host names are quoted unless
 the input is a secret.
 """
@@ -28,6 +35,9 @@ MAX_HOST_LENGTH = 253
 MAX_LABEL_LENGTH = 63
 HTTP_SCHEMES = ("http", "https")
 _LABEL_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+#: A POSIX user name: the portable filename characters, not starting with '-' (nor '.' or a
+#: digit, as useradd wants), at most 32 characters.
+USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 
 
 class AddressError(ValueError):
@@ -53,6 +63,34 @@ def _idna_ascii(name: str) -> str:
         raise AddressError("is not a valid internationalised domain name (IDNA)") from None
 
 
+def _exact_idna_label(label: str) -> str:
+    """A label in ASCII when it is exactly IDNA (apart from case); AddressError otherwise."""
+    import idna  # comes with requests
+
+    try:
+        if not label.isascii():
+            if idna.uts46_remap(label, std3_rules=True, transitional=False) != label.lower():
+                raise AddressError("has a character that IDNA would drop or change")
+            return idna.encode(label.lower()).decode("ascii")
+        if label[:4].lower() == "xn--":
+            idna.decode(label)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        raise AddressError("is not a valid internationalised domain name (IDNA)") from None
+    return label
+
+
+def _strict_name(name: str) -> str:
+    """The checks ``strict`` adds for a name (not an address): exact IDNA, no final dot, the
+    last label not all digits."""
+    if name.endswith("."):
+        raise AddressError("ends with a dot")
+    labels = [_exact_idna_label(label) if label else label for label in name.split(".")]
+    ascii_name = ".".join(labels)
+    if ascii_name.rsplit(".", 1)[-1].isdigit():
+        raise AddressError("ends with a label of digits only (neither a name nor an IPv4 address)")
+    return ascii_name
+
+
 def _check_labels(name: str) -> None:
     if len(name) > MAX_HOST_LENGTH:
         raise AddressError(f"is longer than {MAX_HOST_LENGTH} characters")
@@ -69,8 +107,9 @@ def _check_labels(name: str) -> None:
             raise AddressError("has a label that starts or ends with '-'")
 
 
-def ascii_host(host: str) -> str:
-    """``host`` checked and in ASCII (A-labels; an IPv6 address without brackets).
+def ascii_host(host: str, *, strict: bool = False) -> str:
+    """``host`` checked and in ASCII (A-labels; an IPv6 address without brackets); ``strict``
+    as the module says.
 
     Raises :class:`AddressError` saying what is wrong."""
     if not host:
@@ -84,7 +123,11 @@ def ascii_host(host: str) -> str:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise AddressError("has a ':' but is not an IPv6 address") from None
+        if strict and "%" in host:
+            raise AddressError("has a zone ('%...'), which cannot be used here")
         return host
+    if strict and not host.replace(".", "").isdigit():
+        host = _strict_name(host)
     dot = "." if host.endswith(".") and len(host) > 1 else ""
     name = host[:-1] if dot else host
     if not name.isascii():
@@ -106,9 +149,10 @@ def parse_port(text: str) -> int:
     return int(text)
 
 
-def split_host_port(value: str) -> tuple[str, int | None]:
+def split_host_port(value: str, *, strict: bool = False) -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` (a bare IPv6 address has no port)
-    -> (host in ASCII, port or None). Raises :class:`AddressError`."""
+    -> (host in ASCII, port or None); ``strict`` as for :func:`ascii_host`. Raises
+    :class:`AddressError`."""
     text = value.strip()
     port_text: str | None = None
     if text.startswith("["):
@@ -127,7 +171,7 @@ def split_host_port(value: str) -> tuple[str, int | None]:
         host = text
     if not host:
         raise AddressError("has no host name")
-    return ascii_host(host), None if port_text is None else parse_port(port_text)
+    return ascii_host(host, strict=strict), None if port_text is None else parse_port(port_text)
 
 
 def join_host_port(host: str, port: int | None) -> str:
@@ -200,6 +244,25 @@ def check_host_port(name: str, value: str, *, secret: bool = False) -> str:
     return join_host_port(host, port)
 
 
+def user_name_problem(value: str) -> str | None:
+    """Why ``value`` is not a POSIX user name (one that is safe in ssh_config), or None."""
+    if USER_NAME.fullmatch(value):
+        return None
+    return (
+        "is not a user name (letters, digits, '_', '.', '-'; starting with a letter or '_'; "
+        "up to 32)"
+    )
+
+
+def check_user_name(name: str, value: str) -> str:
+    """``value`` when it is a POSIX user name; else :class:`InputError` naming the input."""
+    problem = user_name_problem(value)
+    if problem:
+        shown = f"'{value}'" if value.isprintable() else repr(value)
+        raise InputError(name, f"{shown} {problem}.")
+    return value
+
+
 def _verb(reason: str) -> str:
     """'is empty' -> 'has a host that is empty', keeping the 'has ...' reasons as they are."""
     return reason if reason.startswith("has ") else f"has a host that {reason}"
@@ -212,8 +275,10 @@ __all__ = [
     "check_host",
     "check_host_port",
     "check_url",
+    "check_user_name",
     "join_host_port",
     "parse_port",
     "split_host_port",
     "url_problem",
+    "user_name_problem",
 ]

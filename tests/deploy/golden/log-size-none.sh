@@ -1,0 +1,1 @@
+say log-size 0

@@ -1,0 +1,2 @@
+printf '%s\n' '{"event": "rollback"}' >>"$STATE/audit.log"
+say stopped

@@ -1,0 +1,3 @@
+if [[ $(cat "$STATE/lock/id" 2>/dev/null) == lockid1 ]]; then
+  rm -rf "$STATE/lock"; say unlocked
+fi
