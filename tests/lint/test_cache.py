@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -101,12 +102,58 @@ def test_an_entry_is_used_only_for_the_content_it_was_made_for() -> None:
 
 
 def test_a_run_with_a_finding_outside_its_files_is_not_cached() -> None:
-    assert cache.entries_of([FINDING], {"app/x.py": DIGEST}) == {
+    assert cache.entries_of([FINDING], {"app/x.py": DIGEST}, "flake8") == {
         "app/x.py": Entry(DIGEST, (FINDING,))
     }
-    assert cache.entries_of([FINDING], {"app/y.py": DIGEST}) is None
+    assert cache.entries_of([FINDING], {"app/y.py": DIGEST}, "flake8") is None
     unplaced = Finding("flake8", "E902", "error", "no file")
-    assert cache.entries_of([unplaced], {"app/x.py": DIGEST}) is None
+    assert cache.entries_of([unplaced], {"app/x.py": DIGEST}, "flake8") is None
+
+
+#: A finding with every field a cache stores away from its default (black's hunk with its
+#: replacement, and the fields only scanners fill today).
+FULL = Finding(
+    "black",
+    "format",
+    "warning",
+    "would reformat lines 9-11",
+    "app/x.py",
+    9,
+    1,
+    11,
+    30,
+    severity="low",
+    title="Formatting",
+    help_url="https://black.readthedocs.io/",
+    fix_available=True,
+    package="pkg",
+    installed="1.0",
+    fixed=("1.1", "2.0"),
+    aliases=("CVE-1",),
+    replacement="\n\ndef new(value: int) -> int:\n    return value + undefined",
+)
+
+
+def test_every_field_of_a_finding_reads_back_equal() -> None:
+    """A cached run reports what an uncached one does: every field written and read back,
+    the formatter's replacement (review suggestions) too."""
+    for item in dataclasses.fields(Finding):
+        default = item.default_factory() if callable(item.default_factory) else item.default
+        assert item.name in cache.IMPLIED or getattr(FULL, item.name) != default, item.name
+    text = cache.dump("black", CONTEXT, {"app/x.py": Entry(DIGEST, (FULL,))})
+    [restored] = cache.load(text, "black", CONTEXT)["app/x.py"].findings
+    assert restored == FULL and restored.replacement == FULL.replacement
+
+
+def test_a_file_with_a_finding_the_cache_cannot_restore_is_not_cached() -> None:
+    huge = dataclasses.replace(FULL, replacement="x" * (cache.MAX_TEXT + 1))
+    own = dataclasses.replace(FULL, file="app/y.py", fingerprint="f" * 24)
+    other = dataclasses.replace(FULL, file="app/z.py", fingerprint="")
+    digests = {"app/x.py": DIGEST, "app/y.py": DIGEST, "app/z.py": DIGEST}
+    assert cache.entries_of([huge, own, other], digests, "black") == {
+        "app/z.py": Entry(DIGEST, (other,))
+    }
+    assert not cache.restores(FULL, "flake8")  # another tool's finding
 
 
 def test_the_cache_keeps_one_entry_per_file_still_in_the_tree() -> None:

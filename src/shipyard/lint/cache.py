@@ -265,15 +265,33 @@ def lookup(
     return hits, misses
 
 
-def entries_of(findings: Iterable[Finding], digests: Mapping[str, str]) -> dict[str, Entry] | None:
+def restores(finding: Finding, linter: str) -> bool:
+    """Whether ``finding``, written to a document of ``linter`` and read back, is the same
+    finding, every field (its replacement, fingerprint, tools...) equal: a cached run must
+    report exactly what a run of the linter does."""
+    try:
+        return _finding(_finding_json(finding), linter, finding.file or "") == finding
+    except CacheError:
+        return False
+
+
+def entries_of(
+    findings: Iterable[Finding], digests: Mapping[str, str], linter: str
+) -> dict[str, Entry] | None:
     """A linter run's findings as entries of the files it linted (``digests``: their content
-    digests); None when a finding names no file or another one (the run cannot be cached)."""
+    digests); None when a finding names no file or another one (the run cannot be cached).
+    A file with a finding the cache cannot restore as it is (a text over the limits, a
+    fingerprint or tool of its own) gets no entry: it is linted again next time."""
     by_file: dict[str, list[Finding]] = {path: [] for path in digests}
     for finding in findings:
         if finding.file not in by_file:
             return None
         by_file[finding.file].append(finding)
-    return {path: Entry(digests[path], tuple(found)) for path, found in by_file.items()}
+    return {
+        path: Entry(digests[path], tuple(found))
+        for path, found in by_file.items()
+        if all(restores(finding, linter) for finding in found)
+    }
 
 
 def merged(

@@ -181,7 +181,7 @@ def remember(unit: Unit, run: ToolRun, store: FindingsCache, files: Sequence[str
     if run.status != "ok" or not unit.linter.per_file:
         return
     linted = {path: unit.digests[path] for path in unit.todo if path in unit.digests}
-    new = cache.entries_of(run.findings, linted)
+    new = cache.entries_of(run.findings, linted, unit.linter.name)
     if new is None:
         return
     hits = {path: unit.cached[path] for path in unit.hits}
