@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from tests.lint._pull import make_pull, pr_env
 from tests.lint._sample import lint, make_repo
 
 HEADLINE = re.compile(r"^(::group::)?(?P<linter>[\w-]+) [\d.]+(?: \(informational\))?: \d+ files")
@@ -48,3 +49,15 @@ def test_informational_findings_are_warnings_everywhere(tmp_path: Path) -> None:
     sarif = json.loads(Path(result.outputs["sarif-file"]).read_text())
     assert {r["level"] for run in sarif["runs"] for r in run["results"]} == {"warning"}
     assert re.search(r"^::group::flake8 [\d.]+ \(informational\): ", result.log, re.M)
+
+
+def test_with_changed_lines_only_a_linters_line_counts_the_existing_findings(
+    tmp_path: Path,
+) -> None:
+    repo, event, _base, _head = make_pull(tmp_path)
+    inputs = {"linters": "flake8", "changed-lines-only": "true"}
+    result = lint(tmp_path, repo, inputs, env=pr_env(event))
+    # app.py's E302 and F821 are on the pull request's lines, formatting.py's E231 too; the
+    # old F401, E501 and formatting.py's E201/E202/E231 on line 1 are not
+    line = re.search(r"^::group::flake8 [\d.]+: 2 files, (.*), \d+\.\d s", result.log, re.M)
+    assert line is not None and line[1] == "3 findings (5 existing, not judged)", result.log

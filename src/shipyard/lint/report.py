@@ -255,11 +255,12 @@ LOG_FINDINGS = 5000
 
 
 def headline(run: LinterRun) -> str:
-    """The one line of a linter in the log: version, files, findings (or how it failed),
-    time, and the cores it had."""
+    """The one line of a linter in the log: version, files, findings (with changed-lines-only,
+    and the existing ones) or how it failed, time, and the cores it had."""
     files = f"{run.files} files" + (f" ({run.cached} cached)" if run.cached else "")
     if run.status == "ok":
         result = f"{len(run.findings)} findings"
+        result += f" ({len(run.existing)} existing, not judged)" if run.existing else ""
     elif run.status == "timed-out":
         result = "timed out"
     else:
@@ -307,7 +308,6 @@ def publish(ctx: ActionContext[Any], outcome: LintOutcome, fail_on: str) -> Tota
     log(ctx.runner, outcome)
     annotations = annotations_of(runs, outcome.prefix)
     emit_annotations(ctx.runner, annotations, workspace=ctx.run.workspace)
-    write_sarif(outcome.sarif_file, sarif_runs(runs, outcome.prefix))
     write_sarif(outcome.sarif_file, sarif_runs(runs, outcome.prefix, bool(outcome.lines)))
     summary(
         ctx.summary,
