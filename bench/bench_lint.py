@@ -171,7 +171,8 @@ def step(tree: Path, env: Mapping[str, str], *, fresh_black: bool = True) -> flo
 def plan_line(env: Mapping[str, str]) -> str:
     """How the last step shared the cores (its log's plan line)."""
     text = (Path(env["RUNNER_TEMP"]) / "step.log").read_text(errors="replace")
-    return next((line for line in text.splitlines() if line.startswith("lint: ")), "")
+    lines = text.splitlines()
+    return next((line for line in lines if line.startswith("lint: ") and " runs on " in line), "")
 
 
 def sarif_of(env: Mapping[str, str]) -> dict[str, object]:
@@ -202,13 +203,19 @@ def linters_run(env: Mapping[str, str]) -> list[dict[str, object]]:
 
 def report_step(label: str, wall: float, env: Mapping[str, str], target: str = "") -> None:
     runs = linters_run(env)
-    slowest = max((float(str(e["seconds"])) for e in runs), default=0.0)
+    seconds = [float(str(e["seconds"])) for e in runs]
+    # the linters' own time: their sum when the plan ran them one after another, else the
+    # slowest (the others ran beside it)
+    sequential = ", sequential:" in plan_line(env)
+    linters = sum(seconds) if sequential else max(seconds, default=0.0)
+    how = "the linters one after another" if sequential else "slowest linter"
     print(f"{label:>34}: {wall:7.2f} s {target}")
-    print(f"{'of which the action itself':>34}: {wall - slowest:7.2f} s (step - slowest linter)")
+    print(f"{'of which the action itself':>34}: {wall - linters:7.2f} s (step - {how})")
     for entry in runs:
+        cached = f" ({entry['cached']} cached)" if entry.get("cached") else ""
         print(
-            f"{'':>20}{entry['tool']:>8}: {entry['seconds']} s, {entry['files']} files, "
-            f"{entry['findings']} findings"
+            f"{'':>20}{entry['tool']:>8}: {entry['seconds']} s, {entry['files']} files"
+            f"{cached}, {entry['findings']} findings"
         )
 
 
