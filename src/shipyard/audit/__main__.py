@@ -23,6 +23,7 @@ def run(ctx: ActionContext[Settings]) -> None:
     from .issues import report_issues
     from .request import resolve
     from .scan import scan
+    from .verdict import failure_of
 
     s = ctx.settings
     inputs = resolve(s, ctx.run, ctx.cleanup, dt.date.today())
@@ -42,7 +43,7 @@ def run(ctx: ActionContext[Settings]) -> None:
             ctx.run.run_url,
         )
         report.issues(ctx.summary, synced)
-    failure = report.failure(verdict, s.ignore_file, audit.missing(s.may_be_unavailable))
+    failure = failure_of(verdict, s.ignore_file, audit.missing(s.may_be_unavailable))
     if failure is not None:
         raise failure
 

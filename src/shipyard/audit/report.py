@@ -1,5 +1,5 @@
 """What an audit shows: summary, annotations, the SARIF run and the JSON report (pure), and
-``publish``, which writes them; ``failure`` is the verdict to raise."""
+``publish``, which writes them (the error to raise: ``verdict.failure_of``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.findings import emit
 from shipyard.findings.model import SECURITY_SCORES, SEVERITIES, Finding
-from shipyard.runtime import ActionContext, ExternalError, VerdictFailure, neutralize
+from shipyard.runtime import ActionContext, neutralize
 from shipyard.runtime.annotations import Annotation, emit_annotations
 from shipyard.runtime.sarif import SarifRun, write_sarif
 from shipyard.runtime.summary import Summary
@@ -19,7 +19,7 @@ from shipyard.runtime.summary import Summary
 from .gate import Verdict
 from .issues import IssueSync, issues_line
 from .manifests import fix_of
-from .outcome import Audit, Database, Unavailable
+from .outcome import Audit, Database
 from .places import MARK
 from .resolution import note as resolved_note
 from .resolution import table as resolved_table
@@ -351,34 +351,3 @@ def write_sbom(path: Path, audit: Audit, subject: str, version: str) -> None:
 def issues(summary: Summary, synced: IssueSync) -> None:
     """What report-issues did, in the summary."""
     summary.paragraph(issues_line(synced))
-
-
-def failure(
-    verdict: Verdict, ignore_file: str, missing: Sequence[Unavailable] = ()
-) -> ExternalError | VerdictFailure | None:
-    """The step's failure: a scanner that did not run and is not allowed to be unavailable
-    (exit 3, naming it), else findings that block (exit 1)."""
-    if missing:
-        names = ", ".join(dict.fromkeys(u.scanner for u in missing))
-        reasons = "; ".join(
-            f"{u.scanner}: {u.source}: {neutralize(u.reason)[:200]}" for u in missing
-        )
-        also = (
-            f" ({len(verdict.blocking)} blocking finding(s) in the rest)"
-            if verdict.blocking
-            else ""
-        )
-        return ExternalError(
-            f"the audit could not run {names}{also}: {reasons}",
-            title="Audit incomplete",
-            hint="Give the scanner what it needs (a vulnerability-db, network to its service, a "
-            "longer timeout), or list it in allow-unavailable to let the audit pass without it.",
-        )
-    if not verdict.blocking:
-        return None
-    return VerdictFailure(
-        f"{len(verdict.blocking)} finding(s) at or above {verdict.threshold}",
-        title="Audit failed",
-        hint="Fix them (see the summary's fix commands), or ignore one with a reason and "
-        f"an expiry date in {ignore_file}.",
-    )

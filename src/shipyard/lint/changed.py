@@ -90,9 +90,9 @@ def api_names(items: Sequence[Mapping[str, Any]], prefix: str) -> list[str]:
     linted folder relative to the repository root, "" for the root), made relative."""
     files: list[str] = []
     for item in items:
-        if item.get("status") == "removed":
-            continue
         name = str(item.get("filename") or "")
+        if item.get("status") == "removed" or not name:
+            continue
         if not prefix:
             files.append(name)
         elif name.startswith(prefix.rstrip("/") + "/"):

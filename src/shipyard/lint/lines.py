@@ -133,7 +133,7 @@ def read_patch(patch: str) -> FileChanges:
         match = HUNK.match(raw)
         if match:
             walk.hunk(match)
-        elif raw[:1] != "\\":
+        else:  # "\\ No newline at end of file" is none of the kinds of line it reads
             walk.line(raw)
     return walk.changes()
 
@@ -202,7 +202,7 @@ def with_context(changes: FileChanges, context: int = CONTEXT) -> FileChanges:
     for _old, _old_count, new, count in changes.edits:
         first, last = (new, new + count - 1) if count else (new + 1, new)
         spans.append((max(first - context, 1), last + context))
-    return FileChanges(changes.edits, tuple(merge(spans)), changes.whole)
+    return FileChanges(changes.edits, tuple(merge(spans)))
 
 
 def from_api_files(items: Iterable[Mapping[str, object]], prefix: str) -> dict[str, FileChanges]:
@@ -213,7 +213,7 @@ def from_api_files(items: Iterable[Mapping[str, object]], prefix: str) -> dict[s
     folder = prefix.rstrip("/") + "/" if prefix else ""
     for item in items:
         name = str(item.get("filename") or "")
-        if item.get("status") == "removed" or not name.startswith(folder):
+        if item.get("status") == "removed" or not name or not name.startswith(folder):
             continue
         patch = item.get("patch")
         found[name[len(folder) :]] = (

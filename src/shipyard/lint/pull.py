@@ -1,5 +1,5 @@
 """The pull request a lint run judges (I/O): the lines it changes, from git or from the PR
-files API's patches, and the review comments posted on it.
+files API's patches (the review comments posted on them: ``posting``).
 
 From git, the linted files (the working tree) are compared with the merge base of the base
 commit (``base...``), so the lines are the linted files' own, also when the checkout is
@@ -13,18 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from shipyard.findings.files import SourceLines
-from shipyard.runtime import ExternalError, RunContext, Runner
-from shipyard.runtime.http import HttpClient
+from shipyard.runtime import ExternalError, RunContext
 
-from . import changed, review
-from .github_api import PullReviews, ReviewApiError
+from . import changed
 from .lines import FileChanges, PullDiff, from_api_files, read_diff, with_context
-from .outcome import LinterRun, ReviewResult
+from .posting import post_review as post_review  # run.py posts through pull.post_review
 from .repo import Repo
-from .report import shown_level
 from .spec import Settings
-from .tools import FORMATTERS
 
 #: ``files(number) -> the PR files API's entries`` (fetched once per run).
 FilesApi = Callable[[int], Sequence[Mapping[str, Any]]]
@@ -101,60 +96,3 @@ def from_git(repo: Repo, number: int, base: str, head: str) -> PullDiff:
 
 def _with_context(changes: Mapping[str, FileChanges]) -> dict[str, FileChanges]:
     return {path: with_context(file) for path, file in changes.items()}
-
-
-def post_review(
-    settings: Settings,
-    facts: RunContext,
-    http: Callable[[str], HttpClient],
-    runner: Runner,
-    *,
-    repo: Repo,
-    diff: PullDiff | None,
-    runs: Sequence[LinterRun],
-) -> ReviewResult | None:
-    """Post one review with a comment per new finding on a changed line (review input), or
-    say why not: a refusal (no ``pull-requests: write``) or a failure is a warning, never the
-    step's failure (the annotations still show every finding)."""
-    if settings.review == "none" or diff is None:
-        return None
-    api = PullReviews(
-        http("GitHub"),
-        settings.github_token,
-        api_url=facts.api_url,
-        repository=facts.repository,
-        number=diff.number,
-    )
-    findings = [(f, shown_level(f, run.informational)) for run in runs for f in run.findings]
-    try:
-        earlier = review.posted(api.comments(), api.login())
-        plan = review.plan(
-            findings,
-            diff,
-            suggestions=settings.review == "suggestions",
-            prefix=repo.prefix(facts.workspace),
-            line_text=SourceLines(repo.root).text,
-            earlier=earlier,
-            formatters=FORMATTERS,
-        )
-        url = ""
-        if plan.comments:
-            made = api.create(diff.head, plan.body(), [c.as_json() for c in plan.comments])
-            url = str(made.get("html_url") or "")
-    except (ReviewApiError, ExternalError) as exc:
-        problem = _problem(exc)
-        runner.annotate("warning", problem, title="lint: no review comments")
-        return ReviewResult(problem=problem)
-    return ReviewResult(len(plan.comments), plan.outside, plan.already, plan.capped, url=url)
-
-
-def _problem(exc: Exception) -> str:
-    status = getattr(exc, "status", None)
-    if status in (401, 403, 404):
-        return (
-            f"Review comments were not posted: GitHub answered HTTP {status} ({exc}): the "
-            "token cannot write to the pull request (give the job `pull-requests: write`; a "
-            "fork's pull request never gets it). The findings are in the annotations and the "
-            "summary."
-        )
-    return f"Review comments were not posted: {exc}"
