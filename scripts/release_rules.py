@@ -136,7 +136,8 @@ def _heading_fields(heading: str) -> tuple[Version | None, datetime.date | None]
             date = datetime.date.fromisoformat(match["date"])
         except ValueError:  # 2026-02-30
             date = None
-    return Version.parse(match["version"]), date
+    text = match["version"]
+    return (Version.parse(text) if VERSION.match(text) else None), date  # no "v" in a heading
 
 
 def changelog_problems(text: str) -> list[str]:
