@@ -107,9 +107,10 @@ def results(run: ActRun) -> dict[str, str]:
     return {key: job.result for key, job in run.jobs.items()}
 
 
-def writes(gh: GitHubEmulator) -> list[str]:
-    """The requests that changed something: ``POST /repos/.../git/refs`` and the like."""
-    return [f"{r.method} {r.api_path}" for r in gh.requests if r.method != "GET"]
+def writes(gh: GitHubEmulator, since: int = 0) -> list[str]:
+    """The requests that changed something (``POST /repos/.../git/refs`` and the like), from
+    the ``since``-th request on."""
+    return [f"{r.method} {r.api_path}" for r in gh.requests[since:] if r.method != "GET"]
 
 
 def release_request(gh: GitHubEmulator) -> Mapping[str, Any]:
@@ -213,3 +214,60 @@ def test_a_pre_release_moves_no_tag(act: ActHarness, gh: GitHubEmulator) -> None
     assert release["body"].startswith("### Added\n- notify: threads for every message")
     assert tags(gh) == {**before, "v1.3.0-rc.1": run.sha}
     assert [w for w in writes(gh) if "/git/refs" in w] == []
+
+
+def test_a_re_run_changes_nothing_and_finishes_what_a_failure_left(
+    act: ActHarness, gh: GitHubEmulator
+) -> None:
+    """v1.2.0's first run: the release is made and v1 moved, then GitHub fails to create v1.2
+    (502, with a workflow command in its answer that must not run): exit 3, the job fails. The
+    re-run updates the same release, leaves v1 alone and creates v1.2; a third run writes no
+    ref at all. One release in the end, the tags as a clean run leaves them."""
+    before = tags(gh)
+    body = "::error title=Injected::from the server"
+    gh.fail_next(1, 502, path=f"/repos/{REPO}/git/refs", method="POST", body=body)
+    first = publish(act, gh, "v1.2.0")
+    assert results(first)["release"] == "failure", first.describe()
+    assert "Injected" not in [a.title for a in first.annotations]
+    [error] = [a for a in first.annotations if a.level == "error"]
+    assert error.title == "Release failed"
+    assert "POST /git/refs: HTTP 502" in error.message
+    assert tags(gh) == {**before, "v1.2.0": first.sha, "v1": first.sha}  # v1.2 not yet
+    assert len(gh.releases(REPO)) == 1
+
+    mark = len(gh.requests)
+    again = publish(act, gh, "v1.2.0")
+    assert again.sha == first.sha  # the same tagged commit, run again
+    assert results(again)["release"] == "success", again.describe()
+    assert tags(gh) == {**before, "v1.2.0": first.sha, "v1": first.sha, "v1.2": first.sha}
+    [release] = gh.releases(REPO)
+    assert release["tag_name"] == "v1.2.0"
+    assert "`@v1` and `@v1.2` now point here." in release["body"]
+    ref_writes = [w for w in writes(gh, mark) if "/git/refs" in w]
+    assert ref_writes == [f"POST /repos/{REPO}/git/refs"]  # v1.2 only
+    assert "v1 already points at" in again.job("release").text
+
+    mark = len(gh.requests)
+    third = publish(act, gh, "v1.2.0")
+    assert results(third)["release"] == "success", third.describe()
+    assert [w for w in writes(gh, mark) if "/git/refs" in w] == []
+    assert len(gh.releases(REPO)) == 1
+    assert tags(gh) == {**before, "v1.2.0": first.sha, "v1": first.sha, "v1.2": first.sha}
+
+
+@pytest.mark.parametrize("tag", ["v01.2.0", "v1.2.0-"])
+def test_a_tag_that_is_not_a_version_is_refused(
+    act: ActHarness, gh: GitHubEmulator, tag: str
+) -> None:
+    """A tag that publish.yml's filter lets through but semantic versioning does not (a leading
+    zero, an empty pre-release): the check fails naming the form; nothing is created."""
+    before = tags(gh)
+    run = publish(act, gh, tag)
+    assert results(run)["changelog"] == "failure", run.describe()
+    assert results(run).get("release", "skipped") == "skipped"
+    [error] = [a for a in run.annotations if a.level == "error"]
+    assert error.title == "No release"
+    assert f"{tag!r} is not a release tag: vMAJOR.MINOR.PATCH" in error.message
+    assert gh.releases(REPO) == []
+    assert tags(gh) == {**before, tag: run.sha}
+    assert writes(gh) == []
