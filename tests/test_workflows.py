@@ -2,11 +2,8 @@
 ``with:`` key an input the action or reusable workflow declares, inputs reaching scripts only
 through ``env:``, third-party actions pinned by SHA, least permissions per job. All offline.
 
-The inputs of our actions come from their specs (``shipyard.<action>.spec.SPEC``). An action
-whose package is not in this checkout (lint, audit and deploy are written on other branches
-and merged at the end) cannot be checked here: its ``with:`` keys are skipped, and
-``test_actions_without_a_spec_are_only_the_unmerged_ones`` names them, so that once every
-package is merged every key is checked.
+The inputs of our actions come from their specs (``shipyard.<action>.spec.SPEC``); every
+action the workflows use has one.
 """
 
 from __future__ import annotations
@@ -47,8 +44,6 @@ EVERY_WORKFLOW = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted
 )
 OUR_ACTION = re.compile(r"^your-org/actions/(?P<action>[a-z-]+)@v1$")
 OUR_WORKFLOW = re.compile(r"^your-org/actions/\.github/workflows/(?P<name>[a-z-]+)\.yml@v1$")
-#: Actions written on other branches: checked once their package is merged into this checkout.
-UNMERGED_ALLOWED = frozenset({"lint", "audit", "deploy"})
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -71,11 +66,9 @@ def rel(path: Path) -> str:
 
 
 @cache
-def action_inputs(action: str) -> tuple[set[str], set[str]] | None:
-    """(all inputs, required inputs) of one of our actions, or None when its package is absent."""
+def action_inputs(action: str) -> tuple[set[str], set[str]]:
+    """(all inputs, required inputs) of one of our actions."""
     module = "shipyard." + action.replace("-", "_")
-    if importlib.util.find_spec(module) is None:
-        return None
     spec = importlib.import_module(module + ".spec").SPEC
     names = {item.name for item in spec.inputs}
     required = {item.name for item in spec.inputs if item.required}
@@ -135,29 +128,24 @@ def test_with_keys_of_our_actions_are_declared_inputs(path: Path) -> None:
         match = OUR_ACTION.match(str(step.get("uses", "")))
         if not match:
             continue
-        interface = action_inputs(match["action"])
-        if interface is None:
-            assert match["action"] in UNMERGED_ALLOWED, f"no package for {match['action']}"
-            continue  # not merged into this checkout yet: see the module docstring
-        names, required = interface
+        names, required = action_inputs(match["action"])
         given = set((step.get("with") or {}).keys())
         where = f"{rel(path)} job {job_id} step {step.get('id') or step.get('name')}"
         assert given <= names, f"{where}: {sorted(given - names)} are not inputs of {match[0]}"
         assert required <= given, f"{where}: required {sorted(required - given)} missing"
 
 
-def test_actions_without_a_spec_are_only_the_unmerged_ones() -> None:
+def test_every_action_the_workflows_use_exists() -> None:
     used = {
         m["action"]
         for path in ALL
         for _, step in steps(load(path))
         if (m := OUR_ACTION.match(str(step.get("uses", ""))))
     }
-    assert {"notify", "approval", "build-push"} <= used
-    missing = {action for action in used if action_inputs(action) is None}
-    assert missing <= UNMERGED_ALLOWED, missing
-    for action in used - missing:
+    assert {"notify", "approval", "build-push", "lint", "audit", "deploy"} <= used
+    for action in used:
         assert (ROOT / action / "action.yml").exists(), action
+        assert action_inputs(action)[0], action
 
 
 @pytest.mark.parametrize("path", sorted(REUSABLE.values()) + EXAMPLES, ids=rel)
