@@ -194,11 +194,12 @@ done
         r, site = self.renderer, self.site
         first, port = site.names[0], site.https_port
         url = f"https://{first}:{port}{r.health_path}"
-        trust = ""
         if site.certificate is not None:  # the chain is public: a copy curl may read
-            trust = 'trust=$(mktemp "$STATE/trust.XXXXXXXX")\ntrap \'rm -f "$trust"\' EXIT\n'
-            trust += r.heredoc('"$trust"', site.certificate.chain, "TRUST")
-        cacert = ' --cacert "$trust"' if site.certificate is not None else ""
+            trust = 'chain=$(mktemp "$STATE/trust.XXXXXXXX")\ntrap \'rm -f "$chain"\' EXIT\n'
+            trust += r.heredoc('"$chain"', site.certificate.chain, "TRUST")
+            trust += 'trust=(--cacert "$chain")\n'
+        else:  # the host's file when the deploy user may read it, else its trust store
+            trust = 'trust=()\nif [[ -r $cert ]]; then trust=(--cacert "$cert"); fi\n'
         return (
             "if ! command -v curl >/dev/null; then\n"
             f'  say {markers.TLS_UNCHECKED} "no curl on the host"\n  exit 0\nfi\n'
@@ -206,7 +207,7 @@ done
             + f"""want='^2[0-9][0-9]$'
 if [[ -s $STATE/maintenance/port ]]; then want='^503$'; fi
 code=$(curl --silent --show-error --output /dev/null --write-out '%{{http_code}}' \\
-  --max-time 10{cacert} --resolve {quote(f"{first}:{port}:127.0.0.1")} {quote(url)} \\
+  --max-time 10 "${{trust[@]}}" --resolve {quote(f"{first}:{port}:127.0.0.1")} {quote(url)} \\
   2>&1 || true)
 if [[ $code =~ $want ]]; then say {markers.TLS_HEALTHY} "$code"; exit 0; fi
 say {markers.TLS_UNHEALTHY} "${{code: -3}}"

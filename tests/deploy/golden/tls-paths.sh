@@ -63,10 +63,12 @@ if ! command -v curl >/dev/null; then
   say tls-unchecked "no curl on the host"
   exit 0
 fi
+trust=()
+if [[ -r $cert ]]; then trust=(--cacert "$cert"); fi
 want='^2[0-9][0-9]$'
 if [[ -s $STATE/maintenance/port ]]; then want='^503$'; fi
 code=$(curl --silent --show-error --output /dev/null --write-out '%{http_code}' \
-  --max-time 10 --resolve api.example.com:8443:127.0.0.1 https://api.example.com:8443/health \
+  --max-time 10 "${trust[@]}" --resolve api.example.com:8443:127.0.0.1 https://api.example.com:8443/health \
   2>&1 || true)
 if [[ $code =~ $want ]]; then say tls-healthy "$code"; exit 0; fi
 say tls-unhealthy "${code: -3}"

@@ -94,17 +94,18 @@ if ! command -v curl >/dev/null; then
   say tls-unchecked "no curl on the host"
   exit 0
 fi
-trust=$(mktemp "$STATE/trust.XXXXXXXX")
-trap 'rm -f "$trust"' EXIT
-cat >"$trust" <<'SHIPYARD_TRUST_0000000000000004'
+chain=$(mktemp "$STATE/trust.XXXXXXXX")
+trap 'rm -f "$chain"' EXIT
+cat >"$chain" <<'SHIPYARD_TRUST_0000000000000004'
 -----BEGIN CERTIFICATE-----
 MIIBfake
 -----END CERTIFICATE-----
 SHIPYARD_TRUST_0000000000000004
+trust=(--cacert "$chain")
 want='^2[0-9][0-9]$'
 if [[ -s $STATE/maintenance/port ]]; then want='^503$'; fi
 code=$(curl --silent --show-error --output /dev/null --write-out '%{http_code}' \
-  --max-time 10 --cacert "$trust" --resolve api.example.com:443:127.0.0.1 https://api.example.com:443/health \
+  --max-time 10 "${trust[@]}" --resolve api.example.com:443:127.0.0.1 https://api.example.com:443/health \
   2>&1 || true)
 if [[ $code =~ $want ]]; then say tls-healthy "$code"; exit 0; fi
 say tls-unhealthy "${code: -3}"
