@@ -178,6 +178,15 @@ def test_logs_bring_each_hosts_last_lines() -> None:
     }  # fmt: skip
 
 
+def test_details_are_redacted_before_they_become_json() -> None:
+    """A masked value with a quote is redacted in each string, not in the JSON text (where it
+    is escaped and would no longer match)."""
+    detail = {"host": "web1", "error": 'login "s3cr3t" refused'}
+    result = OpsResult("status", "failed", "", [], [detail], [], {})
+    out = ops_report.outputs(result, None, lambda text: text.replace('"s3cr3t"', "***"))
+    assert json.loads(out["details"]) == [{"host": "web1", "error": "login *** refused"}]
+
+
 # -- status ---------------------------------------------------------------------------------
 def test_status_reports_without_taking_the_lock() -> None:
     sims = fleet_with(NEW, hosts=["web1", "web2"])

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shipyard.runtime import ExternalError, Summary, VerdictFailure
-from shipyard.runtime.summary import Markdown, fence
+from shipyard.runtime.summary import escape_text, fence
 
 from .hosts import HostView
 from .report import ICONS, host_json
@@ -54,8 +54,19 @@ def outputs(
         "previous-release": previous,
         "hosts": json.dumps(host_json(result.hosts, redact), separators=(",", ":")),
         "url": url or "",
-        "details": redact(json.dumps(list(result.details), separators=(",", ":"))),
+        "details": json.dumps(_redacted(list(result.details), redact), separators=(",", ":")),
     }
+
+
+def _redacted(value: object, redact: Callable[[str], str]) -> object:
+    """Every string inside ``value`` redacted (before the JSON escapes any of it)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {key: _redacted(item, redact) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item, redact) for item in value]
+    return value
 
 
 def _cell(value: object) -> str:
@@ -115,17 +126,11 @@ def summary(
             [[str(d["host"]), _cell(d.get("release")), _cell(sum_lines(d))] for d in details],
         )
     for host, text in result.texts.items():
-        summary.raw(Markdown(f"**{_escape(host)}**").markdown)
+        summary.raw(f"**{escape_text(host)}**")
         summary.raw(fence(redact(text) or "(nothing)"))
     if result.story:
         summary.heading("What happened", 3)
         summary.list(result.story)
-
-
-def _escape(text: str) -> str:
-    from shipyard.runtime.summary import escape_text
-
-    return escape_text(text)
 
 
 def sum_lines(detail: Mapping[str, object]) -> int:
