@@ -2,7 +2,13 @@
 against the same scanners run one after another, on the sample repository of the tests and on
 the Django 5.1.4 source (its sdist from PyPI, unpacked).
 
-Usage: ``python bench/bench_audit.py [--repeat N] [--skip-django]``
+Usage: ``python bench/bench_audit.py [--repeat N] [--skip-django] [--skip-sample]``
+
+Also: a resolved audit against the pinned one. The same dependencies, once as exact pins
+(what the range resolves to) and once as a range (``requests>=2.18,<2.20``) that uv resolves
+against a local index of real wheels (the test bed's cache: ``tests/services/package_index``),
+with uv's cache cold (a new one each run) and warm; the dependency scanner alone (where the
+difference shows) and every scanner.
 
 Method: the audit's own orchestration (`shipyard.audit.scan.scan`) in-process, with every
 scanner (dependencies against the OSV copy in tests/data, bandit, trivy secrets and
@@ -30,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from tests.audit.sample import OSV_DB, make_sample  # noqa: E402
+from tests.services.package_index import package_index  # noqa: E402
 
 from shipyard.audit.plan import Request  # noqa: E402
 from shipyard.audit.scan import scan  # noqa: E402
@@ -68,10 +75,19 @@ def django_source(work: Path) -> Path:
     return folder
 
 
-def once(root: Path, work: Path, parallel: bool, history: bool) -> tuple[float, int, dict]:
-    env = ScanEnv(root, work / "cache", Path(tempfile.mkdtemp(dir=work)), 1800.0)
-    req = Request(SCANNERS, env, OSV_DB, None, history, frozenset())
-    runner = Runner(env={"PATH": os.environ["PATH"]}, stream=io.StringIO())
+def once(
+    root: Path,
+    work: Path,
+    parallel: bool,
+    history: bool,
+    scanners: tuple[str, ...] = SCANNERS,
+    index: str = "",
+    cache: str = "cache",
+) -> tuple[float, int, dict]:
+    env = ScanEnv(root, work / cache, Path(tempfile.mkdtemp(dir=work)), 1800.0)
+    req = Request(scanners, env, OSV_DB, None, history, frozenset())
+    variables = {"PATH": os.environ["PATH"], **({"UV_INDEX_URL": index} if index else {})}
+    runner = Runner(env=variables, stream=io.StringIO())
     started = time.monotonic()
     audit = scan(req, runner, parallel=parallel)
     return time.monotonic() - started, len(audit.findings), audit.durations
@@ -93,14 +109,56 @@ def measure(name: str, root: Path, work: Path, repeat: int, history: bool, warm:
     print(f"{name:<14} speed-up   {rows[False] / rows[True]:7.2f}x")
 
 
+PINNED = "requests==2.19.1\nurllib3==1.23\nidna==2.7\nchardet==3.0.4\ncertifi==2018.8.24\n"
+RANGE = "requests>=2.18,<2.20\n"
+
+
+def measure_resolution(work: Path, repeat: int) -> None:
+    """A resolved audit against the pinned one (the same five packages, the same findings)."""
+    with package_index(work / "index") as index:
+        for scanners in (("dependencies",), SCANNERS):
+            label = "deps only" if len(scanners) == 1 else "all"
+            rows = {}
+            for name, text, cold in (
+                ("pinned", PINNED, False),
+                ("range, uv cold", RANGE, True),
+                ("range, uv warm", RANGE, False),
+            ):
+                sample = make_sample(work / f"res-{label}-{name}".replace(" ", "_"), git=False)
+                sample.write("requirements.txt", text)
+                once(sample.root, work, True, False, scanners, index.url)  # warm-up
+                times, found, durations = [], 0, {}
+                for number in range(repeat):
+                    cache = f"cache-cold-{label}-{number}" if cold else "cache"
+                    seconds, found, durations = once(
+                        sample.root, work, True, False, scanners, index.url, cache
+                    )
+                    times.append(seconds)
+                rows[name] = statistics.median(times)
+                uv = durations.get("uv (resolve)")
+                extra = f"uv {uv:.2f}s" if uv is not None else "no resolution"
+                print(
+                    f"resolve {label:<9} {name:<15} {rows[name]:7.2f} s  {found:5d} findings  "
+                    f"({extra})"
+                )
+            print(
+                f"resolve {label:<9} cost: +{rows['range, uv cold'] - rows['pinned']:.2f} s cold, "
+                f"+{rows['range, uv warm'] - rows['pinned']:.2f} s warm"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-django", action="store_true")
+    parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--no-warmup", action="store_true", help="no warm-up run for Django")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        measure_resolution(work, args.repeat)
+        if args.skip_sample:
+            return
         sample = make_sample(work / "sample")
         measure("sample repo", sample.root, work, args.repeat, True, True)
         if not args.skip_django:

@@ -6,11 +6,13 @@ production, each in its own network namespace with its own sshd, dockerd and ngi
 and Slack emulators, an SMTP server), builds the sample app's Python
 base image, then runs, as GitHub would on each event:
 
-1. a pull request: pr-checks.yml (lint, audit, tests with coverage, Docker build check);
-2. the merge to main: staging-deploy.yml (scan, image main-<sha>, blue-green deploy to staging);
-3. the tag v1.0.0: production-deploy.yml (scan, two-platform release and its GitHub Release, an
-   approval issue that two emulated approvers answer, blue-green deploy to production, a watch,
-   Slack and email).
+1. a pull request: pr-checks.yml (lint, the trivy preview, tests against PostgreSQL and Redis
+   with coverage, both images built);
+2. the merge to develop: staging-deploy.yml (image develop-<sha>, blue-green deploy to staging,
+   smoke test);
+3. the tag v1.0.0: production-deploy.yml (security scan and tests, the two-platform image, an
+   approval issue that two emulated approvers answer, migrations, blue-green deploy to
+   production, a watch, Slack; email on failures only), then its GitHub Release.
 
 It ends by printing where to look. The hosts, their nginx, the app containers and the registry
 keep running; the emulators' records are written under the demo folder. Run it through
@@ -35,10 +37,10 @@ from tests.e2e.pipelines import (  # noqa: E402
     REPO,
     approve_by_two,
     example,
-    sample_app_files,
     stand_in_repositories,
 )
-from tests.services import dockerd, python_image, qemu, registry  # noqa: E402
+from tests.e2e.test_runbook_platform_act import platform_files  # noqa: E402
+from tests.services import dockerd, python_image, qemu, registry, service_images  # noqa: E402
 from tests.services.github_emulator import GitHubEmulator  # noqa: E402
 from tests.services.slack_emulator import DEFAULT_TOKEN, SlackEmulator  # noqa: E402
 from tests.services.smtp_server import SmtpServer  # noqa: E402
@@ -100,7 +102,7 @@ def host_vars(prefix: str, host: Any, app: str) -> dict[str, str]:
         f"{prefix}_HOSTS": host.target,
         f"{prefix}_KNOWN_HOSTS": host.known_hosts_line,
         f"{prefix}_URL": url,
-        "DEPLOY_USER": host.ssh.user,
+        f"{prefix}_USER": host.ssh.user,
         "PROXY_CONFIG": proxy["proxy-config"],
         "PROXY_RELOAD": proxy["proxy-reload"],
         "PROXY_CHECK": proxy["proxy-check"],
@@ -130,6 +132,7 @@ def main() -> int:
     qemu.ensure()
     reg = registry.start(work / "registry", engine.docker)
     base = python_image.build_and_push(reg, work / "python-image", engine.docker)
+    services = service_images.build_and_push(reg, work / "service-images", engine.docker)
     hosts = start_hosts(work, reg.port)
     app = "platform"
     image = f"{reg.address}/your-org/platform"
@@ -138,6 +141,9 @@ def main() -> int:
         "BASE_IMAGE": base.ref,
         "REGISTRY_USERNAME": reg.username,
         "OSV_DB": str(ROOT / "tests" / "data" / "osv-pypi"),
+        "POSTGRES_IMAGE": services.postgres,
+        "REDIS_IMAGE": services.redis,
+        "MIGRATE_COMMAND": "python3 -m app.migrate",  # the test bed's image has no `python`
         "MONITOR_INTERVAL": "5s",
     }
     with (
@@ -148,7 +154,7 @@ def main() -> int:
         gh.add_user("shipyard-bot", token=TOKEN)
         gh.add_repo(REPO, collaborators={"shipyard-bot": "write", "bob": "write", "carol": "write"})
         gh.add_user("octocat")
-        channel = slack.add_channel("#deploys")
+        channel = slack.add_channel("#deployments")
         harness = ActHarness(
             workdir=work / "act",
             local_repositories=stand_in_repositories(work / "stand-ins"),
@@ -162,9 +168,11 @@ def main() -> int:
             "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
             "SMTP_USERNAME": SMTP_USER,
             "SMTP_PASSWORD": SMTP_PASSWORD,
-            "STAGING_SSH_KEY": hosts["staging"].ssh.client_key.read_text(),
-            "PRODUCTION_SSH_KEY": hosts["production"].ssh.client_key.read_text(),
         }
+        # SSH_KEY is a secret of each GitHub environment (deploy.yml); act has no environments,
+        # so each run is given the key of the environment it deploys to
+        staging_key = {"SSH_KEY": hosts["staging"].ssh.client_key.read_text()}
+        production_key = {"SSH_KEY": hosts["production"].ssh.client_key.read_text()}
         settings = {
             **common,
             **host_vars("STAGING", hosts["staging"], app),
@@ -178,26 +186,32 @@ def main() -> int:
             "EMAIL_FROM": "Deploy Bot <deploy@example.com>",
             "EMAIL_TO": "team@example.com",
         }
-        files = sample_app_files()
+        files = platform_files()
         summaries: list[Path] = []
 
         progress(2, "pull request #1: examples/platform/pr-checks.yml")
-        gh.set_pull_files(REPO, 1, ["app/server.py"])
+        gh.set_pull_files(REPO, 1, ["services/backend/app/server.py"])
         text, name = example("platform", "pr-checks.yml")
         pr = harness.run(
             text, workflow_file=name, event="pull_request", ref="refs/heads/feature/x",
             payload={"number": 1, "pull_request": {"number": 1, "head": {"ref": "feature/x"},
-                                                    "base": {"ref": "main"}}},
+                                                    "base": {"ref": "develop"}}},
             vars=settings, secrets=secrets, env=env, files=files,
         )  # fmt: skip
         check(pr, "the pull request checks")
         summaries += write_summaries(pr, work / "summaries" / "1-pr-checks")
         print(f"        {jobs_line(pr)}")
 
-        progress(3, "merge to main: examples/platform/staging-deploy.yml")
+        progress(3, "merge to develop: examples/platform/staging-deploy.yml")
         text, name = example("platform", "staging-deploy.yml")
         staging = harness.run(
-            text, workflow_file=name, vars=settings, secrets=secrets, env=env, files=files
+            text,
+            workflow_file=name,
+            ref="refs/heads/develop",
+            vars=settings,
+            secrets={**secrets, **staging_key},
+            env=env,
+            files=files,
         )
         check(staging, "the staging deploy")
         summaries += write_summaries(staging, work / "summaries" / "2-staging-deploy")
@@ -208,8 +222,9 @@ def main() -> int:
         thread = approve_by_two(gh, slack, channel, issue=1)
         text, name = example("platform", "production-deploy.yml")
         production = harness.run(
-            text, workflow_file=name, ref="refs/tags/v1.0.0", vars=settings, secrets=secrets,
-            env=env, files=files, host_env={"SSL_CERT_FILE": str(smtp.ca_cert)}, timeout=1500,
+            text, workflow_file=name, ref="refs/tags/v1.0.0", vars=settings,
+            secrets={**secrets, **production_key}, env=env, files=files,
+            host_env={"SSL_CERT_FILE": str(smtp.ca_cert)}, timeout=1500,
         )  # fmt: skip
         thread.join(timeout=10)
         check(production, "the production deploy")
@@ -236,11 +251,13 @@ def main() -> int:
               f"{fetch(settings['PRODUCTION_URL'] + 'version')}")  # fmt: skip
         print(f"  App (staging):     {settings['STAGING_URL']}version  -> "
               f"{fetch(settings['STAGING_URL'] + 'version')}")  # fmt: skip
-        print("  Slack #deploys:")
+        print("  Slack #deployments:")
         for message in slack.messages(channel):
             history = " -> ".join(h["text"] for h in message.get("history", []))
             print(f"    {message['text']}   (was: {history})")
-        print("  Email:")
+        print("  Email (devops@example.com, failures and rollbacks only):")
+        if not smtp.messages:
+            print("    none: nothing failed")
         for mail in smtp.messages:
             print(f"    {mail.message['Subject']}  to {', '.join(mail.rcpt_tos)}")
         print(f"  Approval issue #1: {issue['title']} ({issue['state']}, {issue['state_reason']})")

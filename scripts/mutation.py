@@ -97,6 +97,35 @@ _RUNTIME_TESTS = (
     "tests/runtime/test_settings_edges.py",
     "tests/runtime/test_summary.py",
 )
+_LINT_TESTS = (
+    "tests/lint/test_lines.py",
+    "tests/lint/test_pure.py",
+    "tests/lint/test_review_plan.py",
+    "tests/lint/test_scope_edges.py",
+    "tests/lint/test_lines_edges.py",
+    "tests/lint/test_plan_edges.py",
+    "tests/lint/test_security.py::test_other_actions_still_run_on_pull_request_target",
+)
+#: The findings model's tests, and the line filter's (lint) and the gate's (audit).
+_FINDINGS_TESTS = (
+    "tests/findings/test_model_edges.py",
+    "tests/findings/test_emit.py",
+    "tests/findings/test_fingerprints.py",
+    "tests/lint/test_lines.py",
+    "tests/lint/test_lines_edges.py",
+    "tests/audit/test_pure.py",
+    "tests/audit/test_gate_edges.py",
+)
+_AUDIT_TESTS = (
+    "tests/audit/test_pure.py",
+    "tests/audit/test_gate_edges.py",
+    "tests/audit/test_ignore.py::test_expires_is_required_and_capped",
+    "tests/audit/test_ignore.py::test_a_rule_id_needs_paths_or_a_fingerprint",
+    "tests/audit/test_ignore.py::test_paths_narrow_a_rule_to_those_files",
+    "tests/audit/test_ignore.py::test_a_rule_of_unknown_shape_is_no_wildcard_either",
+    "tests/audit/test_ignore.py::test_globs",
+    "tests/audit/test_gate_unavailable.py::test_a_timed_out_or_crashed_tool_means_its_scanners_did_not_run",
+)
 _PENDING = "pending: being refactored by another helper; add its pure tests, then clear this"
 
 #: THE table: add a module here (with its pure tests) to put it under mutation.
@@ -115,11 +144,20 @@ MODULES: tuple[Module, ...] = (
     Module("deploy.health", (), pending=_PENDING),
     Module("deploy.rollback", (), pending=_PENDING),
     Module("deploy.plan", (), pending=_PENDING),
-    # lint's changed-files scope (only-changed, pull_request_target).
-    Module("lint.changed", (), pending=_PENDING),
-    # audit's gate and ignores.
-    Module("audit.gate", (), pending=_PENDING),
-    Module("audit.ignore", (), pending=_PENDING),
+    # lint's changed-files scope (only-changed), changed lines, pull_request_target.
+    Module("lint.changed", _LINT_TESTS),
+    Module("lint.lines", _LINT_TESTS),
+    Module("lint.pull", _LINT_TESTS),
+    Module("lint.plan", _LINT_TESTS),
+    # the line filter (changed-lines-only) and the findings every decision above is about.
+    Module("findings.model", _FINDINGS_TESTS),
+    # audit's verdict: the gate, the ignore file, ignore-unfixed, allow-unavailable.
+    Module("audit.gate", _AUDIT_TESTS),
+    Module("audit.verdict", _AUDIT_TESTS),
+    Module("audit.ignore", _AUDIT_TESTS),
+    Module("audit.severity", _AUDIT_TESTS),
+    Module("audit.outcome", _AUDIT_TESTS),
+    Module("audit.spec", _AUDIT_TESTS),
 )
 
 

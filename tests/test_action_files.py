@@ -51,6 +51,15 @@ def test_action_yml_matches_spec_and_maps_inputs_only_through_env(action: str) -
 
 
 @pytest.mark.parametrize("action", ACTIONS)
+def test_no_description_holds_an_expression(action: str) -> None:
+    """act evaluates ``${{ }}`` inside action.yml descriptions and fails to load the action
+    (found by the build-push act test): descriptions stay plain text."""
+    spec = load_spec(action)
+    texts = [spec.description] + [item.description for item in (*spec.inputs, *spec.outputs)]
+    assert not [text for text in texts if "${{" in text]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
 def test_no_action_has_a_third_party_uses(action: str) -> None:
     text = (ROOT / action / "action.yml").read_text(encoding="utf-8")
     assert not re.search(r"^\s*-?\s*uses:", text, re.MULTILINE)

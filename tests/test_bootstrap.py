@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import stat
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.services._common import INSTALL_HINT, cache_dir
 from tests.services._require import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,21 +276,57 @@ def test_too_old_python_is_rejected_with_exit_2(
     assert missing.returncode == 2 and "SHIPYARD_PYTHON=" in missing.stdout
 
 
+def old_python(name: str) -> Path:
+    """A real old interpreter from the test bed (install.sh unpacks bullseye's)."""
+    path = cache_dir() / "old-python" / "rootfs" / "usr" / "bin" / name
+    if not os.access(path, os.X_OK):
+        unavailable(f"{name} (a Python the bootstrap must refuse)", f"no {path}: {INSTALL_HINT}")
+    return path
+
+
 @pytest.mark.parametrize(
-    "interpreter",
+    ("name", "verdict"),
     [
-        "/root/.pyenv/versions/3.9.18/bin/python3.9",
-        "/root/.pyenv/versions/2.7.18/bin/python2.7",
+        ("python3.9", "(cpython-3.9.2-linux-{machine})"),  # the probe runs and says: too old
+        ("python2.7", "(does not run)"),  # Python 2 has no -I: the probe cannot even start
     ],
 )
 def test_real_old_interpreters_are_rejected(
-    repo: Path, env: dict[str, str], interpreter: str
+    repo: Path, env: dict[str, str], name: str, verdict: str
 ) -> None:
-    if not Path(interpreter).exists():
-        pytest.skip(f"{interpreter} is not on this machine")
-    result = run(repo, ["notify"], {**env, "SHIPYARD_PYTHON": interpreter})
+    interpreter = old_python(name)
+    rejected = verdict.format(machine=platform.machine())
+    result = run(repo, ["notify"], {**env, "SHIPYARD_PYTHON": str(interpreter)})
     assert result.returncode == 2
-    assert "::error title=shipyard needs Python 3.10+::" in result.stdout
+    assert result.stdout.startswith(
+        f"::error title=shipyard needs Python 3.10+::SHIPYARD_PYTHON={interpreter} is not a "
+        f"Python >= 3.10; rejected: {interpreter} {rejected}."
+    )
+    assert venvs(env) == []
+
+
+def test_old_interpreters_on_path_are_passed_over(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """On PATH as python3 and python (as on an old runner image), both are tried, both are
+    named in the refusal."""
+    bin_dir = tmp_path / "old-bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(old_python("python3.9"))
+    (bin_dir / "python").symlink_to(old_python("python2.7"))
+    result = subprocess.run(
+        ["/bin/bash", str(repo / "scripts" / "bootstrap.sh"), "notify"],
+        env={**env, "PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        f"No Python >= 3.10 on PATH; rejected: python3 (cpython-3.9.2-linux-{platform.machine()})"
+        " python (does not run)." in result.stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -322,7 +360,7 @@ def test_concurrent_cold_runs_both_succeed(
     repo: Path, env: dict[str, str], tmp_path: Path, locking: str
 ) -> None:
     if locking == "flock" and shutil.which("flock") is None:
-        pytest.skip("no flock here")
+        unavailable("flock", "util-linux's flock(1) is not on PATH (Debian: util-linux)")
     run_env = dict(env)
     if locking == "mkdir":
         run_env["PATH"] = no_flock_bin(tmp_path / "bin")

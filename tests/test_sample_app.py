@@ -29,7 +29,7 @@ def test_the_sample_apps_own_tests_pass() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout
+    assert "7 passed" in result.stdout
 
 
 def _free_port() -> int:

@@ -27,11 +27,22 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 REUSABLE = {
     name: ROOT / ".github" / "workflows" / f"{name}.yml"
-    for name in ("python-ci", "release", "deploy", "security-scan", "approval-gate")
+    for name in (
+        "python-ci",
+        "release",
+        "deploy",
+        "security-scan",
+        "approval-gate",
+        "github-release",
+    )
 }
 RUNBOOKS = ("ecommerce", "platform", "amani", "company-app", "agentic")
 EXAMPLES = sorted(p for runbook in RUNBOOKS for p in (ROOT / "examples" / runbook).glob("*.yml"))
 ALL = sorted(REUSABLE.values()) + EXAMPLES
+#: What zizmor audits: every workflow of this repository and every example, at any depth.
+EVERY_WORKFLOW = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
+    (ROOT / "examples").rglob("*.yml")
+)
 OUR_ACTION = re.compile(r"^your-org/actions/(?P<action>[a-z-]+)@v1$")
 OUR_WORKFLOW = re.compile(r"^your-org/actions/\.github/workflows/(?P<name>[a-z-]+)\.yml@v1$")
 #: Actions written on other branches: checked once their package is merged into this checkout.
@@ -80,10 +91,14 @@ def workflow_interface(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("persona", ["regular", "auditor"])
 def test_zizmor_finds_nothing(persona: str) -> None:
+    """Every file of examples/ and .github/workflows/, the pedantic auditor persona included
+    (secrets only in jobs with an environment, each permission explained, named jobs,
+    concurrency limits)."""
+    assert len(EVERY_WORKFLOW) > len(ALL)  # the single-action examples and this repo's CI too
     zizmor = shutil.which("zizmor") or str(ROOT / ".venv" / "bin" / "zizmor")
     result = subprocess.run(
         [zizmor, "--offline", "--no-progress", "--format", "plain", f"--persona={persona}",
-         "--config", str(ROOT / ".github" / "zizmor.yml"), *map(str, ALL)],
+         "--config", str(ROOT / ".github" / "zizmor.yml"), *map(str, EVERY_WORKFLOW)],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -164,7 +179,10 @@ def test_callers_give_declared_inputs_and_secrets(path: Path) -> None:
             needed = {k for k, v in interface["secrets"].items() if v.get("required")}
             assert needed <= set(secrets), f"{rel(path)} job {job_id}: missing {needed}"
         assert "permissions" in job, f"{rel(path)} job {job_id} grants no permissions"
-    assert calls or path in REUSABLE.values(), f"{rel(path)} calls no reusable workflow"
+    github_only = {"examples/amani/codeql.yml"}  # CodeQL: GitHub's own actions, nothing of ours
+    assert calls or path in REUSABLE.values() or rel(path) in github_only, (
+        f"{rel(path)} calls no reusable workflow"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(REUSABLE))
@@ -225,3 +243,123 @@ def test_each_runbook_folder_has_a_readme_naming_its_workflows(runbook: str) -> 
     assert workflows
     for path in workflows:
         assert path.name in readme, f"{runbook}/README.md does not mention {path.name}"
+
+
+# -------------------------------------------------------------- secrets, tokens and outputs
+
+
+def deploy_callers() -> Iterator[tuple[Path, str, dict[str, Any]]]:
+    for path in EXAMPLES:
+        for job_id, job in load(path)["jobs"].items():
+            if OUR_WORKFLOW.match(str(job.get("uses", ""))) and "deploy.yml" in job["uses"]:
+                yield path, job_id, job
+
+
+def test_deploy_keys_come_from_the_environment_not_the_repository() -> None:
+    """The SSH key and the app's environment are secrets of the GitHub environment the deploy
+    job runs in (its reviewers protect them): callers map only the environment's own names,
+    never a repository-level PRODUCTION_SSH_KEY that a workflow on any branch could read."""
+    callers = list(deploy_callers())
+    assert len(callers) >= 5
+    for path, job_id, job in callers:
+        secrets = job.get("secrets") or {}
+        assert secrets != "inherit", f"{rel(path)} job {job_id}"
+        assert secrets.get("SSH_KEY") == "${{ secrets.SSH_KEY }}", f"{rel(path)} job {job_id}"
+        if "APP_ENV" in secrets:
+            assert secrets["APP_ENV"] == "${{ secrets.APP_ENV }}", f"{rel(path)} job {job_id}"
+    deploy = load(REUSABLE["deploy"])["jobs"]["deploy"]
+    assert deploy["environment"]["name"] == "${{ inputs.environment }}"
+
+
+def _may_run_on_pull_request(condition: object) -> bool:
+    """Whether a job's `if:` can be true on a pull_request event. Conditions that test only
+    github.event_name are evaluated; anything else counts as 'may run'."""
+    if condition is None:
+        return True
+    text = str(condition).strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    text = text.replace("github.event_name", "'pull_request'")
+    python = re.sub(r"!(?!=)", " not ", text.replace("&&", " and ").replace("||", " or "))
+    if re.search(r"[A-Za-z_][\w.]*(?=\s*\()|(?<!')\b(?!and\b|or\b|not\b)[A-Za-z_]\w*\b(?!')",
+                 re.sub(r"'[^']*'", "''", python)):  # fmt: skip
+        return True
+    return bool(eval(python, {"__builtins__": {}}, {}))  # quotes and operators only
+
+
+def test_no_job_that_runs_on_pull_requests_can_write_issues() -> None:
+    """A pull request's run (a fork's code) never holds a token that can write issues: jobs
+    that keep issues run on schedule or push only."""
+    assert _may_run_on_pull_request("${{ github.event_name != 'schedule' }}")
+    assert not _may_run_on_pull_request("${{ github.event_name == 'schedule' }}")
+    assert _may_run_on_pull_request("${{ startsWith(github.ref, 'refs/tags/') }}")
+    checked = 0
+    for path in EVERY_WORKFLOW:
+        doc = load(path)
+        on = doc.get("on")
+        events = set(on) if isinstance(on, dict) else set(on if isinstance(on, list) else [on])
+        if not events & {"pull_request", "pull_request_target"}:
+            continue
+        top = (doc.get("permissions") or {}) if isinstance(doc.get("permissions"), dict) else {}
+        assert top.get("issues") != "write", f"{rel(path)}: issues: write at workflow level"
+        for job_id, job in doc["jobs"].items():
+            permissions = job.get("permissions") or {}
+            if isinstance(permissions, dict) and permissions.get("issues") == "write":
+                checked += 1
+                assert not _may_run_on_pull_request(job.get("if")), f"{rel(path)} job {job_id}"
+    assert checked  # the check has something to check (examples/audit.yml's daily job)
+
+
+def _file_commands(text: str) -> dict[str, list[str]]:
+    """GITHUB_OUTPUT as the runner reads it: name=value lines and name<<DELIMITER blocks."""
+    outputs: dict[str, list[str]] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            for body in lines:
+                if body == delimiter:
+                    break
+                value.append(body)
+            else:
+                raise AssertionError(f"{name}: no closing delimiter")
+            outputs.setdefault(name, []).append("\n".join(value))
+        else:
+            assert "=" in line, f"not a file command: {line!r}"
+            name, _, single = line.partition("=")
+            outputs.setdefault(name, []).append(single)
+    return outputs
+
+
+def test_deploy_result_links_cannot_add_outputs(tmp_path: Path) -> None:
+    """deploy.yml's Result step writes `links` with a fresh random delimiter and each link on
+    one line: a `url` input holding line breaks and the old fixed delimiter stays one link."""
+    step = next(s for _, s in steps(load(REUSABLE["deploy"])) if s.get("id") == "result")
+    hostile = "https://app.example.com\nSHIPYARD_LINKS\nheadline=owned\nstatus=success"
+    delimiters = set()
+    for attempt in range(2):
+        output = tmp_path / f"output-{attempt}"
+        output.touch()
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "GITHUB_OUTPUT": str(output),
+            "OUTCOME": "failure",
+            "STATUS": "failed",
+            "ROLLBACK": "failure",
+            "ISSUE_URL": "",
+            "APP_URL": hostile,
+        }
+        subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True, timeout=30)
+        text = output.read_text()
+        delimiters.add(text.split("\n", 1)[0].split("<<", 1)[1])
+        outputs = _file_commands(text)
+        assert set(outputs) == {"links", "status", "headline"}, outputs
+        assert all(len(values) == 1 for values in outputs.values()), outputs
+        assert outputs["links"] == [
+            "App=https://app.example.comSHIPYARD_LINKSheadline=ownedstatus=success"
+        ]
+        assert outputs["status"] == ["failure"]
+    assert len(delimiters) == 2  # a new one each run

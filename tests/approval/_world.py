@@ -1,7 +1,8 @@
 """A small GitHub for the approval tests, and a way to run the action in-process against it.
 
 The world: organization ``your-org`` with repository ``your-org/shop`` (this run's
-repository), the bot ``shipyard-bot`` whose token the action uses, the initiator ``alice``
+repository), the bot ``shipyard-bot`` whose token the action uses (a member of ``your-org``:
+GitHub shows an organization's teams only to its members), the initiator ``alice``
 (GITHUB_ACTOR), approvers ``bob`` and ``carol``, team ``your-org/approvers`` (``dave``,
 ``erin``) and an outsider, ``mallory``.
 """
@@ -44,6 +45,7 @@ GITHUB_ENV = {
 
 def make_world(emu: GitHubEmulator) -> GitHubEmulator:
     emu.add_user("shipyard-bot", token=TOKEN, name="Shipyard Bot")
+    emu.add_org("your-org", members=["shipyard-bot"])
     emu.add_team("your-org", "approvers", members=["dave", "erin"])
     emu.add_repo(
         REPO,

@@ -83,9 +83,9 @@ def test_bad_token_exits_2(tmp_path: Path, gh: GitHubEmulator) -> None:
 
 
 def test_token_without_issue_access_exits_2(tmp_path: Path, gh: GitHubEmulator) -> None:
-    gh.add_repo("your-org/private", private=True)
+    gh.add_repo("elsewhere/private", private=True)  # the bot is no member of elsewhere
     result = run_approval(
-        tmp_path, gh, {"approvers": "bob", "target-repository": "your-org/private"}
+        tmp_path, gh, {"approvers": "bob", "target-repository": "elsewhere/private"}
     )
     assert result.code == 2
     assert "not found (404)" in result.annotations("error")[0]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ from shipyard.audit.__main__ import run
 from shipyard.audit.spec import SPEC
 from tests.action_run import ActionRun, run_in_process
 from tests.audit.sample import OSV_DB, Sample, make_sample
+from tests.services._common import ServiceUnavailable
+from tests.services._require import unavailable
+from tests.services.package_index import Index, package_index, wheels
+
+ServeIndex = Callable[..., Index]
 
 RunAudit = Callable[..., ActionRun]
 
@@ -63,3 +69,21 @@ def sarif_of(result: ActionRun) -> dict[str, object]:
     data = json.loads(Path(result.outputs["sarif-file"]).read_text())
     assert isinstance(data, dict)
     return data
+
+
+@pytest.fixture
+def serve_index(tmp_path: Path) -> Iterator[ServeIndex]:
+    """A local package index of real wheels (the test bed's cache): `serve_index(extra=[...])`
+    serves them and the given distributions on 127.0.0.1 until the test ends."""
+    try:
+        wheels()
+    except ServiceUnavailable as exc:
+        unavailable("package index", exc.reason)
+    counter = iter(range(100))
+    with ExitStack() as stack:
+
+        def serve(extra: Iterable[Path] = ()) -> Index:
+            root = tmp_path / f"index-{next(counter)}"
+            return stack.enter_context(package_index(root, extra))
+
+        yield serve

@@ -60,7 +60,9 @@ def expected_advisories() -> dict[tuple[str, str], tuple[set[str], list[str]]]:
 
 
 def test_everything_found_on_the_sample(sample: Sample, run_audit: RunAudit) -> None:
-    result = run_audit(sample.root, scanners=ALL, secrets_history="true")
+    result = run_audit(
+        sample.root, scanners=ALL, secrets_history="true", allow_unavailable="container"
+    )
     assert result.code == 1, result.log
     sarif = sarif_of(result)
     jsonschema.validate(sarif, SCHEMA)
@@ -100,9 +102,12 @@ def test_everything_found_on_the_sample(sample: Sample, run_audit: RunAudit) -> 
     assert location(root_user)[0] == "Dockerfile"
     assert by_rule(sarif, "DL3042")
 
-    # Container: the vulnerability DB cannot be downloaded here: a warning, the rest ran.
+    # Container: the vulnerability DB cannot be downloaded here: the container scanner did
+    # not run (allowed here: a warning), the rest ran; the first line of the summary says so.
     report = report_of(result)
     assert any("trivy vulnerability DB unavailable" in w for w in report["warnings"])
+    assert [(m["scanner"], m["allowed"]) for m in report["did_not_run"]] == [("container", True)]
+    assert result.summary.splitlines()[0].startswith("## Audit: container did not run;")
 
     # Every finding is in the SARIF; the gate counted the blocking ones only.
     assert len(results(sarif)) == int(result.outputs["findings"])
@@ -164,7 +169,11 @@ def test_fail_on_severity_exit_codes(
     if low_only:
         sample.write("app.py", LOW_ONLY)
     result = run_audit(
-        sample.root, scanners=scanners, fail_on_severity=threshold, unknown_severity=unknown
+        sample.root,
+        scanners=scanners,
+        fail_on_severity=threshold,
+        unknown_severity=unknown,
+        allow_unavailable="container",  # no trivy vulnerability DB here
     )
     assert result.code == code, result.log[-3000:]
     assert (result.outputs["blocking"] != "0") == bool(code)

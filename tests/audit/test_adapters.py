@@ -89,14 +89,25 @@ def test_trivy_vulnerability_merges_with_the_osv_finding(sample: Sample) -> None
     assert one.fixed == ("2.20.0",) and one.line == 1
 
 
-def test_trivy_without_a_report_is_a_warning() -> None:
+def test_trivy_without_a_report_is_a_warning_and_its_scanners_did_not_run() -> None:
+    from shipyard.audit.outcome import Unavailable
+    from shipyard.audit.plan import scanners_of
+
     env = ScanEnv(Path("/repo"), Path("/cache"), Path("/temp"), 300.0)
-    tool = trivy.fs_job(env, lambda root: SourceLines(root).text, ["secret"], vuln_db=False)
+    tool = trivy.fs_job(
+        env, lambda root: SourceLines(root).text, ["secret", "misconfig"], vuln_db=False
+    )
     run = judge(tool, exit_code=1, timed_out=False, seconds=1.0, log="FATAL no space left")
     assert run.findings == () and run.status == "crashed"
-    audit = Audit(["secrets"])
-    collect(Request(None, env), audit, run)
-    assert audit.findings == [] and audit.warnings == ["trivy gave no report: FATAL no space left"]
+    audit = Audit(["secrets", "iac"])
+    collect(Request(None, env), audit, run, scanners_of(run.name, ["secret", "misconfig"]))
+    reason = "trivy gave no report: FATAL no space left"
+    assert audit.findings == [] and audit.warnings == [reason]
+    assert audit.unavailable == [
+        Unavailable("secrets", "trivy", reason),
+        Unavailable("iac", "trivy", reason),
+    ]
+    assert audit.did_not_run() == ["secrets", "iac"]
 
 
 def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit) -> None:
@@ -110,12 +121,29 @@ def test_auto_picks_what_the_repository_has(sample: Sample, run_audit: RunAudit)
 
 def test_container_image_archive_offline(sample: Sample, run_audit: RunAudit) -> None:
     """`image-archive`: trivy scans the archive's layers for secrets; without its vulnerability DB
-    that part is a warning with the reason, and the rest of the audit still runs."""
+    the container scanner did not run: exit 3 naming it (the rest still ran and is reported),
+    unless allow-unavailable lists it, then a warning with the reason."""
     from tests.audit.sample import aws_key_id, image_archive
 
     image_archive(sample.root / "image.tar", {"app/creds.ini": f"key = {aws_key_id(9)}\n"})
-    result = run_audit(sample.root, scanners="container, code", image_archive="image.tar")
+    strict = run_audit(sample.root, scanners="container, code", image_archive="image.tar")
+    assert strict.code == 3, strict.log[-2000:]
+    assert "title=Audit incomplete::the audit could not run container" in strict.log
+    assert strict.summary.startswith(
+        "## Audit: container did not run; 2 blocking finding(s) in the rest"
+    ), strict.summary[:300]
+    (missing,) = report_of(strict)["did_not_run"]
+    assert missing["scanner"] == "container" and missing["allowed"] is False
+    assert missing["source"] == "trivy vulnerability DB"
+
+    result = run_audit(
+        sample.root,
+        scanners="container, code",
+        image_archive="image.tar",
+        allow_unavailable="container",
+    )
     assert result.code == 1
+    assert report_of(result)["did_not_run"][0]["allowed"] is True
     report = report_of(result)
     ids = {(f["id"], f["file"]) for f in report["blocking_findings"]}
     assert ("secret:aws-access-key-id", "image.tar:/app/creds.ini") in ids

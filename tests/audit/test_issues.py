@@ -1,8 +1,12 @@
 """report-issues against the GitHub emulator: one issue per blocking finding, found again by
-its fingerprint marker, updated while the finding stays, closed when it is gone."""
+its fingerprint marker, updated while the finding stays, closed when it is gone; a token
+GitHub refuses (no `issues: write`, no access) is exit 3 with the report kept."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.action_run import ActionRun
 from tests.audit.conftest import RunAudit
 from tests.audit.sample import Sample
 from tests.services.github_emulator import GitHubEmulator
@@ -61,3 +65,63 @@ def test_open_update_close(
     assert "Issues: 1 closed." in audit()
     assert emu.issue(REPO, new["number"])["state"] == "closed"
     assert len(emu.issues(REPO)) == 3
+
+
+def failed(result: ActionRun) -> list[str]:
+    return [e for e in result.annotations("error") if "title=report-issues failed" in e]
+
+
+def _audit_with(sample: Sample, run_audit: RunAudit, emu: GitHubEmulator, token: str) -> ActionRun:
+    env = {"GITHUB_API_URL": emu.url, "GITHUB_RUN_ID": "7", "GITHUB_SERVER_URL": "https://gh.test"}
+    return run_audit(
+        sample.root, env=env, scanners="code", report_issues="true", github_token=token
+    )
+
+
+def test_a_job_token_without_issues_write_is_exit_3_and_the_report_stays(
+    sample: Sample, run_audit: RunAudit, github_emulator: GitHubEmulator
+) -> None:
+    """The README: report-issues needs `issues: write`; a refusal is a service failure (3)."""
+    emu = github_emulator
+    emu.add_repo(REPO, private=True)
+    emu.add_installation_token(TOKEN, REPO, {"contents": "read", "issues": "read"})
+    result = _audit_with(sample, run_audit, emu, TOKEN)
+
+    assert result.code == 3, result.log
+    [error] = failed(result)
+    assert "GitHub refused to manage the audit issues of your-org/app (HTTP 403)" in error
+    assert "`permissions: issues: write`" in result.summary
+    assert emu.issues(REPO) == []
+    refused = [r for r in emu.requests if r.method == "POST"]
+    assert [r.status for r in refused] == [403]  # the label it needed, refused by GitHub
+    assert result.outputs["blocking"] == "1"  # the gate's outputs and SARIF are still there
+    assert Path(result.outputs["sarif-file"]).is_file()
+    assert TOKEN not in result.visible
+
+
+def test_a_job_token_with_issues_write_opens_them_as_the_bot(
+    sample: Sample, run_audit: RunAudit, github_emulator: GitHubEmulator
+) -> None:
+    emu = github_emulator
+    emu.add_repo(REPO, private=True)
+    emu.add_installation_token(TOKEN, REPO, {"contents": "read", "issues": "write"})
+    result = _audit_with(sample, run_audit, emu, TOKEN)
+
+    assert result.code == 1, result.log  # the blocking finding, issues kept
+    assert "Issues: 1 opened." in result.summary
+    [issue] = emu.issues(REPO)
+    assert issue["user"]["login"] == "github-actions[bot]"
+
+
+def test_a_token_that_cannot_see_the_repository_is_exit_3(
+    sample: Sample, run_audit: RunAudit, github_emulator: GitHubEmulator
+) -> None:
+    emu = github_emulator
+    emu.add_repo(REPO, private=True, collaborators={"audit-bot": "write"})
+    emu.add_token(TOKEN, "audit-bot", scopes=["public_repo"])  # a classic token without repo
+    result = _audit_with(sample, run_audit, emu, TOKEN)
+
+    assert result.code == 3, result.log
+    [error] = failed(result)
+    assert "(HTTP 404)" in error
+    assert emu.issues(REPO) == []

@@ -129,3 +129,37 @@ def test_dry_run_metadata_is_json(tmp_path: Path) -> None:
     assert run.code == 0, run.log[-2000:]
     assert json.loads(run.outputs["metadata"])["mode"] == "merge"
     assert "no build: join the digests" in run.log
+
+
+def test_rules_that_make_no_tag_build_without_pushing_unless_push_is_true(
+    tmp_path: Path,
+) -> None:
+    """A push to a branch no rule covers: push: auto and false build (here: plan) without
+    pushing, with a notice naming the rules; push: true is exit 2 naming the input."""
+    app = write_app(tmp_path / "workspace", "busybox")
+    rules = "type=semver,pattern={{version}}\ntype=ref,event=pr"
+    runs = {
+        push: run_build_push(
+            tmp_path / push,
+            app,
+            {"images": f"{DEAD_REGISTRY}/acme/app", "tags": rules, "push": push, "dry-run": "true"},
+            ref="refs/heads/feature/x",
+            env={"PATH": str(tmp_path)},
+        )
+        for push in ("auto", "false", "true")
+    }
+    for push in ("auto", "false"):
+        run = runs[push]
+        assert run.code == 0, run.log[-2000:]
+        assert run.metadata["tags"] == [] and run.outputs["pushed"] == "false"
+        assert run.metadata["push-decision"] == (
+            f"push: {push}, and the tag rules made no tag for refs/heads/feature/x (push event)"
+        )
+        (notice,) = run.annotations("notice")
+        assert "type=semver,pattern={{version}}; type=ref,event=pr" in notice
+        assert "built and checked, not pushed" in notice
+        assert "push: no" in run.log
+    refused = runs["true"]
+    assert refused.code == 2
+    assert "Input 'tags'" in refused.log and "push: true needs one" in refused.log
+    assert "type=semver,pattern={{version}}" in refused.log

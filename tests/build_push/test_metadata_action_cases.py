@@ -5,6 +5,11 @@
 out), generated from the upstream file by ``data/extract_metadata_action_cases.js`` and
 ``data/gen_metadata_action_cases.py``. Every case must give upstream's tags, or be listed in
 ``DIFFERENCES`` with the reason build-push/README.md gives and the tags we give instead.
+
+A case is also a run: upstream, metadata-action outputs its tags (maybe none) and
+build-push-action builds. build-push builds too, with ``push: auto`` or ``false``, when the rules
+make no tag (not pushed, with a notice); with ``push: true`` that is an error, the one difference
+left of those cases (``NO_TAGS``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import pytest
 
 from shipyard.build_push.images import parse_image_lines
+from shipyard.build_push.plan import NoTagsError, push_without_tags
 from shipyard.build_push.tags import (
     TagDecision,
     TagRuleError,
@@ -50,6 +56,11 @@ def _both(*tags: str) -> list[str]:
 
 
 LONG_HEAD = "sha-3370e228f2209994d57af4427fe64e71bb79ac96"
+
+#: Upstream's cases whose rules make no tag. metadata-action outputs none and build-push-action
+#: builds; build-push builds them without pushing (push: auto, false), and stops with exit 2 on
+#: push: true (README: "Deliberate differences from metadata-action").
+NO_TAGS = {"null/null01", "null/null02", "push/push12", "tag/tag10"}
 
 #: case id -> (reason, the tags we give; None: an error naming the rule)
 DIFFERENCES: dict[str, tuple[str, list[str] | None]] = {
@@ -98,6 +109,19 @@ def _ours(case: dict[str, Any]) -> list[str]:
     return [image.ref(tag) for image in images for tag in decision.tags]
 
 
+def _builds(case: dict[str, Any], push: str) -> bool:
+    """Whether a build-push run of this case builds (the tags are checked separately): a run
+    whose rules make no tag builds, not pushed, unless push is true."""
+    if _decide(case).tags:
+        return True
+    rules = case["tags"] if case["tags"] is not None else UPSTREAM_DEFAULTS
+    try:
+        push_without_tags(push, rules, "this run")
+    except NoTagsError:
+        return False
+    return True
+
+
 def _cases() -> list[Any]:
     return [pytest.param(case, id=case["id"]) for case in DATA["cases"]]
 
@@ -108,6 +132,8 @@ def test_metadata_action_case(case: dict[str, Any]) -> None:
     if difference is None:
         assert _ours(case) == case["expected"]
         assert _decide(case).version == (case["main"] or "")
+        # Upstream builds every case; so does build-push with push: auto (or false).
+        assert _builds(case, "auto") and _builds(case, "false")
         return
     reason, ours = difference
     if ours is None:
@@ -122,3 +148,13 @@ def test_the_table_is_the_upstream_one() -> None:
     assert "docker/metadata-action" in DATA["source"]
     assert len(DATA["cases"]) >= 100
     assert set(DIFFERENCES) <= {case["id"] for case in DATA["cases"]}
+
+
+@pytest.mark.parametrize("case", [c for c in _cases() if c.id in NO_TAGS])
+def test_no_tags_with_push_true_is_the_one_difference_left(case: dict[str, Any]) -> None:
+    assert case["expected"] == [] and _ours(case) == []
+    assert not _builds(case, "true"), "push: true with no tag must stay exit 2"
+
+
+def test_the_no_tag_cases_are_exactly_upstreams() -> None:
+    assert {case["id"] for case in DATA["cases"] if not case["expected"]} == NO_TAGS

@@ -21,10 +21,12 @@ from shipyard.build_push.plan import (
     CachePlan,
     CredentialError,
     DigestError,
+    NoTagsError,
     build_argv,
     parse_digests,
     parse_logins,
     platform_tag,
+    push_without_tags,
     qemu_hint,
     resolve_cache,
     resolve_credentials,
@@ -191,6 +193,19 @@ def test_parse_buildx_inspect() -> None:
 )
 def test_resolve_push(setting: str, event: str, expected: bool) -> None:
     assert resolve_push(setting, event)[0] is expected
+
+
+def test_no_tag_builds_without_pushing_unless_push_is_true() -> None:
+    rules = ["type=semver,pattern={{version}}", "type=edge"]
+    where = "refs/heads/my/feature#1245 (push event)"
+    for setting in ("auto", "false"):
+        reason, notice = push_without_tags(setting, rules, where)
+        assert reason == f"push: {setting}, and the tag rules made no tag for {where}"
+        assert f"for {where}: type=semver,pattern={{{{version}}}}; type=edge." in notice
+        assert "built and checked, not pushed" in notice
+    with pytest.raises(NoTagsError, match=r"push: true needs one") as caught:
+        push_without_tags("true", rules, where)
+    assert "type=edge" in str(caught.value) and where in str(caught.value)
 
 
 def test_credentials_ghcr_with_another_registry_uses_the_job_token() -> None:
@@ -439,6 +454,22 @@ RUN_FAILED_NEW = """\
 #7 ERROR: process "/bin/sh -c make" did not complete successfully: exit code: 2
 ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2
 """
+SECRET_MISSING = """\
+#5 [2/2] RUN --mount=type=secret,id=npm,required=true cat /run/secrets/npm >/dev/null
+#5 ERROR: secret npm not found: not found
+------
+ > [2/2] RUN --mount=type=secret,id=npm,required=true cat /run/secrets/npm >/dev/null:
+------
+ERROR: failed to solve: secret npm not found: not found
+"""
+SSH_MISSING = """\
+#5 [2/2] RUN --mount=type=ssh,required=true cat /dev/null
+#5 ERROR: rpc error: code = Unknown desc = unset ssh forward key default
+------
+ > [2/2] RUN --mount=type=ssh,required=true cat /dev/null:
+------
+ERROR: failed to solve: rpc error: code = Unknown desc = unset ssh forward key default
+"""
 COPY_MISSING = """\
 #6 [2/2] COPY nothere.txt /x
 #6 ERROR: "/nothere.txt" not found: not found
@@ -500,6 +531,14 @@ CACHE_UNSUPPORTED = (
         (RUN_FAILED, "run-failed", ExitCode.FAILURE, "exited with code 3"),
         (RUN_FAILED_NEW, "run-failed", ExitCode.FAILURE, "No rule to make target"),
         (COPY_MISSING, "copy-missing", ExitCode.FAILURE, "/nothere.txt is not in the build"),
+        (SECRET_MISSING, "secret-missing", ExitCode.BAD_INPUT, "mounts the secret 'npm'"),
+        (SSH_MISSING, "ssh-missing", ExitCode.BAD_INPUT, "mounts the SSH agent 'default'"),
+        (
+            'ERROR: failed to solve: no SSH key "github" forwarded from the client\n',
+            "ssh-missing",
+            ExitCode.BAD_INPUT,
+            "SSH agent 'github'",
+        ),
         (NO_DOCKERFILE, "missing-dockerfile", ExitCode.BAD_INPUT, "no Dockerfile at"),
         (SYNTAX, "dockerfile-syntax", ExitCode.FAILURE, "unknown instruction: RUNN"),
         (MULTI, "multi-platform-driver", ExitCode.BAD_INPUT, "one platform at a time"),

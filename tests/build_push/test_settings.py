@@ -49,7 +49,7 @@ def test_the_spec_is_derived_from_the_settings_dataclass() -> None:
     assert names[:3] == ["images", "context", "file"]
     assert {"dry-run", "registry-logins", "github-token", "mode"} <= set(names)
     secret = {item.name for item in SPEC.inputs if item.secret}
-    assert secret == {"registry-password", "registry-logins", "github-token"}
+    assert secret == {"registry-password", "registry-logins", "github-token", "ssh-key"}
     mode = next(item for item in SPEC.inputs if item.name == "mode")
     assert mode.choices == ("build", "digest", "merge") and mode.default == "build"
 

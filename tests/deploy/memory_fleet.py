@@ -81,6 +81,8 @@ class SimHost:
     sick: set[str] = field(default_factory=set)  # releases whose containers never get healthy
     requests: tuple[int, int] | None = None  # (total, 5xx) in the access log per watch check
     ran: list[str] = field(default_factory=list)  # every step name, in order
+    ports: dict[str, int] = field(default_factory=dict)  # container: its published port
+    hooks: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (name, the env)
     running: dict[str, threading.Event] = field(default_factory=dict)  # tag: ended
     stopped: list[str] = field(default_factory=list)  # tags a StopSteps ended
     ops: OpsState = field(default_factory=OpsState)  # disk, images, HTTPS, maintenance...
@@ -215,7 +217,7 @@ class MemoryFleet:
     def _answer(self, sim: SimHost, step: Any) -> Reply:
         handlers: dict[type, Callable[[SimHost, Any], Reply]] = {
             st.Lock: self._lock_step, st.Unlock: self._unlock, st.StopSteps: self._stop_steps,
-            st.Pull: self._pull, st.Hook: self._quiet, st.Migrate: self._quiet,
+            st.Pull: self._pull, st.Hook: self._hook, st.Migrate: self._quiet,
             st.LogSize: self._log_size, st.Watch: self._watch, st.Record: self._record,
             ct.Start: self._start, ct.Check: self._check, ct.Switch: self._switch,
             ct.Replica: self._replica, ct.Stop: self._stop, ct.Revert: self._revert,
@@ -272,6 +274,20 @@ class MemoryFleet:
     def _quiet(self, sim: SimHost, step: Any) -> Reply:
         return reply()
 
+    def _hook(self, sim: SimHost, step: st.Hook) -> Reply:
+        """Keep the environment the action gives the user's command (it is not run)."""
+        r = step.renderer
+        env = {"SHIPYARD_APP": r.app, "SHIPYARD_RELEASE": r.release, "SHIPYARD_IMAGE": r.image}
+        env.update(step.extra)
+        if step.upstreams:
+            for name in step.upstreams:
+                if name not in sim.ports:
+                    return reply(1, [f"{name} publishes no port for SHIPYARD_UPSTREAMS"])
+            addresses = (f"127.0.0.1:{sim.ports[name]}" for name in step.upstreams)
+            env["SHIPYARD_UPSTREAMS"] = " ".join(addresses)
+        sim.hooks.append((step.name, env))
+        return reply(0, [say(m.HOOK, step.name)])
+
     def _log_size(self, sim: SimHost, step: st.LogSize) -> Reply:
         return reply(0, [say(m.LOG_SIZE, 1000 if step.access_log else 0)])
 
@@ -303,9 +319,10 @@ class MemoryFleet:
 
     def _run(self, sim: SimHost, names: Iterable[str], release: str) -> list[str]:
         lines = []
-        for i, name in enumerate(names, 1):
+        for name in names:
             sim.containers[name] = [release, "running"]
-            lines.append(say(m.STARTED, name, 32000 + i))
+            sim.ports[name] = 32000 + len(sim.ports) + 1
+            lines.append(say(m.STARTED, name, sim.ports[name]))
         return lines
 
     def _wait(self, sim: SimHost, names: Iterable[str]) -> Reply | None:

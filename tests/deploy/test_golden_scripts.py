@@ -88,6 +88,14 @@ def cases() -> dict[str, st.RemoteStep[object]]:
         "pull-docker-hub": st.Pull(renderer(image="library/api:1"), "bot", "pw"),
         "hook": st.Hook(r, "echo pre; ./backup", "pre-deploy"),
         "hook-extra": st.Hook(r, "./smoke", "smoke", {"SHIPYARD_PREVIOUS_RELEASE": EVIL}),
+        "hook-upstreams": st.Hook(
+            r,
+            './smoke "$SHIPYARD_UPSTREAMS"',
+            "smoke",
+            {"SHIPYARD_PREVIOUS_RELEASE": OLD},
+            (*r.names(), EVIL),
+        ),
+        "post-rollback": st.post_rollback(r, './restore "$SHIPYARD_FAILED_RELEASE"', NEW),
         "migrate": st.Migrate(
             renderer(volumes=("/srv/data:/data", "/etc/x:/x:ro")), "./manage.py migrate", ENV
         ),

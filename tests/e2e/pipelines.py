@@ -1,5 +1,5 @@
 """Helpers for running the runbook pipelines (examples/<runbook>/) under act, shared by
-tests/e2e/test_pipelines_act.py and scripts/demo_pipeline.py."""
+tests/e2e/test_runbook_*_act.py and scripts/demo_pipeline.py."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
@@ -477,15 +476,29 @@ def test_act_errors_raise(harness: ActHarness, runs_on: str, step: str, match: s
         harness(f"on: push\njobs:\n  a:\n    runs-on: {runs_on}\n    steps:\n      - {step}\n")
 
 
+def _processes_running(marker: str) -> list[int]:
+    """Pids whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def test_timeout_kills_act(harness: ActHarness) -> None:
-    started = time.monotonic()
+    marker = "120.25"  # a sleep no other test starts: its process must be gone afterwards
     with pytest.raises(ActTimeout, match="did not finish"):
         harness(
             "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
-            "      - run: echo started; sleep 120\n",
+            f"      - run: echo started; sleep {marker}\n",
             timeout=2,
         )
-    assert time.monotonic() - started < 30
+    # act and the step it ran were stopped (the whole process group), not left running
+    assert _processes_running(f"sleep {marker}") == []
 
 
 # ------------------------------------------------------------------------------ no act needed

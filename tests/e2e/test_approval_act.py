@@ -29,6 +29,7 @@ TOKEN = "ghp_shipyard_act_approval"
 def gh(github_emulator: GitHubEmulator) -> GitHubEmulator:
     emu = github_emulator
     emu.add_user("shipyard-bot", token=TOKEN)
+    emu.add_org("your-org", members=["shipyard-bot"])  # teams are shown to members only
     emu.add_team("your-org", "release-managers", members=["dana"])
     emu.add_repo(REPO, collaborators={"shipyard-bot": "write", "bob": "write", "carol": "write"})
     emu.add_user("octocat")  # the harness's actor: the initiator

@@ -57,14 +57,14 @@ def test_demo_runs_the_platform_pipeline_and_prints_where_to_look(tmp_path: Path
         production_url, production = answer_line(output, "production")
         staging_url, staging = answer_line(output, "staging")
         assert production == "1.0.0", output  # the v1.0.0 tag's release
-        assert re.fullmatch(r"main-[0-9a-f]{7}", staging), output  # the merge's release
+        assert re.fullmatch(r"develop-[0-9a-f]{7}", staging), output  # the merge's release
         # both still serve now: the production deploy did not take staging down
         assert fetch(production_url + "version") == production
         assert fetch(staging_url + "version") == staging
         assert "✅ platform to staging deployed" in output
         assert "✅ platform to production deployed" in output
         assert "waits for 2 approval(s)" in output  # the one message, updated
-        assert "[SUCCESS] platform to production deployed" in output  # the email
+        assert "none: nothing failed" in output  # the email is for failures and rollbacks
         assert re.search(r"Approval issue #1: .* \(closed, completed\)", output), output
         tags = re.search(r"Image \S+: tags (.+)", output)
         assert tags, output

@@ -82,3 +82,15 @@ def test_table_and_where() -> None:
     text = emit.table(Summary(), [LINT[2], ADVISORY], columns).render()
     assert "[E501](https://x/E501)" in text and "| requests 2.19.0 |" in text
     assert emit.where(LINT[1]) == "a.py:3"
+
+
+def test_a_run_compared_with_a_baseline_marks_new_and_unchanged_results() -> None:
+    run = emit.sarif_run("ruff", LINT[:1], existing=LINT[2:])
+    document = sarif_document([run])
+    jsonschema.validate(document, SCHEMA)
+    new, old = document["runs"][0]["results"]  # type: ignore[index]
+    assert (new["baselineState"], new["level"]) == ("new", "error")
+    assert (old["baselineState"], old["level"]) == ("unchanged", "note")
+    assert old["properties"] == {"originalLevel": "warning"} and "suppressions" not in old
+    plain = sarif_document([emit.sarif_run("ruff", LINT)])["runs"][0]["results"]  # type: ignore[index]
+    assert not any("baselineState" in result for result in plain)

@@ -99,3 +99,63 @@ def test_shallow_checkout_falls_back_to_the_paginated_files_api(
     assert len(calls) == 2 and calls[1].query.get("page") == "2"
     assert all(call.header("Authorization") == f"Bearer {TOKEN}" for call in calls)
     assert TOKEN not in result.visible
+
+
+def _shallow(tmp_path: Path) -> tuple[Path, Path]:
+    origin, event, _base, _head = _pull_request(tmp_path)
+    shallow = tmp_path / "shallow"
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--branch",
+        "feature",
+        f"file://{origin}",
+        str(shallow),
+    )
+    return shallow, event
+
+
+def test_a_job_token_without_pull_requests_read_is_exit_3(
+    tmp_path: Path, github_emulator: GitHubEmulator
+) -> None:
+    """The README: the files API needs pull-requests: read (or contents: read); a refusal is
+    an API failure (exit 3) that says so, never a lint of everything or of nothing."""
+    shallow, event = _shallow(tmp_path)
+    github_emulator.add_repo("your-org/app", private=True)
+    github_emulator.add_installation_token(TOKEN, "your-org/app", {"issues": "write"})
+    github_emulator.set_pull_files("your-org/app", 7, CHANGED)
+    result = lint(
+        tmp_path,
+        shallow,
+        {"github-token": TOKEN},
+        env=_pr_env(event, GITHUB_API_URL=github_emulator.url),
+    )
+
+    assert result.code == 3, result.log
+    [error] = [e for e in result.annotations("error") if "cannot list the changed files" in e]
+    assert "The pull request files API answered HTTP 403." in error
+    assert "pull-requests: read" in result.log + result.summary
+    assert "linters-run" not in result.outputs  # nothing was linted
+    calls = github_emulator.requests_to("/repos/your-org/app/pulls/7/files")
+    assert [c.status for c in calls] == [403]  # refused by the server, not retried
+    assert TOKEN not in result.visible
+
+
+def test_contents_read_is_enough_for_the_files_api(
+    tmp_path: Path, github_emulator: GitHubEmulator
+) -> None:
+    shallow, event = _shallow(tmp_path)
+    github_emulator.add_repo("your-org/app", private=True)
+    github_emulator.add_installation_token(TOKEN, "your-org/app", {"contents": "read"})
+    github_emulator.set_pull_files("your-org/app", 7, CHANGED)
+    result = lint(
+        tmp_path,
+        shallow,
+        {"github-token": TOKEN},
+        env=_pr_env(event, GITHUB_API_URL=github_emulator.url),
+    )
+    _assert_only_changed(result)
+    assert "files changed by PR #7 (files API)" in result.summary

@@ -172,12 +172,19 @@ def test_formatter_diff_gives_one_finding_per_hunk_at_the_changed_lines() -> Non
         "@@ -1,2 +1,2 @@\n+import a\n import b\n-import a\n"
     )
     found = formatter.parse(diff, "/abs/root", tool="isort")
+    # a pure insertion (the blank line) touches the lines on both sides of it
     assert [(f.file, f.line, f.end_line) for f in found] == [
         ("app/x.py", 5, None),
-        ("app/x.py", 20, None),
+        ("app/x.py", 20, 21),
         ("app/y.py", 1, 2),
     ]
     assert all(f.rule == "import-order" and f.fix_available for f in found)
+    # what replaces exactly those lines (a review suggestion)
+    assert [f.replacement for f in found] == [
+        'c = {"x": 1}',
+        "e = 5\n\nf = 6",
+        "import a\nimport b",
+    ]
 
 
 def test_settings_name_the_bad_input() -> None:

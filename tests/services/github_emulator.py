@@ -8,19 +8,26 @@ follows them. One module per API in ``github_api/``:
 - ``repos.py``: repos, collaborators and permissions, assignees;
 - ``commits.py``: commits, compare, branches, tags;
 - ``labels.py``, ``issues.py`` (labels, assignees), ``comments.py``: issues and comments;
-- ``pulls.py``: pull request files;
+- ``pulls.py``: pull request files; ``reviews.py``: reviews and review comments;
 - ``actions.py``: workflows, ``workflow_dispatch``, workflow runs;
 - ``releases.py``: releases and generated notes;
 - ``graphql.py``: a small GraphQL API (``POST /graphql``; ``/api/graphql`` on GHES) for
   issues' and comments' authors and edit history (``lastEditedAt``, ``editor``,
   ``userContentEdits``), kept as edits happen;
 - ``rate_limit.py``: ``GET /rate_limit``;
+- ``grants.py``: what a token may do (a classic token's scopes, an installation token's
+  permissions: the job's ``GITHUB_TOKEN``) and GitHub's refusals;
 - ``seed.py``: the seed format; ``control.py``: faults, recorded requests, ``/_emulator/``.
 
 GitHub behaviour the core (``github_api/core.py``, which also says how to add an API)
 reproduces for all of them: token auth (``token X``/``Bearer X``; 401 Bad credentials),
-the primary rate limit (``X-RateLimit-*`` headers, one unit per request, none for a 304 or
-``/rate_limit``, 403 "API rate limit exceeded" when exhausted, reset at the reset time),
+tokens' grants (``add_token(..., scopes=[...])``, ``add_installation_token``; a token made
+without them has full access): 404 for a missing scope, 403 "Resource not accessible by
+integration" for a missing permission, ``X-OAuth-Scopes``, ``X-Accepted-OAuth-Scopes``,
+``X-Accepted-GitHub-Permissions``; teams visible only to the organization's members with
+``read:org``; the primary rate limit per token and resource (``core``, ``graphql``;
+``X-RateLimit-*`` headers, one unit per request, none for a 304 or ``/rate_limit``, 403
+"API rate limit exceeded" when exhausted, reset at the reset time),
 secondary rate limits on demand, ETag + If-None-Match -> 304, pagination with ``per_page``/
 ``page`` and a ``Link`` header, 422 "Validation Failed" bodies with ``errors``. Faults
 (5xx, dropped connections) can be queued and every request is recorded.
@@ -48,6 +55,7 @@ from tests.services.github_api.pulls import PullsApi
 from tests.services.github_api.rate_limit import RateLimitApi
 from tests.services.github_api.releases import ReleasesApi
 from tests.services.github_api.repos import ReposApi
+from tests.services.github_api.reviews import ReviewsApi
 from tests.services.github_api.seed import SeedApi
 from tests.services.github_api.users import UsersApi
 
@@ -63,6 +71,7 @@ class GitHubEmulator(
     ReposApi,
     CommitsApi,
     UsersApi,
+    ReviewsApi,
     PullsApi,
     ReleasesApi,
     GraphqlApi,

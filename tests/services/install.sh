@@ -6,7 +6,8 @@
 # plugin (from trixie's docker-buildx .deb) and busybox-static binaries for amd64 and arm64
 # (the base images are built from them). It only installs: tests/services/ starts services.
 # Also the Docker Compose v2 CLI plugin for the deploy action's compose-file (trixie's
-# docker-compose .deb; Ubuntu's docker-compose-v2).
+# docker-compose .deb; Ubuntu's docker-compose-v2), and real old Pythons (bullseye's 3.9 and
+# 2.7, unpacked by old_pythons.sh) that the bootstrap's tests check it refuses.
 #
 # Idempotent: every step checks first and skips what is already there, so a second run takes
 # about a second. `apt-get update` runs first whenever anything has to be fetched (set
@@ -52,6 +53,10 @@ fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
+# tests/test_bootstrap.py: real python3.9 and python2.7 the bootstrap must refuse (its own
+# private apt setup; idempotent, so it runs before the "already installed" check).
+SHIPYARD_DEBIAN_MIRROR="$MIRROR" bash "$(dirname "${BASH_SOURCE[0]}")/old_pythons.sh"
+
 missing_packages=()
 for pkg in "${PACKAGES[@]}"; do
   # A Docker engine or buildx from another source (docker-ce on GitHub's runners) is kept:
@@ -79,9 +84,34 @@ for arch in "${ARCHES[@]}"; do
   [[ -x "$CACHE/python/$arch/rootfs/usr/bin/python3" ]] || need_python=1
 done
 
+# The audit's resolution tests: real wheels (requests 2.18-2.20 and their dependencies) for a
+# local package index (tests/services/package_index.py), fetched once with pip into the cache.
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+need_wheels=0
+for spec in requests-2.18.4 requests-2.19.1 requests-2.20.0 urllib3-1.23 idna-2.7 chardet-3.0.4 \
+            certifi-2018.8.24 setuptools-75.3.0; do
+  compgen -G "$CACHE/pypi-wheels/$spec-*.whl" >/dev/null || need_wheels=1
+done
+fetch_wheels() {
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    log "no pip for python3: the audit's package index wheels are not fetched"
+    return 0
+  fi
+  (cd "$REPO" && SHIPYARD_TESTBED_CACHE="$CACHE" python3 -m tests.services.package_index download)
+}
+# Debian's postgresql-15 and redis-server with their libraries (amd64), unpacked into a rootfs
+# each for the pipelines' service containers (tests/services/service_images.py).
+SERVICES=(postgres redis)
+need_services=0
+for service in "${SERVICES[@]}"; do
+  [[ -f "$CACHE/services/$service/rootfs/.complete" ]] || need_services=1
+done
+
 if [[ ${#missing_packages[@]} -eq 0 && $need_buildx -eq 0 && $need_busybox -eq 0 \
-      && $need_compose -eq 0 && $need_python -eq 0 && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
-  log "everything already installed (packages, buildx, busybox in $CACHE)"
+      && $need_compose -eq 0 && $need_python -eq 0 && $need_services -eq 0 \
+      && -z "${SHIPYARD_APT_UPDATE:-}" ]]; then
+  [[ $need_wheels -eq 1 ]] && fetch_wheels
+  log "everything already installed (packages, buildx, busybox, services, wheels in $CACHE)"
   exit 0
 fi
 
@@ -271,6 +301,42 @@ http://ports.ubuntu.com/ubuntu-ports $CODENAME main universe"
   done
 else
   log "python rootfs already cached in $CACHE/python"
+fi
+
+if [[ $need_wheels -eq 1 ]]; then
+  fetch_wheels
+else
+  log "package index wheels already cached in $CACHE/pypi-wheels"
+fi
+
+# The service packages and their dependencies (recursively), less what a container never runs:
+# perl and the maintainer-script tools, the cluster wrappers of postgresql-common, locales and
+# LLVM (postgres runs with jit = off). dpkg -x, no maintainer scripts.
+service_roots() { # service -> root packages
+  case $1 in
+    postgres) echo postgresql-15 postgresql-client-15 tzdata ;;
+    redis) echo redis-server redis-tools ;;
+  esac
+}
+SERVICE_EXCLUDE='^(perl|perl-base|perl-modules-.*|libperl.*|lib.*-perl|debconf|cdebconf|adduser|dpkg|install-info|init-system-helpers|lsb-base|sysvinit-utils|passwd|tar|usr-is-merged|usrmerge|ucf|sensible-utils|ssl-cert|postgresql-common|postgresql-client-common|libllvm[0-9]+|libz3-[0-9]+|locales|locales-all|libc-l10n|libdebian-installer4|libnewt.*|libslang2|libtextwrap1|readline-common|netbase|openssl|libc-bin)$'
+if [[ $need_services -eq 1 ]]; then
+  for service in "${SERVICES[@]}"; do
+    rootfs="$CACHE/services/$service/rootfs"
+    [[ -f "$rootfs/.complete" ]] && continue
+    debs_dir="$CACHE/services/$service/debs"
+    rm -rf "$debs_dir" "$rootfs" && mkdir -p "$debs_dir" "$rootfs"
+    # shellcheck disable=SC2046 # one package name per word
+    mapfile -t pkgs < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+      --no-breaks --no-replaces --no-enhances $(service_roots "$service") 2>/dev/null \
+      | grep -v '^[ <]' | sort -u | grep -vxE "$SERVICE_EXCLUDE")
+    (cd "$debs_dir" && apt-get download -qq -o APT::Sandbox::User=root "${pkgs[@]/%/:amd64}")
+    for deb in "$debs_dir"/*.deb; do dpkg -x "$deb" "$rootfs"; done
+    rm -rf "$rootfs/usr/share/doc" "$rootfs/usr/share/man" "$rootfs/usr/share/locale" "$debs_dir"
+    touch "$rootfs/.complete"
+    log "$service (${#pkgs[@]} packages) -> $rootfs"
+  done
+else
+  log "service rootfs already cached in $CACHE/services"
 fi
 
 log "done"

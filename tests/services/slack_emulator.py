@@ -2,10 +2,13 @@
 
 It serves incoming webhooks (``POST /services/<T>/<B>/<secret>``) and the Web API methods the
 actions use (``/api/chat.postMessage``, ``chat.update``, ``chat.delete``, ``auth.test``,
-``conversations.info``), with Slack's response shapes and error codes, so ``slack_sdk`` and plain
-``requests`` clients can be tested against it. Every request is recorded; faults (429 with
-Retry-After, 5xx, dropped connections) can be queued. A test drives it through the Python API;
-a separate process through the ``/_emulator/`` control endpoints.
+``conversations.info``), with Slack's response shapes and error codes and its OAuth scope check
+(``add_token(..., scopes=[...])``: ``missing_scope`` with ``needed`` and ``provided``,
+``X-OAuth-Scopes``, ``X-Accepted-OAuth-Scopes``; a token added without scopes has all the
+methods need), so ``slack_sdk`` and plain ``requests`` clients can be tested against it.
+Every request is recorded; faults (429 with Retry-After, 5xx, dropped connections) can be
+queued. A test drives it through the Python API; a separate process through the
+``/_emulator/`` control endpoints.
 
 One module per API family in ``slack_api/``: ``auth.py`` (``api.test``, ``auth.test``),
 ``chat.py`` (``chat.*``, Block Kit checks in ``blocks.py``), ``conversations.py``,
@@ -26,10 +29,10 @@ from tests.services.slack_api.auth import AuthApi
 from tests.services.slack_api.chat import ChatApi
 from tests.services.slack_api.control import ControlApi
 from tests.services.slack_api.conversations import ConversationsApi
-from tests.services.slack_api.core import DEFAULT_TOKEN, SlackCore
+from tests.services.slack_api.core import DEFAULT_SCOPES, DEFAULT_TOKEN, SlackCore
 from tests.services.slack_api.webhooks import WebhooksApi
 
-__all__ = ["DEFAULT_TOKEN", "SlackEmulator", "main"]
+__all__ = ["DEFAULT_SCOPES", "DEFAULT_TOKEN", "SlackEmulator", "main"]
 
 
 class SlackEmulator(

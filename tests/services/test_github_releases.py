@@ -4,6 +4,7 @@ GitHub Release step (run as the workflow has it, against the emulator)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from tests.services.github_emulator import GitHubEmulator
 from tests.services.test_github_emulator import TOKEN, pygithub, raw
 
 ROOT = Path(__file__).resolve().parents[2]
-RELEASE_YML = ROOT / ".github" / "workflows" / "release.yml"
+RELEASE_YML = ROOT / ".github" / "workflows" / "github-release.yml"
 
 
 @pytest.fixture
@@ -112,8 +113,8 @@ def test_writing_needs_push_permission(gh: GitHubEmulator) -> None:
 
 
 def release_step() -> str:
-    """release.yml's GitHub Release step, as the workflow runs it (bash)."""
-    job = yaml.safe_load(RELEASE_YML.read_text())["jobs"]["github-release"]
+    """github-release.yml's step (release.yml calls it), as the workflow runs it (bash)."""
+    job = yaml.safe_load(RELEASE_YML.read_text())["jobs"]["publish"]
     (step,) = job["steps"]
     return str(step["run"])
 
@@ -133,6 +134,11 @@ def run_release_step(
         "GITHUB_API_URL": api or gh.api_v3_url,
         "GITHUB_REPOSITORY": repository,
         "GITHUB_REF_NAME": "v6.1.0",
+        "TAG": "v6.1.0",
+        "NOTES": "",
+        "GITHUB_REF": "refs/tags/v6.1.0",
+        "GITHUB_SHA": "a" * 40,
+        "GITHUB_RUN_ID": "4242",
         "GITHUB_STEP_SUMMARY": str(summary),
         "DIGEST": digest,
         "TAGS": "registry.test/app:6.1.0\nregistry.test/app:6.1\n",
@@ -151,11 +157,15 @@ def test_release_yml_step_creates_then_updates_on_a_rerun(
     assert first.returncode == 0, first.stderr
     assert "::stop-commands::" in first.stdout  # the server's answer is fenced
     release = pygithub(gh).get_repo("acme/app").get_release("v6.1.0")
-    assert release.body == (
-        f"Image digest `sha256:{'1' * 64}`\n\n"
-        "- `registry.test/app:6.1.0`\n- `registry.test/app:6.1`\n\n\n"
-        f"**Full Changelog**: {gh.url}/acme/app/compare/v6.0.0...v6.1.0"
-    )
+    assert re.fullmatch(
+        re.escape(
+            f"Image digest `sha256:{'1' * 64}`\n\n"
+            "- `registry.test/app:6.1.0`\n- `registry.test/app:6.1`\n\nPublished "
+        )
+        + r"\d{4}-\d\d-\d\d \d\d:\d\d UTC by run 4242\.\n\n\n"
+        + re.escape(f"**Full Changelog**: {gh.url}/acme/app/compare/v6.0.0...v6.1.0"),
+        release.body,
+    ), release.body
     again = run_release_step(gh, tmp_path, "sha256:" + "2" * 64)  # a re-run of the job
     assert again.returncode == 0, again.stderr
     assert [r["tag_name"] for r in gh.releases("acme/app")] == ["v6.1.0", "v6.0.0"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -365,7 +364,7 @@ def test_standalone_start_stop() -> None:
         web = WebClient(token=DEFAULT_TOKEN, base_url=emulator.api_url)
         assert web.chat_postMessage(channel="general", text="x")["channel"] == "C0GENERAL1"
         url = emulator.url
-    started = time.monotonic()
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(requests.ConnectionError) as refused:
         requests.get(f"{url}/_emulator/requests", timeout=2)
-    assert time.monotonic() - started < 2
+    # refused at once, not a server that hangs until the client gives up
+    assert not isinstance(refused.value, requests.Timeout)

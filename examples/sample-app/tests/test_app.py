@@ -79,3 +79,28 @@ def test_run_serves_until_stopped() -> None:
     stop.set()
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_migrate_speaks_resp_to_a_server(tmp_path: object) -> None:
+    """app.migrate sends SET schema <version> in RESP and checks the +OK."""
+    import socket
+
+    from app.migrate import command, migrate
+
+    assert command("SET", "schema", "1.2") == b"*3\r\n$3\r\nSET\r\n$6\r\nschema\r\n$3\r\n1.2\r\n"
+    server = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            received.append(conn.recv(512))
+            conn.sendall(b"+OK\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    port = server.getsockname()[1]
+    assert migrate(f"redis://127.0.0.1:{port}", "1.2") == "+OK"
+    thread.join(timeout=5)
+    server.close()
+    assert received == [command("SET", "schema", "1.2")]

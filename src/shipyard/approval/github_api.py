@@ -70,7 +70,7 @@ def _absent(exc: GithubException, *statuses: int) -> bool:
 def describe_failure(exc: Refused, repository: str = "") -> ShipyardError:
     """A refusal as the action's error: 401 -> bad token, 403/404/422 -> what to fix."""
     message, what = exc.message, exc.what
-    where = f" in {repository}" if repository else ""
+    where = f" in {repository}" if repository and f" {repository}" not in what else ""
     if exc.status == 401:
         return InputError(
             "token",
@@ -97,6 +97,16 @@ def _login(actor: Any) -> str:
     return str(actor.get("login") or "") if isinstance(actor, dict) else ""
 
 
+def _graphql_login(actor: Any) -> str:
+    """A GraphQL actor's login as REST spells it: GraphQL names a GitHub App's bot
+    ``github-actions`` where REST (and trust's check of an app author) says
+    ``github-actions[bot]``."""
+    login = _login(actor)
+    if login and isinstance(actor, dict) and actor.get("__typename") == "Bot":
+        return login if login.endswith("[bot]") else f"{login}[bot]"
+    return login
+
+
 def comment_from_json(data: Mapping[str, Any]) -> Comment:
     """A comment from the REST API's JSON."""
     return Comment(
@@ -114,9 +124,9 @@ ISSUE_HISTORY = """
 query($owner: String!, $name: String!, $number: Int!) {
   repository(owner: $owner, name: $name) {
     issue(number: $number) {
-      author { login }
+      author { __typename login }
       lastEditedAt
-      editor { login }
+      editor { __typename login }
       includesCreatedEdit
       userContentEdits(first: 100) { totalCount nodes { diff editedAt editor { login } } }
     }
@@ -137,9 +147,9 @@ def history_from_json(data: Mapping[str, Any]) -> TextHistory:
     edits = data.get("userContentEdits") or {}
     nodes = [n for n in edits.get("nodes") or [] if isinstance(n, dict)]
     return TextHistory(
-        author=_login(data.get("author")),
+        author=_graphql_login(data.get("author")),
         last_edited_at=str(data.get("lastEditedAt") or ""),
-        editor=_login(data.get("editor")),
+        editor=_graphql_login(data.get("editor")),
         includes_created_edit=bool(data.get("includesCreatedEdit")),
         total=int(edits.get("totalCount") or 0),
         revisions=tuple(n["diff"] if isinstance(n.get("diff"), str) else None for n in nodes),

@@ -23,26 +23,27 @@ def run(ctx: ActionContext[Settings]) -> None:
     from .issues import report_issues
     from .request import resolve
     from .scan import scan
+    from .verdict import failure_of
 
-    settings = ctx.settings
-    inputs = resolve(settings, ctx.run, ctx.cleanup, dt.date.today())
+    s = ctx.settings
+    inputs = resolve(s, ctx.run, ctx.cleanup, dt.date.today())
     audit = scan(inputs.request, ctx.runner)
     ignores = apply_ignores(audit.findings, inputs.ignores, inputs.today)
     verdict = evaluate(
-        audit.findings, ignores, settings.fail_on_severity, settings.unknown_severity
+        audit.findings, ignores, s.fail_on_severity, s.unknown_severity, s.ignore_unfixed
     )
-    report.publish(ctx, verdict, audit, inputs.request.env.root, inputs.sarif_path)
-    if settings.report_issues:
+    report.publish(ctx, verdict, audit, inputs)
+    if s.report_issues:
         synced = report_issues(
-            settings.github_token,
+            s.github_token,
             ctx.run.api_url,
             ctx.run.repository,
             verdict.blocking,
-            settings.issue_label,
+            s.issue_label,
             ctx.run.run_url,
         )
         report.issues(ctx.summary, synced)
-    failure = report.failure(verdict, settings.ignore_file)
+    failure = failure_of(verdict, s.ignore_file, audit.missing(s.may_be_unavailable))
     if failure is not None:
         raise failure
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from shipyard.findings.model import Finding, fingerprint_of, level_of
 
-from .manifests import Dependency
 from .osv import OsvDatabase
+from .pins import Dependency
 
 OSV_URL = "https://osv.dev/vulnerability/"
 

@@ -22,6 +22,12 @@ class Verdict:
     threshold: Threshold
     unknown_policy: UnknownPolicy
     ignores: IgnoreResult = field(default_factory=IgnoreResult)
+    ignore_unfixed: bool = False
+
+    @property
+    def unfixed(self) -> list[Finding]:
+        """The active vulnerabilities whose advisory names no fixed version."""
+        return [f for f in self.active if unfixed(f)]
 
     @property
     def active(self) -> list[Finding]:
@@ -48,19 +54,29 @@ class Verdict:
         return any(b.fingerprint == finding.fingerprint for b in self.blocking)
 
 
+def unfixed(finding: Finding) -> bool:
+    """A vulnerability (a package's advisory) that names no fixed version."""
+    return finding.package is not None and not finding.fixed
+
+
 def evaluate(
     findings: Sequence[Finding],
     ignores: IgnoreResult,
     threshold: Threshold,
     unknown: UnknownPolicy,
+    ignore_unfixed: bool = False,
 ) -> Verdict:
     """The verdict over ``findings``: sorted, the ignored ones suppressed, the rest at or
-    above ``threshold`` blocking (an unrated one gates as ``unknown`` says)."""
+    above ``threshold`` blocking (an unrated one gates as ``unknown`` says); with
+    ``ignore_unfixed``, a vulnerability with no fixed version is reported but does not gate."""
     ordered = sort_findings(findings)
     blocking = [
         f
         for f in ordered
         if f.fingerprint not in ignores.suppressed
         and blocks(f.severity or "unknown", threshold, unknown)
+        and not (ignore_unfixed and unfixed(f))
     ]
-    return Verdict(ordered, dict(ignores.suppressed), blocking, threshold, unknown, ignores)
+    return Verdict(
+        ordered, dict(ignores.suppressed), blocking, threshold, unknown, ignores, ignore_unfixed
+    )

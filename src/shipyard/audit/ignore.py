@@ -156,18 +156,28 @@ def parse_ignore(text: str, source: str, today: dt.date, max_days: int) -> list[
     import yaml
 
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise ConfigError(f"{source} is not valid YAML{where}") from None
-    items = (data or {}).get("ignore", []) if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise ConfigError(f"{source}: expected a mapping with an `ignore:` list", hint=HINT)
     return [
         _entry(item, f"{source}: entry {position}", today, max_days, position)
-        for position, item in enumerate(items, start=1)
+        for position, item in enumerate(_items(data, source), start=1)
     ]
+
+
+def _items(data: object, source: str) -> list[object]:
+    """The entries of the parsed file: none for an empty file, one of comments only, or an
+    ``ignore:`` whose entries are all commented out (YAML reads the last two as null)."""
+    if data is None:
+        return []
+    items = data.get("ignore") if isinstance(data, dict) else ()
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ConfigError(f"{source}: expected a mapping with an `ignore:` list", hint=HINT)
+    return items
 
 
 def apply_ignores(

@@ -15,9 +15,8 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -26,12 +25,13 @@ from shipyard.findings.files import inside, walk
 from shipyard.findings.kinds import Tree, under
 from shipyard.findings.model import Finding
 
+from .pins import HASH, Dependency, Inventory, Kind, Wanted
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-Kind = Literal["requirements", "pyproject", "uv.lock", "poetry.lock", "Pipfile.lock"]
 #: Folders whose dependency files are not the repository's own (besides those no walk enters).
 NOT_MANIFESTS = frozenset({"site-packages"})
 LOCK_NAMES: dict[str, Kind] = {
@@ -40,33 +40,6 @@ LOCK_NAMES: dict[str, Kind] = {
     "Pipfile.lock": "Pipfile.lock",
     "pyproject.toml": "pyproject",
 }
-
-
-@dataclass(frozen=True)
-class Dependency:
-    """One pinned dependency and where it is pinned."""
-
-    name: str  # canonical (PEP 503)
-    version: str
-    file: str  # relative to the repository root, POSIX
-    line: int | None
-    kind: Kind
-
-
-@dataclass
-class Inventory:
-    """The repository's pinned dependencies, its dependency files, what is not pinned and
-    what could not be read."""
-
-    dependencies: list[Dependency] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    unpinned: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, dep: Dependency) -> None:
-        """Add a pin (the first place a package and version is pinned wins)."""
-        if all((d.name, d.version) != (dep.name, dep.version) for d in self.dependencies):
-            self.dependencies.append(dep)
 
 
 def is_requirements_file(path: PurePosixPath | Path) -> bool:
@@ -141,8 +114,9 @@ def parse_requirements(path: Path, root: Path, inv: Inventory, seen: set[Path]) 
             continue
         if line.startswith("-"):
             continue
+        hashes = tuple(HASH.findall(line))
         line = re.split(r"\s--?\w", " " + line)[0].strip()  # drop per-line options (--hash)
-        _add_requirement(line, rel, number, "requirements", inv)
+        _add_requirement(line, rel, number, "requirements", inv, hashes)
 
 
 def _include(
@@ -158,13 +132,23 @@ def _include(
         parse_requirements(candidate.resolve(), root, inv, seen)
 
 
-def _add_requirement(text: str, rel: str, line: int | None, kind: Kind, inv: Inventory) -> None:
+def _add_requirement(
+    text: str, rel: str, line: int | None, kind: Kind, inv: Inventory, hashes: tuple[str, ...] = ()
+) -> None:
     try:
         req = Requirement(text)
     except InvalidRequirement:
         inv.errors.append(f"{rel}:{line}: cannot parse this requirement")
         return
     version = _pin(req) if req.url is None else None
+    wanted = Wanted(
+        canonicalize_name(req.name),
+        "" if req.url else str(req),
+        line,
+        version is not None,
+        tuple(h.lower() for h in hashes),
+    )
+    inv.requirements.setdefault(rel, []).append(wanted)
     if version is None:
         inv.unpinned.append(f"{rel}: {req.name}")
         return

@@ -14,7 +14,7 @@ from shipyard.findings.tool import Tool
 from .scanners import Lines, ScanEnv, bandit, hadolint, pip_audit, trivy
 
 if TYPE_CHECKING:
-    from .manifests import Inventory
+    from .pins import Inventory
 
 #: Files, folders and tools named in a note before "and N more".
 SHOWN = 10
@@ -31,6 +31,8 @@ class Request:
     secrets_history: bool = False
     allowlist: frozenset[str] = frozenset()
     image_archive: Path | None = None  # an archive file (image-archive), already confined
+    resolve: bool = True  # ranges resolved with uv (`audit.resolution`)
+    sbom: bool = False  # an SBOM is wanted (with an image: trivy's SBOM of it too)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,29 @@ def tools(request: Request, scanners: Sequence[str], facts: Facts) -> list[Tool]
         found.append(trivy.history_job(env, facts.lines, history.tree, history.origins))
     if facts.pins is not None:
         found.append(pip_audit.job(env, facts.inventory.dependencies, facts.pins))
+    if request.sbom and (request.image or request.image_archive):
+        found.append(trivy.sbom_job(env, image=request.image, archive=request.image_archive))
     return found
+
+
+#: What each of trivy fs's scanners is, as the audit's scanners.
+FS_SCANNERS = {"secret": "secrets", "misconfig": "iac", "vuln": "container"}
+
+
+def scanners_of(tool: str, fs_scanners: Sequence[str]) -> tuple[str, ...]:
+    """The audit's scanners a tool's run stands for (`trivy fs` does several at once): when
+    the run did not work, those scanners did not run."""
+    if tool == "bandit" or tool.startswith("bandit-"):
+        return ("code",)
+    if tool == "trivy":
+        return tuple(FS_SCANNERS[s] for s in fs_scanners)
+    return {
+        "trivy-inline": ("iac",),
+        "trivy-image": ("container",),
+        "hadolint": ("iac",),
+        "trivy-history": ("secrets",),
+        "pip-audit": ("dependencies",),
+    }.get(tool, ())
 
 
 def fs_scans(scanners: Sequence[str], vuln_db: bool, image: bool) -> list[str]:
@@ -134,7 +158,8 @@ def notes_after(scanners: Sequence[str], facts: Facts) -> list[str]:
     if inventory.unpinned:
         notes.append(
             f"{len(inventory.unpinned)} requirement(s) not pinned to one version were not "
-            "matched: " + ", ".join(inventory.unpinned[:10])
+            "matched (`resolve: true` resolves the ranges of requirements files and of a "
+            "pyproject.toml with no lock file): " + _listed(inventory.unpinned)
         )
     if "iac" in scanners and any(compose_file(f) for f in tree.files):
         notes.append("Compose files: their Dockerfiles are checked (trivy, hadolint).")

@@ -1,15 +1,17 @@
 """What an audit shows: summary, annotations, the SARIF run and the JSON report (pure), and
-``publish``, which writes them; ``failure`` is the verdict to raise."""
+``publish``, which writes them (the error to raise: ``verdict.failure_of``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import json
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.findings import emit
 from shipyard.findings.model import SECURITY_SCORES, SEVERITIES, Finding
-from shipyard.runtime import ActionContext, VerdictFailure, neutralize
+from shipyard.runtime import ActionContext, neutralize
 from shipyard.runtime.annotations import Annotation, emit_annotations
 from shipyard.runtime.sarif import SarifRun, write_sarif
 from shipyard.runtime.summary import Summary
@@ -17,8 +19,13 @@ from shipyard.runtime.summary import Summary
 from .gate import Verdict
 from .issues import IssueSync, issues_line
 from .manifests import fix_of
-from .outcome import Audit
+from .outcome import Audit, Database
 from .places import MARK
+from .resolution import note as resolved_note
+from .resolution import table as resolved_table
+
+if TYPE_CHECKING:
+    from .request import Inputs
 
 TOOL_URI = "https://github.com/your-org/actions/tree/v1/audit"
 MAX_LISTED = 200
@@ -53,15 +60,39 @@ def finding_json(finding: Finding) -> dict[str, object]:
     }
 
 
-def summarize(verdict: Verdict, audit: Audit, summary: Summary) -> None:
-    """The job summary: counts by scanner and severity, the blocking and other findings, what
-    the ignore file did, and the scan's notes."""
-    counts = verdict.counts()
+def title_of(verdict: Verdict, audit: Audit) -> str:
+    """The summary's first line: what blocks, and first of all which scanners did not run."""
     blocking = len(verdict.blocking)
+    verdict_text = f"{blocking} blocking finding(s)" if blocking else "nothing blocks"
+    missing = audit.did_not_run()
+    if missing:
+        return f"Audit: {', '.join(missing)} did not run; {verdict_text} in the rest"
+    return f"Audit: {verdict_text}"
+
+
+def summarize(
+    verdict: Verdict,
+    audit: Audit,
+    summary: Summary,
+    *,
+    allowed: Collection[str] = (),
+    now: dt.datetime | None = None,
+) -> None:
+    """The job summary: which scanners did not run, counts by scanner and severity, the
+    blocking and other findings, the resolved pins, what the ignore file did, how old the
+    vulnerability data is, and the scan's notes."""
+    counts = verdict.counts()
     gate = f"fail-on-severity: {verdict.threshold}; unknown severity gates as "
     gate += "never" if verdict.unknown_policy == "ignore" else verdict.unknown_policy
-    title = f"Audit: {blocking} blocking finding(s)" if blocking else "Audit: nothing blocks"
-    summary.heading(title)
+    summary.heading(title_of(verdict, audit))
+    if audit.unavailable:
+        summary.table(
+            ("scanner", "what failed", "why", "allowed to be unavailable"),
+            [
+                [u.scanner, u.source, u.reason[:300], _yes(u.scanner in allowed)]
+                for u in audit.unavailable
+            ],
+        )
     summary.paragraph(
         f"{len(verdict.findings)} finding(s), {len(verdict.suppressed)} ignored; {gate}. "
         f"Scanners: {', '.join(audit.scanners) or 'none'}."
@@ -84,12 +115,44 @@ def summarize(verdict: Verdict, audit: Audit, summary: Summary) -> None:
     if others:
         summary.heading("Not blocking", 3)
         emit.table(summary, others[:MAX_LISTED], COLUMNS)
+    if verdict.ignore_unfixed and verdict.unfixed:
+        summary.paragraph(
+            f"{len(verdict.unfixed)} vulnerability(ies) name no fixed version: reported, not "
+            "gating (ignore-unfixed)."
+        )
+    _resolved(audit, summary)
     _ignore_notes(verdict, summary)
-    _notes(audit, summary)
+    _notes(audit, summary, now or dt.datetime.now(dt.timezone.utc))
 
 
-def _notes(audit: Audit, summary: Summary) -> None:
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _resolved(audit: Audit, summary: Summary) -> None:
+    rows = resolved_table(audit.resolved)
+    if not rows:
+        return
+    summary.heading("Resolved pins", 3)
+    summary.paragraph(resolved_note(audit.resolved, audit.index) or "")
+    summary.table(("package", "version", "from", "requirement"), rows[:MAX_LISTED])
+
+
+def database_line(database: Database, now: dt.datetime) -> str:
+    """How old one vulnerability database is, in words."""
+    if database.live:
+        return f"{database.name}: live"
+    if database.updated is None:
+        return f"{database.name}: age unknown"
+    days = max(0, (now - database.updated).days)
+    return (
+        f"{database.name}: updated {database.updated:%Y-%m-%d} ({days} day(s) old; {database.how})"
+    )
+
+
+def _notes(audit: Audit, summary: Summary, now: dt.datetime) -> None:
     extra = [*audit.warnings, *audit.notes]
+    extra += ["Vulnerability data: " + database_line(d, now) for d in audit.databases]
     if audit.allowlisted:
         extra.append(f"{audit.allowlisted} allow-listed secret(s) not reported.")
     if audit.durations:
@@ -178,7 +241,15 @@ def sarif_runs(verdict: Verdict, version: str) -> list[SarifRun]:
     return [run]
 
 
-def report_json(verdict: Verdict, audit: Audit, sarif_file: str) -> dict[str, object]:
+def report_json(
+    verdict: Verdict,
+    audit: Audit,
+    sarif_file: str,
+    *,
+    allowed: Collection[str] = (),
+    now: dt.datetime | None = None,
+    sbom_file: str = "",
+) -> dict[str, object]:
     """The `report` output: counts, notes and the first blocking findings (messages cut to
     500 characters, at most 200 findings: step outputs share a 1 MiB limit; the SARIF file
     has everything)."""
@@ -199,22 +270,56 @@ def report_json(verdict: Verdict, audit: Audit, sarif_file: str) -> dict[str, ob
         "warnings": list(audit.warnings),
         "notes": [note[:500] for note in audit.notes[:MAX_LISTED]],
         "scanners": list(audit.scanners),
+        "did_not_run": [
+            {
+                "scanner": u.scanner,
+                "source": u.source,
+                "reason": u.reason[:500],
+                "allowed": u.scanner in allowed,
+            }
+            for u in audit.unavailable
+        ],
+        "unfixed_not_gating": len(verdict.unfixed) if verdict.ignore_unfixed else 0,
+        "resolved": [
+            {"package": p.name, "version": p.version, "file": p.file, "line": p.line}
+            for r in audit.resolved
+            for p in r.pins
+        ][:MAX_LISTED],
+        "databases": [
+            _database_json(d, now or dt.datetime.now(dt.timezone.utc)) for d in audit.databases
+        ],
         "sarif_file": sarif_file,
+        "sbom_file": sbom_file,
     }
 
 
-def publish(
-    ctx: ActionContext[Any], verdict: Verdict, audit: Audit, root: Path, sarif_path: Path
-) -> None:
-    """Write everything the audit shows: the SARIF file, annotations (within the step's
-    budget, which keeps room for the verdict), the summary and the outputs."""
+def _database_json(database: Database, now: dt.datetime) -> dict[str, object]:
+    updated = database.updated
+    return {
+        "name": database.name,
+        "live": database.live,
+        "updated": updated.isoformat() if updated else None,
+        "age_days": max(0, (now - updated).days) if updated else None,
+    }
+
+
+def publish(ctx: ActionContext[Any], verdict: Verdict, audit: Audit, inputs: Inputs) -> None:
+    """Write everything the audit shows: the SARIF file, the SBOM, annotations (within the
+    step's budget, which keeps room for the verdict), the summary and the outputs."""
     from shipyard import __version__
 
-    sarif = write_sarif(sarif_path, sarif_runs(verdict, __version__))
+    root, sbom_path = inputs.request.env.root, inputs.sbom_path
+    allowed = ctx.settings.may_be_unavailable
+    now = dt.datetime.now(dt.timezone.utc)
+    sarif = write_sarif(inputs.sarif_path, sarif_runs(verdict, __version__))
+    sbom = ""
+    if sbom_path is not None:
+        write_sbom(sbom_path, audit, ctx.run.repository or root.name, __version__)
+        sbom = str(sbom_path)
     annotations = annotations_of(verdict, root, audit.warnings)
     workspace = str(Path(ctx.run.workspace or ".").resolve())
     emit_annotations(ctx.runner, annotations, workspace=workspace)
-    summarize(verdict, audit, ctx.summary)
+    summarize(verdict, audit, ctx.summary, allowed=allowed, now=now)
     counts = verdict.counts()
     for name, value in (
         ("findings", len(verdict.findings)),
@@ -224,21 +329,25 @@ def publish(
     ):
         ctx.set_output(name, str(value))
     ctx.set_output("sarif-file", str(sarif))
-    ctx.set_output("report", report_json(verdict, audit, str(sarif)))
+    ctx.set_output("sbom-file", sbom)
+    report = report_json(verdict, audit, str(sarif), allowed=allowed, now=now, sbom_file=sbom)
+    ctx.set_output("report", report)
+
+
+def write_sbom(path: Path, audit: Audit, subject: str, version: str) -> None:
+    """The CycloneDX SBOM of every dependency found (and the image's packages) at `path`."""
+    from .sbom import build
+
+    image = None
+    if audit.image_sbom:
+        image = (audit.image_name, json.loads(audit.image_sbom))
+    text = build(
+        audit.dependencies, audit.places, subject=subject, tool_version=version, image=image
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def issues(summary: Summary, synced: IssueSync) -> None:
     """What report-issues did, in the summary."""
     summary.paragraph(issues_line(synced))
-
-
-def failure(verdict: Verdict, ignore_file: str) -> VerdictFailure | None:
-    """The step's failure when a finding blocks."""
-    if not verdict.blocking:
-        return None
-    return VerdictFailure(
-        f"{len(verdict.blocking)} finding(s) at or above {verdict.threshold}",
-        title="Audit failed",
-        hint="Fix them (see the summary's fix commands), or ignore one with a reason and "
-        f"an expiry date in {ignore_file}.",
-    )

@@ -22,12 +22,14 @@ from .spec import Settings
 
 @dataclass(frozen=True)
 class Inputs:
-    """The scan's request, the ignore file's entries (as of ``today``) and the SARIF path."""
+    """The scan's request, the ignore file's entries (as of ``today``), the SARIF path and
+    the SBOM's (None: no SBOM)."""
 
     request: Request
     ignores: list[IgnoreEntry]
     today: dt.date
     sarif_path: Path
+    sbom_path: Path | None = None
 
 
 def resolve(settings: Settings, run: RunContext, cleanup: Cleanup, today: dt.date) -> Inputs:
@@ -35,8 +37,11 @@ def resolve(settings: Settings, run: RunContext, cleanup: Cleanup, today: dt.dat
     workspace = Path(run.workspace or ".").resolve()
     request = request_of(settings, run, cleanup, workspace)
     sarif_path = sarif_path_of(settings, run, workspace)
+    sbom_path = (
+        input_path(workspace, settings.sbom_file, "sbom-file") if settings.sbom_file else None
+    )
     ignores = load_ignore(request.env.root, settings.ignore_file, today, settings.ignore_max_days)
-    return Inputs(request, ignores, today, sarif_path)
+    return Inputs(request, ignores, today, sarif_path, sbom_path)
 
 
 def request_of(settings: Settings, run: RunContext, cleanup: Cleanup, workspace: Path) -> Request:
@@ -68,6 +73,8 @@ def request_of(settings: Settings, run: RunContext, cleanup: Cleanup, workspace:
         settings.secrets_history,
         frozenset(settings.secrets_allowlist),
         image_archive=archive,
+        resolve=settings.resolve,
+        sbom=bool(settings.sbom_file),
     )
 
 

@@ -74,6 +74,25 @@ class Settings:
     issue_label: str = setting("Label of the issues report-issues manages.", default="security")
     github_token: Secret = setting("Token for report-issues.", yaml_default="${{ github.token }}")
     timeout: Duration = setting("Time limit of each scanner.", default="15m")
+    resolve: bool = setting(
+        "Resolve requirement files with ranges or unpinned names (and pyproject.toml without a "
+        "lock file beside it) to exact versions with uv before matching: wheels only, no "
+        "code from the repository runs; against UV_INDEX_URL or PIP_INDEX_URL (else PyPI).",
+        default="true",
+    )
+    ignore_unfixed: bool = setting(
+        "A vulnerability whose advisory names no fixed version is reported but does not gate.",
+        default="false",
+    )
+    allow_unavailable: list[str] = setting(
+        "Scanners that may fail to run (no database, no network, a crash, a timeout) without "
+        "failing the step: a list of dependencies, code, secrets, container, iac, or `all`. "
+        "Any other scanner that cannot run fails the step (exit 3)."
+    )
+    sbom_file: str | None = setting(
+        "Where to write a CycloneDX 1.6 JSON SBOM of every dependency found (and the image's "
+        "packages with `image`/`image-archive`), relative to the workspace. Empty: none."
+    )
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.scanners if s not in (*SCANNERS, "auto")]
@@ -89,6 +108,13 @@ class Settings:
             raise InputError("image-archive", "give `image` or `image-archive`, not both")
         if self.image:
             check_image_reference(self.image)
+        wrong = [s for s in self.allow_unavailable if s not in (*SCANNERS, "all")]
+        if wrong:
+            raise InputError(
+                "allow-unavailable",
+                f"unknown scanner {wrong[0]!r}",
+                hint="Use all, or a list of: " + ", ".join(SCANNERS) + ".",
+            )
 
     @property
     def wanted(self) -> tuple[str, ...] | None:
@@ -96,6 +122,13 @@ class Settings:
         if not self.scanners or self.scanners == ["auto"]:
             return None
         return tuple(dict.fromkeys(self.scanners))
+
+    @property
+    def may_be_unavailable(self) -> frozenset[str]:
+        """The scanners allowed not to run."""
+        if "all" in self.allow_unavailable:
+            return frozenset(SCANNERS)
+        return frozenset(self.allow_unavailable)
 
 
 #: What an image reference may hold: registry host[:port], path, :tag, @digest.
@@ -125,9 +158,10 @@ SPEC = ActionSpec(
     name="audit",
     title="shipyard audit",
     description=(
-        "One security gate: dependencies (pip-audit or an offline OSV database), code (bandit), "
-        "secrets and images (trivy), Dockerfiles and compose files (trivy, hadolint); one SARIF "
-        "report of every finding, a severity gate, an ignore file, issues for what blocks."
+        "One security gate: dependencies (pip-audit or an offline OSV database, ranges resolved "
+        "with uv), code (bandit), secrets and images (trivy), Dockerfiles and compose files "
+        "(trivy, hadolint); one SARIF report of every finding, a severity gate, an ignore file, "
+        "a CycloneDX SBOM, issues for what blocks."
     ),
     branding=("shield", "red"),
     settings=Settings,
@@ -137,6 +171,11 @@ SPEC = ActionSpec(
         Output("critical", "Number of critical findings (not ignored)."),
         Output("high", "Number of high findings (not ignored)."),
         Output("sarif-file", "Path of the SARIF file holding every finding."),
-        Output("report", "JSON: counts by severity and scanner, the blocking findings, notes."),
+        Output(
+            "report",
+            "JSON: counts by severity and scanner, the blocking findings, the scanners that "
+            "did not run, the resolved pins, the database's age, notes.",
+        ),
+        Output("sbom-file", "Path of the CycloneDX SBOM (empty when `sbom-file` is not set)."),
     ),
 )

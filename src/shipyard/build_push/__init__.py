@@ -3,6 +3,7 @@
 #: The modules that only decide: no process, no network, no file, no log; what they import
 #: from shipyard is pure too (tests/test_repository.py checks the imports, at any depth).
 PURE_MODULES = (
+    "buildsecrets",
     "errors",
     "expressions",
     "images",

@@ -28,7 +28,7 @@ def run(ctx: ActionContext[Settings]) -> None:
     from .metadata import clock
     from .settings import read_settings
 
-    settings = read_settings(ctx.settings, ctx.run, clock(ctx.env))
+    settings = read_settings(ctx.settings, ctx.run, clock(ctx.env), ctx.env)
     for secret in settings.secrets:
         ctx.runner.mask(secret)
     job = Job(ctx, settings)
@@ -45,9 +45,10 @@ def run(ctx: ActionContext[Settings]) -> None:
             job.stage("done")
     except ShipyardError:
         with contextlib.suppress(Exception):
-            report.write_summary(ctx.summary, settings, job.out, done=False)
+            report.write_summary(ctx.summary, job.s, job.out, done=False)
         raise
-    report.report(ctx, settings, job.out)
+    # job.s, not settings: a run whose rules made no tag is built without pushing.
+    report.report(ctx, job.s, job.out)
 
 
 main = main_for(SPEC, run)

@@ -45,6 +45,8 @@ def options(job: Job) -> BuildOptions:
         sbom=s.sbom,
         pull=s.pull,
         builder=s.builder,
+        secrets=tuple(secret.flag for secret in s.build_secrets),
+        ssh=tuple(forward.flag(job.agent_socket) for forward in s.ssh),
     )
 
 

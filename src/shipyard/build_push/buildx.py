@@ -19,13 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.runtime import ConfigError, ExternalError, Runner
+from shipyard.runtime import ConfigError, ExternalError, Runner, child_env
 from shipyard.runtime.process import run_process
 
 from .platforms import Platform, parse_platform
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 OUTPUT_LINES_KEPT = 4000
+#: Credential-looking variables every docker command may read: the CLI's own credentials
+#: (DOCKER_AUTH_CONFIG) and the agent of an ssh:// DOCKER_HOST.
+DOCKER_ENV = ("DOCKER_AUTH_CONFIG", "SSH_AUTH_SOCK")
+#: What buildx's gha cache backend reads from the environment; ``buildx build`` only.
+GHA_CACHE_ENV = (
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_CACHE_URL",
+    "ACTIONS_RESULTS_URL",
+    "ACTIONS_CACHE_SERVICE_V2",
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,8 @@ class Docker:
     env: Mapping[str, str]
     runner: Runner
     config_dir: Path | None = None
+    #: The variables holding the build secrets: given to ``buildx build`` only.
+    secret_env: tuple[str, ...] = ()
 
     @classmethod
     def find(cls, env: Mapping[str, str], runner: Runner) -> Docker:
@@ -196,8 +208,16 @@ class Docker:
             )
         return cls(binary, env, runner)
 
-    def _env(self) -> dict[str, str]:
-        env = dict(self.env)
+    def _env(self, *, build: bool = False) -> dict[str, str]:
+        """The run's environment without credential-looking variables (the runtime's
+        child_env) but the docker CLI's own; ``buildx build`` also gets the build secrets'
+        variables (``--secret id=x,env=NAME`` reads them) and the gha cache's token. No other
+        docker command sees a build secret, whatever its variable is called."""
+        allow = (*DOCKER_ENV, *GHA_CACHE_ENV, *self.secret_env) if build else DOCKER_ENV
+        env = child_env(self.env, allow=allow)
+        if not build:
+            for name in self.secret_env:
+                env.pop(name, None)
         if self.config_dir is not None:
             env["DOCKER_CONFIG"] = str(self.config_dir)
         env.setdefault("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
@@ -210,15 +230,17 @@ class Docker:
         input_text: str | None = None,
         timeout: float | None = 120,
         stream: bool = False,
+        build: bool = False,
     ) -> CommandResult:
         """Run ``docker <args>``; never raises for a non-zero exit. With ``stream`` every
-        output line goes to the log (fenced) as it comes."""
+        output line goes to the log (fenced) as it comes; ``build``: the environment of a
+        build (see ``_env``)."""
         argv = (self.binary, *args)
         try:
             done = run_process(
                 argv,
                 runner=self.runner,
-                env=self._env(),
+                env=self._env(build=build),
                 stdin=input_text,
                 timeout=timeout,
                 echo=stream,
@@ -286,6 +308,7 @@ class Docker:
             ["buildx", "build", "--progress=plain", "--metadata-file", str(metadata_file), *args],
             timeout=None,
             stream=True,
+            build=True,
         )
         metadata: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):

@@ -55,9 +55,9 @@ def plan_lines(plan: Mapping[str, Any]) -> list[str]:
 
 def dry_run(job: Job) -> None:
     """Everything that needs no build, printed into the log; the caller reports it."""
-    s = job.s
     job.stage("computing the tags")
     decide_tags(job, read_registry=False)
+    s = job.s  # after the tags: a run whose rules made no tag does not push
     compute_metadata(job)
     job.builder = assumed_builder(s.builder, s.platforms)
     job.out.builder = f"not inspected (dry run; planned for a {ASSUMED_DRIVER} builder)"
@@ -77,6 +77,8 @@ def dry_run(job: Job) -> None:
         "builds": build_plan(s.mode, s.platforms, s.push),
         "build args": job.out.build_args,
         "labels": job.out.labels,
+        "secrets": [secret.describe() for secret in s.build_secrets],
+        "ssh": [forward.describe() for forward in s.ssh],
         "cache": job.out.cache,
         "notes": job.out.notes,
     }

@@ -170,6 +170,34 @@ def _step_failure(output: str, what: str) -> Explanation | None:
     return None
 
 
+def _mount_failure(output: str) -> Explanation | None:
+    """A RUN step mounts a secret or an SSH agent this build was not given: exit 2."""
+    secret = _first(r"secret ([A-Za-z0-9_.-]+):? not found", output)
+    if secret:
+        return Explanation(
+            "secret-missing",
+            "The Dockerfile needs a build secret",
+            f"A RUN step mounts the secret '{secret}' (RUN --mount=type=secret,id={secret}), "
+            "and the secrets input does not give it.",
+            f"Add '{secret}=ENV_NAME' to the secrets input and set ENV_NAME in the step's env: "
+            "(e.g. from ${{ secrets.X }}).",
+            ExitCode.BAD_INPUT,
+        )
+    ssh = _first(r"unset ssh forward key ([A-Za-z0-9_.-]+)", output) or _first(
+        r'no SSH key "?([A-Za-z0-9_.-]+)"? forwarded', output
+    )
+    if ssh:
+        return Explanation(
+            "ssh-missing",
+            "The Dockerfile needs an SSH agent",
+            f"A RUN step mounts the SSH agent '{ssh}' (RUN --mount=type=ssh), and the ssh "
+            "input does not forward it.",
+            f"Set ssh: {ssh} and give the private key in ssh-key (from a secret).",
+            ExitCode.BAD_INPUT,
+        )
+    return None
+
+
 def explain(
     output: str,
     *,
@@ -253,7 +281,7 @@ def explain(
             "Use cache: auto, local or inline, or a docker-container builder.",
             ExitCode.BAD_INPUT,
         )
-    failed_step = _step_failure(output, what)
+    failed_step = _mount_failure(output) or _step_failure(output, what)
     if failed_step is not None:
         return failed_step
     if re.search(r"\b401 unauthorized\b|\bunauthorized\b|authentication required", lowered):

@@ -65,6 +65,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     builder: str = ""
     stage: str = "starting"
+    #: The notice of a run whose tag rules made no tag (built, not pushed); "" otherwise.
+    untagged: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -90,6 +92,8 @@ class Job:
         self.http: HttpClient | None = None
         self.clients: dict[str, RegistryClient] = {}
         self.config: PrivateDockerConfig | None = None
+        #: The socket of the private ssh-agent holding ssh-key ("" when none runs).
+        self.agent_socket = ""
         self._builder: BuilderInfo | None = None
         self._stage_started = time.monotonic()
         self.workdir = Path(
@@ -102,6 +106,7 @@ class Job:
         """The docker CLI, found on first use (a dry run never looks for it)."""
         if self._docker is None:
             self._docker = Docker.find(self.ctx.env, self.ctx.runner)
+            self._docker.secret_env = tuple(secret.env for secret in self.s.build_secrets)
         return self._docker
 
     @property

@@ -38,6 +38,29 @@ def resolve_push(setting: str, event_name: str) -> tuple[bool, str]:
     return False, f"push: auto does not push on a {event_name} event"
 
 
+class NoTagsError(ValueError):
+    """``push: true`` on a run whose tag rules made no tag: nothing to push the image under."""
+
+
+def push_without_tags(setting: str, rules: Sequence[str], where: str) -> tuple[str, str]:
+    """(why it is not pushed, the notice) for a run whose tag rules made no tag for ``where``
+    (``refs/heads/x (push event)``): with ``push: auto`` or ``false`` the image is built and
+    checked, not pushed (what metadata-action and build-push-action do: no tags, a build).
+    With ``push: true`` it is an error (NoTagsError): the run was asked to push and cannot."""
+    named = "; ".join(rules) or "(none)"
+    if setting == "true":
+        raise NoTagsError(
+            f"made no tag for {where} (rules: {named}), and push: true needs one to push the "
+            "image under."
+        )
+    reason = f"push: {setting}, and the tag rules made no tag for {where}"
+    notice = (
+        f"The tag rules made no tag for {where}: {named}. The image is built and checked, "
+        "not pushed."
+    )
+    return reason, notice
+
+
 # ------------------------------------------------------------------------------- credentials
 
 
@@ -253,6 +276,9 @@ class BuildOptions:
     sbom: bool = False
     pull: bool = False
     builder: str = ""
+    #: ``--secret`` values (``id=x,env=NAME``: names, never values) and ``--ssh`` values.
+    secrets: tuple[str, ...] = ()
+    ssh: tuple[str, ...] = ()
 
 
 OutputKind = Literal["push", "load", "cacheonly"]
@@ -282,10 +308,7 @@ def build_argv(
         argv += ["--file", options.file]
     if options.target:
         argv += ["--target", options.target]
-    for key, value in (options.build_args or {}).items():
-        argv += ["--build-arg", f"{key}={value}"]
-    for key, value in (options.labels or {}).items():
-        argv += ["--label", f"{key}={value}"]
+    argv += _input_flags(options)
     provenance = options.provenance
     argv.append(f"--provenance={provenance}")
     argv.append(f"--sbom={'true' if options.sbom else 'false'}")
@@ -297,19 +320,35 @@ def build_argv(
         argv += ["--cache-from", item]
     for item in cache.cache_to:
         argv += ["--cache-to", item]
-    if output.kind == "push":
-        for ref in output.refs:
-            argv += ["--tag", ref]
-        argv.append("--push")
-        if output.load:
-            argv.append("--load")
-    elif output.kind == "load":
-        for ref in output.refs:
-            argv += ["--tag", ref]
-        argv.append("--load")
-    else:
-        argv += ["--output", "type=cacheonly"]
+    argv += _output_flags(output)
     argv.append(options.context)
+    return argv
+
+
+def _input_flags(options: BuildOptions) -> list[str]:
+    """Build args, labels, secrets (by variable name) and SSH forwards."""
+    argv: list[str] = []
+    for key, value in (options.build_args or {}).items():
+        argv += ["--build-arg", f"{key}={value}"]
+    for key, value in (options.labels or {}).items():
+        argv += ["--label", f"{key}={value}"]
+    for item in options.secrets:
+        argv += ["--secret", item]
+    for item in options.ssh:
+        argv += ["--ssh", item]
+    return argv
+
+
+def _output_flags(output: BuildOutput) -> list[str]:
+    if output.kind == "cacheonly":
+        return ["--output", "type=cacheonly"]
+    argv: list[str] = []
+    for ref in output.refs:
+        argv += ["--tag", ref]
+    if output.kind == "push":
+        argv.append("--push")
+    if output.kind == "load" or output.load:
+        argv.append("--load")
     return argv
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from shipyard.runtime import ConfigError, ExternalError, InputError, ShipyardError
 
@@ -12,10 +13,10 @@ from .buildx import PrivateDockerConfig, is_local_engine, qemu_registered, user_
 from .images import ImageName
 from .job import Job
 from .metadata import build_info_args, merged, oci_labels
-from .plan import gha_available, qemu_hint, unbuildable
+from .plan import NoTagsError, gha_available, push_without_tags, qemu_hint, unbuildable
 from .platforms import Platform
 from .registry import Credentials, RegistryDenied
-from .tags import TagRuleError, compute_tags, needs_registry_versions
+from .tags import TagDecision, TagRuleError, compute_tags, needs_registry_versions
 
 
 def start(job: Job) -> None:
@@ -30,6 +31,11 @@ def start(job: Job) -> None:
     for image in s.images:
         if image.lowered:
             job.note(f"image name lower-cased: {image.name}")
+    # Rules that make no tag here are known before any registry is asked (whether the
+    # registry's versions remove the last tag is known only once they are read).
+    settle_untagged(job, tag_decision(job, None))
+    s = job.s
+    start_ssh_agent(job)
     # Log in whenever there are credentials: a pull request build (not pushed) may still
     # need them for a private base image.
     needs_config = (
@@ -49,6 +55,21 @@ def start(job: Job) -> None:
     if needs_config:
         job.stage("logging in")
         login(job)
+
+
+def start_ssh_agent(job: Job) -> None:
+    """The private ssh-agent holding ssh-key, when an ssh id forwards it (stopped by the
+    cleanup stack, whatever happens). A key ssh-add refuses is exit 2 naming ssh-key."""
+    s = job.s
+    ids = [forward.id for forward in s.ssh if not forward.socket]
+    if not s.ssh_key or not ids:
+        return
+    from .sshagent import SshAgent
+
+    agent = SshAgent.start(s.ssh_key, runner=job.ctx.runner, env=job.ctx.env)
+    job.ctx.cleanup.push(agent.stop, "the build's ssh-agent")
+    job.agent_socket = agent.socket
+    job.ctx.runner.info(f"ssh: a private ssh-agent holds ssh-key for {', '.join(ids)}")
 
 
 def check_builder_and_registries(job: Job) -> None:
@@ -139,23 +160,49 @@ def decide_tags(job: Job, *, read_registry: bool = True) -> None:
         )
     elif needs_registry_versions(s.rules, s.ref):
         existing = [tag for image in s.images for tag in _registry_tags(job, image)]
-    try:
-        decision = compute_tags(s.rules, s.flavor, s.ref, existing)
-    except TagRuleError as exc:
-        raise InputError("flavor" if "flavor" in str(exc) else "tags", str(exc)) from None
+    decision = tag_decision(job, existing)
     job.out.decision = decision
     for text in decision.notes:
         job.note(text)
-    if not decision.tags and s.mode != "digest":
-        raise ConfigError(
-            f"The tag rules made no tag for {s.ref.ref or 'this run'} "
-            f"({s.ref.event_name or 'no event'}).",
-            title="No tags",
-            hint="Add a rule that applies here (e.g. type=sha or type=raw,value=...), or "
-            "leave tags empty for the defaults.",
-        )
+    settle_untagged(job, decision)
     job.out.tags = [image.ref(tag) for image in s.images for tag in decision.tags]
-    job.ctx.runner.info("tags: " + ", ".join(decision.tags))
+    job.ctx.runner.info("tags: " + (", ".join(decision.tags) or "(none)"))
+
+
+def tag_decision(job: Job, existing: list[str] | None) -> TagDecision:
+    """The tags of this run (``existing``: the registry's tags; None: not read)."""
+    s = job.s
+    try:
+        return compute_tags(s.rules, s.flavor, s.ref, existing)
+    except TagRuleError as exc:
+        raise InputError("flavor" if "flavor" in str(exc) else "tags", str(exc)) from None
+
+
+def settle_untagged(job: Job, decision: TagDecision) -> None:
+    """No tag is not always an error: with push: auto or false the image is built and checked
+    but not pushed (``job.s`` becomes a run that does not push, with a notice naming the
+    rules); with push: true it is exit 2. mode: digest needs no tag (it pushes by digest)."""
+    s = job.s
+    if decision.tags or s.mode == "digest" or job.out.untagged:
+        return
+    event = f"{s.ref.event_name} event" if s.ref.event_name else "no event"
+    where = f"{s.ref.ref or 'this run'} ({event})"
+    try:
+        reason, notice = push_without_tags(s.push_setting, [rule.text for rule in s.rules], where)
+    except NoTagsError as exc:
+        raise InputError(
+            "tags",
+            str(exc),
+            hint="Add a rule that applies here (e.g. type=sha or type=raw,value=...), leave "
+            "tags empty for the defaults, or set push: auto to build without pushing when no "
+            "rule applies.",
+        ) from None
+    job.out.untagged = notice
+    job.ctx.runner.annotate("notice", notice, title="No tags: built, not pushed")
+    job.out.notes.append(notice)
+    if s.load:
+        job.warn("load: there is no tag to load the image under; it is built, not loaded.")
+    job.s = replace(s, push=False, push_reason=reason, load=False)
 
 
 def _registry_tags(job: Job, image: ImageName) -> list[str]:

@@ -35,6 +35,8 @@ def outputs(s: BuildSettings, out: Result) -> dict[str, Any]:
         "sizes": {name: r.size for name, r in out.platforms.items() if r.size},
         "labels": out.labels,
         "build-args": {k: v for k, v in out.build_args.items() if k.startswith("BUILD_")},
+        "secrets": [secret.id for secret in s.build_secrets],
+        "ssh": [forward.id for forward in s.ssh],
         "cache": out.cache,
         "builder": out.builder,
         "notes": out.notes,
@@ -127,6 +129,10 @@ def write_summary(summary: Summary, s: BuildSettings, out: Result, *, done: bool
     facts = [f"mode: {s.mode}", s.push_reason]
     if out.builder:
         facts.append(f"builder: {out.builder}")
+    if s.build_secrets:
+        facts.append("build secrets: " + ", ".join(sec.describe() for sec in s.build_secrets))
+    if s.ssh:
+        facts.append("ssh: " + ", ".join(forward.describe() for forward in s.ssh))
     facts += [f"cache {entry}" for entry in out.cache]
     facts += out.notes
     summary.details("Details", "\n".join(f"- {escape_text(f)}" for f in facts))

@@ -8,12 +8,14 @@ Every problem is an InputError naming the input (exit 2).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from shipyard.runtime import InputError, RunContext, parse_key_values
 
+from .buildsecrets import BuildSecret, SecretInputError, SshForward, parse_secrets, parse_ssh
 from .images import ImageName, parse_image_lines
 from .metadata import RepositoryInfo, input_lines
 from .plan import (
@@ -58,6 +60,8 @@ class BuildSettings:
     flavor: Flavor
     push: bool
     push_reason: str
+    #: The push input as given (auto, true, false); ``push`` is what it means for this run.
+    push_setting: str
     load: bool
     cache: CacheMode
     cache_ref: str
@@ -77,6 +81,11 @@ class BuildSettings:
     repo: RepositoryInfo
     now: datetime
     run_number: str
+    #: Build secrets (ids and the variables holding them) and the SSH ids to forward.
+    build_secrets: tuple[BuildSecret, ...] = ()
+    ssh: tuple[SshForward, ...] = ()
+    ssh_key: str = field(default="", repr=False)
+    #: Every secret value of the run (passwords, build secrets, the SSH key): to mask.
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -203,6 +212,32 @@ def read_credentials(
     return credentials, extra
 
 
+def is_socket(path: str) -> bool:
+    """Whether ``path`` is a unix socket (an SSH agent's)."""
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def read_build_secrets(
+    settings: Settings, env: Mapping[str, str]
+) -> tuple[tuple[BuildSecret, ...], tuple[SshForward, ...], tuple[str, ...]]:
+    """(build secrets, SSH ids, the secret values to mask): checked against the environment
+    (each variable set; an agent for each SSH id)."""
+    try:
+        secrets, values = parse_secrets(settings.secrets, env)
+        ssh = parse_ssh(settings.ssh, settings.ssh_key, env, is_socket)
+    except SecretInputError as exc:
+        raise InputError(exc.input_name, str(exc), hint=exc.hint or None) from None
+    if settings.mode == "merge":
+        for name, given in (("secrets", secrets), ("ssh", ssh)):
+            if given:
+                raise InputError(name, "is used by builds; mode: merge builds nothing.")
+    key = (settings.ssh_key.strip(),) if settings.ssh_key.strip() else ()
+    return secrets, ssh, (*values, *key)
+
+
 def ref_context(run: RunContext, now: datetime) -> RefContext:
     """The run context as the tags see it: a view of the runtime's RunContext, whose ``commit``
     (the PR head on pull requests) is the one commit every action builds, tags and reports."""
@@ -216,8 +251,14 @@ def ref_context(run: RunContext, now: datetime) -> RefContext:
     )
 
 
-def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSettings:
-    """Check every input and derive the run's plan; raise InputError naming the input."""
+def read_settings(
+    settings: Settings,
+    run: RunContext,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+) -> BuildSettings:
+    """Check every input and derive the run's plan; raise InputError naming the input.
+    ``env`` (the run's environment) holds the build secrets' values."""
     images = read_images(settings)
     platforms = read_platforms(settings)
     context, file_path = read_paths(settings, run.workspace or os.getcwd())
@@ -227,7 +268,8 @@ def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSe
     digests = read_mode_inputs(settings)
     registries = list(dict.fromkeys(image.registry for image in images))
     credentials, extra = read_credentials(settings, registries, run.actor)
-    secrets = tuple(c.password for c in [*credentials.values(), *extra.values()] if c)
+    build_secrets, ssh, secret_values = read_build_secrets(settings, env or {})
+    passwords = tuple(c.password for c in [*credentials.values(), *extra.values()] if c)
     return BuildSettings(
         images=images,
         platforms=platforms,
@@ -241,6 +283,7 @@ def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSe
         flavor=flavor,
         push=push,
         push_reason=push_reason,
+        push_setting=settings.push,
         load=settings.load,
         cache=settings.cache,
         cache_ref=settings.cache_ref.strip(),
@@ -258,5 +301,8 @@ def read_settings(settings: Settings, run: RunContext, now: datetime) -> BuildSe
         repo=RepositoryInfo.from_event(run.event, run.repository, run.server_url),
         now=now,
         run_number=run.run_number,
-        secrets=secrets,
+        build_secrets=build_secrets,
+        ssh=ssh,
+        ssh_key=settings.ssh_key.strip(),
+        secrets=(*passwords, *secret_values),
     )

@@ -41,6 +41,24 @@ class Settings:
     labels: Text = setting(
         "Image labels, one KEY=VALUE per line (they win over the OCI labels of build-info)."
     )
+    secrets: Text = setting(
+        "Build secrets, one id=ENV_NAME per line (docker/build-push-action's secret-envs): the "
+        "value is read from the environment variable ENV_NAME (set it from a secret in the "
+        "step's env:), masked, and reaches only the RUN steps that "
+        "mount it (RUN --mount=type=secret,id=npm): never a layer, the cache, the build record "
+        "or a command line. The variable must be set and not empty."
+    )
+    ssh: Text = setting(
+        "SSH agent forwarding, one id per line (default, or another id a RUN "
+        "--mount=type=ssh,id=... step names): the build may use the agent of ssh-key (a "
+        "private ssh-agent for this build only), else the agent of an earlier step "
+        "(SSH_AUTH_SOCK); id=/path/to/agent.sock forwards that agent. Keys are never read "
+        "from files."
+    )
+    ssh_key: Secret = setting(
+        "Private SSH key for ssh (OpenSSH or PEM, without a passphrase, e.g. a deploy key): "
+        "added over stdin to a private ssh-agent that is stopped when the step ends."
+    )
     tags: Text = setting(
         "Tag rules, one per line, in docker/metadata-action's vocabulary: "
         "type=semver,pattern={{version}} | {{major}}.{{minor}} | {{major}} (match=REGEX); "

@@ -18,6 +18,7 @@ from . import health, plan
 from .fleet import Fleet
 from .lock import DeployLock
 from .report import Result
+from .rollback import after_rollback
 from .spec import Settings
 from .steps import StepFailed
 from .strategies import Strategy
@@ -64,10 +65,11 @@ class Deploy:
         The revert is idempotent (start the old containers, wait until they answer, switch
         to them, remove the new ones), so an attempt that fails is made once more. A failure
         to record the result afterwards leaves the host rolled back (the old release serves),
-        with a warning."""
+        with a warning. Then, on a host the rollout changed, post-rollback (once)."""
         fleet = self.fleet
         if fleet.state(name).status in ("untouched", "rolled-back"):
             return
+        changed = self.strategy.changed(fleet.view(name))  # before the revert's own steps
         with self.cleanup.shielded(f"rollback of {name}"):
             try:
                 retry_call(
@@ -95,6 +97,8 @@ class Deploy:
                 message = f"{name}: rolled back, but the result was not recorded on the host: {exc}"
                 self.story.append(message)
                 fleet.runner.annotate("warning", message, title="Rollback not recorded")
+            if changed:
+                after_rollback(fleet, name, self.strategy.after_revert(host), self.story)
 
     def _retrying(self, name: str, line: str) -> None:
         self.story.append(f"{name}: {line}")

@@ -44,13 +44,30 @@ def host_steps(strategy: Strategy, host: HostView) -> list[str]:
     return names + planned_names(strategy.finish(host))
 
 
+def revert_steps(strategy: Strategy, host: HostView) -> list[str]:
+    """The steps that put the host back after a failure: the strategy's revert, the record of
+    the result, and what runs after it (post-rollback)."""
+    steps = [
+        *strategy.revert(host, 1),
+        strategy.record(host, "rolled-back"),
+        *strategy.after_revert(host),
+    ]
+    return [step.name for step in steps]
+
+
 def step_lines(strategy: Strategy, hosts: Sequence[HostView]) -> list[str]:
     """``Steps per host: ...``, or a line per host when their steps differ (a host with no
-    release yet has none to stop)."""
-    per_host = {h.name: " -> ".join(host_steps(strategy, h)) for h in hosts}
+    release yet has none to stop); the same for the steps of a rollback."""
+    return _per_host("Steps", {h.name: host_steps(strategy, h) for h in hosts}) + _per_host(
+        "Rollback steps", {h.name: revert_steps(strategy, h) for h in hosts}
+    )
+
+
+def _per_host(what: str, steps: dict[str, list[str]]) -> list[str]:
+    per_host = {name: " -> ".join(names) for name, names in steps.items()}
     if len(set(per_host.values())) <= 1:
-        return [f"Steps per host: {steps}" for steps in list(per_host.values())[:1]]
-    return [f"Steps on {name}: {steps}" for name, steps in per_host.items()]
+        return [f"{what} per host: {line}" for line in list(per_host.values())[:1]]
+    return [f"{what} on {name}: {line}" for name, line in per_host.items()]
 
 
 def describe(

@@ -2,11 +2,14 @@
 are started again when they are still there, else re-created from the recorded digest.
 
 Built on the same fleet and lock as the deploy mode; its steps come from :func:`restore`.
+Once a host is back, post-rollback runs there (:func:`after_rollback`, as after a deploy's own
+revert).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from shipyard.runtime import Cleanup
 
@@ -19,7 +22,7 @@ from .releases import Release, audit_line, previous_release
 from .render import ScriptRenderer
 from .report import Result
 from .spec import Settings
-from .steps import Pull, StepFailed, StepFlow
+from .steps import Pull, RemoteStep, StepFailed, StepFlow, post_rollback
 
 
 def restore(
@@ -60,6 +63,22 @@ def restore(
             yield ComposeStop(renderer, facts.current, s.drain_timeout, audit())
     else:
         yield Stop(renderer, facts.old, s.drain_timeout, audit())
+
+
+def after_rollback(
+    fleet: Fleet, name: str, steps: Sequence[RemoteStep[Any]], story: list[str]
+) -> None:
+    """Run ``steps`` (post-rollback) once on a host that is back on the release that ran
+    before. A failure is reported as an error; the host stays rolled back."""
+    for step in steps:
+        try:
+            fleet.run(name, step)
+        except StepFailed as exc:
+            message = f"{name}: rolled back, but {exc}"
+            story.append(message)
+            fleet.runner.annotate("error", message, title=f"{step.name} failed")
+            return
+        story.append(f"{name}: {step.name} ran")
 
 
 class Rollback:
@@ -113,6 +132,9 @@ class Rollback:
 
         self.fleet.run_flow(name, restore(s, renderer, self.env, host, record, audit))
         self.fleet.mark(name, status="rolled-back")
+        if s.post_rollback:
+            hook = post_rollback(renderer, s.post_rollback, facts.current)
+            after_rollback(self.fleet, name, [hook], self.story)
 
     def run(self) -> Result:
         """Lock and read every host, roll each back; the result for the report."""
@@ -129,7 +151,8 @@ class Rollback:
         ok = not any(h.state.error for h in fleet.views())
         status = ("planned" if self.settings.dry_run else "rolled-back") if ok else "failed"
         wanted = self.settings.to_release or "the previous release"
+        then = ", then post-rollback on each host" if self.settings.post_rollback else ""
         return Result(
             status, release, previous, fleet.views(), self.story,
-            [f"Roll back {self.settings.app} to {wanted}"],
+            [f"Roll back {self.settings.app} to {wanted}{then}"],
         )  # fmt: skip

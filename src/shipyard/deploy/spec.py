@@ -131,6 +131,11 @@ class Settings:
         "Shell on each host after the switch; SHIPYARD_UPSTREAMS holds the new containers' "
         "addresses. Failing rolls back."
     )
+    post_rollback: Text | None = setting(
+        "Shell on each host once it is back on the release that ran before (this deploy's own "
+        "rollback, or mode: rollback), e.g. restoring what pre-deploy backed up. "
+        "SHIPYARD_FAILED_RELEASE names the release taken away. A failure is reported as an error."
+    )
     batch_size: int = setting(
         "Hosts worked at once (0: all hosts for blue-green and recreate, 1 for rolling).",
         default="0",

@@ -310,21 +310,43 @@ say {markers.DIGEST} "$(docker image inspect \\
 
 @dataclass(frozen=True)
 class Hook(RemoteStep[None]):
-    """A user's shell command on the host (``bash -c``), with the release's variables."""
+    """A user's shell command on the host (``bash -c``), with the release's variables.
+
+    ``upstreams``: the new containers; ``SHIPYARD_UPSTREAMS`` then holds the address each
+    publishes the app's port on (``127.0.0.1:PORT``, space-separated, in order), read on the
+    host as the hook starts (a container that publishes none fails the step, naming it)."""
 
     renderer: ScriptRenderer
     command: str
     name: str
     extra: Mapping[str, str] = field(default_factory=dict)
+    upstreams: Sequence[str] = ()
 
     def body(self) -> str:
         r = self.renderer
         exports = "".join(f"export {k}={quote(v)}\n" for k, v in self.extra.items())
+        if self.upstreams:
+            exports += (
+                f"upstreams=()\nfor name in {' '.join(quote(n) for n in self.upstreams)}; do\n"
+                '  port=$(host_port "$name")\n'
+                '  [[ -n $port ]] || { echo "$name publishes no port for SHIPYARD_UPSTREAMS" >&2; '
+                "exit 1; }\n"
+                '  upstreams+=("127.0.0.1:$port")\ndone\n'
+                'export SHIPYARD_UPSTREAMS="${upstreams[*]}"\n'
+            )
         return (
             f"export SHIPYARD_APP={quote(r.app)} SHIPYARD_RELEASE={quote(r.release)} "
             f"SHIPYARD_IMAGE={quote(r.image)}\n{exports}"
             f"say {markers.HOOK} {quote(self.name)}\nbash -euo pipefail -c {quote(self.command)}\n"
         )
+
+
+def post_rollback(renderer: ScriptRenderer, command: str, failed_release: str) -> Hook:
+    """``post-rollback``: the user's shell on a host that is back on the release that ran before
+    (e.g. a restore of what pre-deploy backed up). ``SHIPYARD_FAILED_RELEASE`` names the release
+    taken away; ``SHIPYARD_RELEASE`` is the run's, as in its other hooks (a deploy's new
+    release, or the one ``mode: rollback`` went back to)."""
+    return Hook(renderer, command, "post-rollback", {"SHIPYARD_FAILED_RELEASE": failed_release})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ the hosts, the plan names them without running them. Every strategy has the same
 - :meth:`Strategy.watch`: one check of the watch after the switch;
 - :meth:`Strategy.finish`: after the watch (drain and stop the old release, record);
 - :meth:`Strategy.revert`: the steps that put the release that ran before back (idempotent,
-  so the mode may make them again), then :meth:`Strategy.record` of the result.
+  so the mode may make them again), then :meth:`Strategy.record` of the result, then
+  :meth:`Strategy.after_revert` (post-rollback, once) on a host the rollout
+  :meth:`~Strategy.changed`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,18 @@ from .releases import Release, audit_line
 from .render import ScriptRenderer
 from .site import Site, SiteConfig
 from .spec import Settings
-from .steps import Hook, LogSize, Migrate, Pull, Record, RemoteStep, StepFailed, StepFlow, Watch
+from .steps import (
+    Hook,
+    LogSize,
+    Migrate,
+    Pull,
+    Record,
+    RemoteStep,
+    StepFailed,
+    StepFlow,
+    Watch,
+    post_rollback,
+)
 
 REVERT_HEALTH_TIMEOUT = 60.0  # seconds the old release's containers get to answer again
 
@@ -84,10 +97,10 @@ class Strategy:
         if self.deployment.site is not None:
             yield Site(r, self.deployment.site)
         extra = {"SHIPYARD_PREVIOUS_RELEASE": host.facts.current}
-        if s.post_deploy:
-            yield Hook(r, s.post_deploy, "post-deploy", extra)
+        if s.post_deploy:  # SHIPYARD_UPSTREAMS: the containers just started and switched to
+            yield Hook(r, s.post_deploy, "post-deploy", extra, tuple(host.new))
         if s.smoke_command:
-            yield Hook(r, s.smoke_command, "smoke", extra)
+            yield Hook(r, s.smoke_command, "smoke", extra, tuple(host.new))
         if s.proxy_access_log and s.monitor > 0:
             yield LogSize(r, s.proxy_access_log)
 
@@ -155,6 +168,21 @@ class Strategy:
         name = f"rollback-{attempt}" if attempt > 1 else "rollback"
         facts = host.facts
         return [Revert(self.revert_renderer(), facts.current, facts.old, host.new, name=name)]
+
+    def changed(self, host: HostView) -> bool:
+        """Whether the rollout got to change the host: it ran migrate-command or a step of
+        :meth:`replace` (a container started, the old release stopped, the proxy switched).
+        A host whose rollout ended at the pull or pre-deploy has nothing put back, so nothing
+        to restore (a backup that failed is never restored over the data)."""
+        kinds: tuple[type, ...] = (Migrate, *(type(s) for s in planned_steps(self.replace(host))))
+        return any(isinstance(record.step, kinds) for record in host.log)
+
+    def after_revert(self, host: HostView) -> list[RemoteStep[Any]]:
+        """Once the release that ran before serves again and the result is recorded, on a host
+        the rollout :meth:`changed`: post-rollback. Made once, never again with a retried
+        revert (a restore or a down-migration is not idempotent)."""
+        s, r = self.settings, self.renderer
+        return [post_rollback(r, s.post_rollback, r.release)] if s.post_rollback else []
 
 
 class BlueGreen(Strategy):
@@ -247,14 +275,19 @@ def strategy_for(deployment: Deployment) -> Strategy:
     return kinds[deployment.settings.strategy](deployment)
 
 
-def planned_names(flow: StepFlow) -> list[str]:
-    """The names of the steps ``flow`` yields, each given its planned value (nothing runs)."""
-    names: list[str] = []
+def planned_steps(flow: StepFlow) -> list[RemoteStep[Any]]:
+    """The steps ``flow`` yields, each given its planned value (nothing runs)."""
+    steps: list[RemoteStep[Any]] = []
     value: Any = None
     while True:
         try:
             step = flow.send(value)
         except (StopIteration, StepFailed):
-            return names
-        names.append(step.name)
+            return steps
+        steps.append(step)
         value = step.planned()
+
+
+def planned_names(flow: StepFlow) -> list[str]:
+    """The names of the steps ``flow`` yields (nothing runs)."""
+    return [step.name for step in planned_steps(flow)]

@@ -69,6 +69,8 @@ def take_turns(groups: Sequence[Sequence[Annotation]]) -> list[Annotation]:
 
 
 Properties = Callable[[Finding], Mapping[str, object]]
+BaselineState = Literal["new", "unchanged"]
+UNCHANGED: BaselineState = "unchanged"
 
 
 def sarif_run(
@@ -80,13 +82,22 @@ def sarif_run(
     prefix: str = "",
     properties: Properties | None = None,
     suppressed: Mapping[str, str] | None = None,
+    existing: Iterable[Finding] | None = None,
 ) -> SarifRun:
     """One SARIF run of ``findings``: a rule per rule id (from its first finding), a result
     per finding at its level, with its fingerprint and ``properties(finding)``; a finding
-    whose fingerprint is in ``suppressed`` carries that justification as a suppression."""
+    whose fingerprint is in ``suppressed`` carries that justification as a suppression.
+
+    ``existing`` (a run compared against a baseline, such as a pull request's base): then
+    ``findings`` are ``baselineState: new`` and the ``existing`` ones follow as
+    ``baselineState: unchanged`` at level ``note`` (non-failing for any consumer that gates
+    on the level), their own level kept in the property ``originalLevel``."""
     rules: dict[str, SarifRule] = {}
     results = []
-    for finding in findings:
+    compared = existing is not None
+    new: BaselineState | None = "new" if compared else None
+    marked = [(f, new) for f in findings] + [(f, UNCHANGED) for f in existing or ()]
+    for finding, state in marked:
         rules.setdefault(
             finding.rule,
             SarifRule(
@@ -98,11 +109,12 @@ def sarif_run(
             ),
         )
         reason = (suppressed or {}).get(finding.fingerprint)
+        extra = {"originalLevel": finding.level} if state == "unchanged" else {}
         results.append(
             SarifResult(
                 rule_id=finding.rule,
                 message=finding.message or finding.rule,
-                level=finding.level,
+                level="note" if state == "unchanged" else finding.level,
                 file=path_in(prefix, finding.file),
                 start_line=finding.line,
                 start_column=finding.column,
@@ -111,7 +123,8 @@ def sarif_run(
                 fingerprint=finding.fingerprint,
                 suppressed=reason is not None,
                 justification=reason,
-                properties=properties(finding) if properties else {},
+                properties={**(properties(finding) if properties else {}), **extra},
+                baseline_state=state,
             )
         )
     return SarifRun(

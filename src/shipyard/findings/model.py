@@ -13,8 +13,9 @@ finding's tool, rule, file and message), which a finding gets when its parser na
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -114,6 +115,9 @@ class Finding:
     installed: str | None = None
     fixed: tuple[str, ...] = ()  # versions that fix it
     aliases: tuple[str, ...] = ()  # other names of the rule (an advisory's CVE, GHSA, ...)
+    #: The text that replaces lines ``line``..``end_line`` (or ``line``) to fix it, without a
+    #: final newline ("" deletes them): a formatter's hunk. None when the tool gives none.
+    replacement: str | None = None
     #: Every tool that reported it (the first is ``tool``).
     tools: tuple[str, ...] = field(default=())
 
@@ -171,6 +175,28 @@ def in_files(files: Collection[str], *, unplaced: bool = True) -> Filter:
         if finding.file is None:
             return unplaced
         return finding.file in files
+
+    return test
+
+
+def on_lines(spans: Mapping[str, Sequence[tuple[int, int]]], *, unplaced: bool = True) -> Filter:
+    """Keeps findings on the lines of ``spans`` (per file, sorted ``(first, last)`` line
+    ranges, inclusive): those whose lines (``line``..``end_line``) meet a span of their file,
+    those with a file that has spans but no line (they cannot be placed closer), and, with
+    ``unplaced``, those that name no file."""
+
+    def test(finding: Finding) -> bool:
+        if finding.file is None:
+            return unplaced
+        ranges = spans.get(finding.file)
+        if not ranges:
+            return False
+        if finding.line is None:
+            return True
+        last = max(finding.end_line or finding.line, finding.line)
+        # the first span that ends at or after the finding's first line
+        index = bisect.bisect_left(ranges, finding.line, key=lambda span: span[1])
+        return index < len(ranges) and ranges[index][0] <= last
 
     return test
 

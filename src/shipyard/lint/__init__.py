@@ -2,4 +2,15 @@
 
 #: The modules that only decide: no process, no network, no file, no log; what they import
 #: from shipyard is pure too (the repository's tests check the imports).
-PURE_MODULES = ("changed", "config", "detect", "outcome", "plan", "spec", "tools", "versions")
+PURE_MODULES = (
+    "changed",
+    "config",
+    "detect",
+    "outcome",
+    "plan",
+    "spec",
+    "tools",
+    "versions",
+    "lines",
+    "review",
+)

@@ -71,26 +71,43 @@ def from_git(git: Git, base: str, head: str) -> list[str] | None:
     return None
 
 
-def from_api(get: GetPage, first_url: str, prefix: str) -> list[str]:
-    """Every file of the PR files API (all pages), but removed ones, under ``prefix``
-    (the linted folder relative to the repository root, "" for the root), made relative."""
-    files: list[str] = []
+def api_items(get: GetPage, first_url: str) -> list[Mapping[str, Any]]:
+    """Every entry of the PR files API (all pages): ``filename``, ``status``, ``patch``..."""
+    items: list[Mapping[str, Any]] = []
     url: str | None = first_url
     pages = 0
     while url is not None:
-        items, url = get(url)
+        page, url = get(url)
         pages += 1
-        for item in items:
-            if not isinstance(item, Mapping) or item.get("status") == "removed":
-                continue
-            name = str(item.get("filename") or "")
-            if not prefix:
-                files.append(name)
-            elif name.startswith(prefix.rstrip("/") + "/"):
-                files.append(name[len(prefix.rstrip("/")) + 1 :])
+        items += [item for item in page if isinstance(item, Mapping)]
         if pages > API_LIMIT // 30 + 1:  # a server that never ends its Link chain
             raise ChangedFilesError("the pull request files API did not stop paginating")
+    return items
+
+
+def api_names(items: Sequence[Mapping[str, Any]], prefix: str) -> list[str]:
+    """The files of the PR files API's entries, but removed ones, under ``prefix`` (the
+    linted folder relative to the repository root, "" for the root), made relative."""
+    files: list[str] = []
+    for item in items:
+        name = str(item.get("filename") or "")
+        if item.get("status") == "removed" or not name:
+            continue
+        if not prefix:
+            files.append(name)
+        elif name.startswith(prefix.rstrip("/") + "/"):
+            files.append(name[len(prefix.rstrip("/")) + 1 :])
     return files
+
+
+def from_api(get: GetPage, first_url: str, prefix: str) -> list[str]:
+    """Every file of the PR files API (all pages), but removed ones, under ``prefix``."""
+    return api_names(api_items(get, first_url), prefix)
+
+
+def has_commit(git: Git, sha: str) -> bool:
+    """Whether commit ``sha`` is in the checkout."""
+    return _has_commit(git, sha)
 
 
 def files_url(api_url: str, repository: str, number: int) -> str:

@@ -25,6 +25,9 @@ class LinterRun:
     findings: tuple[Finding, ...] = ()
     problem: str = ""  # why a run that is not ok failed, with the output's tail
     informational: bool = False
+    #: changed-lines-only: the findings in the linted files that are not on lines the pull
+    #: request changes (reported apart, never failing the step)
+    existing: tuple[Finding, ...] = ()
 
     @classmethod
     def of(
@@ -36,6 +39,7 @@ class LinterRun:
         files: int,
         findings: tuple[Finding, ...],
         informational: bool,
+        existing: tuple[Finding, ...] = (),
     ) -> LinterRun:
         """The lint view of a judged tool run (the problem worded for the summary)."""
         return cls(
@@ -49,6 +53,7 @@ class LinterRun:
             findings=findings,
             problem=problem_of(run),
             informational=informational,
+            existing=existing,
         )
 
     def as_json(self) -> dict[str, object]:
@@ -59,6 +64,7 @@ class LinterRun:
             "source": self.source,
             "files": self.files,
             "findings": len(self.findings),
+            "existing": len(self.existing),
             "seconds": round(self.seconds, 2),
             "exit_code": self.exit_code,
             "status": self.status,
@@ -76,6 +82,20 @@ def problem_of(run: ToolRun) -> str:
 
 
 @dataclass(frozen=True)
+class ReviewResult:
+    """What the review did: the comments it posted (and the review's URL), the reported
+    findings that got none (outside the changed lines, commented on before, over the cap),
+    or why it posted nothing (``problem``)."""
+
+    posted: int = 0
+    outside: int = 0
+    already: int = 0
+    capped: int = 0
+    problem: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class LintOutcome(Outcome):
     """A finished lint run: the linters' runs, why each ran, what was linted, where the
     linted folder lies in the repository, and the fixes' diff."""
@@ -87,3 +107,5 @@ class LintOutcome(Outcome):
     diff: str = ""
     diff_file: str = ""
     sarif_file: str = ""
+    lines: str = ""  # changed-lines-only: where the changed lines came from ("": not used)
+    review: ReviewResult | None = None

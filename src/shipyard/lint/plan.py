@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from shipyard.findings.model import Finding, in_files
+from shipyard.findings.model import Finding, in_files, on_lines
 from shipyard.findings.model import keep as keep_only
 from shipyard.runtime import InputError
 
@@ -146,6 +146,15 @@ def keep(findings: Iterable[Finding], target: Target, selected: frozenset[str]) 
     if target.report_only is not None:
         filters.append(in_files(target.report_only, unplaced=False))
     return keep_only(findings, *filters)
+
+
+def on_changed_lines(
+    findings: Sequence[Finding], spans: Mapping[str, Sequence[tuple[int, int]]]
+) -> tuple[list[Finding], list[Finding]]:
+    """changed-lines-only: (the findings on the lines a pull request changes, the existing
+    ones). ``spans``: per changed file, the lines that count (see ``lines.PullDiff.spans``)."""
+    test = on_lines(spans)
+    return keep_only(findings, test), [finding for finding in findings if not test(finding)]
 
 
 def split_args(text: str, linter: str) -> tuple[str, ...]:

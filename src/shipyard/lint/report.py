@@ -15,7 +15,8 @@ from shipyard.runtime import ActionContext, Summary, VerdictFailure
 from shipyard.runtime.annotations import Annotation, emit_annotations
 from shipyard.runtime.sarif import SarifRun, write_sarif
 
-from .outcome import LinterRun, LintOutcome
+from .outcome import LinterRun, LintOutcome, ReviewResult
+from .review import MAX_COMMENTS
 
 HOME = {
     "ruff": "https://docs.astral.sh/ruff/",
@@ -100,8 +101,10 @@ def annotations_of(runs: Sequence[LinterRun], prefix: str) -> list[Annotation]:
     return crashes + found
 
 
-def sarif_runs(runs: Sequence[LinterRun], prefix: str) -> list[SarifRun]:
-    """One SARIF run per linter that ran (a linter with no finding clears its old alerts)."""
+def sarif_runs(runs: Sequence[LinterRun], prefix: str, compared: bool = False) -> list[SarifRun]:
+    """One SARIF run per linter that ran (a linter with no finding clears its old alerts).
+    ``compared`` (changed-lines-only on a pull request): the findings on the changed lines
+    are ``baselineState: new``, the existing ones follow as ``unchanged`` at level note."""
     return [
         emit.sarif_run(
             run.linter,
@@ -110,6 +113,7 @@ def sarif_runs(runs: Sequence[LinterRun], prefix: str) -> list[SarifRun]:
             information_uri=HOME.get(run.linter),
             prefix=prefix,
             properties=lambda f: {"fixAvailable": f.fix_available},
+            existing=run.existing if compared else None,
         )
         for run in runs
     ]
@@ -150,8 +154,11 @@ def summary(
     *,
     reasons: Mapping[str, str],
     scope: str,
+    lines: str = "",
+    review: ReviewResult | None = None,
 ) -> None:
-    """The job summary: one table of the linters, then every finding by tool and file."""
+    """The job summary: one table of the linters, then every finding by tool and file (and,
+    with changed-lines-only, the existing ones apart; with review, what it posted)."""
     verdict = (
         "no findings"
         if not total.findings
@@ -159,6 +166,10 @@ def summary(
     )
     out.heading(f"Lint: {verdict}", 2)
     out.paragraph(f"Linted: {scope}.")
+    if lines:
+        _existing(out, runs, lines)
+    if review is not None:
+        _review(out, review)
     rows = [
         [
             f"{emit.STATUS_ICON[run.status]} {run.linter}"
@@ -189,6 +200,42 @@ def summary(
         _findings_of(out, run)
 
 
+#: Existing findings listed per linter at most (all are counted, and all are in the SARIF).
+EXISTING_ROWS = 200
+
+
+def _existing(out: Summary, runs: Sequence[LinterRun], lines: str) -> None:
+    existing = sum(len(run.existing) for run in runs)
+    out.paragraph(
+        f"Judged: only findings on the {lines}. {existing} existing findings elsewhere are "
+        "listed below and in the SARIF file (baselineState unchanged, level note); they do "
+        "not fail the step."
+    )
+    for run in runs:
+        if run.existing:
+            shown = run.existing[:EXISTING_ROWS]
+            body = emit.table(Summary(), shown, (("file", lambda f: f.file or ""), *COLUMNS))
+            more = len(run.existing) - len(shown)
+            text = body.render() + (f"\n\n... and {more} more (in the SARIF file)" if more else "")
+            out.details(f"{run.linter}: {len(run.existing)} existing findings", text)
+
+
+def _review(out: Summary, review: ReviewResult) -> None:
+    if review.problem:
+        out.paragraph(f"Review: {review.problem}")
+        return
+    counts = (
+        (review.already, "already commented by an earlier run"),
+        (review.capped, f"over the cap of {MAX_COMMENTS} comments per run"),
+        (review.outside, "outside the lines the pull request changes (no comment possible)"),
+    )
+    parts = [f"{review.posted} comments posted"]
+    parts += [f"{count} findings {what}" for count, what in counts if count]
+    out.paragraph("Review: " + "; ".join(parts) + ".")
+    if review.url:
+        out.link("The review", review.url)
+
+
 def _findings_of(out: Summary, run: LinterRun) -> None:
     if not run.findings:
         return
@@ -205,8 +252,16 @@ def publish(ctx: ActionContext[Any], outcome: LintOutcome, fail_on: str) -> Tota
     runs, total = outcome.runs, totals(outcome.runs, fail_on)
     annotations = annotations_of(runs, outcome.prefix)
     emit_annotations(ctx.runner, annotations, workspace=ctx.run.workspace)
-    write_sarif(outcome.sarif_file, sarif_runs(runs, outcome.prefix))
-    summary(ctx.summary, runs, total, reasons=outcome.reasons, scope=outcome.scope)
+    write_sarif(outcome.sarif_file, sarif_runs(runs, outcome.prefix, bool(outcome.lines)))
+    summary(
+        ctx.summary,
+        runs,
+        total,
+        reasons=outcome.reasons,
+        scope=outcome.scope,
+        lines=outcome.lines,
+        review=outcome.review,
+    )
     values = outputs(runs, total, outcome.sarif_file, outcome.diff, outcome.diff_file)
     for name, value in values.items():
         ctx.set_output(name, value)

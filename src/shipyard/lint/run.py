@@ -17,14 +17,15 @@ from shipyard.runtime import ExternalError, RunContext, Runner
 from shipyard.runtime.http import HttpClient
 from shipyard.runtime.process import run_process
 
-from . import changed, plan
+from . import changed, plan, pull
 from .config import RepoConfig, load
 from .detect import detect
+from .lines import PullDiff
 from .outcome import LinterRun, LintOutcome
 from .repo import Repo, pr_files_pager
 from .spec import Settings
 from .toolenv import ToolEnv, our_locks, version_of
-from .tools import LINTERS
+from .tools import FORMATTERS, LINTERS
 from .versions import resolve
 from .workspace import Workspace
 
@@ -64,7 +65,8 @@ def lint(
     for problem in config.problems:
         runner.annotate("warning", problem, title="lint: unreadable configuration")
     names, reasons = plan.choose(settings, detect(files, config))
-    scope = scope_of(settings, facts, repo, http)
+    files_api = pull_files_api(settings, facts, http) if facts.repository else None
+    scope = scope_of(settings, facts, repo, files_api)
     selected = plan.select(files, settings.paths, settings.exclude)
     targets = plan.targets(names, selected, scope.files, settings.whole_project, config.excludes)
     executables = locate(settings, ws, runner, [t.linter for t in targets if t.files], config)
@@ -72,7 +74,9 @@ def lint(
     if settings.fix:
         ws.diff_file.parent.mkdir(parents=True, exist_ok=True)
         ws.diff_file.write_text(diff, encoding="utf-8")
-    runs = lint_files(settings, ws, runner, targets, executables, frozenset(selected))
+    pr = pull.pull_diff(settings, facts, repo, files_api)
+    runs = lint_files(settings, ws, runner, targets, executables, frozenset(selected), pr)
+    review = pull.post_review(settings, facts, http, runner, repo=repo, diff=pr, runs=runs)
     return LintOutcome(
         summary_title=f"{sum(len(run.findings) for run in runs)} findings",
         runs=tuple(runs),
@@ -82,18 +86,34 @@ def lint(
         diff=diff,
         diff_file=str(ws.diff_file) if settings.fix else "",
         sarif_file=ws.sarif_file,
+        lines=pr.how if pr is not None and settings.changed_lines_only else "",
+        review=review,
     )
 
 
+def pull_files_api(
+    settings: Settings, facts: RunContext, http: Callable[[str], HttpClient]
+) -> pull.FilesApi:
+    """The PR files API's entries of a pull request, fetched once (files and patches)."""
+    fetched: dict[int, list[Mapping[str, object]]] = {}
+
+    def files(number: int) -> list[Mapping[str, object]]:
+        if number not in fetched:
+            pager = pr_files_pager(http("GitHub"), settings.github_token)
+            url = changed.files_url(facts.api_url, facts.repository, number)
+            fetched[number] = changed.api_items(pager, url)
+        return fetched[number]
+
+    return files
+
+
 def scope_of(
-    settings: Settings, facts: RunContext, repo: Repo, http: Callable[[str], HttpClient]
+    settings: Settings, facts: RunContext, repo: Repo, files_api: pull.FilesApi | None
 ) -> changed.Scope:
     """Every file, or (only-changed) the files the pull request changes: git, else the API."""
 
-    def api(number: int) -> list[str]:
-        pager = pr_files_pager(http("GitHub"), settings.github_token)
-        url = changed.files_url(facts.api_url, facts.repository, number)
-        return changed.from_api(pager, url, repo.prefix(facts.workspace))
+    def names(fetch: pull.FilesApi) -> Callable[[int], list[str]]:
+        return lambda number: changed.api_names(fetch(number), repo.prefix(facts.workspace))
 
     try:
         return changed.scope(
@@ -101,7 +121,7 @@ def scope_of(
             event_name=facts.event_name,
             event=facts.event,
             git=repo.git,
-            api=api if facts.repository else None,
+            api=names(files_api) if files_api is not None else None,
         )
     except changed.ChangedFilesError as exc:
         raise ExternalError(str(exc), title="lint: cannot list the changed files") from None
@@ -198,8 +218,10 @@ def lint_files(
     targets: Sequence[plan.Target],
     executables: Mapping[str, Executable],
     selected: frozenset[str],
+    diff: PullDiff | None = None,
 ) -> list[LinterRun]:
-    """Every linter with files to lint, at once; each run judged and its findings narrowed."""
+    """Every linter with files to lint, at once; each run judged and its findings narrowed
+    (with changed-lines-only, those off the pull request's lines set apart as existing)."""
     running = [target for target in targets if target.files]
     names = [target.linter for target in running]
     python = ws.python if {"mypy", "pylint"} & set(names) else None
@@ -218,7 +240,10 @@ def lint_files(
     ]
     runs = []
     for target, run in zip(running, run_tools(tools, runner=runner), strict=True):
-        kept = plan.keep(run.findings, target, selected)
+        kept, existing = plan.keep(run.findings, target, selected), list[Finding]()
+        if diff is not None and settings.changed_lines_only:
+            spans = diff.spans(formatter=target.linter in FORMATTERS)
+            kept, existing = plan.on_changed_lines(kept, spans)
         executable = executables[target.linter]
         runs.append(
             LinterRun.of(
@@ -228,6 +253,7 @@ def lint_files(
                 files=len(target.files),
                 findings=tuple(sorted(kept, key=Finding.sort_key)),
                 informational=target.linter in settings.informational,
+                existing=tuple(sorted(existing, key=Finding.sort_key)),
             )
         )
     return runs

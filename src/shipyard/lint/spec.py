@@ -105,7 +105,8 @@ class Settings:
     )
     timeout: Duration = setting("Time limit of each linter.", default="15m")
     github_token: Secret = setting(
-        "Token for the pull request files API (only-changed on a shallow checkout).",
+        "Token for the pull request files API (only-changed or changed-lines-only on a "
+        "shallow checkout) and for review comments (review).",
         yaml_default="${{ github.token }}",
     )
     allow_pull_request_target: bool = setting(
@@ -114,6 +115,21 @@ class Settings:
         "base repository's secrets and a write token. Set true only if the checkout is not "
         "the pull request's code (see Security in the README).",
         default="false",
+    )
+    changed_lines_only: bool = setting(
+        "On pull requests, only findings on lines the pull request adds or changes are "
+        "annotated, failing in the SARIF and fail the step; the others are counted as existing "
+        "(SARIF: baselineState unchanged, level note). A formatter's finding counts when a "
+        "changed line meets the lines it would change. Lines from git (the linted files against "
+        "the merge base with the base commit) or the PR files API's patches.",
+        default="false",
+    )
+    review: Literal["none", "comments", "suggestions"] = setting(
+        "On pull requests, post one review with a comment per finding on a line the pull "
+        "request changes; suggestions: formatter findings carry a suggestion block to apply "
+        "in one click. A re-run posts only new comments. Needs pull-requests: write (without "
+        "it: a warning).",
+        default="none",
     )
 
     def __post_init__(self) -> None:
@@ -137,7 +153,11 @@ SPEC = ActionSpec(
     branding=("check-square", "green"),
     settings=Settings,
     outputs=(
-        Output("findings", "Number of findings (all linters, after only-changed filtering)."),
+        Output(
+            "findings",
+            "Number of findings (all linters, after only-changed filtering; with "
+            "changed-lines-only, those on the changed lines).",
+        ),
         Output("errors", "Number of findings of severity error."),
         Output("warnings", "Number of findings of severity warning."),
         Output(

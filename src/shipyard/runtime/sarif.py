@@ -35,7 +35,8 @@ class SarifRule:
 @dataclass(frozen=True)
 class SarifResult:
     """One result of a run: the rule, the message, the level and where (a file relative to the
-    source root, lines and columns), with its fingerprint and suppression."""
+    source root, lines and columns), with its fingerprint and suppression, and, when the run
+    compares against a baseline, its ``baselineState`` ("new", "unchanged", ...)."""
 
     rule_id: str
     message: str
@@ -49,6 +50,7 @@ class SarifResult:
     suppressed: bool = False
     justification: str | None = None
     properties: Mapping[str, object] = field(default_factory=dict)
+    baseline_state: Literal["new", "unchanged", "updated", "absent"] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def _result(result: SarifResult, rule_index: Mapping[str, int]) -> dict[str, obj
         if result.justification:
             suppression["justification"] = result.justification
         data["suppressions"] = [suppression]
+    if result.baseline_state:
+        data["baselineState"] = result.baseline_state
     if result.properties:
         data["properties"] = dict(result.properties)
     return data

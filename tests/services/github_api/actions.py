@@ -31,10 +31,15 @@ class ActionsApi(ReposApi):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/actions/workflows", self._v_workflows)
-        route(f"{REPO}/actions/workflows/<workflow>", self._v_workflow)
-        route(f"{REPO}/actions/workflows/<workflow>/dispatches", self._v_dispatch, ("POST",))
-        route(f"{REPO}/actions/runs/<int:run_id>", self._v_run)
+        route(f"{REPO}/actions/workflows", self._v_workflows, permission="actions")
+        route(f"{REPO}/actions/workflows/<workflow>", self._v_workflow, permission="actions")
+        route(
+            f"{REPO}/actions/workflows/<workflow>/dispatches",
+            self._v_dispatch,
+            ("POST",),
+            permission="actions",
+        )
+        route(f"{REPO}/actions/runs/<int:run_id>", self._v_run, permission="actions")
 
     def add_workflow(
         self,

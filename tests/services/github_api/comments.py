@@ -28,11 +28,19 @@ class CommentsApi(IssuesApi):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/issues/comments", self._v_repo_comments)
+        route(f"{REPO}/issues/comments", self._v_repo_comments, permission="issues")
         route(
-            f"{REPO}/issues/comments/<int:comment_id>", self._v_comment, ("GET", "PATCH", "DELETE")
+            f"{REPO}/issues/comments/<int:comment_id>",
+            self._v_comment,
+            ("GET", "PATCH", "DELETE"),
+            permission="issues",
         )
-        route(f"{REPO}/issues/<int:number>/comments", self._v_issue_comments, ("GET", "POST"))
+        route(
+            f"{REPO}/issues/<int:number>/comments",
+            self._v_issue_comments,
+            ("GET", "POST"),
+            permission="issues",
+        )
 
     def comment(self, repo: str, issue_number: int, user: str, body: str) -> dict[str, Any]:
         """Comment on an issue as ``user`` (created if unknown), as a person would."""

@@ -23,12 +23,12 @@ class CommitsApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/tags", self._v_tags)
-        route(f"{REPO}/branches", self._v_branches)
-        route(f"{REPO}/branches/<path:branch>", self._v_branch)
-        route(f"{REPO}/commits", self._v_commits)
-        route(f"{REPO}/commits/<path:ref>", self._v_commit)
-        route(f"{REPO}/compare/<path:basehead>", self._v_compare)
+        route(f"{REPO}/tags", self._v_tags, permission="contents")
+        route(f"{REPO}/branches", self._v_branches, permission="contents")
+        route(f"{REPO}/branches/<path:branch>", self._v_branch, permission="contents")
+        route(f"{REPO}/commits", self._v_commits, permission="contents")
+        route(f"{REPO}/commits/<path:ref>", self._v_commit, permission="contents")
+        route(f"{REPO}/compare/<path:basehead>", self._v_compare, permission="contents")
 
     def add_commit(
         self,
@@ -56,7 +56,7 @@ class CommitsApi(GitHubCore):
             seq = next(self._commit_seq)
             if sha is None:
                 seed = f"{target.full_name}\0{message}\0{','.join(parent_shas)}\0{seq}"
-                sha = hashlib.sha1(seed.encode()).hexdigest()
+                sha = hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
             account = self._accounts.get(author.lower()) if author else None
             commit = Commit(sha, message, parent_shas, account.login if account else None)
             commit.seq = seq
@@ -88,7 +88,7 @@ class CommitsApi(GitHubCore):
         r = f"{api}/repos/{repo.full_name}"
         account = self._accounts.get((commit.author or "").lower())
         person = {"name": commit.author_name, "email": commit.author_email, "date": commit.date}
-        tree = hashlib.sha1(f"tree{commit.sha}".encode()).hexdigest()
+        tree = hashlib.sha1(f"tree{commit.sha}".encode(), usedforsecurity=False).hexdigest()
         out: dict[str, Any] = {
             "sha": commit.sha,
             "node_id": node_id("Commit", commit.seq),
@@ -132,7 +132,9 @@ class CommitsApi(GitHubCore):
         seen: dict[str, dict[str, Any]] = {}
         for commit in commits:
             for path in commit.files:
-                blob = hashlib.sha1(f"{commit.sha}{path}".encode()).hexdigest()
+                blob = hashlib.sha1(
+                    f"{commit.sha}{path}".encode(), usedforsecurity=False
+                ).hexdigest()
                 seen[path] = {
                     "sha": blob,
                     "filename": path,

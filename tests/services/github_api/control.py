@@ -108,13 +108,16 @@ class ControlApi(SeedApi):
 
     def _c_rate_limit(self) -> Response:
         if request.method == "GET":
-            return json_response(self.rate_limit())
+            args = request.args
+            return json_response(self.rate_limit(args.get("token"), args.get("resource", "core")))
         body = request.get_json(force=True)
         return json_response(
             self.set_rate_limit(
                 remaining=body.get("remaining"),
                 reset_in=body.get("reset_in"),
                 limit=body.get("limit"),
+                token=body.get("token"),
+                resource=body.get("resource", "core"),
             )
         )
 

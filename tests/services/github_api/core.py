@@ -1,6 +1,8 @@
-"""The GitHub emulator's core: its state, who a request is (token auth) and what they may do
-(repository permissions), the primary rate limit, faults, request recording, and the Flask app
-that every API module adds its routes to.
+"""The GitHub emulator's core: its state, who a request is (token auth), what the token may do
+(its grant: scopes or permissions, in ``grants.py``) and what its user may do (repository
+permissions, org and team membership), the primary rate limit (a bucket per token and
+resource), faults, request recording, and the Flask app that every API module adds its routes
+to.
 
 How to add an API (say pull request reviews):
 
@@ -13,13 +15,20 @@ How to add an API (say pull request reviews):
      ``request_object``...) and ``json_response``;
    - its renderers (``_review_json``), building URLs from ``self._bases()``;
    - ``_routes(self, route)``, which calls ``super()._routes(route)`` and then
-     ``route(f"{REPO}/pulls/<int:number>/reviews", self._v_reviews, ("GET", "POST"))``.
+     ``route(f"{REPO}/pulls/<int:number>/reviews", self._v_reviews, ("GET", "POST"),
+     permission="pull_requests")``. Every repository route names the kind of resource it
+     touches (``permission``: an installation token's permission, or alternatives as a tuple;
+     GET/HEAD need ``read``, other methods ``write``): the core checks the token's grant
+     against it before the view runs (see ``grants.py``). ``resource="graphql"`` charges
+     another rate-limit bucket than ``core``.
    State is a dataclass in ``model.py``; a repository's is a field of ``Repo``.
 2. Add the class to ``GitHubEmulator``'s bases in ``tests/services/github_emulator.py`` (the
    one registration line). If the seed format should cover it, extend ``seed.py``.
 
 Every request, whatever its API, goes through this core: recorded, matched against queued
-faults, authenticated, charged to the rate limit, answered with GitHub's headers and ETag.
+faults, authenticated, charged to its token's rate limit, checked against its token's grant,
+answered with GitHub's headers (``X-RateLimit-*``, ``X-OAuth-Scopes``,
+``X-Accepted-OAuth-Scopes``, ``X-Accepted-GitHub-Permissions``) and ETag.
 """
 
 from __future__ import annotations
@@ -45,8 +54,23 @@ from tests.services.emulator_server import (
     Route,
     json_response,
 )
-from tests.services.github_api.model import Account, Org, RateLimit, Repo
-from tests.services.github_api.wire import ApiError, node_id, not_found
+from tests.services.github_api.grants import (
+    MEMBERS,
+    USER,
+    Grant,
+    check_members,
+    check_repo,
+    check_user,
+)
+from tests.services.github_api.model import (
+    LIMITS,
+    Account,
+    Org,
+    RateBuckets,
+    RateLimit,
+    Repo,
+)
+from tests.services.github_api.wire import REPO, ApiError, node_id, not_found
 
 API_PREFIX = "/api/v3"
 GHES_GRAPHQL = "/api/graphql"
@@ -109,13 +133,12 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
             self._ids = itertools.count(self.USER_ID_BASE)
             self._commit_seq = itertools.count(1)
             self._accounts: dict[str, Account] = {}
-            self._tokens: dict[str, str] = {}
+            self._tokens: dict[str, tuple[str, Grant]] = {}  # token -> (lower login, grant)
             self._orgs: dict[str, Org] = {}
             self._repos: dict[str, Repo] = {}
             self._requests = []
             self._faults.clear()
-            self._rate = RateLimit()
-            self._rate.refresh()
+            self._rates = RateBuckets()
             self._spent_total = 0
             self._not_modified = 0
 
@@ -131,21 +154,48 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
         site_admin: bool = False,
         type: str = "User",
     ) -> dict[str, Any]:
-        """Create a user (or return the existing one); ``token`` authenticates as them."""
+        """Create a user (or return the existing one); ``token`` authenticates as them, with
+        full access (a classic token with ``repo``, ``workflow`` and ``read:org``)."""
         with self._lock:
             account = self._accounts.get(login.lower())
             if account is None:
                 account = Account(next(self._ids), login, type, name, email, site_admin)
                 self._accounts[login.lower()] = account
             if token:
-                self._tokens[token] = login.lower()
+                self._tokens[token] = (login.lower(), Grant.classic())
             return self._user_json(account)
 
-    def add_token(self, token: str, login: str) -> None:
-        """Let ``token`` authenticate as ``login`` (created if unknown)."""
+    def add_token(self, token: str, login: str, *, scopes: Iterable[str] | None = None) -> None:
+        """Let ``token`` authenticate as ``login`` (created if unknown): a classic personal
+        access token with OAuth ``scopes`` (None: full access, as ``add_user(token=...)``)."""
         with self._lock:
             self.add_user(login)
-            self._tokens[token] = login.lower()
+            self._tokens[token] = (login.lower(), Grant.classic(scopes))
+
+    def add_installation_token(
+        self,
+        token: str,
+        repositories: Iterable[str] | str,
+        permissions: Mapping[str, str],
+        *,
+        login: str = "github-actions[bot]",
+        rate_limit: int = 1000,
+    ) -> None:
+        """Let ``token`` act as the app ``login`` (a Bot) with ``permissions`` (as a
+        workflow's ``permissions:`` writes them: ``{"issues": "write", "pull-requests":
+        "read"}``; ``metadata: read`` always) on ``repositories``: the job's
+        ``GITHUB_TOKEN`` when that is the workflow's repository. ``rate_limit``: its core
+        limit per hour (a ``GITHUB_TOKEN``'s is 1000)."""
+        repos = [repositories] if isinstance(repositories, str) else list(repositories)
+        grant = Grant.installation(repos, permissions, core_limit=rate_limit)
+        with self._lock:
+            self.add_user(login, type="Bot")
+            self._tokens[token] = (login.lower(), grant)
+
+    def grant(self, token: str) -> dict[str, Any]:
+        """What ``token`` may do (its kind and scopes, or repositories and permissions)."""
+        with self._lock:
+            return self._tokens[token][1].to_dict()
 
     def _account_or_create(self, login: str) -> Account:
         self.add_user(login)
@@ -209,9 +259,13 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
         return org is not None and login.lower() in org.members
 
     def _permission(self, repo: Repo, account: Account | None) -> str:
-        """admin/maintain/write/triage/read/none for ``account`` on ``repo``."""
+        """admin/maintain/write/triage/read/none for ``account`` on ``repo``; an app acting
+        through an installation token writes to the repositories it was given."""
         if account is None:
             return "none" if repo.private else "read"
+        grant = self._grant_of(account)
+        if grant is not None and grant.reaches(repo.full_name):
+            return "write"
         login = account.login.lower()
         if login == repo.owner.lower() or account.site_admin:
             return "admin"
@@ -220,6 +274,21 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
         if self._is_org_member(repo.owner, login):
             return "write"  # as if the org's base permission were "write"
         return "none" if repo.private else "read"
+
+    def _grant_of(self, account: Account) -> Grant | None:
+        """The installation grant ``account`` acts with in this request, if it is the caller."""
+        if not has_request_context() or g.get("user") is not account:
+            return None
+        grant: Grant | None = g.get("grant")
+        return grant if grant is not None and grant.installation_token else None
+
+    def _token_allows(self, repo: Repo, permission: str, access: str = "read") -> bool:
+        """Whether this request's token may ``access`` ``permission`` of ``repo`` (GraphQL
+        checks it per field; REST routes are checked by the core before their view)."""
+        grant: Grant | None = g.get("grant") if has_request_context() else None
+        if grant is None:
+            return True
+        return check_repo(grant, permission, access, repo.full_name, repo.private).refusal is None
 
     def _can_push(self, repo: Repo, account: Account | None) -> bool:
         return self._permission(repo, account) in PUSH_PERMISSIONS
@@ -314,7 +383,8 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
         self._requests.append(record)
         return record
 
-    def _authenticate(self) -> Account | None:
+    def _authenticate(self) -> tuple[Account, Grant, str] | None:
+        """The caller's account, grant and token; None when no token was sent."""
         header = request.headers.get("Authorization", "")
         if not header:
             return None
@@ -327,10 +397,11 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
                 credential = ""
         elif scheme.lower() not in ("token", "bearer"):
             credential = ""
-        login = self._tokens.get(credential)
-        if login is None:
+        found = self._tokens.get(credential)
+        if found is None:
             raise ApiError(401, "Bad credentials")
-        return self._accounts[login]
+        login, grant = found
+        return self._accounts[login], grant, credential
 
     def _user(self) -> Account:
         user: Account | None = g.get("user")
@@ -338,13 +409,67 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
             raise ApiError(401, "Requires authentication")
         return user
 
-    def _rate_headers(self, response: Response) -> None:
-        self._rate.refresh()
-        response.headers["X-RateLimit-Limit"] = str(self._rate.limit)
-        response.headers["X-RateLimit-Remaining"] = str(self._rate.remaining)
-        response.headers["X-RateLimit-Reset"] = str(self._rate.reset_at)
-        response.headers["X-RateLimit-Used"] = str(self._rate.used)
-        response.headers["X-RateLimit-Resource"] = "core"
+    def _bucket(self, token: str | None, grant: Grant | None, resource: str) -> RateLimit:
+        """The rate-limit bucket of ``token`` (None: anonymous callers) for ``resource``."""
+        if token is None or grant is None:
+            return self._rates.get("", resource, LIMITS["anonymous"].get(resource, 0))
+        limit = grant.core_limit if resource == "core" else LIMITS["user"].get(resource, 0)
+        if resource == "graphql" and grant.installation_token:
+            limit = grant.core_limit
+        return self._rates.get(token, resource, limit)
+
+    def _caller_bucket(self, resource: str) -> RateLimit:
+        """This request's bucket for ``resource``."""
+        return self._bucket(g.get("token"), g.get("grant"), resource)
+
+    def _rate_headers(self, response: Response, bucket: RateLimit, resource: str) -> None:
+        bucket.refresh()
+        response.headers["X-RateLimit-Limit"] = str(bucket.limit)
+        response.headers["X-RateLimit-Remaining"] = str(bucket.remaining)
+        response.headers["X-RateLimit-Reset"] = str(bucket.reset_at)
+        response.headers["X-RateLimit-Used"] = str(bucket.used)
+        response.headers["X-RateLimit-Resource"] = resource
+
+    def _rate_exceeded(self) -> ApiError:
+        user: Account | None = g.get("user")
+        grant: Grant | None = g.get("grant")
+        if user is None:
+            return ApiError(
+                403,
+                f"API rate limit exceeded for {request.remote_addr}. (But here's the good "
+                "news: Authenticated requests get a higher rate limit. Check out the "
+                "documentation for more details.)",
+                doc=RATE_DOCS,
+            )
+        who = "installation" if grant is not None and grant.installation_token else "user"
+        return ApiError(
+            403,
+            f"API rate limit exceeded for {who} ID {user.id}. If you reach out to GitHub "
+            f"Support for help, please include the request ID {secrets.token_hex(8).upper()}.",
+            doc=RATE_DOCS,
+        )
+
+    def _check_grant(self) -> None:
+        """Refuse what this request's token may not do (404 or 403, as GitHub answers), and
+        note the ``X-Accepted-*`` headers that say what the route needs."""
+        grant: Grant | None = g.get("grant")
+        need = self._needs.get(request.endpoint or "")
+        if grant is None or need is None:
+            return
+        access = "read" if request.method in ("GET", "HEAD") else "write"
+        if need == USER:
+            verdict = check_user(grant)
+        elif need == MEMBERS:
+            verdict = check_members(grant, access)
+        else:
+            args = request.view_args or {}
+            repo = self._repos.get(f"{args.get('owner')}/{args.get('name')}".lower())
+            if repo is None:
+                return  # the view answers 404
+            verdict = check_repo(grant, need, access, repo.full_name, repo.private)
+        g.grant_headers = verdict.headers
+        if verdict.refusal is not None:
+            raise verdict.refusal
 
     def _fault_response(self, fault: Fault) -> Response:
         if fault.kind == "secondary":
@@ -388,24 +513,14 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
             if fault is not None:
                 g.record.fault = fault.kind if fault.kind != "status" else f"status {fault.status}"
                 return self._fault_response(fault)
-            g.user = self._authenticate()
-            if request.path == "/rate_limit":
-                return None
-            self._rate.refresh()
-            if self._rate.remaining <= 0:
-                who = f"user ID {g.user.id}" if g.user else request.remote_addr
-                raise ApiError(
-                    403,
-                    f"API rate limit exceeded for {who}. (But here's the good news: "
-                    "Authenticated requests get a higher rate limit. Check out the "
-                    "documentation for more details.)"
-                    if g.user is None
-                    else f"API rate limit exceeded for {who}. If you reach out to GitHub "
-                    "Support for help, please include the request ID "
-                    f"{secrets.token_hex(8).upper()}.",
-                    doc=RATE_DOCS,
-                )
-            g.spend = True
+            g.user, g.grant, g.token = self._authenticate() or (None, None, None)
+            g.resource = self._resources.get(request.endpoint or "", "core")
+            if request.path == "/rate_limit" or (g.user is None and g.resource == "graphql"):
+                return None  # free, or the view answers 401
+            if self._caller_bucket(g.resource).remaining <= 0:
+                raise self._rate_exceeded()
+            g.spend = True  # from here on, an answer costs a unit, a refusal too
+            self._check_grant()
             return None
 
         @app.after_request
@@ -422,17 +537,20 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
                 response.headers["ETag"] = etag
                 response.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
                 response.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+            resource = g.get("resource", "core")
+            bucket = self._caller_bucket(resource)
             if g.get("spend"):
-                self._rate.refresh()
-                self._rate.used += 1
+                bucket.used += 1
                 self._spent_total += 1
                 record.spent = True
-            self._rate_headers(response)
+            self._rate_headers(response, bucket, resource)
             response.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
             response.headers["X-GitHub-Api-Version-Selected"] = "2022-11-28"
             response.headers["X-GitHub-Request-Id"] = secrets.token_hex(10).upper()
-            if g.get("user") is not None:
-                response.headers["X-OAuth-Scopes"] = "repo, workflow, read:org"
+            grant: Grant | None = g.get("grant")
+            if grant is not None and not grant.installation_token:
+                response.headers["X-OAuth-Scopes"] = ", ".join(grant.scopes)
+            response.headers.update(g.get("grant_headers") or {})
             record.status = response.status_code
             return response
 
@@ -446,8 +564,23 @@ class GitHubCore(EmulatorServer[GitHubRequest]):
         def http_error(error: HTTPException) -> Response:
             return json_response(not_found().body(), 404)
 
-        def route(rule: str, view: Any, methods: Sequence[str] = ("GET",)) -> None:
+        self._needs: dict[str, str | tuple[str, ...]] = {}
+        self._resources: dict[str, str] = {}
+
+        def route(
+            rule: str,
+            view: Any,
+            methods: Sequence[str] = ("GET",),
+            *,
+            permission: str | tuple[str, ...] | None = None,
+            resource: str = "core",
+        ) -> None:
+            if rule.startswith(REPO) and permission is None:
+                raise ValueError(f"{rule}: a repository route must name its permission")
             app.add_url_rule(rule, view.__name__, view, methods=list(methods))
+            if permission is not None:
+                self._needs[view.__name__] = permission
+            self._resources[view.__name__] = resource
 
         self._routes(route)
         return app

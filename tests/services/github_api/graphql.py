@@ -21,6 +21,7 @@ from graphql import GraphQLError, build_schema, graphql_sync
 
 from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
+from tests.services.github_api.grants import INTEGRATION
 from tests.services.github_api.wire import ApiError, node_id, request_object
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class GraphqlApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route("/graphql", self._v_graphql, ("POST",))
+        route("/graphql", self._v_graphql, ("POST",), resource="graphql")
 
     def _v_graphql(self) -> Response:
         body = request_object()
@@ -163,8 +164,10 @@ def _error(error: GraphQLError) -> dict[str, Any]:
         out["path"] = list(error.path)
     if error.locations:
         out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
-    if error.original_error is not None and isinstance(error.original_error, LookupError):
+    if isinstance(error.original_error, LookupError):
         out["type"] = "NOT_FOUND"
+    elif isinstance(error.original_error, PermissionError):
+        out["type"] = "FORBIDDEN"
     return out
 
 
@@ -179,7 +182,8 @@ class _World:
     def root(self) -> dict[str, Any]:
         """The Query type's fields."""
         return {
-            "viewer": self.actor(self.viewer.login),
+            # an app's token sees itself as REST spells it (``name[bot]``)
+            "viewer": {**(self.actor(self.viewer.login) or {}), "login": self.viewer.login},
             "repository": self.repository,
             "node": self.node,
             "nodes": self.nodes,
@@ -187,15 +191,24 @@ class _World:
 
     # -- lookups ----------------------------------------------------------------------------
     def _visible(self, repo: Repo) -> bool:
-        return self.emu._permission(repo, self.viewer) != "none"
+        """Whether the viewer and the token may read the repository's issues."""
+        return self._readable(repo) and self.emu._token_allows(repo, "issues")
+
+    def _readable(self, repo: Repo) -> bool:
+        return self.emu._permission(repo, self.viewer) != "none" and self.emu._token_allows(
+            repo, "metadata"
+        )
 
     def repository(self, _info: Any, owner: str, name: str) -> dict[str, Any]:
-        """``repository(owner, name)``, hidden (not found) from those who cannot read it."""
+        """``repository(owner, name)``, hidden (not found) from those who cannot read it;
+        its issues refused (FORBIDDEN) to a token without ``issues: read``."""
         repo = self.emu._repos.get(f"{owner}/{name}".lower())
-        if repo is None or not self._visible(repo):
+        if repo is None or not self._readable(repo):
             raise LookupError(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
 
         def issue(_info: Any, number: int) -> dict[str, Any]:
+            if not self._visible(repo):
+                raise PermissionError(INTEGRATION)
             found = repo.issues.get(number)
             if found is None:
                 raise LookupError(
@@ -238,19 +251,25 @@ class _World:
 
     # -- objects ----------------------------------------------------------------------------
     def actor(self, login: str | None) -> dict[str, Any] | None:
-        """A ``User`` or ``Bot`` by login, or None."""
+        """A ``User`` or ``Bot`` by login, or None. As on GitHub, a ``Bot``'s login has no
+        ``[bot]`` suffix here (REST's ``github-actions[bot]`` is ``github-actions``) and its
+        url is its app's page."""
         if not login:
             return None
         account = self.emu._accounts.get(login.lower())
         if account is None:
             return None
-        kind = "Bot" if account.type == "Bot" else "User"
         _api, web = self.emu._bases()
+        if account.type == "Bot":
+            app = account.login.removesuffix("[bot]")
+            kind, shown, url = "Bot", app, f"{web}/apps/{app}"
+        else:
+            kind, shown, url = "User", account.login, f"{web}/{account.login}"
         return {
             "__typename": kind,
             "id": node_id(kind, account.id),
-            "login": account.login,
-            "url": f"{web}/{account.login}",
+            "login": shown,
+            "url": url,
             "databaseId": account.id,
         }
 

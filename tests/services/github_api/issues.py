@@ -34,15 +34,26 @@ class IssuesApi(LabelsApi):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/issues", self._v_issues, ("GET", "POST"))
-        route(f"{REPO}/issues/<int:number>", self._v_issue, ("GET", "PATCH"))
+        route(f"{REPO}/issues", self._v_issues, ("GET", "POST"), permission="issues")
+        route(f"{REPO}/issues/<int:number>", self._v_issue, ("GET", "PATCH"), permission="issues")
         route(
             f"{REPO}/issues/<int:number>/labels",
             self._v_issue_labels,
             ("GET", "POST", "PUT", "DELETE"),
+            permission="issues",
         )
-        route(f"{REPO}/issues/<int:number>/labels/<path:label>", self._v_issue_label, ("DELETE",))
-        route(f"{REPO}/issues/<int:number>/assignees", self._v_issue_assignees, ("POST", "DELETE"))
+        route(
+            f"{REPO}/issues/<int:number>/labels/<path:label>",
+            self._v_issue_label,
+            ("DELETE",),
+            permission="issues",
+        )
+        route(
+            f"{REPO}/issues/<int:number>/assignees",
+            self._v_issue_assignees,
+            ("POST", "DELETE"),
+            permission="issues",
+        )
 
     def create_issue(
         self,

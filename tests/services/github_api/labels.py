@@ -30,8 +30,18 @@ class LabelsApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/labels", self._v_labels, ("GET", "POST"))
-        route(f"{REPO}/labels/<path:label>", self._v_label, ("GET", "PATCH", "DELETE"))
+        route(
+            f"{REPO}/labels",
+            self._v_labels,
+            ("GET", "POST"),
+            permission=("issues", "pull_requests"),
+        )
+        route(
+            f"{REPO}/labels/<path:label>",
+            self._v_label,
+            ("GET", "PATCH", "DELETE"),
+            permission=("issues", "pull_requests"),
+        )
 
     def add_label(
         self, repo: str, name: str, color: str = "ededed", description: str | None = None

@@ -1,6 +1,6 @@
 """The GitHub emulator's state: accounts, orgs and teams, and repositories with what they hold
 (labels, issues and comments with their edit history, commits, workflows and runs, pull request
-files, releases), plus the primary rate-limit bucket. Plain dataclasses; the API modules read
+files, releases), plus the primary rate limit's buckets. Plain dataclasses; the API modules read
 and change them, and render them as GitHub's JSON."""
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ class Repo:
 
 @dataclass
 class RateLimit:
-    """The primary (core) rate-limit bucket: ``limit`` units per ``window`` seconds."""
+    """One rate-limit bucket: ``limit`` units per ``window`` seconds."""
 
     limit: int = 5000
     used: int = 0
@@ -252,3 +252,63 @@ class RateLimit:
             "remaining": self.remaining,
             "reset": self.reset_at,
         }
+
+
+RESOURCES = ("core", "search", "graphql", "integration_manifest", "code_search")
+"""The rate-limit resources ``/rate_limit`` lists; the emulator charges ``core`` and
+``graphql``."""
+
+LIMITS: dict[str, dict[str, int]] = {
+    "user": {"search": 30, "graphql": 5000, "integration_manifest": 5000, "code_search": 10},
+    "anonymous": {"core": 60, "search": 10, "graphql": 0, "integration_manifest": 5000},
+}
+"""Each resource's limit per hour (search: per minute) for a user's token and for anonymous
+callers (``code_search`` 0: it needs a token); a token's ``core`` limit is its grant's."""
+
+
+@dataclass
+class RateOverride:
+    """What a test set for every caller's bucket of one resource (None: left alone)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: int | None = None
+
+    def apply(self, bucket: RateLimit) -> None:
+        """Set ``bucket`` as the test asked; ``remaining`` holds until ``reset_at``."""
+        bucket.refresh()
+        if self.limit is not None:
+            bucket.limit = self.limit
+        if self.reset_at is not None and self.reset_at <= time.time():
+            return
+        if self.remaining is not None:
+            bucket.used = max(bucket.limit - self.remaining, 0)
+        if self.reset_at is not None:
+            bucket.reset_at = self.reset_at
+
+
+@dataclass
+class RateBuckets:
+    """The primary rate limit: one bucket per caller (a token, or all anonymous callers as
+    ``""``) and resource, filled on first use."""
+
+    buckets: dict[tuple[str, str], RateLimit] = field(default_factory=dict)
+    overrides: dict[str, RateOverride] = field(default_factory=dict)
+
+    def get(self, caller: str, resource: str, limit: int) -> RateLimit:
+        """The (refreshed) bucket of ``caller`` for ``resource``; new ones hold ``limit``."""
+        bucket = self.buckets.get((caller, resource))
+        if bucket is None:
+            bucket = self.buckets[(caller, resource)] = RateLimit(limit=limit)
+            override = self.overrides.get(resource)
+            if override is not None:
+                override.apply(bucket)
+        bucket.refresh()
+        return bucket
+
+    def override(self, resource: str, override: RateOverride) -> None:
+        """Set every bucket of ``resource``, those that exist and those made later."""
+        self.overrides[resource] = override
+        for (_caller, kind), bucket in self.buckets.items():
+            if kind == resource:
+                override.apply(bucket)

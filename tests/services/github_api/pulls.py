@@ -19,13 +19,18 @@ class PullsApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/pulls/<int:number>/files", self._v_pull_files)
+        route(
+            f"{REPO}/pulls/<int:number>/files",
+            self._v_pull_files,
+            permission=("pull_requests", "contents"),
+        )
 
     def set_pull_files(
         self, repo: str, number: int, files: Iterable[str | Mapping[str, Any]]
     ) -> None:
         """The files of pull request ``number`` (``GET /repos/{o}/{r}/pulls/{n}/files``): paths
-        (status "modified") or mappings with ``filename`` and ``status``."""
+        (status "modified") or mappings with ``filename`` and ``status``, and ``patch`` (the
+        file's diff, where review comments may go; else a one-line change)."""
         with self._lock:
             target = self._repo(repo)
             listed = []
@@ -33,8 +38,14 @@ class PullsApi(GitHubCore):
                 entry: dict[str, Any] = {"filename": item} if isinstance(item, str) else dict(item)
                 entry.setdefault("status", "modified")
                 name = str(entry["filename"])
-                entry.setdefault("sha", hashlib.sha1(f"{number}{name}".encode()).hexdigest())
-                entry.update(additions=1, deletions=0, changes=1, patch="@@ -1 +1 @@\n+change")
+                entry.setdefault(
+                    "sha",
+                    hashlib.sha1(f"{number}{name}".encode(), usedforsecurity=False).hexdigest(),
+                )
+                defaults: dict[str, Any] = {"additions": 1, "deletions": 0, "changes": 1}
+                defaults["patch"] = "@@ -1 +1 @@\n+change"
+                for key, value in defaults.items():  # a given patch is the file's diff
+                    entry.setdefault(key, value)
                 listed.append(entry)
             target.pull_files[number] = listed
 

@@ -1,6 +1,7 @@
-"""The rate limit API: ``GET /rate_limit`` (free of charge, as on GitHub) and the Python API
-that sets the primary (core) bucket. The core charges each request to that bucket and answers
-403 "API rate limit exceeded" once it is empty."""
+"""The rate limit API: ``GET /rate_limit`` (free of charge, as on GitHub: the caller's own
+buckets) and the Python API that sets them. The core keeps one bucket per token and resource
+(``core``; ``graphql`` for ``POST /graphql``; anonymous callers share one), charges each
+request to its token's bucket and answers 403 "API rate limit exceeded" once it is empty."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Response
 
 from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
+from tests.services.github_api.model import RESOURCES, RateLimit, RateOverride
 
 
 class RateLimitApi(GitHubCore):
@@ -26,40 +28,36 @@ class RateLimitApi(GitHubCore):
         remaining: int | None = None,
         reset_in: float | None = None,
         limit: int | None = None,
+        token: str | None = None,
+        resource: str = "core",
     ) -> dict[str, int]:
-        """Set the core limit; it refills when ``reset_in`` seconds (rounded up) have passed."""
+        """Set a bucket of ``resource``: ``token``'s, or (``token`` None) every caller's, those
+        seen and those to come; ``remaining`` holds until ``reset_in`` seconds (rounded up)
+        have passed, when the bucket refills."""
+        if resource not in RESOURCES:
+            raise ValueError(f"unknown rate-limit resource {resource!r}")
+        reset_at = None if reset_in is None else math.ceil(time.time() + reset_in)
+        override = RateOverride(limit, remaining, reset_at)
         with self._lock:
-            self._rate.refresh()
-            if limit is not None:
-                self._rate.limit = limit
-            if remaining is not None:
-                self._rate.used = max(self._rate.limit - remaining, 0)
-            if reset_in is not None:
-                self._rate.reset_at = math.ceil(time.time() + reset_in)
-            return self._rate.to_dict()
+            if token is None:
+                self._rates.override(resource, override)
+                return self._bucket_for(None, resource).to_dict()
+            bucket = self._bucket_for(token, resource)
+            override.apply(bucket)
+            return bucket.to_dict()
 
-    def rate_limit(self) -> dict[str, int]:
-        """The core bucket now: limit, used, remaining, reset (epoch seconds)."""
+    def rate_limit(self, token: str | None = None, resource: str = "core") -> dict[str, int]:
+        """A bucket now (limit, used, remaining, reset in epoch seconds): ``token``'s, or the
+        anonymous callers' (None)."""
         with self._lock:
-            self._rate.refresh()
-            return self._rate.to_dict()
+            return self._bucket_for(token, resource).to_dict()
+
+    def _bucket_for(self, token: str | None, resource: str) -> RateLimit:
+        if token is None:
+            return self._bucket(None, None, resource)
+        _login, grant = self._tokens[token]
+        return self._bucket(token, grant, resource)
 
     def _v_rate_limit(self) -> Response:
-        self._rate.refresh()
-        core = self._rate.to_dict()
-
-        def other(limit: int) -> dict[str, int]:
-            return {"limit": limit, "used": 0, "remaining": limit, "reset": self._rate.reset_at}
-
-        return json_response(
-            {
-                "resources": {
-                    "core": core,
-                    "search": other(30),
-                    "graphql": other(5000),
-                    "integration_manifest": other(5000),
-                    "code_search": other(10),
-                },
-                "rate": core,
-            }
-        )
+        resources = {name: self._caller_bucket(name).to_dict() for name in RESOURCES}
+        return json_response({"resources": resources, "rate": resources["core"]})

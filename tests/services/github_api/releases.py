@@ -48,11 +48,21 @@ class ReleasesApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(f"{REPO}/releases", self._v_releases, ("GET", "POST"))
-        route(f"{REPO}/releases/latest", self._v_latest_release)
-        route(f"{REPO}/releases/generate-notes", self._v_release_notes, ("POST",))
-        route(f"{REPO}/releases/tags/<path:tag>", self._v_release_by_tag)
-        route(f"{REPO}/releases/<int:release_id>", self._v_release, ("GET", "PATCH", "DELETE"))
+        route(f"{REPO}/releases", self._v_releases, ("GET", "POST"), permission="contents")
+        route(f"{REPO}/releases/latest", self._v_latest_release, permission="contents")
+        route(
+            f"{REPO}/releases/generate-notes",
+            self._v_release_notes,
+            ("POST",),
+            permission="contents",
+        )
+        route(f"{REPO}/releases/tags/<path:tag>", self._v_release_by_tag, permission="contents")
+        route(
+            f"{REPO}/releases/<int:release_id>",
+            self._v_release,
+            ("GET", "PATCH", "DELETE"),
+            permission="contents",
+        )
 
     def releases(self, repo: str) -> list[dict[str, Any]]:
         """The repository's releases (drafts too), newest first, as the API renders them."""

@@ -28,12 +28,16 @@ class ReposApi(CommitsApi):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route(REPO, self._v_repo)
-        route(f"{REPO}/collaborators", self._v_collaborators)
-        route(f"{REPO}/collaborators/<login>", self._v_collaborator)
-        route(f"{REPO}/collaborators/<login>/permission", self._v_collaborator_permission)
-        route(f"{REPO}/assignees", self._v_assignees)
-        route(f"{REPO}/assignees/<login>", self._v_assignee)
+        route(REPO, self._v_repo, permission="metadata")
+        route(f"{REPO}/collaborators", self._v_collaborators, permission="metadata")
+        route(f"{REPO}/collaborators/<login>", self._v_collaborator, permission="metadata")
+        route(
+            f"{REPO}/collaborators/<login>/permission",
+            self._v_collaborator_permission,
+            permission="metadata",
+        )
+        route(f"{REPO}/assignees", self._v_assignees, permission="issues")
+        route(f"{REPO}/assignees/<login>", self._v_assignee, permission="issues")
 
     def add_repo(
         self,

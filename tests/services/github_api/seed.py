@@ -3,7 +3,9 @@
 Seed format (``--seed file.json``, ``GitHubEmulator(seed=...)``, ``POST /_emulator/seed``)::
 
     {"users": ["alice", {"login": "bot", "token": "ghp_bot", "name": "Bot"}],
-     "tokens": {"ghp_alice": "alice"},
+     "tokens": {"ghp_alice": "alice", "ghp_ci": {"login": "ci", "scopes": ["repo"]}},
+     "installation_tokens": [{"token": "ghs_job", "repositories": ["acme/app"],
+                              "permissions": {"issues": "write", "contents": "read"}}],
      "orgs": [{"login": "acme", "members": ["alice"],
                "teams": [{"slug": "approvers", "members": ["alice"], "maintainers": []}]}],
      "repos": [{"full_name": "acme/app", "private": false, "default_branch": "main",
@@ -16,8 +18,9 @@ Seed format (``--seed file.json``, ``GitHubEmulator(seed=...)``, ``POST /_emulat
      "rate_limit": {"limit": 5000}}
 
 Each entry goes through the Python API of the module that owns it (``add_user``,
-``add_org``, ``add_repo``, ``add_label``, ``create_issue``...), so a seed gets the same
-validation as a test's own calls.
+``add_token``, ``add_installation_token``, ``add_org``, ``add_repo``, ``add_label``,
+``create_issue``...), so a seed gets the same validation as a test's own calls. A token given
+as a login has full access; with ``scopes`` it is a classic token with just those.
 """
 
 from __future__ import annotations
@@ -55,8 +58,11 @@ class SeedApi(CommentsApi, ActionsApi, UsersApi, RateLimitApi):
                         site_admin=bool(user.get("site_admin", False)),
                         type=user.get("type", "User"),
                     )
-            for token, login in data.get("tokens", {}).items():
-                self.add_token(token, login)
+            for token, who in data.get("tokens", {}).items():
+                if isinstance(who, str):
+                    self.add_token(token, who)
+                else:
+                    self.add_token(token, who["login"], scopes=who.get("scopes"))
             for org in data.get("orgs", []):
                 self.add_org(org["login"], name=org.get("name"), members=org.get("members", ()))
                 for team in org.get("teams", []):
@@ -71,6 +77,14 @@ class SeedApi(CommentsApi, ActionsApi, UsersApi, RateLimitApi):
                     )
             for repo in data.get("repos", []):
                 self._seed_repo(repo)
+            for entry in data.get("installation_tokens", []):
+                self.add_installation_token(
+                    entry["token"],
+                    entry["repositories"],
+                    entry.get("permissions", {}),
+                    login=entry.get("login", "github-actions[bot]"),
+                    rate_limit=int(entry.get("rate_limit", 1000)),
+                )
             if "rate_limit" in data:
                 limits = data["rate_limit"]
                 self.set_rate_limit(

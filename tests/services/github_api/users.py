@@ -1,16 +1,21 @@
 """The users, organizations and teams API: ``/user``, ``/users/{login}``, ``/orgs/{org}``
 (members, teams) and a team's members and memberships, by org + slug, org id + team id or
-team id."""
+team id.
+
+Teams are seen as on GitHub: a token needs ``read:org`` (an installation token ``members:
+read`` on that organization, which a ``GITHUB_TOKEN`` never has; see ``grants.py``), and its
+user must belong to the organization (a ``secret`` team: to the team); otherwise 404."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 
 from tests.services.emulator_server import Route, json_response
 from tests.services.github_api.core import GitHubCore
+from tests.services.github_api.grants import MEMBERS, USER, Grant
 from tests.services.github_api.model import Account, Org, Team
 from tests.services.github_api.wire import ApiError, empty_response, node_id, not_found, paginate
 
@@ -20,12 +25,12 @@ class UsersApi(GitHubCore):
 
     def _routes(self, route: Route) -> None:
         super()._routes(route)
-        route("/user", self._v_user)
+        route("/user", self._v_user, permission=USER)
         route("/users/<login>", self._v_users)
         route("/orgs/<org>", self._v_org)
         route("/orgs/<org>/members", self._v_org_members)
         route("/orgs/<org>/members/<login>", self._v_org_member)
-        route("/orgs/<org>/teams", self._v_org_teams)
+        route("/orgs/<org>/teams", self._v_org_teams, permission=MEMBERS)
         # A team is addressed by org + slug, by org id + team id (the "url" GitHub returns),
         # or by team id alone (the legacy form PyGithub's has_in_members uses).
         for team in (
@@ -33,10 +38,10 @@ class UsersApi(GitHubCore):
             "/organizations/<int:org_id>/team/<int:team_id>",
             "/teams/<int:team_id>",
         ):
-            route(team, self._v_team)
-            route(f"{team}/members", self._v_team_members)
-            route(f"{team}/members/<login>", self._v_team_member)
-            route(f"{team}/memberships/<login>", self._v_team_membership)
+            route(team, self._v_team, permission=MEMBERS)
+            route(f"{team}/members", self._v_team_members, permission=MEMBERS)
+            route(f"{team}/members/<login>", self._v_team_member, permission=MEMBERS)
+            route(f"{team}/memberships/<login>", self._v_team_membership, permission=MEMBERS)
 
     def add_org(
         self, login: str, *, name: str | None = None, members: Iterable[str] = ()
@@ -212,19 +217,41 @@ class UsersApi(GitHubCore):
         org_id: int | None = None,
         team_id: int | None = None,
     ) -> Team:
-        """The team a route names (org + slug, org id + team id, or team id), else 404."""
+        """The team a route names (org + slug, org id + team id, or team id) if the caller
+        may see it, else 404."""
         self._user()
         if org is not None:
             team = self._org_or_404(org).teams.get(slug or "")
-            if team is not None:
+            if team is not None and self._sees_team(team):
                 return team
             raise not_found()
         for owner in self._orgs.values():
             if org_id is None or owner.account.id == org_id:
                 for team in owner.teams.values():
-                    if team.id == team_id:
+                    if team.id == team_id and self._sees_team(team):
                         return team
         raise not_found()
+
+    def _sees_teams_of(self, org: str) -> bool:
+        """Whether the caller sees ``org``'s (closed) teams: an installation on it, a site
+        admin or a member of it."""
+        user = self._user()
+        grant: Grant | None = g.get("grant")
+        if grant is not None and grant.installation_token:
+            return grant.owner == org.lower()
+        return user.site_admin or self._is_org_member(org, user.login)
+
+    def _sees_team(self, team: Team) -> bool:
+        """Whether the caller may see ``team``: a member of it; else one who sees the
+        organization's teams, for a ``secret`` team only an installation or a site admin."""
+        user = self._user()
+        if user.login.lower() in team.members:
+            return True
+        if not self._sees_teams_of(team.org):
+            return False
+        grant: Grant | None = g.get("grant")
+        installation = grant is not None and grant.installation_token
+        return team.privacy == "closed" or user.site_admin or installation
 
     def _v_user(self) -> Response:
         return json_response(self._user_full_json(self._user()))
@@ -250,7 +277,9 @@ class UsersApi(GitHubCore):
     def _v_org_teams(self, org: str) -> Response:
         self._user()
         found = self._org_or_404(org)
-        return paginate([self._team_json(t) for t in found.teams.values()])
+        if not self._sees_teams_of(found.account.login):
+            raise not_found()
+        return paginate([self._team_json(t) for t in found.teams.values() if self._sees_team(t)])
 
     def _v_team(self, **where: Any) -> Response:
         return json_response(self._team_json(self._find_team(**where), full=True))

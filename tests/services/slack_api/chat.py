@@ -24,9 +24,9 @@ class ChatApi(SlackCore):
     def _web_methods(self) -> dict[str, WebMethod]:
         return {
             **super()._web_methods(),
-            "chat.postMessage": WebMethod(self._chat_post_message),
-            "chat.update": WebMethod(self._chat_update),
-            "chat.delete": WebMethod(self._chat_delete),
+            "chat.postMessage": WebMethod(self._chat_post_message, scopes=("chat:write",)),
+            "chat.update": WebMethod(self._chat_update, scopes=("chat:write",)),
+            "chat.delete": WebMethod(self._chat_delete, scopes=("chat:write",)),
         }
 
     def _content(
@@ -68,7 +68,8 @@ class ChatApi(SlackCore):
         text, blocks, attachments = self._content(args)
         if channel.is_archived:
             raise SlackApiCallError("is_archived")
-        if not channel.is_member:
+        public_ok = not channel.is_private and "chat:write.public" in identity.scopes
+        if not channel.is_member and not public_ok:
             raise SlackApiCallError("not_in_channel")
         thread_ts = args.get("thread_ts")
         if thread_ts not in (None, ""):

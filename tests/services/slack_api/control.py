@@ -125,7 +125,12 @@ class ControlApi(WebhooksApi):
 
     def _c_tokens(self) -> Response:
         body = request.get_json(force=True)
-        identity = self.add_token(body["token"], user=body.get("user", "shipyard"))
+        scopes = body.get("scopes")
+        identity = self.add_token(
+            body["token"],
+            user=body.get("user", "shipyard"),
+            scopes=scopes.split(",") if isinstance(scopes, str) else scopes,
+        )
         return json_response(
             {"ok": True, "user_id": identity.user_id, "bot_id": identity.bot_id}, 201
         )

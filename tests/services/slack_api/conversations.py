@@ -16,7 +16,10 @@ class ConversationsApi(SlackCore):
     def _web_methods(self) -> dict[str, WebMethod]:
         return {
             **super()._web_methods(),
-            "conversations.info": WebMethod(self._conversations_info),
+            "conversations.info": WebMethod(
+                self._conversations_info,
+                scopes=("channels:read", "groups:read", "im:read", "mpim:read"),
+            ),
         }
 
     def _conversations_info(

@@ -1,6 +1,13 @@
 """The Slack emulator's core: its state (channels, tokens, webhooks, messages), who a Web API
-call is (bearer token or ``token`` argument), the Web API dispatch (``/api/<method>``),
-faults, request recording, and the Flask app that every API module adds to.
+call is (bearer token or ``token`` argument) and what its token's OAuth scopes let it call,
+the Web API dispatch (``/api/<method>``), faults, request recording, and the Flask app that
+every API module adds to.
+
+Scopes, as Slack's Web API checks them: a method names the scopes it accepts; a token without
+any of them gets ``{"ok": false, "error": "missing_scope", "needed": ..., "provided": ...}``
+(HTTP 200) before its arguments are looked at. Every answer to a token names its scopes in
+``X-OAuth-Scopes`` and the method's in ``X-Accepted-OAuth-Scopes``. A token added without
+scopes has ``DEFAULT_SCOPES``: all the methods here need.
 
 How to add an API family (say ``reactions.*``):
 
@@ -11,8 +18,8 @@ How to add an API family (say ``reactions.*``):
      ``self._channel_arg``, ``self._find_message``...; their result is merged into the
      ``{"ok": true}`` answer;
    - ``_web_methods(self)``, returning ``{**super()._web_methods(), "reactions.add":
-     WebMethod(self._reactions_add)}`` (``authenticated=False`` for a method that needs no
-     token);
+     WebMethod(self._reactions_add, scopes=("reactions:write",))}`` (``authenticated=False``
+     for a method that needs no token; add new scopes to ``DEFAULT_SCOPES``);
    - if it serves other URLs, ``_routes(self, route)``: ``super()._routes(route)``, then
      ``route(rule, view, methods)``;
    - any Python API tests need (``reactions(channel, ts)``), taking ``self._lock``.
@@ -46,6 +53,9 @@ from tests.services.slack_api.wire import SlackApiCallError, WebMethod
 
 DEFAULT_TOKEN = "xoxb-shipyard-test-token"
 """Bot token registered by default (``SlackEmulator(tokens=...)`` replaces it)."""
+DEFAULT_SCOPES = ("chat:write", "channels:read", "groups:read", "im:read", "mpim:read")
+"""The scopes of a token added without any: every method the emulator serves (but not
+``chat:write.public``, which lets a bot post where it is not a member)."""
 _CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
@@ -99,9 +109,18 @@ class SlackCore(EmulatorServer[RecordedRequest]):
             for token in self._baseline_tokens:
                 self.add_token(token)
 
-    def add_token(self, token: str, *, user: str = "shipyard", bot: bool | None = None) -> Identity:
-        """Accept ``token``; a bot token (``xoxb-`` by default) posts with a bot_id."""
+    def add_token(
+        self,
+        token: str,
+        *,
+        user: str = "shipyard",
+        bot: bool | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> Identity:
+        """Accept ``token``, granted OAuth ``scopes`` (None: ``DEFAULT_SCOPES``); a bot token
+        (``xoxb-`` by default) posts with a bot_id."""
         is_bot = token.startswith("xoxb-") if bot is None else bot
+        granted = DEFAULT_SCOPES if scopes is None else tuple(scopes)
         with self._lock:
             n = next(self._user_ids)
             identity = Identity(
@@ -109,6 +128,7 @@ class SlackCore(EmulatorServer[RecordedRequest]):
                 user_name=user,
                 bot_id=f"B{n:010d}" if is_bot else None,
                 app_id=f"A{n:010d}" if is_bot else None,
+                scopes=granted,
             )
             self._tokens[token] = identity
             return identity
@@ -355,13 +375,28 @@ class SlackCore(EmulatorServer[RecordedRequest]):
             return json_response(
                 {"ok": False, "error": "unknown_method", "req_method": method}, 404
             )
+        identity: Identity | None = None
         try:
             args = self._args()
             identity = self._authenticate(args) if spec.authenticated else None
-            result = spec.handler(identity, args)
+            if identity is not None:
+                self._require_scope(identity, spec.scopes)
+            response = json_response({"ok": True, **spec.handler(identity, args)})
         except SlackApiCallError as error:
-            return json_response({"ok": False, "error": error.error, **error.extra})
-        return json_response({"ok": True, **result})
+            response = json_response({"ok": False, "error": error.error, **error.extra})
+        if identity is not None:
+            response.headers["X-OAuth-Scopes"] = ",".join(identity.scopes)
+            response.headers["X-Accepted-OAuth-Scopes"] = ",".join(spec.scopes)
+        return response
+
+    @staticmethod
+    def _require_scope(identity: Identity, accepted: Sequence[str]) -> None:
+        """``missing_scope`` (with ``needed`` and ``provided``) unless the token has one of
+        ``accepted``."""
+        if accepted and not set(accepted) & set(identity.scopes):
+            raise SlackApiCallError(
+                "missing_scope", needed=",".join(accepted), provided=",".join(identity.scopes)
+            )
 
     def _channel_arg(self, args: dict[str, Any], *, ids_only: bool) -> Channel:
         value = args.get("channel")

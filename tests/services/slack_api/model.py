@@ -51,12 +51,13 @@ class Channel:
 
 @dataclass
 class Identity:
-    """Who a token (or webhook) posts as."""
+    """Who a token (or webhook) posts as, and the OAuth scopes the token was granted."""
 
     user_id: str
     user_name: str
     bot_id: str | None
     app_id: str | None
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass

@@ -38,7 +38,9 @@ def truthy(value: Any) -> bool:
 @dataclass(frozen=True)
 class WebMethod:
     """A Web API method: its handler, called with the caller's identity (None for a method that
-    needs no token) and its arguments, returning the fields of an ``"ok": true`` answer."""
+    needs no token) and its arguments, returning the fields of an ``"ok": true`` answer; and
+    the OAuth ``scopes`` it accepts (any one of them; none: any token)."""
 
     handler: Callable[[Identity | None, dict[str, Any]], dict[str, Any]]
     authenticated: bool = True
+    scopes: tuple[str, ...] = ()

@@ -21,7 +21,7 @@ from shipyard.findings.model import LineText
 from shipyard.findings.tool import Output
 
 #: The scanners' executables (``ScanEnv.executables`` maps them to paths).
-SCANNERS = ("bandit", "trivy", "hadolint", "pip-audit")
+SCANNERS = ("bandit", "trivy", "hadolint", "pip-audit", "uv")
 #: ``lines(root) -> a reader of the lines of the files under root`` (the scan hands the plan
 #: one; the adapters' parsers identify findings by their line's text).
 Lines = Callable[[Path], LineText]

@@ -14,7 +14,7 @@ from shipyard.findings.tool import Output, Parsed, Tool
 from . import ScanEnv, no_report
 
 if TYPE_CHECKING:
-    from ..manifests import Dependency
+    from ..pins import Dependency
 
 
 def pins(deps: Sequence[Dependency]) -> str:

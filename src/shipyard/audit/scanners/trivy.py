@@ -205,3 +205,53 @@ def parse(
             f"({sources}) are reported all the same: only the audit's ignore file ignores."
         )
     return Parsed(findings, notes=notes)
+
+
+def sbom_job(env: ScanEnv, *, image: str | None = None, archive: Path | None = None) -> Tool:
+    """trivy's CycloneDX SBOM of the image (`trivy image --format cyclonedx`: its packages,
+    found offline, no vulnerability DB needed); the SBOM merges it (`audit.sbom`)."""
+    if (image is None) == (archive is None):
+        raise ValueError("one of image and archive")
+    report = sbom_report(env)
+    target = ("--input", str(archive)) if archive is not None else ("--", str(image))
+    argv = (
+        env.tool("trivy"),
+        "image",
+        *own_config(env),
+        "--format",
+        "cyclonedx",
+        "--output",
+        str(report),
+        "--cache-dir",
+        str(env.cache_dir),
+        "--cache-backend",
+        "memory",
+        "--quiet",
+        "--disable-telemetry",
+        "--skip-version-check",
+        "--skip-db-update",
+        "--timeout",
+        f"{int(env.timeout)}s",
+        *target,
+    )
+    return Tool(
+        "trivy-sbom", argv, parse_sbom, cwd=env.neutral_dir, timeout=env.timeout, report=report
+    )
+
+
+def sbom_report(env: ScanEnv) -> Path:
+    """Where trivy writes the image's SBOM."""
+    return env.temp_dir / "trivy-sbom.json"
+
+
+def parse_sbom(output: Output) -> Parsed:
+    """trivy's SBOM is read by the SBOM's builder; here it is only checked to be one."""
+    import json
+
+    try:
+        data = json.loads(output.text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("bomFormat") != "CycloneDX":
+        raise ParseError(no_report("trivy (SBOM)", output))
+    return Parsed()

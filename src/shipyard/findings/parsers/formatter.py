@@ -31,20 +31,62 @@ class _Hunk:
     start: int
     lines: list[str] = field(default_factory=list)
 
-    def changed_span(self) -> tuple[int, int]:
-        """First and last line of the original file that the hunk changes."""
-        line, marked = self.start, []
-        for text in self.lines:
-            if text.startswith("-"):
-                marked.append(line)
-                line += 1
-            elif text.startswith("+"):
-                marked.append(max(line - 1, 1))
+    def _entries(self) -> list[tuple[str, int, str]]:
+        """(kind, line, text) per diff line: an original line (" " or "-") with its number,
+        an inserted one ("+") with the number of the original line it goes after."""
+        entries, line = [], self.start
+        for raw in self.lines:
+            kind, text = raw[:1], raw[1:]
+            if kind == "+":
+                entries.append((kind, line - 1, text))
             else:
+                entries.append((kind, line, text))
                 line += 1
-        if not marked:
+        return entries
+
+    def changed_span(self) -> tuple[int, int]:
+        """First and last line of the original file that the hunk changes. Lines inserted
+        between two lines (a pure insertion) touch both of them."""
+        entries = self._entries()
+        marked = []
+        for index, (kind, line, _text) in enumerate(entries):
+            if kind == "-":
+                marked.append(line)
+            elif kind == "+" and not _beside_removal(entries, index):
+                marked.append(line)  # the line before the insertion (0: the top of the file)
+                after = _next_original(entries, index)
+                marked.extend([after] if after is not None else [])
+        kept = [line for line in marked if line >= 1]
+        if not kept:
             return max(self.start, 1), max(self.start, 1)
-        return min(marked), max(marked)
+        return min(kept), max(kept)
+
+    def replacement(self, first: int, last: int) -> str | None:
+        """The formatted text of lines ``first``..``last`` (None when it changes nothing)."""
+        old, new = [], []
+        for kind, line, text in self._entries():
+            if kind == "+" and first - 1 <= line <= last:
+                new.append(text)
+            elif kind != "+" and first <= line <= last:
+                old.append(text)
+                new.extend([text] if kind == " " else [])
+        return None if new == old else "\n".join(new)
+
+
+def _beside_removal(entries: list[tuple[str, int, str]], index: int) -> bool:
+    """Whether the run of "+" lines at ``index`` replaces removed lines (next to a "-")."""
+    for step in (-1, 1):
+        at = index + step
+        while 0 <= at < len(entries) and entries[at][0] == "+":
+            at += step
+        if 0 <= at < len(entries) and entries[at][0] == "-":
+            return True
+    return False
+
+
+def _next_original(entries: list[tuple[str, int, str]], index: int) -> int | None:
+    """The original line that follows the "+" line at ``index`` in the hunk, if any."""
+    return next((line for kind, line, _ in entries[index + 1 :] if kind != "+"), None)
 
 
 def _hunks(diff: str, root: str) -> list[_Hunk]:
@@ -91,6 +133,7 @@ def parse(stdout: str, root: str, *, tool: str) -> list[Finding]:
                 end_line=last if last != first else None,
                 fix_available=True,
                 help_url=HELP.get(tool),
+                replacement=hunk.replacement(first, last),
             )
         )
     return findings

@@ -1,0 +1,4 @@
+export SHIPYARD_APP=api SHIPYARD_RELEASE=20260101000000-r1 SHIPYARD_IMAGE=reg/api:1
+export SHIPYARD_FAILED_RELEASE=20260101000000-r1
+say hook post-rollback
+bash -euo pipefail -c './restore "$SHIPYARD_FAILED_RELEASE"'
