@@ -88,15 +88,19 @@ def handlers(fleet: MemoryFleet) -> dict[type, Callable[[SimHost, Any], Reply]]:
             sim.ops.certificates.append(name)
             lines.append(say(m.TLS_INSTALLED, name))
         lines.append(say(m.SITE_UNCHANGED if sim.ops.site == name else m.SITE_WRITTEN))
-        sim.ops.site = name
+        before, sim.ops.site = sim.ops.site, name
         if not sim.ops.curl:
             return reply(0, [*lines, say(m.TLS_UNCHECKED, "no curl on the host")])
         code = 503 if sim.ops.maintenance else sim.ops.tls_code
         if sim.serving in sim.sick:
             code = 502
         good = code == 503 if sim.ops.maintenance else 200 <= code < 300
-        word = m.TLS_HEALTHY if good else m.TLS_UNHEALTHY
-        return reply(0 if good else 1, [*lines, say(word, code)])
+        if good:
+            return reply(0, [*lines, say(m.TLS_HEALTHY, code)])
+        if before != name:  # the block that served before is put back
+            sim.ops.site = before
+            lines.append(say(m.SITE_RESTORED))
+        return reply(1, [*lines, say(m.TLS_UNHEALTHY, code)])
 
     def live(sim: SimHost) -> list[str]:
         return sorted(

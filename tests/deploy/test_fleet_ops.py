@@ -113,6 +113,7 @@ def test_unhealthy_through_tls_puts_the_old_release_back() -> None:
     sims.hosts["web1"].ops.tls_code = 502
     done = run(sims, settings(["web1"]), site=SITE)
     assert done.result is not None and done.result.status == "rolled-back", done.log
+    assert sims.hosts["web1"].ops.site == ""  # a first HTTPS deploy: no block is left
     assert done.steps("web1")[-3:] == ["tls", "rollback", "record"]
     assert sims.hosts["web1"].serving == OLD
 

@@ -196,3 +196,36 @@ def test_certificates_an_acme_client_keeps_on_the_host(https: Https) -> None:
     (tls_step,) = [s for s in _steps(again) if s["name"] == "tls"]
     assert tls_step["ok"]
     assert fetch(https.url, https.context) == "v2"
+
+
+def test_a_failed_check_through_tls_puts_back_the_release_and_the_https_that_served(
+    https: Https,
+) -> None:
+    """Files an ACME client keeps, for another name (the runner cannot see them, so only the
+    check through TLS can tell): the old release is back, and so are the server block and the
+    certificate it served with."""
+    app, host = https.app, https.host
+    cert1, chain1, key1 = https.issue()
+    first = app.deploy("v1", https.inputs(chain1, key1))
+    assert first.code == 0, first.log
+    block, tls_files = https.site.read_text(), sorted(https.tls_dir.iterdir())
+    live = host.home / "letsencrypt" / "live" / app.name
+    live.mkdir(parents=True)
+    _other, chain2, key2 = https.ca.issue(("other.example",), ())
+    (live / "fullchain.pem").write_bytes(chain2)
+    (live / "privkey.pem").write_bytes(key2)
+    (live / "privkey.pem").chmod(0o600)
+    paths = {
+        "tls-cert-path": str(live / "fullchain.pem"), "tls-key-path": str(live / "privkey.pem"),
+        "server-name": "localhost", "https-port": str(https.https_port),
+        "http-port": str(https.http_port),
+    }  # fmt: skip
+    failed = app.deploy("v2", paths)
+    assert failed.outputs["status"] == "rolled-back", failed.log
+    (tls_step,) = [s for s in _steps(failed) if s["name"] == "tls"]
+    assert not tls_step["ok"]
+    assert https.site.read_text() == block
+    assert sorted(https.tls_dir.iterdir()) == tls_files
+    assert https.served().serial_number == cert1.serial_number
+    assert fetch(https.url, https.context) == "v1"
+    assert https.get("/", https=False).status == 301

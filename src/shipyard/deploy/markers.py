@@ -63,6 +63,7 @@ TLS_INSTALLED = "tls-installed"  # NAME (the certificate's file name: its finger
 TLS_OWNER = "tls-owner"  # USER (could not give the files to root)
 SITE_WRITTEN = "site-written"
 SITE_UNCHANGED = "site-unchanged"
+SITE_RESTORED = "site-restored"  # a failed check through TLS: the block before is back
 TLS_HEALTHY = "tls-healthy"  # CODE
 TLS_UNHEALTHY = "tls-unhealthy"  # CODE
 TLS_UNCHECKED = "tls-unchecked"  # REASON

@@ -13,11 +13,14 @@ HSTS when asked. The :class:`Site` step runs after the switch:
   the block is renamed into place too) and nginx never sees a key of another certificate;
 - the block is written only when it changed, tested with ``proxy-check`` (the old block put
   back when the test fails), and nginx reloaded gracefully (its old workers finish their
-  requests with the old certificate); the older files are removed once it runs the new one;
+  requests with the old certificate);
 - ``curl`` then asks ``https://<first server-name>:<https-port><health-path>`` on the host
   (resolved to 127.0.0.1), verifying the served certificate against the one given (or the
   host's trust store for ``tls-cert-path``) and its name: a 2xx (or the 503 of maintenance)
-  passes; anything else fails the step, which puts the old release back.
+  passes, and the older certificate files are removed. Anything else fails the step: the
+  block that served before is put back (none on a first HTTPS deploy) and nginx reloaded, a
+  certificate installed by this step removed, and the deploy puts the old release back, so
+  the host serves HTTPS as it did before the run.
 """
 
 from __future__ import annotations
@@ -134,9 +137,10 @@ class Site(RemoteStep[SiteResult]):
         r, certificate = self.renderer, self.site.certificate
         if certificate is None:
             cert, key = quote(self.site.cert_path), quote(self.site.key_path)
-            return f'cert={cert}\nkey={key}\nsafe_path "$cert"\nsafe_path "$key"\n'
+            return f'installed=0\ncert={cert}\nkey={key}\nsafe_path "$cert"\nsafe_path "$key"\n'
         name = certificate.fingerprint
         return (
+            "installed=0\n"
             'tlsdir="$(dirname "$confdir")/tls/$APP"\n'
             'mkdir -p "$tlsdir"\nchmod 0700 "$tlsdir"\nsafe_path "$tlsdir"\n'
             f'cert="$tlsdir/{name}.crt"\nkey="$tlsdir/{name}.key"\n'
@@ -146,7 +150,7 @@ class Site(RemoteStep[SiteResult]):
             + '  chmod 0600 "$cert.new" "$key.new"\n'
             '  to_root "$cert.new" "$key.new"\n'
             '  mv -f "$key.new" "$key"\n  mv -f "$cert.new" "$cert"\n'
-            f"  say {markers.TLS_INSTALLED} {name}\nfi\n"
+            f"  installed=1\n  say {markers.TLS_INSTALLED} {name}\nfi\n"
         )
 
     def _write(self) -> str:
@@ -156,7 +160,8 @@ class Site(RemoteStep[SiteResult]):
             log = f'log={nginx.remote_path(site.access_log)}\nsafe_path "$log"\n'
         return (
             log
-            + 'site="$confdir/$APP.server.conf"\nnew="$site.shipyard-new"\n'
+            + 'site="$confdir/$APP.server.conf"\nnew="$site.shipyard-new"\nwritten=0\n'
+            + 'root=$(dirname "$confdir")\n'
             + r.heredoc('"$new"', server_block(r.app, site), "SITE")
             + 'sed -i -e "s|@CERT@|$cert|" -e "s|@KEY@|$key|"'
             + (' -e "s|@ACCESS_LOG@|$log|"' if site.access_log else "")
@@ -173,21 +178,46 @@ else
     else rm -f "$site"; fi
     exit 1
   fi
-  root=$(dirname "$confdir")
-  before=$(nginx_workers "$root" | tr '\\n' ' ')
-  bash -c {quote(r.proxy_reload)}
-  wait_applied "$root" "$before"
+  written=1
+  reload_site
   say {markers.SITE_WRITTEN}
 fi
 """
         )
 
+    def _reload(self) -> str:
+        r = self.renderer
+        return f"""reload_site() {{
+  local before
+  before=$(nginx_workers "$root" | tr '\\n' ' ')
+  bash -c {quote(r.proxy_reload)}
+  wait_applied "$root" "$before"
+}}
+"""
+
     def _cleanup(self) -> str:
+        done = 'rm -f "$site.shipyard-previous"\n'
         if self.site.certificate is None:
-            return ""
-        return """for old in "$tlsdir"/*.crt "$tlsdir"/*.key; do
+            return done
+        return (
+            done
+            + """for old in "$tlsdir"/*.crt "$tlsdir"/*.key; do
   if [[ -e $old && $old != "$cert" && $old != "$key" ]]; then rm -f "$old"; fi
 done
+"""
+        )
+
+    @staticmethod
+    def _undo() -> str:
+        """Bash: the block that served before back (none: the new one removed), nginx
+        reloaded, a certificate this step installed removed."""
+        return f"""if ((written)); then
+  if [[ -e $site.shipyard-previous ]]; then mv -f "$site.shipyard-previous" "$site"
+  else rm -f "$site"; fi
+  reload_site
+  say {markers.SITE_RESTORED}
+fi
+if ((installed)); then rm -f "$cert" "$key"; fi
 """
 
     def _check(self) -> str:
@@ -202,28 +232,31 @@ done
             trust = 'trust=()\nif [[ -r $cert ]]; then trust=(--cacert "$cert"); fi\n'
         return (
             "if ! command -v curl >/dev/null; then\n"
-            f'  say {markers.TLS_UNCHECKED} "no curl on the host"\n  exit 0\nfi\n'
+            f'  say {markers.TLS_UNCHECKED} "no curl on the host"\nelse\n'
             + trust
             + f"""want='^2[0-9][0-9]$'
 if [[ -s $STATE/maintenance/port ]]; then want='^503$'; fi
 code=$(curl --silent --show-error --output /dev/null --write-out '%{{http_code}}' \\
   --max-time 10 "${{trust[@]}}" --resolve {quote(f"{first}:{port}:127.0.0.1")} {quote(url)} \\
   2>&1 || true)
-if [[ $code =~ $want ]]; then say {markers.TLS_HEALTHY} "$code"; exit 0; fi
-say {markers.TLS_UNHEALTHY} "${{code: -3}}"
-echo "{url} through nginx answered: $code" >&2
-exit 1
+if [[ $code =~ $want ]]; then say {markers.TLS_HEALTHY} "$code"
+else
+  say {markers.TLS_UNHEALTHY} "${{code: -3}}"
+  echo "{url} through nginx answered: $code" >&2
 """
+            + self._undo()
+            + "  exit 1\nfi\nfi\n"
         )
 
     def body(self) -> str:
         return (
             functions(self.renderer)
+            + self._reload()
             + 'confdir=$(conf_dir)\nsafe_path "$confdir"\n'
             + self._install()
             + self._write()
-            + self._cleanup()
             + self._check()
+            + self._cleanup()
         )
 
     def parse(self, reply: Reply) -> SiteResult:

@@ -14,14 +14,23 @@ conf_dir() {
   mkdir -p "$(dirname "$conf")"
   (cd "$(dirname "$conf")" && pwd -P)
 }
+reload_site() {
+  local before
+  before=$(nginx_workers "$root" | tr '\n' ' ')
+  bash -c 'nginx -s reload'
+  wait_applied "$root" "$before"
+}
 confdir=$(conf_dir)
 safe_path "$confdir"
+installed=0
 cert=/etc/letsencrypt/live/api/fullchain.pem
 key=/etc/letsencrypt/live/api/privkey.pem
 safe_path "$cert"
 safe_path "$key"
 site="$confdir/$APP.server.conf"
 new="$site.shipyard-new"
+written=0
+root=$(dirname "$confdir")
 cat >"$new" <<'SHIPYARD_SITE_0000000000000001'
 # Written by shipyard deploy for api (HTTPS). Do not edit: the next deploy overwrites it.
 server {
@@ -53,16 +62,13 @@ else
     else rm -f "$site"; fi
     exit 1
   fi
-  root=$(dirname "$confdir")
-  before=$(nginx_workers "$root" | tr '\n' ' ')
-  bash -c 'nginx -s reload'
-  wait_applied "$root" "$before"
+  written=1
+  reload_site
   say site-written
 fi
 if ! command -v curl >/dev/null; then
   say tls-unchecked "no curl on the host"
-  exit 0
-fi
+else
 trust=()
 if [[ -r $cert ]]; then trust=(--cacert "$cert"); fi
 want='^2[0-9][0-9]$'
@@ -70,7 +76,18 @@ if [[ -s $STATE/maintenance/port ]]; then want='^503$'; fi
 code=$(curl --silent --show-error --output /dev/null --write-out '%{http_code}' \
   --max-time 10 "${trust[@]}" --resolve api.example.com:8443:127.0.0.1 https://api.example.com:8443/health \
   2>&1 || true)
-if [[ $code =~ $want ]]; then say tls-healthy "$code"; exit 0; fi
-say tls-unhealthy "${code: -3}"
-echo "https://api.example.com:8443/health through nginx answered: $code" >&2
-exit 1
+if [[ $code =~ $want ]]; then say tls-healthy "$code"
+else
+  say tls-unhealthy "${code: -3}"
+  echo "https://api.example.com:8443/health through nginx answered: $code" >&2
+if ((written)); then
+  if [[ -e $site.shipyard-previous ]]; then mv -f "$site.shipyard-previous" "$site"
+  else rm -f "$site"; fi
+  reload_site
+  say site-restored
+fi
+if ((installed)); then rm -f "$cert" "$key"; fi
+  exit 1
+fi
+fi
+rm -f "$site.shipyard-previous"

@@ -14,8 +14,15 @@ conf_dir() {
   mkdir -p "$(dirname "$conf")"
   (cd "$(dirname "$conf")" && pwd -P)
 }
+reload_site() {
+  local before
+  before=$(nginx_workers "$root" | tr '\n' ' ')
+  bash -c 'nginx -s reload'
+  wait_applied "$root" "$before"
+}
 confdir=$(conf_dir)
 safe_path "$confdir"
+installed=0
 tlsdir="$(dirname "$confdir")/tls/$APP"
 mkdir -p "$tlsdir"
 chmod 0700 "$tlsdir"
@@ -37,12 +44,15 @@ SHIPYARD_KEY_0000000000000002
   to_root "$cert.new" "$key.new"
   mv -f "$key.new" "$key"
   mv -f "$cert.new" "$cert"
+  installed=1
   say tls-installed c629569dc310c485
 fi
 log="$HOME"/nginx/api.access.log
 safe_path "$log"
 site="$confdir/$APP.server.conf"
 new="$site.shipyard-new"
+written=0
+root=$(dirname "$confdir")
 cat >"$new" <<'SHIPYARD_SITE_0000000000000003'
 # Written by shipyard deploy for api (HTTPS). Do not edit: the next deploy overwrites it.
 server {
@@ -81,19 +91,13 @@ else
     else rm -f "$site"; fi
     exit 1
   fi
-  root=$(dirname "$confdir")
-  before=$(nginx_workers "$root" | tr '\n' ' ')
-  bash -c 'nginx -s reload'
-  wait_applied "$root" "$before"
+  written=1
+  reload_site
   say site-written
 fi
-for old in "$tlsdir"/*.crt "$tlsdir"/*.key; do
-  if [[ -e $old && $old != "$cert" && $old != "$key" ]]; then rm -f "$old"; fi
-done
 if ! command -v curl >/dev/null; then
   say tls-unchecked "no curl on the host"
-  exit 0
-fi
+else
 chain=$(mktemp "$STATE/trust.XXXXXXXX")
 trap 'rm -f "$chain"' EXIT
 cat >"$chain" <<'SHIPYARD_TRUST_0000000000000004'
@@ -107,7 +111,21 @@ if [[ -s $STATE/maintenance/port ]]; then want='^503$'; fi
 code=$(curl --silent --show-error --output /dev/null --write-out '%{http_code}' \
   --max-time 10 "${trust[@]}" --resolve api.example.com:443:127.0.0.1 https://api.example.com:443/health \
   2>&1 || true)
-if [[ $code =~ $want ]]; then say tls-healthy "$code"; exit 0; fi
-say tls-unhealthy "${code: -3}"
-echo "https://api.example.com:443/health through nginx answered: $code" >&2
-exit 1
+if [[ $code =~ $want ]]; then say tls-healthy "$code"
+else
+  say tls-unhealthy "${code: -3}"
+  echo "https://api.example.com:443/health through nginx answered: $code" >&2
+if ((written)); then
+  if [[ -e $site.shipyard-previous ]]; then mv -f "$site.shipyard-previous" "$site"
+  else rm -f "$site"; fi
+  reload_site
+  say site-restored
+fi
+if ((installed)); then rm -f "$cert" "$key"; fi
+  exit 1
+fi
+fi
+rm -f "$site.shipyard-previous"
+for old in "$tlsdir"/*.crt "$tlsdir"/*.key; do
+  if [[ -e $old && $old != "$cert" && $old != "$key" ]]; then rm -f "$old"; fi
+done
