@@ -51,6 +51,21 @@ def test_exec_runs_in_the_live_container_and_reports_its_exit_code(app: App) -> 
     assert "broken" in failed.summary and "Command failed" in failed.log
 
 
+def test_exec_on_one_host_of_the_fleet_leaves_the_others_alone(fleet: App) -> None:
+    """exec-host on the namespace hosts (each its own dockerd): the command runs in the live
+    container of that host only, and only that host is reported."""
+    app = fleet
+    assert app.deploy("v1").code == 0
+    one = app.hosts[1]
+    proof = f"/tmp/shipyard-exec-{secrets.token_hex(6)}"
+    ran = app.deploy("v1", mode="exec", command=f"touch {proof}", **{"exec-host": one.name})
+    assert ran.code == 0, ran.log
+    assert [d["host"] for d in _details(ran)] == [one.name]
+    for host in app.hosts:
+        (name,) = host.containers(app.name)
+        assert (host.docker("exec", name, "test", "-e", proof).returncode == 0) == (host is one)
+
+
 def test_logs_bring_the_live_releases_lines(app: App) -> None:
     first = app.deploy("v2")
     assert first.code == 0
