@@ -51,7 +51,7 @@ def test_one_failure_past_max_failures_in_a_later_batch_puts_every_switched_host
         "2 host(s) failed (max-failures 1): rolling back every host already switched"
     )
     assert done.result.story[5] == f"web2: put {OLD} back, removed the new containers"
-    assert done.steps("web2")[-3:] == ["record", "rollback", "record"]
+    assert done.steps("web2")[-4:] == ["record", "prune-images", "rollback", "record"]
     assert sims.hosts["web4"].ran == ["lock", "unlock"]
     assert all(sims.hosts[h].serving == OLD for h in HOSTS)
 
@@ -97,9 +97,9 @@ def test_each_batch_is_watched_then_finished_before_the_next_starts() -> None:
     done = run(sims, settings(["web1", "web2"], **WATCH, **{"batch-size": "1"}))
     assert done.result is not None and done.result.status == "deployed", done.log
     order = [(h, s) for h, s, _t in sims.calls if s not in ("lock", "unlock")]
-    assert order.index(("web1", "record")) < order.index(("web2", "pull"))
-    assert [s for h, s in order if h == "web1"][-5:] == [
-        "watch-1", "watch-2", "watch-3", "stop-old", "record",
+    assert order.index(("web1", "prune-images")) < order.index(("web2", "pull"))
+    assert [s for h, s in order if h == "web1"][-6:] == [
+        "watch-1", "watch-2", "watch-3", "stop-old", "record", "prune-images",
     ]  # fmt: skip
     assert sims.clock.sleeps == [1.0] * 6
     assert "== web1: watch\n--- watch-1: exit 0" in done.log

@@ -108,8 +108,10 @@ def test_hosts_whose_steps_differ_get_a_line_each() -> None:
     assert done.result is not None and done.result.status == "planned", done.log
     steps = [line for line in done.result.plan if "teps " in line]
     assert steps == [
-        "Steps on web1: connect -> lock -> pull -> start -> check -> switch -> stop-old -> record",
-        "Steps on web2: connect -> lock -> pull -> start -> check -> switch -> record",
+        "Steps on web1: connect -> lock -> pull -> start -> check -> switch -> stop-old -> record"
+        " -> prune-images",
+        "Steps on web2: connect -> lock -> pull -> start -> check -> switch -> record"
+        " -> prune-images",
         "Rollback steps per host: rollback -> record",
     ]
 
@@ -120,7 +122,8 @@ def test_hosts_whose_steps_agree_get_one_line() -> None:
     assert done.result is not None and done.result.status == "planned", done.log
     steps = [line for line in done.result.plan if "teps " in line]
     assert steps == [
-        "Steps per host: connect -> lock -> pull -> start -> check -> switch -> record",
+        "Steps per host: connect -> lock -> pull -> start -> check -> switch -> record"
+        " -> prune-images",
         "Rollback steps per host: rollback -> record -> post-rollback",
     ]
 

@@ -161,7 +161,7 @@ def test_the_old_release_gets_at_least_a_minute_to_answer_again(
 def test_recreate_stops_the_old_release_at_once_and_only_once() -> None:
     done = deployed(on_old(), strategy="recreate", monitor="1s", **{"monitor-interval": "1s"})
     assert done.steps("web1")[2:] == ["pull", "stop-old", "start", "check", "switch",
-                                       "watch-1", "record"]  # fmt: skip
+                                       "watch-1", "record", "prune-images"]  # fmt: skip
     (stop,) = steps_of(done, "stop-old")
     assert stop.drain == 0
 
@@ -178,7 +178,7 @@ def test_compose_blue_green_stops_the_old_project_after_the_watch() -> None:
     extra = {**COMPOSE, "monitor": "1s", "monitor-interval": "1s", "drain-timeout": "3s"}
     done = deployed(sims, **extra)
     assert done.steps("web1")[2:] == ["pull", "start", "check", "switch", "watch-1",
-                                       "stop-old", "record"]  # fmt: skip
+                                       "stop-old", "record", "prune-images"]  # fmt: skip
     (start,) = steps_of(done, "start")
     assert start.image == "reg/api:2" and start.release == NEW
     (check,) = steps_of(done, "check")
@@ -192,7 +192,9 @@ def test_compose_blue_green_stops_the_old_project_after_the_watch() -> None:
 def test_compose_recreate_stops_the_old_project_first_at_once() -> None:
     sims = compose_on_old()
     done = deployed(sims, **COMPOSE, strategy="recreate")
-    assert done.steps("web1")[2:] == ["pull", "stop-old", "start", "check", "switch", "record"]
+    assert done.steps("web1")[2:] == [
+        "pull", "stop-old", "start", "check", "switch", "record", "prune-images",
+    ]  # fmt: skip
     (stop,) = steps_of(done, "stop-old")
     assert stop.release == OLD and stop.drain == 0
 
