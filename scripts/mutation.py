@@ -126,6 +126,21 @@ _AUDIT_TESTS = (
     "tests/audit/test_ignore.py::test_globs",
     "tests/audit/test_gate_unavailable.py::test_a_timed_out_or_crashed_tool_means_its_scanners_did_not_run",
 )
+#: deploy's pure tests: the orchestration on the in-memory fleet (tests/deploy/memory_fleet.py)
+#: and the pure unit tests (test_pure.py runs bash and shellcheck on files: no service).
+_DEPLOY_TESTS = (
+    "tests/deploy/test_pure.py",
+    "tests/deploy/test_fleet_deploy.py",
+    "tests/deploy/test_fleet_hooks.py",
+    "tests/deploy/test_fleet_rollback.py",
+    "tests/deploy/test_fleet_cancel.py",
+    "tests/deploy/test_health_edges.py",
+    "tests/deploy/test_batches_edges.py",
+    "tests/deploy/test_plan_edges.py",
+    "tests/deploy/test_rollback_edges.py",
+    "tests/deploy/test_records_edges.py",
+    "tests/deploy/test_strategies_edges.py",
+)
 _PENDING = "pending: being refactored by another helper; add its pure tests, then clear this"
 
 #: THE table: add a module here (with its pure tests) to put it under mutation.
@@ -139,11 +154,15 @@ MODULES: tuple[Module, ...] = (
     Module("runtime.settings", _RUNTIME_TESTS),
     Module("runtime.inputs", _RUNTIME_TESTS),
     Module("runtime.network", _RUNTIME_TESTS),
-    # deploy's health, watch, rollback target and batch logic: once Architecture 3 gives them
-    # an in-memory fleet.
-    Module("deploy.health", (), pending=_PENDING),
-    Module("deploy.rollback", (), pending=_PENDING),
-    Module("deploy.plan", (), pending=_PENDING),
+    # deploy's health probe and error rate, the watch and batches (max-failures), the plan,
+    # the rollback target, the rollback mode and the strategies' steps (the watch's checks,
+    # the revert's health attempts, drain): on the in-memory fleet.
+    Module("deploy.health", _DEPLOY_TESTS),
+    Module("deploy.deploy", _DEPLOY_TESTS),
+    Module("deploy.plan", _DEPLOY_TESTS),
+    Module("deploy.releases", _DEPLOY_TESTS),
+    Module("deploy.rollback", _DEPLOY_TESTS),
+    Module("deploy.strategies", _DEPLOY_TESTS),
     # lint's changed-files scope (only-changed), changed lines, pull_request_target.
     Module("lint.changed", _LINT_TESTS),
     Module("lint.lines", _LINT_TESTS),

@@ -85,7 +85,12 @@ def test_platform_pr_checks_gate_both_services_and_never_block_on_the_preview_sc
         assert ci["linters"] == "flake8, pylint, black, isort"
     assert backend["coverage-fail-under"] == 80
     assert set(yaml.safe_load(backend["services"])) == {"postgres", "redis"}
-    assert (backend["audit-scanners"], backend["audit-gating"]) == ("secrets, iac", False)
+    # security-preview, "quick Trivy scan (non-blocking)": trivy's vulnerabilities, secrets and
+    # misconfigurations, informational (python-ci then lets any scanner be unavailable)
+    assert (backend["audit-scanners"], backend["audit-gating"]) == (
+        "container, secrets, iac",
+        False,
+    )
 
 
 def test_platform_staging_deploys_develop_and_phase_branches_without_approval() -> None:
@@ -110,6 +115,15 @@ def test_platform_production_rules() -> None:
     assert (scan["audit-gating"], scan["audit-severity"]) == (True, "high")
     assert scan["audit-scanners"] == "dependencies, code, secrets, iac"
     assert scan["tests"] == "${{ !inputs.skip_tests }}"
+    assert "audit-allow-unavailable" not in scan  # blocking: a scan that cannot look blocks
+    # "Container vulnerabilities (Trivy)", blocking: the pushed image, before the approval; a
+    # scanner that cannot run blocks unless the repository's variable says otherwise
+    image = given(doc, "scan-image")
+    assert job(doc, "scan-image")["needs"] == "build-push-production"
+    assert (image["scanners"], image["fail-on-severity"]) == ("container", "high")
+    assert image["image"] == "${{ needs.build-push-production.outputs.image-refs }}"
+    assert image["allow-unavailable"] == "${{ vars.IMAGE_SCAN_ALLOW_UNAVAILABLE }}"
+    assert job(doc, "deploy-production")["needs"] == ["build-push-production", "scan-image"]
     deploy = given(doc, "deploy-production")
     assert (deploy["environment"], deploy["strategy"]) == ("production", "blue-green")
     assert deploy["minimum-approvals"] == 2 and "devops" in deploy["approvers"]
@@ -138,6 +152,10 @@ def test_amani_ci_informational_linters_coverage_85_and_postgres() -> None:
     assert set(yaml.safe_load(ci["services"])) == {"postgres"}
     assert "ENVIRONMENT=testing" in ci["test-env"].splitlines()
     assert ci["build-after-tests"] is True
+    # staging's "Build and Test" runs the same tests, against the same PostgreSQL service
+    staging = given(load("amani", "deploy-staging.yml"), "build-and-test")
+    for key in ("services", "test-env", "coverage-fail-under", "informational", "test-command"):
+        assert staging[key] == ci[key], key
 
 
 def test_amani_security_scans_never_block_and_codeql_runs_weekly() -> None:
@@ -148,6 +166,14 @@ def test_amani_security_scans_never_block_and_codeql_runs_weekly() -> None:
     assert scan["fail-on-severity"] == "${{ github.event_name == 'schedule' && 'high' || 'never' }}"
     preview = job(doc, "preview")["steps"][1]["with"]
     assert preview["fail-on-severity"] == "never"
+    # "warnings allowed": nothing blocks a push or a pull request, not even a scanner that could
+    # not run; the daily run lets only trivy's image scan be missing
+    assert preview["allow-unavailable"] == "all"
+    assert scan["allow-unavailable"] == (
+        "${{ github.event_name == 'schedule' && 'container' || 'all' }}"
+    )
+    # "artifact reports" (JSON), kept 90 days: the SARIF file and the SBOM
+    assert (scan["sbom"], scan["upload-artifact"], scan["retention-days"]) == (True, True, 90)
     codeql = load("amani", "codeql.yml")
     assert codeql["on"]["schedule"] == [{"cron": "0 6 * * 1"}]  # Mondays 06:00 UTC
     init = job(codeql, "analyze")["steps"][1]["with"]
@@ -238,4 +264,7 @@ def test_agentic_scheduled_tasks_daily_at_two() -> None:
     assert doc["on"]["schedule"] == [{"cron": "0 2 * * *"}]
     dependencies = given(doc, "dependencies")
     assert (dependencies["fail-on-severity"], dependencies["report-issues"]) == ("high", True)
-    assert "container" in given(doc, "security-scan")["scanners"]
+    assert "allow-unavailable" not in dependencies  # a check that could not check fails
+    trivy = given(doc, "security-scan")
+    assert "container" in trivy["scanners"]
+    assert trivy["allow-unavailable"] == "container"  # a night without trivy's DB: said, not red

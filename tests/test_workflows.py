@@ -2,11 +2,8 @@
 ``with:`` key an input the action or reusable workflow declares, inputs reaching scripts only
 through ``env:``, third-party actions pinned by SHA, least permissions per job. All offline.
 
-The inputs of our actions come from their specs (``shipyard.<action>.spec.SPEC``). An action
-whose package is not in this checkout (lint, audit and deploy are written on other branches
-and merged at the end) cannot be checked here: its ``with:`` keys are skipped, and
-``test_actions_without_a_spec_are_only_the_unmerged_ones`` names them, so that once every
-package is merged every key is checked.
+The inputs of our actions come from their specs (``shipyard.<action>.spec.SPEC``); every
+action the workflows use has one.
 """
 
 from __future__ import annotations
@@ -38,15 +35,15 @@ REUSABLE = {
 }
 RUNBOOKS = ("ecommerce", "platform", "amani", "company-app", "agentic")
 EXAMPLES = sorted(p for runbook in RUNBOOKS for p in (ROOT / "examples" / runbook).glob("*.yml"))
-ALL = sorted(REUSABLE.values()) + EXAMPLES
+#: This repository's own workflows: its CI and the release of shipyard itself (RELEASING.md).
+OWN = {name: ROOT / ".github" / "workflows" / f"{name}.yml" for name in ("ci", "publish")}
+ALL = sorted(REUSABLE.values()) + sorted(OWN.values()) + EXAMPLES
 #: What zizmor audits: every workflow of this repository and every example, at any depth.
 EVERY_WORKFLOW = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
     (ROOT / "examples").rglob("*.yml")
 )
 OUR_ACTION = re.compile(r"^your-org/actions/(?P<action>[a-z-]+)@v1$")
 OUR_WORKFLOW = re.compile(r"^your-org/actions/\.github/workflows/(?P<name>[a-z-]+)\.yml@v1$")
-#: Actions written on other branches: checked once their package is merged into this checkout.
-UNMERGED_ALLOWED = frozenset({"lint", "audit", "deploy"})
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -69,11 +66,9 @@ def rel(path: Path) -> str:
 
 
 @cache
-def action_inputs(action: str) -> tuple[set[str], set[str]] | None:
-    """(all inputs, required inputs) of one of our actions, or None when its package is absent."""
+def action_inputs(action: str) -> tuple[set[str], set[str]]:
+    """(all inputs, required inputs) of one of our actions."""
     module = "shipyard." + action.replace("-", "_")
-    if importlib.util.find_spec(module) is None:
-        return None
     spec = importlib.import_module(module + ".spec").SPEC
     names = {item.name for item in spec.inputs}
     required = {item.name for item in spec.inputs if item.required}
@@ -133,32 +128,27 @@ def test_with_keys_of_our_actions_are_declared_inputs(path: Path) -> None:
         match = OUR_ACTION.match(str(step.get("uses", "")))
         if not match:
             continue
-        interface = action_inputs(match["action"])
-        if interface is None:
-            assert match["action"] in UNMERGED_ALLOWED, f"no package for {match['action']}"
-            continue  # not merged into this checkout yet: see the module docstring
-        names, required = interface
+        names, required = action_inputs(match["action"])
         given = set((step.get("with") or {}).keys())
         where = f"{rel(path)} job {job_id} step {step.get('id') or step.get('name')}"
         assert given <= names, f"{where}: {sorted(given - names)} are not inputs of {match[0]}"
         assert required <= given, f"{where}: required {sorted(required - given)} missing"
 
 
-def test_actions_without_a_spec_are_only_the_unmerged_ones() -> None:
+def test_every_action_the_workflows_use_exists() -> None:
     used = {
         m["action"]
         for path in ALL
         for _, step in steps(load(path))
         if (m := OUR_ACTION.match(str(step.get("uses", ""))))
     }
-    assert {"notify", "approval", "build-push"} <= used
-    missing = {action for action in used if action_inputs(action) is None}
-    assert missing <= UNMERGED_ALLOWED, missing
-    for action in used - missing:
+    assert {"notify", "approval", "build-push", "lint", "audit", "deploy"} <= used
+    for action in used:
         assert (ROOT / action / "action.yml").exists(), action
+        assert action_inputs(action)[0], action
 
 
-@pytest.mark.parametrize("path", ALL, ids=rel)
+@pytest.mark.parametrize("path", sorted(REUSABLE.values()) + EXAMPLES, ids=rel)
 def test_callers_give_declared_inputs_and_secrets(path: Path) -> None:
     doc = load(path)
     calls = 0
@@ -202,9 +192,9 @@ def test_reusable_workflow_interface_is_documented(name: str) -> None:
         assert ref in interface["secrets"], f"{name}: secrets.{ref} is not declared"
 
 
-@pytest.mark.parametrize("name", sorted(REUSABLE))
+@pytest.mark.parametrize("name", [*sorted(REUSABLE), "publish"])
 def test_least_permissions_per_job(name: str) -> None:
-    doc = load(REUSABLE[name])
+    doc = load(REUSABLE.get(name) or OWN[name])
     assert doc["permissions"] == {}, f"{name}: the workflow's permissions must be {{}}"
     for job_id, job in doc["jobs"].items():
         assert "permissions" in job, f"{name} job {job_id} sets no permissions"
@@ -232,7 +222,54 @@ def test_third_party_actions_are_pinned_by_sha(path: Path) -> None:
         if ref.startswith("your-org/actions/"):
             assert ref.endswith("@v1"), ref
             continue
+        if ref.startswith("./") and path in OWN.values():  # publish.yml calls ci.yml
+            continue
         assert re.search(r"@[0-9a-f]{40}$", ref), f"{rel(path)}: {ref} is not pinned by SHA"
+
+
+PINNED_FILES = EVERY_WORKFLOW + sorted(ROOT.glob("*/action.yml"))
+
+
+def test_every_sha_pin_names_its_version_for_dependabot() -> None:
+    """``@<sha> # vX.Y.Z``: Dependabot updates the commit and the comment together, and a
+    reader sees which release the commit is."""
+    pins = 0
+    for path in PINNED_FILES:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"uses:\s*\S+@[0-9a-f]{40}", line):
+                pins += 1
+                assert re.search(r"@[0-9a-f]{40} # v\d+(\.\d+){0,2}$", line), (
+                    f"{rel(path)}:{number}: a SHA pin without its '# vX.Y.Z' comment"
+                )
+    assert pins > 20  # the check sees the pins
+
+
+def test_dependabot_watches_the_workflows_and_every_action() -> None:
+    """.github/dependabot.yml updates the pinned actions of .github/workflows ("/") and of each
+    action's action.yml (a composite action's steps may pin actions too)."""
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    [update] = [u for u in config["updates"] if u["package-ecosystem"] == "github-actions"]
+    actions = {f"/{p.parent.name}" for p in ROOT.glob("*/action.yml")}
+    assert len(actions) >= 6
+    assert set(update["directories"]) == {"/"} | actions
+    assert update["schedule"]["interval"] in {"daily", "weekly"}
+
+
+def test_the_readme_shows_how_to_pin_and_a_dependabot_config_for_teams() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Pinning a version\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)]
+    pins, config = blocks
+    assert [step["uses"] for step in pins] == [
+        "your-org/actions/notify@v1",
+        "your-org/actions/deploy@v1.0.0",
+        "your-org/actions/.github/workflows/python-ci.yml@v1",
+    ]
+    assert re.search(r"`uses: your-org/actions/notify@<[^>]*commit[^>]*> # v1\.0\.0`", section)
+    assert config["version"] == 2
+    assert config["updates"][0]["package-ecosystem"] == "github-actions"
+    assert config["updates"][0]["directory"] == "/"
 
 
 @pytest.mark.parametrize("runbook", RUNBOOKS)

@@ -125,3 +125,36 @@ def test_a_token_that_cannot_see_the_repository_is_exit_3(
     [error] = failed(result)
     assert "(HTTP 404)" in error
     assert emu.issues(REPO) == []
+
+
+def test_an_issue_stays_open_while_its_scanner_did_not_run(
+    tmp_path: Path, sample: Sample, run_audit: RunAudit, github_emulator: GitHubEmulator
+) -> None:
+    """The bug: a scheduled scan whose dependency scanner could not run (no database, no
+    route to OSV; allowed to be unavailable) closed the issues of the vulnerable pins as "No
+    longer found", though nobody looked. Now they stay open and the summary says why."""
+    emu = github_emulator
+    emu.add_token(TOKEN, "audit-bot")
+    emu.add_repo(REPO, collaborators={"audit-bot": "write"})
+    env = {"GITHUB_API_URL": emu.url, "GITHUB_RUN_ID": "7", "GITHUB_SERVER_URL": "https://gh.test"}
+    first = run_audit(
+        sample.root, env=env, scanners="dependencies, code", report_issues="true",
+        github_token=TOKEN,
+    )  # fmt: skip
+    assert first.code == 1, first.log
+    opened = {i["number"]: i["title"] for i in emu.issues(REPO)}
+    pins = [n for n, title in opened.items() if "B602" not in title]  # the pins' advisories
+    assert pins and len(opened) == len(pins) + 1, opened  # and bandit's B602
+
+    empty = tmp_path / "osv-empty"  # a database with no advisory: the scanner did not run
+    empty.mkdir()
+    blind = run_audit(
+        sample.root, env=env, scanners="dependencies, code", report_issues="true",
+        github_token=TOKEN, vulnerability_db=str(empty), allow_unavailable="dependencies",
+    )  # fmt: skip
+    assert blind.code == 1, blind.log  # B602 still blocks
+    assert f"Issues: 1 unchanged, {len(pins)} kept open." in blind.summary
+    assert "No issue was closed: dependencies did not run" in blind.summary
+    for number in pins:
+        assert emu.issue(REPO, number)["state"] == "open"
+        assert emu.comments(REPO, number) == []

@@ -34,6 +34,8 @@ from shipyard.deploy.targets import Target
 from shipyard.deploy.transport import Script
 from shipyard.runtime import ConfigError, ExternalError, FakeClock, ShipyardError
 from shipyard.runtime.process import ProcessResult
+from tests.deploy import memory_ops
+from tests.deploy.memory_ops import OpsState
 
 Reply = ProcessResult
 
@@ -83,6 +85,7 @@ class SimHost:
     hooks: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (name, the env)
     running: dict[str, threading.Event] = field(default_factory=dict)  # tag: ended
     stopped: list[str] = field(default_factory=list)  # tags a StopSteps ended
+    ops: OpsState = field(default_factory=OpsState)  # disk, images, HTTPS, maintenance...
 
     # -- what a test reads ------------------------------------------------------------------
     @property
@@ -222,6 +225,7 @@ class MemoryFleet:
             cs.ComposeCheck: self._check, cs.ComposeStop: self._compose_stop,
             cs.ComposeBringBack: self._compose_bring_back, cs.ComposeRevert: self._compose_revert,
         }  # fmt: skip
+        handlers.update(memory_ops.handlers(self))
         return handlers[type(step)](sim, step)
 
     def _facts(self, sim: SimHost) -> list[str]:
@@ -234,6 +238,9 @@ class MemoryFleet:
     def _lock_step(self, sim: SimHost, step: st.Lock) -> Reply:
         if step.precheck and not sim.compose_version.startswith("2"):
             return reply(st.NO_COMPOSE, [say(m.NO_COMPOSE, sim.compose_version or "none")])
+        short = memory_ops.short_of_space(sim, step)
+        if short is not None:
+            return short
         holder: LockHolder = step.holder
         mine = {"id": holder.id, "started": self.clock.now(), "ttl": holder.ttl,
                 "holder": holder.to_json()}  # fmt: skip

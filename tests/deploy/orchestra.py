@@ -7,14 +7,15 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from shipyard.deploy import plan, report, strategies
+from shipyard.deploy import modes, plan, report, strategies
 from shipyard.deploy.compose import ComposeApp, parse
-from shipyard.deploy.deploy import Deploy
 from shipyard.deploy.fleet import Fleet
 from shipyard.deploy.hosts import HostView
+from shipyard.deploy.local_files import LocalFiles
 from shipyard.deploy.lock import DeployLock
+from shipyard.deploy.ops_report import OpsResult
 from shipyard.deploy.releases import LockHolder
-from shipyard.deploy.rollback import Rollback
+from shipyard.deploy.site import SiteConfig
 from shipyard.deploy.spec import Settings
 from shipyard.deploy.targets import parse_targets
 from shipyard.runtime import Cleanup, FakeClock, Runner, parse_settings
@@ -65,7 +66,7 @@ class CancellingClock(FakeClock):
 class Run:
     """What a run left: its result (None when cancelled), the log, the hosts' views."""
 
-    result: report.Result | None
+    result: report.Result | OpsResult | None
     cancelled: bool
     error: Exception | None
     log: str
@@ -89,10 +90,18 @@ def compose_app() -> ComposeApp:
 
 
 def run(
-    sims: MemoryFleet, s: Settings, *, clock: FakeClock | None = None, release: str = NEW
+    sims: MemoryFleet,
+    s: Settings,
+    *,
+    clock: FakeClock | None = None,
+    release: str = NEW,
+    space: int = 0,
+    site: SiteConfig | None = None,
+    page: str | None = None,
 ) -> Run:
-    """Build the mode from its parts on ``sims`` and run it; a cancel (SIGTERM, or a
-    KeyboardInterrupt from the clock) is handled as the runtime handles it: the cleanups run."""
+    """Build the mode from its parts on ``sims`` and run it (``space``: the bytes the disk
+    check asks for; ``site``: HTTPS); a cancel (SIGTERM, or a KeyboardInterrupt from the clock)
+    is handled as the runtime handles it: the cleanups run."""
     clock = clock or sims.clock
     stream = io.StringIO()
     runner = Runner(env=no_env(), stream=stream)
@@ -103,13 +112,10 @@ def run(
     holder = LockHolder.new(renderer.run_url, renderer.actor, clock.now(), s.lock_ttl, release)
     compose = compose_app() if s.compose_file else None
     lock = DeployLock(fleet, holder, app=s.app, wait=s.lock_wait, compose=compose is not None,
-                      clock=clock, wall=clock.now)  # fmt: skip
-    mode: Any
-    if s.mode == "rollback":
-        mode = Rollback(s, fleet, lock, dict(s.env), cleanup, clock.now)
-    else:
-        deployment = strategies.Deployment(s, renderer, dict(s.env), compose, clock.now)
-        mode = Deploy(s, fleet, lock, strategies.strategy_for(deployment), cleanup, clock)
+                      clock=clock, wall=clock.now, space=space, image=s.image,
+                      space_why="2 x the image's size")  # fmt: skip
+    files = LocalFiles(dict(s.env), compose, page)
+    mode: Any = modes.mode_for(s, fleet, lock, files, site, cleanup, clock, clock.now)
     result, cancelled, error = None, False, None
     with cleanup.signals():
         try:

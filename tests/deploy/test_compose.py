@@ -110,7 +110,7 @@ def test_two_services_v1_then_v2_blue_green_under_load_then_rollback(
     assert sorted(_projects(host, app.name, running=True)) == [two]
     assert sorted(_projects(host, app.name, running=False)) == sorted([one, two])
     steps = [s["name"] for s in json.loads(second.outputs["hosts"])[0]["steps"]]
-    assert steps[-2:] == ["stop-old", "record"]
+    assert steps[-3:] == ["stop-old", "record", "prune-images"]
 
     # A rollback must be told it is a compose app (it changes nothing when it is not).
     wrong = app.deploy("v2", {"mode": "rollback"}, runner_env=env)

@@ -44,10 +44,12 @@ def test_blue_green_on_three_hosts_in_one_batch() -> None:
             "switch",
             "stop-old",
             "record",
+            "prune-images",
             "unlock",
         ]
     assert done.steps("web1") == [
         "connect", "lock", "pull", "start", "check", "switch", "stop-old", "record",
+        "prune-images",
     ]  # fmt: skip
     assert [h.state.status for h in done.hosts] == ["deployed"] * 3
 
@@ -108,7 +110,9 @@ def test_rolling_goes_host_by_host_and_replica_by_replica() -> None:
     done = run(sims, settings(HOSTS, strategy="rolling", replicas="2", **{"batch-wait": "5s"}))
     assert done.result is not None and done.result.status == "deployed", done.log
     assert sims.clock.sleeps == [5.0, 5.0]
-    assert done.steps("web2") == ["connect", "lock", "pull", "replica-1", "replica-2", "record"]
+    assert done.steps("web2") == [
+        "connect", "lock", "pull", "replica-1", "replica-2", "record", "prune-images",
+    ]  # fmt: skip
     for sim in sims.hosts.values():
         assert sim.serving == NEW and sim.running_of(OLD) == []
 
@@ -130,7 +134,7 @@ def test_past_max_failures_every_switched_host_is_put_back_and_later_ones_untouc
         assert sim.serving == OLD and sim.running_of(NEW) == [] and sim.lock is None
         assert sim.events()[-1] == "rolled-back"
     assert sims.hosts["web3"].ran == ["lock", "unlock"]
-    assert done.steps("web1")[-3:] == ["record", "rollback", "record"]
+    assert done.steps("web1")[-4:] == ["record", "prune-images", "rollback", "record"]
     assert isinstance(report.verdict(done.result, "deploy"), Exception)
 
 

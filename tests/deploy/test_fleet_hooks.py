@@ -139,7 +139,13 @@ def test_past_max_failures_a_finished_host_restores_and_an_untouched_one_does_no
     sims.fail("web2", "check")
     done = run(sims, settings(["web1", "web2", "web3"], **RESTORE, **{"batch-size": "1"}))
     assert done.result is not None and done.result.status == "rolled-back", done.log
-    assert done.steps("web1")[-4:] == ["record", "rollback", "record", "post-rollback"]
+    assert done.steps("web1")[-5:] == [
+        "record",
+        "prune-images",
+        "rollback",
+        "record",
+        "post-rollback",
+    ]
     assert done.steps("web2")[-3:] == ["rollback", "record", "post-rollback"]
     assert sims.hosts["web3"].ran == ["lock", "unlock"]
 

@@ -19,6 +19,7 @@ from shipyard.deploy import container_steps as ct
 from shipyard.deploy import steps as st
 from shipyard.deploy.releases import LockHolder, Release
 from shipyard.deploy.render import ScriptRenderer
+from tests.deploy.golden_ops import ops_cases
 from tests.deploy.test_pure import EVIL, assert_valid_bash
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -140,6 +141,7 @@ def cases() -> dict[str, st.RemoteStep[object]]:
         "compose-revert-before-the-switch": cs.ComposeRevert(c, OLD, NEW),
         "compose-stop-after-rollback": cs.ComposeStop(c, OLD, 3.0, "", workers=["41"]),
         "compose-revert-first-deploy": cs.ComposeRevert(c, "", NEW),
+        **ops_cases(renderer),
     }
 
 

@@ -87,7 +87,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,6 +342,7 @@ class ActHarness:
         workflow_file: str | None = None,
         check: bool = False,
         extra_args: Iterable[str] = (),
+        on_commit: Callable[[str], object] | None = None,
     ) -> ActRun:
         """Run ``workflow`` (a path, YAML text or a mapping) and return the parsed result.
 
@@ -351,7 +352,9 @@ class ActHarness:
         ``files`` (path -> content) and ``repo_template`` (a folder) populate the caller repo.
         ``host_env`` adds (or, with ``None``, removes) variables of act's process, which steps
         inherit in host mode. ``check=True`` raises :class:`ActRunFailed` unless every job
-        succeeded. Raises :class:`ActError` when act itself fails, :class:`ActionNotFound` for a
+        succeeded. ``on_commit`` is called with the caller repo's commit before act starts (to
+        tell the GitHub emulator about the commit a tag points at). Raises :class:`ActError`
+        when act itself fails, :class:`ActionNotFound` for a
         ``uses:`` that cannot resolve offline and :class:`ActTimeout` after ``timeout`` seconds.
         """
         text, default_name = _workflow_text(workflow)
@@ -375,6 +378,8 @@ class ActHarness:
         name = workflow_file or default_name
         workflow_name = str(doc.get("name") or name)
         sha = _make_caller_repo(repo_dir, text, name, repository, ref, files, repo_template)
+        if on_commit is not None:
+            on_commit(sha)
         event_path = run_dir / "event.json"
         event_data = _event_payload(event, payload, repository, ref, sha, actor, inputs)
         event_path.write_text(json.dumps(event_data, indent=2))

@@ -477,7 +477,9 @@ class _LogParser:
         return self.jobs, self.masks
 
     def _result_from_called_jobs(self, caller: JobResult) -> str:
-        called = [j for j in self.jobs.values() if j.key.startswith(f"{caller.id}/")]
+        # act names a called workflow's jobs after the caller job's name, or its id without one
+        prefixes = (f"{caller.id}/", f"{caller.name.strip()}/")
+        called = [j for j in self.jobs.values() if j is not caller and j.key.startswith(prefixes)]
         if not called:
             return "unknown"
         if any(j.result == "failure" for j in called):

@@ -3,7 +3,6 @@ an example at the test bed, and the checks they share."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import secrets
 from pathlib import Path
@@ -13,19 +12,13 @@ import pytest
 
 from tests.e2e.act import ActRun
 from tests.e2e.images import track
+from tests.services._common import output_tail, run
 from tests.services.python_image import PythonImage
 from tests.services.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVAL_TOKEN = "ghp_shipyard_pipeline_approvals"
 OSV_DB = ROOT / "tests" / "data" / "osv-pypi"  # the audit action's offline advisory mirror
-
-
-def needs_actions(*actions: str) -> None:
-    """Skip while an action's package is not in this checkout (written on another branch)."""
-    missing = [a for a in actions if importlib.util.find_spec(f"shipyard.{a}") is None]
-    if missing:
-        pytest.skip(f"the {', '.join(missing)} action is not in this checkout yet")
 
 
 def image_settings(
@@ -40,6 +33,14 @@ def image_settings(
     }
     logins = f"{registry.address}={registry.username}:{registry.password}"
     return image, variables, {"REGISTRY_PASSWORD": registry.password, "REGISTRY_LOGINS": logins}
+
+
+def copy_in_registry(registry: Registry, source: str, target: str) -> None:
+    """Tag ``source`` as ``target`` inside the registry (no local copy: whoever scans
+    ``target`` must pull it from the registry, with its credentials)."""
+    argv = ["docker", "buildx", "imagetools", "create", "--tag", target, source]
+    result = run(argv, env=registry.docker_env(), timeout=120)
+    assert result.returncode == 0, f"imagetools create {target}: {output_tail(result)}"
 
 
 def job_results(run: ActRun) -> dict[str, str]:
@@ -66,16 +67,6 @@ def deploy_settings(host: Any, prefix: str, app: str) -> tuple[dict[str, str], s
         "STAGING_MONITOR": "3s",
         "MONITOR_INTERVAL": "1s",
     }, url
-
-
-def lint_error(files: dict[str, str]) -> dict[str, str]:
-    """The sample app with an unused import: ruff's F401 on app/server.py."""
-    seeded = dict(files)
-    seeded["app/server.py"] = seeded["app/server.py"].replace(
-        "import json\n", "import json\nimport sys\n", 1
-    )
-    assert seeded["app/server.py"] != files["app/server.py"]
-    return seeded
 
 
 #: The team's integration tests that need the CI's PostgreSQL and Redis service containers

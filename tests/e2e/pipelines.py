@@ -21,10 +21,15 @@ REPO = "your-org/app"  # the act harness's caller repository
 GITHUB_ONLY_ACTIONS = {
     "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "",
     "github/codeql-action@8aad20d150bbac5944a9f9d289da16a4b0d87c1e": "upload-sarif",
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "",
 }
 _INPUTS = {
     "actions/setup-python": "  python-version: {required: false}\n",
     "github/codeql-action": "  sarif_file: {required: false}\n  category: {required: false}\n",
+    "actions/upload-artifact": "".join(
+        f"  {name}: {{required: false}}\n"
+        for name in ("name", "path", "retention-days", "if-no-files-found")
+    ),
 }
 STAND_IN = """\
 name: stand-in for {name}

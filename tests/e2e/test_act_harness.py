@@ -310,6 +310,10 @@ jobs:
   call:
     uses: your-org/actions/.github/workflows/reusable.yml@v1
     with: {who: carol}
+  named:
+    name: Greet dave
+    uses: your-org/actions/.github/workflows/reusable.yml@v1
+    with: {who: dave}
 """,
         check=True,
     )
@@ -319,6 +323,9 @@ jobs:
     assert "py 3.12" in run.job("mx (3.12)").text
     assert run.step("call/r", "h").outputs["greeting"] == "Hello, carol!\nsecond line"
     assert run.job("call").result == "success"
+    # act names the jobs of a called workflow after the caller job's name, when it has one
+    assert run.step("Greet dave/r", "h").outputs["greeting"].startswith("Hello, dave!")
+    assert run.job("named").result == "success"
 
 
 def test_failure_is_reported(harness: ActHarness) -> None:

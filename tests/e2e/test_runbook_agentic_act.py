@@ -5,6 +5,7 @@ previous image and Redis is restored from the backup taken before it."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -18,7 +19,6 @@ from tests.e2e.pipeline_helpers import (
     deploy_fixtures,
     deploy_settings,
     image_settings,
-    needs_actions,
 )
 from tests.e2e.pipelines import REPO, example, sample_app_files
 from tests.services.github_emulator import GitHubEmulator
@@ -34,8 +34,8 @@ def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
 ) -> None:
     """scheduled.yml at 2 AM: a vulnerable pin (requests 2.19.0) opens an issue labelled
     dependencies with its advisory; once the pin is fixed the next run closes it. The security
-    scan job (trivy on the tree and the image) runs beside it."""
-    needs_actions("audit")
+    scan job (trivy on the tree and the image) runs beside it: trivy's vulnerability DB cannot
+    be downloaded here, which its summary says, and which does not fail the nightly run."""
     text, name = example("agentic", "scheduled.yml")
 
     def scan(requirements: str) -> ActRun:
@@ -67,7 +67,11 @@ def test_agentic_scheduled_scan_opens_and_closes_an_issue_for_a_vulnerable_pin(
 
     fixed = scan("requests==2.32.4\n")
     assert fixed.job("dependencies/scan").result == "success", fixed.describe()
-    assert "security-scan/scan" in fixed.jobs, fixed.describe()
+    trivy = fixed.job("security-scan/scan")
+    assert trivy.result == "success", fixed.describe()
+    report = json.loads(trivy.step("audit").outputs["report"])
+    assert {(m["scanner"], m["allowed"]) for m in report["did_not_run"]} == {("container", True)}
+    assert trivy.summary.startswith("## Audit: container did not run"), trivy.summary[:300]
     for issue in opened:
         assert gh.issue(REPO, issue["number"])["state"] == "closed"
 
@@ -84,7 +88,6 @@ def test_agentic_cd_backs_up_rolls_three_replicas_and_restores_redis_when_a_rele
     GitHub Release after the deploy. v3.1.0 goes bad after its backup while it writes to Redis:
     the replicas go back to v3.0.0's image, Redis is restored from that backup (post-rollback,
     the write is gone), an incident issue is opened and v3.1.0 gets no GitHub Release."""
-    needs_actions("deploy")
     from tests.services.loadgen import fetch
 
     host, _ = deploy_fixtures(request)
@@ -141,6 +144,8 @@ def test_agentic_cd_backs_up_rolls_three_replicas_and_restores_redis_when_a_rele
         assert published["tag_name"] == "v3.0.0"
         assert good.job("release/build").step("image").outputs["digest"] in published["body"]
 
+        # users write while v3.0.0 serves: v3.1.0's backup holds it, v3.0.0's did not
+        assert redis_cli("SET", "conversations", "42") == "OK"
         # v3.1.0 writes to Redis once its backup is taken, then goes bad during the watch
         taken = backup.stat().st_mtime_ns
         written = threading.Event()
@@ -167,7 +172,8 @@ def test_agentic_cd_backs_up_rolls_three_replicas_and_restores_redis_when_a_rele
         assert "post-rollback" in deploy.step("deploy").outputs["hosts"]
         assert fetch(url + "version") == "3.0.0"
         assert len(host.containers(app)) == 3
-        assert redis_cli("GET", "conversations") == "41"  # restored from the backup
+        # restored from the backup v3.1.0's pre-deploy took (not an older one, not left alone)
+        assert redis_cli("GET", "conversations") == "42"
         assert bad.job("production/incident").result == "success", bad.describe()
         published = [k for k, j in bad.jobs.items() if k.startswith("github-release") and j.ok]
         assert not published, bad.describe()  # the caller job's if: is false: nothing runs

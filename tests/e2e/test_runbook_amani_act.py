@@ -22,7 +22,6 @@ from tests.e2e.pipeline_helpers import (
     deploy_settings,
     image_settings,
     job_results,
-    needs_actions,
     service_vars,
     strip_colours,
     with_service_tests,
@@ -48,7 +47,6 @@ def test_amani_ci_linters_inform_postgres_serves_the_tests_and_coverage_below_85
     job succeeds (both informational) with the findings reported; the integration test stores
     a row in the PostgreSQL service; the coverage gate of 85% fails the test job; the image is
     not built (it builds only once linting and testing pass)."""
-    needs_actions("lint")
     files = with_service_tests(sample_app_files(), redis=False)
     files["app/server.py"] = files["app/server.py"].replace(
         "import json\n", "import json\nimport sys\n", 1
@@ -89,7 +87,6 @@ def test_amani_push_to_main_pushes_two_registries_and_deploys_production(
     """deploy.yml on main: one build pushed under two names (GHCR and Docker Hub there, two
     repositories of the test registry here, one credentials line) tagged latest, prod-<sha>
     and main-<sha>, with the build metadata; production deploys without an approval."""
-    needs_actions("deploy")
     from tests.services.loadgen import fetch
 
     host, _ = deploy_fixtures(request)

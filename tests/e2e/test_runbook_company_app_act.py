@@ -17,7 +17,6 @@ from tests.e2e.pipeline_helpers import (
     deploy_settings,
     image_settings,
     job_results,
-    needs_actions,
     service_vars,
     strip_colours,
     with_service_tests,
@@ -40,9 +39,11 @@ def test_company_app_pull_request_below_80_percent_coverage_fails_and_builds_not
     gh: GitHubEmulator,
 ) -> None:
     """A pull request to develop adding code no test covers: black, ruff and mypy pass, the
-    tests pass against the PostgreSQL 15 and Redis 7 service containers, the security job
-    passes, and `--cov-fail-under=80` fails the test job; nothing is built or deployed."""
-    needs_actions("lint", "audit")
+    tests pass against the PostgreSQL 15 and Redis 7 service containers, and
+    `--cov-fail-under=80` fails the test job; nothing is built or deployed. The repository
+    sets no OSV_DB, and this machine cannot reach OSV's service: the blocking security job
+    fails, naming the dependency check it could not make ("Security Scan Blocking Merge"),
+    where an informational audit would only say so."""
     files = with_service_tests(sample_app_files())
     files["app/reports.py"] = UNCOVERED
     gh.set_pull_files(REPO, 31, ["app/reports.py"])
@@ -52,12 +53,20 @@ def test_company_app_pull_request_below_80_percent_coverage_fails_and_builds_not
         text, workflow_file=name, event="pull_request",
         payload={"number": 31, "pull_request": {"number": 31, "head": {"ref": "feature/reports"},
                                                  "base": {"ref": "develop"}}},
-        vars={**variables, **service_vars(service_images_pushed), "OSV_DB": str(OSV_DB)},
+        vars={**variables, **service_vars(service_images_pushed)},
         secrets={"REGISTRY_LOGINS": secret["REGISTRY_LOGINS"]},
         env={"GITHUB_API_URL": gh.api_v3_url}, files=files,
     )  # fmt: skip
     results = job_results(run)
-    assert (results["ci/lint"], results["ci/audit"]) == ("success", "success"), run.describe()
+    assert results["ci/lint"] == "success", run.describe()
+    audit = run.job("ci/audit")
+    assert audit.result == "failure", run.describe()
+    report = json.loads(audit.step("audit").outputs["report"])
+    assert [(m["scanner"], m["allowed"]) for m in report["did_not_run"]] == [
+        ("dependencies", False)
+    ], report["did_not_run"]
+    assert report["blocking"] == 0  # bandit and the secret scan found nothing: it could not look
+    assert any(a.title == "Audit incomplete" for a in run.annotations), run.annotations
     test = run.job("ci/test")
     assert test.result == "failure", run.describe()
     log = strip_colours(test.text)
@@ -83,7 +92,6 @@ def test_company_app_deploys_each_branch_to_its_own_environment(
     latest, then deploy.yml to dev (develop) and to production (main), each on its own machine
     (two namespace hosts, each with its own dockerd, nginx and SSH key), each answering its
     commit, with a Slack message for the production deploy only."""
-    needs_actions("lint", "audit", "deploy")
     images = request.getfixturevalue("service_images_pushed")
     from tests.services.loadgen import fetch
 

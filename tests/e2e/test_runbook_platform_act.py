@@ -18,7 +18,6 @@ from tests.e2e.pipeline_helpers import (
     deploy_fixtures,
     image_settings,
     job_results,
-    needs_actions,
     service_vars,
     strip_colours,
     with_service_tests,
@@ -147,7 +146,6 @@ def test_pr_checks_test_against_postgres_and_redis_and_fail_on_flake8(
     backend's lint fails (a failing check blocks the merge); its unit and integration tests
     pass against real PostgreSQL 15 and Redis 7 service containers with coverage over 80%; the
     trivy preview reports the key without blocking; both images build; the AI services pass."""
-    needs_actions("lint", "audit")
     files = platform_files()
     server = "services/backend/app/server.py"
     files[server] = files[server].replace("import json\n", "import json\nimport sys\n", 1)
@@ -194,7 +192,6 @@ def test_staging_bad_release_is_rolled_back_with_an_incident(
     """staging-deploy.yml on two pushes to develop: a good release (smoke-tested), then one
     whose health check fails: the deploy action switches back, the #deployments message says it
     was rolled back, an incident issue is opened, and the good release keeps serving."""
-    needs_actions("audit", "deploy")
     from tests.services.loadgen import fetch
 
     host, _ = deploy_fixtures(request)

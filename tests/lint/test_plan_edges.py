@@ -112,6 +112,44 @@ def test_targets_without_own_excludes() -> None:
     assert changed == [Target("flake8", ("b.py",), None)]
 
 
+def test_targets_within_the_files_a_linters_configuration_names() -> None:
+    """mypy's configured files: the selected files among them, none passed (own_files),
+    the other linters untouched; whole-project under only-changed keeps them too."""
+    selected = ["src/a.py", "src/b.py", "tests/t.py", "setup.py"]
+    own = {"mypy": ("src", "setup.py")}
+    assert plan.targets(["mypy", "ruff"], selected, None, [], None, own) == [
+        Target("mypy", ("src/a.py", "src/b.py", "setup.py"), None, True),
+        Target("ruff", tuple(selected), None, False),
+    ]
+    changed = plan.targets(["mypy"], selected, ["tests/t.py", "src/b.py"], ["mypy"], None, own)
+    assert changed == [
+        Target("mypy", ("src/a.py", "src/b.py", "setup.py"), frozenset({"src/b.py"}), True)
+    ]
+    # only tests changed: nothing of mypy's files changed, it does not run
+    idle = plan.targets(["mypy"], selected, ["tests/t.py"], ["mypy"], None, own)
+    assert idle == [Target("mypy", (), frozenset(), True)]
+    assert plan.targets(["mypy"], selected, None, [], None, {"ruff": ("src",)}) == [
+        Target("mypy", tuple(selected), None, False)
+    ]
+
+
+def test_discovered_narrows_the_named_linters_to_what_they_find_themselves() -> None:
+    before = [Target("ruff", ("a.py", "data/x.py"), None), Target("black", ("data/x.py",), None)]
+    assert plan.discovered(before, ["ruff"], {"a.py"}) == [
+        Target("ruff", ("a.py",), None),
+        Target("black", ("data/x.py",), None),
+    ]
+
+
+def test_skipped_linters_are_said_for_auto_unless_named() -> None:
+    detection = Detection(
+        ("ruff",), {"ruff": "ruff.toml"}, {"flake8": "covered by ruff", "black": "covered"}
+    )
+    assert plan.skipped(settings(linters="auto"), detection) == detection.skipped
+    assert plan.skipped(settings(linters="auto, black"), detection) == {"flake8": "covered by ruff"}
+    assert plan.skipped(settings(linters="ruff"), detection) == {}
+
+
 # ---------------------------------------------------------------- which findings are kept
 
 

@@ -214,7 +214,12 @@ def test_excludes_that_linters_apply_only_to_discovered_files_are_applied_by_us(
     repo = load(files)
     targets = plan.targets(["black", "mypy", "flake8"], sorted(files), None, [], repo.excludes)
     by_name = {t.linter: t.files for t in targets}
-    assert by_name["black"] == ("app/migrations/0001.py", "app/models.py", "build/gen.py")
+    # black's default exclude (build/, dist/, .venv/...) holds with only extend-exclude set
+    assert by_name["black"] == ("app/migrations/0001.py", "app/models.py")
+    own = load({"pyproject.toml": '[tool.black]\nexclude = "^/legacy/"\n'})
+    assert plan.targets(["black"], ["build/gen.py"], None, [], own.excludes)[0].files == (
+        "build/gen.py",
+    )
     assert by_name["mypy"] == ("app/models.py", "legacy/old.py")
     assert len(by_name["flake8"]) == 4  # flake8 applies its own excludes to explicit files
     ini = load({"setup.cfg": "[mypy]\nexclude = (?x)(\n    ^docs/\n  )\n", "docs/conf.py": ""})

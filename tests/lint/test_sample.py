@@ -185,11 +185,14 @@ def test_mypy_and_pylint_see_the_packages_of_the_projects_python(tmp_path: Path)
     assert ("mypy", "import-not-found") in found and ("pylint", "E0401") in found, found
 
 
-def test_the_linters_caches_live_in_the_tool_cache(tmp_path: Path) -> None:
+def test_the_linters_caches_live_in_the_cache_folder_but_blacks(tmp_path: Path) -> None:
     result = lint(
         tmp_path, make_repo(tmp_path), {"linters": "black, ruff, mypy", "fail-on": "never"}
     )
     assert result.code == 0
     caches = tmp_path / "tool-cache" / "shipyard" / "lint" / "caches" / "your-org_app"
-    for folder in ("black", "ruff", "mypy"):
+    for folder in ("findings", "ruff", "mypy"):
         assert any((caches / folder).rglob("*")), folder
+    # black's cache is a pickle (reading one runs code): it is kept for the run only
+    assert not (caches / "black").exists()
+    assert any((tmp_path / "runner-temp" / "shipyard-lint" / "caches" / "black").rglob("*"))

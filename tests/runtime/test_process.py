@@ -161,6 +161,25 @@ def test_parallel_output_is_printed_whole_per_task_in_task_order_results() -> No
     assert _command_lines(out.getvalue()).count("::endgroup::") == 3
 
 
+def test_parallel_tasks_never_hold_more_slots_than_the_capacity() -> None:
+    """A task that starts its own workers takes as many slots; the others wait their turn
+    (in order, a later one that fits going first), and nothing is printed without echo."""
+    out = io.StringIO()
+    script = "import time; time.sleep(0.3)"
+    needs = {"wide": 2, "a": 1, "b": 1, "wide2": 2, "c": 1}
+    tasks = [ProcessTask(name, [PY, "-c", script], slots=n) for name, n in needs.items()]
+    results = run_parallel(tasks, runner=runner(out), capacity=2, echo=False)
+    spans = {
+        name: (r.started, r.started + r.duration) for name, r in zip(needs, results, strict=True)
+    }
+    for moment in sorted(start for start, _ in spans.values()):
+        busy = sum(needs[n] for n, (start, end) in spans.items() if start <= moment < end)
+        assert busy <= 2, (moment, spans)
+    assert spans["a"][0] >= spans["wide"][1] and spans["b"][0] >= spans["wide"][1]
+    assert spans["wide2"][0] >= max(spans["a"][1], spans["b"][1])
+    assert all(r.ok for r in results) and out.getvalue() == ""
+
+
 def test_parallel_with_a_failing_task_still_returns_all() -> None:
     tasks = [
         ProcessTask("ok", [PY, "-c", "print(1)"]),

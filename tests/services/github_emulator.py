@@ -7,6 +7,8 @@ follows them. One module per API in ``github_api/``:
 - ``users.py``: users, orgs and teams (members, memberships);
 - ``repos.py``: repos, collaborators and permissions, assignees;
 - ``commits.py``: commits, compare, branches, tags;
+- ``refs.py``: git references (``git/refs``, ``git/ref``, ``git/matching-refs``): create,
+  update (fast forward, or ``force``), delete, over the branches and tags;
 - ``labels.py``, ``issues.py`` (labels, assignees), ``comments.py``: issues and comments;
 - ``pulls.py``: pull request files; ``reviews.py``: reviews and review comments;
 - ``actions.py``: workflows, ``workflow_dispatch``, workflow runs;
@@ -53,6 +55,7 @@ from tests.services.github_api.issues import IssuesApi
 from tests.services.github_api.labels import LabelsApi
 from tests.services.github_api.pulls import PullsApi
 from tests.services.github_api.rate_limit import RateLimitApi
+from tests.services.github_api.refs import GitRefsApi
 from tests.services.github_api.releases import ReleasesApi
 from tests.services.github_api.repos import ReposApi
 from tests.services.github_api.reviews import ReviewsApi
@@ -69,6 +72,7 @@ class GitHubEmulator(
     LabelsApi,
     ActionsApi,
     ReposApi,
+    GitRefsApi,
     CommitsApi,
     UsersApi,
     ReviewsApi,

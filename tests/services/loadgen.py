@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import ssl
 import threading
 import time
 from collections import Counter
@@ -54,12 +55,16 @@ class LoadGenerator:
         max_requests: int = 50_000,
         max_seconds: float = 120,
         paths: Sequence[str] = (),
+        context: ssl.SSLContext | None = None,
     ) -> None:
         parts = urlsplit(url)
         host = parts.hostname or ""
         if not any(ipaddress.ip_address(host) in net for net in ALLOWED):
             raise ValueError(f"load generator only targets test bed addresses, not {host}")
-        self.host, self.port, self.path = host, parts.port or 80, parts.path or "/"
+        self.https = parts.scheme == "https"
+        self.context = context  # https: the client context (its trust roots)
+        default = 443 if self.https else 80
+        self.host, self.port, self.path = host, parts.port or default, parts.path or "/"
         self.paths = list(paths) or [self.path]
         self.threads, self.max_requests, self.max_seconds = threads, max_requests, max_seconds
         self.result = LoadResult()
@@ -69,7 +74,11 @@ class LoadGenerator:
         self._started = 0.0
 
     def _one(self, path: str | None = None) -> tuple[bool, str]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        conn = (
+            http.client.HTTPSConnection(self.host, self.port, timeout=10, context=self.context)
+            if self.https
+            else http.client.HTTPConnection(self.host, self.port, timeout=10)
+        )
         try:
             conn.request("GET", path or self.path, headers={"Connection": "close"})
             response = conn.getresponse()
@@ -141,7 +150,7 @@ class LoadGenerator:
         self.stop()
 
 
-def fetch(url: str) -> str | None:
+def fetch(url: str, context: ssl.SSLContext | None = None) -> str | None:
     """One GET through the same checks; the body, or None on any failure."""
-    ok, text = LoadGenerator(url)._one()
+    ok, text = LoadGenerator(url, context=context)._one()
     return text if ok else None

@@ -59,6 +59,100 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> Path:
     return path
 
 
+_KEY_USAGE = dict(
+    content_commitment=False, key_encipherment=False, data_encipherment=False,
+    encipher_only=False, decipher_only=False,
+)  # fmt: skip
+
+
+class CertificateAuthority:
+    """A throwaway CA that issues server certificates (the deploy's HTTPS tests make their own:
+    a rotation is a second certificate of the same CA; an expired one is issued in the past)."""
+
+    def __init__(self, common_name: str = "shipyard throwaway test CA", days: int = 7) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = _name(common_name)
+        self.ski = x509.SubjectKeyIdentifier.from_public_key(self.key.public_key())
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(self.name)
+            .issuer_name(self.name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=400))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    **_KEY_USAGE,
+                ),
+                critical=True,
+            )
+            .add_extension(self.ski, critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+
+    @property
+    def pem(self) -> bytes:
+        """The CA's certificate (a client's trust root)."""
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def issue(
+        self,
+        dns_names: Iterable[str] = DEFAULT_DNS_NAMES,
+        ip_addresses: Iterable[str] = DEFAULT_IP_ADDRESSES,
+        *,
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+    ) -> tuple[x509.Certificate, bytes, bytes]:
+        """A server certificate: (certificate, chain PEM: leaf then CA, key PEM: PKCS#8)."""
+        now = dt.datetime.now(dt.timezone.utc)
+        dns, ips = list(dns_names), list(ip_addresses)
+        sans: list[x509.GeneralName] = [x509.DNSName(name) for name in dns]
+        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(dns[0] if dns else ips[0]))
+            .issuer_name(self.name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before or now - dt.timedelta(hours=1))
+            .not_valid_after(not_after or now + dt.timedelta(days=7))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_agreement=True,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    **_KEY_USAGE,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self.ski),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        pem = serialization.Encoding.PEM
+        key_pem = key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return cert, cert.public_bytes(pem) + self.pem, key_pem
+
+
 def make_tls_files(
     directory: str | os.PathLike[str],
     *,
@@ -73,90 +167,13 @@ def make_tls_files(
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    authority = CertificateAuthority(days=days)
     now = dt.datetime.now(dt.timezone.utc)
-    not_before = now - dt.timedelta(hours=1)
-    not_after = now + dt.timedelta(days=days)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("shipyard throwaway test CA")
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
+    _cert, chain, key = authority.issue(
+        dns_names, ip_addresses, not_after=now + dt.timedelta(days=days)
     )
-
-    dns = list(dns_names)
-    ips = list(ip_addresses)
-    sans: list[x509.GeneralName] = [x509.DNSName(name) for name in dns]
-    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(dns[0] if dns else ips[0]))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=True,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-
-    pem = serialization.Encoding.PEM
-    ca_pem = ca_cert.public_bytes(pem)
     return TlsFiles(
-        ca_cert=_write(out / "ca.pem", ca_pem),
-        server_cert=_write(out / "server.pem", server_cert.public_bytes(pem) + ca_pem),
-        server_key=_write(
-            out / "server.key",
-            server_key.private_bytes(
-                pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ),
-            0o600,
-        ),
+        ca_cert=_write(out / "ca.pem", authority.pem),
+        server_cert=_write(out / "server.pem", chain),
+        server_key=_write(out / "server.key", key, 0o600),
     )

@@ -41,6 +41,7 @@ def run(ctx: ActionContext[Settings]) -> None:
             verdict.blocking,
             s.issue_label,
             ctx.run.run_url,
+            not_run=audit.did_not_run(),
         )
         report.issues(ctx.summary, synced)
     failure = failure_of(verdict, s.ignore_file, audit.missing(s.may_be_unavailable))

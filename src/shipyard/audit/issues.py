@@ -1,6 +1,7 @@
 """report-issues: one GitHub issue per blocking finding, found again by a hidden marker with
 its fingerprint; updated while the finding stays, closed (with a comment) when it is gone,
-reopened when it comes back."""
+reopened when it comes back. While a scanner did not run, an issue whose finding was not seen
+stays open: the audit did not look, so it cannot say the finding is gone."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class IssueSync:
     unchanged: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
+    kept_open: list[int] = field(default_factory=list)  # not seen, but a scanner did not run
+    not_run: tuple[str, ...] = ()  # the scanners that did not run
 
 
 def _quiet(text: str) -> str:
@@ -97,20 +100,26 @@ def sync_issues(
     label: str,
     run_url: str,
     call: Caller,
+    not_run: Sequence[str] = (),
 ) -> IssueSync:
-    """Make the repository's `label`led audit issues match the blocking findings."""
+    """Make the repository's `label`led audit issues match the blocking findings. With
+    scanners that did not run (`not_run`), no issue is closed: its finding may be one of
+    theirs."""
     _ensure_label(repo, label, call)
     known: dict[str, Issue] = {}
     for issue in call(lambda: list(repo.get_issues(state="all", labels=[label]))):
         match = MARKER_RE.search(issue.body or "")
         if match and (match.group(1) not in known or issue.state == "open"):
             known[match.group(1)] = issue
-    result = IssueSync()
+    result = IssueSync(not_run=tuple(not_run))
     wanted = {f.fingerprint for f in blocking}
     for finding in blocking:
         _upsert(repo, known.get(finding.fingerprint), finding, label, run_url, call, result)
     for fingerprint, issue in known.items():
         if fingerprint not in wanted and issue.state == "open":
+            if not_run:
+                result.kept_open.append(issue.number)
+                continue
             _close(issue, run_url, call)
             result.closed.append(issue.number)
     return result
@@ -154,9 +163,10 @@ def report_issues(
     label: str,
     run_url: str,
     log: Callable[[str], None] | None = None,
+    not_run: Sequence[str] = (),
 ) -> IssueSync:
     """Sync the repository's audit issues with the blocking findings, through the runtime's
-    GitHub client (retries, rate limits)."""
+    GitHub client (retries, rate limits); `not_run`: the scanners that did not run."""
     from github import GithubException
 
     from shipyard.runtime.github import call_github, github_client
@@ -173,7 +183,7 @@ def report_issues(
 
     try:
         repo = call(lambda: client.get_repo(full_name))
-        return sync_issues(repo, blocking, label=label, run_url=run_url, call=call)
+        return sync_issues(repo, blocking, label=label, run_url=run_url, call=call, not_run=not_run)
     except GithubException as exc:
         raise ExternalError(
             f"GitHub refused to manage the audit issues of {full_name} (HTTP {exc.status})",
@@ -193,7 +203,14 @@ def issues_line(synced: IssueSync) -> str:
             ("reopened", synced.reopened),
             ("closed", synced.closed),
             ("unchanged", synced.unchanged),
+            ("kept open", synced.kept_open),
         )
         if numbers
     ]
-    return "Issues: " + (", ".join(parts) if parts else "none to report") + "."
+    line = "Issues: " + (", ".join(parts) if parts else "none to report") + "."
+    if synced.kept_open:
+        line += (
+            f" No issue was closed: {', '.join(synced.not_run)} did not run, so a finding"
+            " not seen may still be there."
+        )
+    return line

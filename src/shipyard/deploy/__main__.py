@@ -19,20 +19,20 @@ def make_run(
 
     def run(ctx: ActionContext[Settings]) -> Outcome:
         """Parts imported here: a run that fails on its inputs never loads the SSH machinery."""
-        from . import plan, report, strategies
-        from .deploy import Deploy
+        from . import modes, plan, report, strategies
         from .fleet import Fleet
         from .local_files import read_local_files
         from .lock import DeployLock
         from .releases import LockHolder
-        from .rollback import Rollback
         from .ssh import open_ssh
         from .targets import parse_targets
 
         s, info = ctx.settings, ctx.run
         files = read_local_files(s, info.workspace, ctx.runner.mask)
+        site = modes.site_for(s, wall(), lambda text: ctx.runner.annotate("warning", text))
         release = plan.release_id(wall(), info.run_number, info.run_attempt)
         targets = parse_targets(s.hosts, s.user)
+        space = modes.disk_space(ctx)
         transport = open_ssh(s, targets, ctx.secret_file, ctx.cleanup, ctx.runner)
         renderer = strategies.renderer_for(s, release, info.run_url, info.actor)
         fleet = Fleet(targets, transport, renderer, ctx.runner, ctx.cleanup,
@@ -40,14 +40,11 @@ def make_run(
         fleet.connect()
         holder = LockHolder.new(info.run_url, info.actor, wall(), s.lock_ttl, release)
         lock = DeployLock(fleet, holder, app=s.app, wait=s.lock_wait,
-                          compose=files.compose is not None, clock=clock, wall=wall)  # fmt: skip
-        mode: Deploy | Rollback
-        if s.mode == "rollback":
-            mode = Rollback(s, fleet, lock, files.env, ctx.cleanup, wall)
-        else:
-            deployment = strategies.Deployment(s, renderer, files.env, files.compose, wall)
-            mode = Deploy(s, fleet, lock, strategies.strategy_for(deployment), ctx.cleanup, clock)
-        ctx.cleanup.push(lambda: report.publish_unfinished(ctx, mode), "outputs after a cancel")
+                          compose=files.compose is not None, clock=clock, wall=wall,
+                          space=space.needed, image=s.image, space_why=space.why)  # fmt: skip
+        mode = modes.mode_for(s, fleet, lock, files, site, ctx.cleanup, clock, wall)
+        if isinstance(mode, report.Unfinished):  # deploy, rollback: outputs after a cancel too
+            ctx.cleanup.push(lambda: report.publish_unfinished(ctx, mode), "outputs after a cancel")
         return report.publish(ctx, mode.run())
 
     return run

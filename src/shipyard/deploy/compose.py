@@ -35,7 +35,12 @@ class ComposeApp:
         services: dict[str, dict[str, Any]] = {}
         for name in self.services:
             role = "routed" if name == self.service else "service"
-            labels = {"shipyard.app": app, "shipyard.release": release, "shipyard.role": role}
+            labels = {
+                "shipyard.app": app,
+                "shipyard.release": release,
+                "shipyard.role": role,
+                "shipyard.state": "${SHIPYARD_STATE}",  # exported by the start step
+            }
             services[name] = {"labels": labels}
         if not self.publishes:
             services[self.service]["ports"] = [f"127.0.0.1::{port}"]

@@ -118,6 +118,7 @@ class ComposeStart(RemoteStep[tuple[str, ...]]):
             "SHIPYARD_RELEASE": release,
         }
         body += "(\n" + "".join(f"  export {k}={quote(v)}\n" for k, v in exports.items())
+        body += '  export SHIPYARD_STATE="$STATE"\n'
         body += (
             f"  mapfile -t files < <(compose_files {quote(release)})\n"
             f'  docker compose -p {_project(r, release)} "${{files[@]}}" up --detach --no-build '

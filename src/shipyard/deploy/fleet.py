@@ -197,8 +197,28 @@ class Fleet:
                 f"{nginx.RELOAD_WAIT} s of proxy-reload (the switch went on).",
                 title="Proxy reload not confirmed",
             )
+        self._warn_tls(name, step, reply)
         if shown.strip():
             output.append(shown.rstrip())
+
+    def _warn_tls(self, name: str, step: RemoteStep[Any], reply: Reply) -> None:
+        """HTTPS: a host where health could not be checked through TLS, or where the
+        certificate's files could not be given to root."""
+        found = Markers.read(reply.output)
+        if found.has(markers.TLS_UNCHECKED):
+            why = " ".join(found.all(markers.TLS_UNCHECKED)[0])
+            self.runner.annotate(
+                "warning",
+                f"{name}: {step.name}: health was not checked through TLS ({why}).",
+                title="HTTPS not checked",
+            )
+        if found.has(markers.TLS_OWNER):
+            self.runner.annotate(
+                "warning",
+                f"{name}: the certificate's files are owned by {found.first(markers.TLS_OWNER)} "
+                "(0600), not root: give the deploy user `sudo chown` for them, or deploy as root.",
+                title="Certificate files not owned by root",
+            )
 
     def _failure(self, name: str, step: RemoteStep[Any], reply: Reply) -> StepFailed:
         if reply.timed_out:

@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 from .releases import Release
 from .targets import Target
 
-Status = Literal["untouched", "working", "deployed", "rolled-back", "failed"]
+Status = Literal["untouched", "working", "deployed", "rolled-back", "failed", "done"]
 S = TypeVar("S")
 
 
@@ -92,6 +92,7 @@ class HostState:
     facts: HostFacts = field(default_factory=HostFacts)
     locked: bool = False  # this run holds the host's deploy lock
     unfit: str = ""  # why the host cannot take this deploy at all (no docker compose v2)
+    no_space: str = ""  # docker's data root has no room for the image (disk check)
 
     @property
     def name(self) -> str:

@@ -24,6 +24,7 @@ class LocalFiles:
 
     env: Mapping[str, str]  # the app's environment: env-file overlaid by env
     compose: ComposeApp | None  # compose-file, parsed
+    page: str | None = None  # maintenance-page (HTML)
 
 
 def confined(path_text: str, workspace: str, field: str = "compose-file") -> Path:
@@ -75,4 +76,15 @@ def read_local_files(settings: Settings, workspace: str, mask: Callable[[str], N
         if settings.compose_file
         else None
     )
-    return LocalFiles(merged, app)
+    return LocalFiles(merged, app, read_page(settings.maintenance_page, workspace))
+
+
+def read_page(path_text: str | None, workspace: str) -> str | None:
+    """maintenance-page, confined to the workspace like compose-file."""
+    if not path_text:
+        return None
+    path = confined(path_text, workspace, "maintenance-page")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("maintenance-page", f"cannot read {path_text}: {exc}") from None

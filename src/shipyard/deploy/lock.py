@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shipyard.runtime import ConfigError
+from shipyard.runtime import ConfigError, ExternalError
 from shipyard.runtime.retry import Clock
 
 from .compose_steps import COMPOSE_V2_CHECK
@@ -36,6 +36,9 @@ class DeployLock:
         compose: bool,
         clock: Clock,
         wall: Callable[[], float],
+        space: int = 0,
+        image: str = "",
+        space_why: str = "",
     ) -> None:
         self.fleet = fleet
         self.holder = holder
@@ -44,6 +47,9 @@ class DeployLock:
         self.compose = compose
         self.clock = clock
         self.wall = wall
+        self.space = space  # bytes the pull of ``image`` needs free (0: no disk check)
+        self.image = image
+        self.space_why = space_why  # how that figure was found, for the message
 
     def take_all(self) -> None:
         """Lock every host at once and read its state (``prepare``); a host that failed keeps
@@ -56,9 +62,13 @@ class DeployLock:
         facts are kept in its state. StepFailed when it stays held or the host is unfit."""
         fleet = self.fleet
         deadline = self.clock.now() + self.wait
-        step = Lock(fleet.renderer, self.holder, COMPOSE_V2_CHECK if self.compose else "")
+        precheck = COMPOSE_V2_CHECK if self.compose else ""
+        step = Lock(fleet.renderer, self.holder, precheck, space=self.space, image=self.image)
         while True:
             state = fleet.run(name, step)
+            if state.outcome == "no-space" and state.shortage is not None:
+                fleet.mark(name, no_space=state.shortage.describe())
+                raise StepFailed(f"{name}: {state.shortage.describe()}")
             if state.outcome == "no-compose":
                 unfit = (
                     "has no docker compose v2 for the deploy user (found: "
@@ -88,7 +98,21 @@ class DeployLock:
         return holder.describe(self.wall()) if holder else "an unknown run"
 
     def refuse_unfit(self) -> None:
-        """A host that cannot take a compose-file deploy stops the run before any change."""
+        """A host that cannot take a compose-file deploy, or has no room for the image, stops
+        the run before any change."""
+        short = [self.fleet.state(n) for n in self.fleet.names if self.fleet.state(n).no_space]
+        if short:
+            raise ExternalError(
+                "Not enough disk space for the image ("
+                + self.space_why
+                + "): "
+                + "; ".join(f"{h.name}: {h.no_space}" for h in short)
+                + ". Nothing was changed.",
+                title="Not enough disk space",
+                hint="Free space on the host (`docker system df`, `docker image prune`; old "
+                "releases' images go once they are past keep-releases), or lower "
+                "min-free-space if the estimate is too cautious.",
+            )
         unfit = [self.fleet.state(n) for n in self.fleet.names if self.fleet.state(n).unfit]
         if unfit:
             raise ConfigError(

@@ -54,6 +54,31 @@ PRUNED = "pruned"  # RELEASE
 PRUNE_FAILED = "prune-failed"  # RELEASE
 STOPPED_STEP = "stopped-step"  # PID
 STOP_STEPS_UNSUPPORTED = "stop-steps-unsupported"
+# -- disk space and old images ----------------------------------------------------------------
+DISK_OK = "disk-ok"  # ROOT FREE, or "present" (the image is there: no room needed)
+DISK_UNKNOWN = "disk-unknown"  # ROOT (df could not say: not checked)
+NO_SPACE = "no-space"  # ROOT FREE NEEDED
+IMAGE_PRUNED = "image-pruned"  # ID
+IMAGE_PRUNE_FAILED = "image-prune-failed"  # ID
+IMAGES_KEPT = "images-kept"  # REASON (no image pruned at all)
+# -- HTTPS ------------------------------------------------------------------------------------
+TLS_INSTALLED = "tls-installed"  # NAME (the certificate's file name: its fingerprint)
+TLS_OWNER = "tls-owner"  # USER (could not give the files to root)
+SITE_WRITTEN = "site-written"
+SITE_UNCHANGED = "site-unchanged"
+SITE_RESTORED = "site-restored"  # a failed check through TLS: the block before is back
+TLS_HEALTHY = "tls-healthy"  # CODE
+TLS_UNHEALTHY = "tls-unhealthy"  # CODE
+TLS_UNCHECKED = "tls-unchecked"  # REASON
+# -- running the app: exec, logs, status, maintenance -------------------------------------------
+NO_LIVE = "no-live"  # REASON (no live release, or none of its containers runs)
+EXEC_IN = "exec-in"  # NAME RELEASE
+EXEC_EXIT = "exec-exit"  # CODE
+LOG_OF = "log-of"  # NAME
+LIVE = "live"  # NAME RELEASE STATE STARTED-EPOCH HEALTH DOCKER-HEALTH IMAGE
+NOW = "now"  # EPOCH (the host's clock)
+MAINTENANCE = "maintenance"  # on PORT SINCE, or off
+MAINTENANCE_KEPT = "maintenance-kept"  # PORT (a switch while maintenance is on)
 
 #: Every word, for the test that finds each ``say WORD`` of the scripts here.
 WORDS = frozenset(

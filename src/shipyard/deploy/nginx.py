@@ -49,6 +49,10 @@ switch_to() {{
     hostport=$(docker port "$name" {port}/tcp | head -n1)
     servers+=("127.0.0.1:${{hostport##*:}}")
   done
+  if [[ -s $STATE/maintenance/port ]]; then  # maintenance is on: it stays on
+    servers=("127.0.0.1:$(cat "$STATE/maintenance/port")")
+    say {markers.MAINTENANCE_KEPT} "${{servers[0]}}"
+  fi
   mkdir -p "$(dirname "$conf")"
   if [[ -e $conf ]]; then cp -p "$conf" "$conf.shipyard-previous"; fi
   {{

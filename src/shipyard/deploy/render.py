@@ -162,7 +162,7 @@ class ScriptRenderer:
         loopback port, and says ``started NAME HOSTPORT``."""
         labels = (
             f"--label shipyard.app={quote(self.app)} --label shipyard.release={quote(release)} "
-            f"--label shipyard.replica={replica}"
+            f'--label shipyard.replica={replica} --label shipyard.state="$STATE"'
         )
         return (
             f"docker rm -f {quote(name)} >/dev/null 2>&1 || true\n"

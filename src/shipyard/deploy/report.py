@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from shipyard.runtime import ExternalError, Outcome, Summary, VerdictFailure
 
@@ -17,6 +17,7 @@ from .hosts import HostView, StepRecord
 if TYPE_CHECKING:
     from shipyard.runtime import ActionContext
 
+    from .ops_report import OpsResult
     from .spec import Settings
 
 
@@ -39,6 +40,7 @@ ICONS = {
     "untouched": "⏸️",
     "working": "⚠️",
     "planned": "📝",
+    "done": "✅",
 }
 
 
@@ -175,12 +177,17 @@ def verdict(result: Result, mode: str) -> VerdictFailure | ExternalError | None:
     return None
 
 
-def publish(ctx: ActionContext[Settings], result: Result) -> Outcome:
+def publish(ctx: ActionContext[Settings], result: Result | OpsResult) -> Outcome:
     """Write the outputs, the summary, the warning of a partial deploy and a dry-run's plan;
     raise the verdict, if any."""
+    from .ops_report import OpsResult
+
+    if isinstance(result, OpsResult):
+        return publish_ops(ctx, result)
     s = ctx.settings
     for name, value in outputs(result, s.url, ctx.runner.redact).items():
         ctx.set_output(name, value, redact=False)
+    ctx.set_output("details", "[]", redact=False)
     summary(ctx.summary, result, s.app, s.image)
     partial = partial_warning(result, s.max_failures)
     if partial:
@@ -194,6 +201,7 @@ def publish(ctx: ActionContext[Settings], result: Result) -> Outcome:
     return Outcome(summary_title=f"{s.app} {result.status}")
 
 
+@runtime_checkable
 class Unfinished(Protocol):
     """A mode that can say what it left when it did not get to its result (a cancel)."""
 
@@ -214,3 +222,18 @@ def publish_unfinished(ctx: ActionContext[Settings], mode: Unfinished) -> None:
     for name, value in outputs(result, s.url, ctx.runner.redact).items():
         ctx.set_output(name, value, redact=False)
     summary(ctx.summary, result, s.app, s.image)
+
+
+def publish_ops(ctx: ActionContext[Settings], result: OpsResult) -> Outcome:
+    """Modes exec, logs, status, maintenance: the outputs (``details`` as JSON), the summary;
+    raise the verdict, if any."""
+    from . import ops_report
+
+    s = ctx.settings
+    for name, value in ops_report.outputs(result, s.url, ctx.runner.redact).items():
+        ctx.set_output(name, value, redact=False)
+    ops_report.summary(ctx.summary, result, s.app, ctx.runner.redact)
+    error = ops_report.verdict(result)
+    if error is not None:
+        raise error
+    return Outcome(summary_title=f"{s.app} {s.mode} {result.status}")

@@ -10,12 +10,14 @@ from shipyard.runtime import ActionSpec, InputError, KeyValues, Output
 from shipyard.runtime.settings import Duration, Secret, Text, setting
 
 from .hostkeys import parse_fingerprints, parse_known_hosts
+from .settings import check_modes, check_tls, parse_size
 from .targets import check_user, parse_target, parse_targets
 
 APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Strategy = Literal["blue-green", "rolling", "recreate"]
+Mode = Literal["deploy", "rollback", "exec", "logs", "status", "maintenance"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Settings:
     # --- what ----------------------------------------------------------------------------
     app: str = setting("Name of the app (containers, upstream, lock and releases).", required=True)
     image: str = setting(
-        "Image to deploy, best by digest (build-push's image-refs output).", required=True
+        "Image to deploy, best by digest (build-push's image-refs output). Required for mode "
+        "deploy."
     )
     registry_username: str = setting("User for the hosts' pull from a private registry.")
     registry_password: Secret = setting("Password or token for the hosts' pull.")
@@ -154,8 +157,11 @@ class Settings:
     state_dir: str = setting(
         "Where releases, the audit log and the lock live on the hosts.", default="~/.shipyard"
     )
-    mode: Literal["deploy", "rollback"] = setting(
-        "deploy, or rollback to to-release (default: the previous one).", default="deploy"
+    mode: Mode = setting(
+        "deploy; rollback to to-release (default: the previous one); exec (command in the live "
+        "release's container); logs; status (per host, as JSON in details); maintenance (on "
+        "or off).",
+        default="deploy",
     )
     to_release: str | None = setting(
         "The release to roll back to (a release output of an earlier deploy)."
@@ -165,6 +171,66 @@ class Settings:
         default="false",
     )
     url: str | None = setting("The app's public URL, for the url output and the summary.")
+    # --- disk space (mode deploy) ----------------------------------------------------------
+    min_free_space: str = setting(
+        "Free space docker's data root must have before the pull: twice the image's "
+        "compressed size in its registry manifest, and at least this much (e.g. 2G, 500M; 0 "
+        "skips the check). A host short of it stops the deploy before any change.",
+        default="1G",
+    )
+    # --- HTTPS -----------------------------------------------------------------------------
+    tls_cert: Secret = setting(
+        "HTTPS: the certificate chain (PEM, the server's certificate first). The action writes "
+        "the app's nginx server block and installs the certificate on each host."
+    )
+    tls_key: Secret = setting("HTTPS: the certificate's private key (PEM, not encrypted).")
+    tls_cert_path: str | None = setting(
+        "HTTPS with certificates kept on the hosts (certbot, acme.sh): the chain's absolute "
+        "path there, instead of tls-cert."
+    )
+    tls_key_path: str | None = setting(
+        "With tls-cert-path: the private key's absolute path on the hosts."
+    )
+    server_name: list[str] = setting(
+        "HTTPS: the app's host names (nginx server_name); the certificate must cover each."
+    )
+    https_port: int = setting(
+        "HTTPS: the port nginx serves the app on.", default="443", minimum=1, maximum=65535
+    )
+    http_port: int = setting(
+        "HTTPS: the plain HTTP port redirected to HTTPS (0: none).",
+        default="80",
+        minimum=0,
+        maximum=65535,
+    )
+    hsts_max_age: Duration = setting(
+        "HTTPS: send Strict-Transport-Security with this max-age (e.g. 365d; 0: no header).",
+        default="0",
+    )
+    # --- running the app: modes exec, logs, maintenance -----------------------------------
+    command: Text | None = setting(
+        "mode exec: the command, run with `sh -c` in the live release's container (a "
+        "migration, a console task)."
+    )
+    exec_host: str | None = setting(
+        "mode exec: only on this host (its name in hosts); default: every host."
+    )
+    log_lines: int = setting(
+        "mode logs: the last lines of each container.", default="100", minimum=1, maximum=10000
+    )
+    log_since: str | None = setting(
+        "mode logs: only lines since then: 10m, 2h, or a time (2026-01-02T15:04:05Z)."
+    )
+    maintenance: Literal["on", "off"] | None = setting(
+        "mode maintenance: on (nginx answers 503 with a page and Retry-After; the app keeps "
+        "running) or off."
+    )
+    maintenance_page: str | None = setting(
+        "mode maintenance: an HTML file in the workspace to answer with (default: a plain page)."
+    )
+    retry_after: Duration = setting(
+        "mode maintenance: the Retry-After the 503 answers carry.", default="5m"
+    )
 
     def __post_init__(self) -> None:
         if not APP_NAME.match(self.app):
@@ -190,6 +256,8 @@ class Settings:
         self._check_compose()
         if self.monitor and self.monitor_interval <= 0:
             raise InputError("monitor-interval", "must be more than 0 when monitor is on.")
+        check_modes(self)
+        check_tls(self)
 
     def _check_where(self) -> None:
         """Every value that reaches the ssh_config or the ssh-keyscan command line: users, host
@@ -229,6 +297,11 @@ class Settings:
             raise InputError("volumes", "is for single-image apps; put them in the compose file.")
 
     @property
+    def free_space(self) -> int:
+        """min-free-space in bytes (0: no check)."""
+        return parse_size(self.min_free_space, "min-free-space")
+
+    @property
     def upstream_path(self) -> str:
         """proxy-config, or the default upstream file of the app."""
         return self.proxy_config or f"/etc/nginx/conf.d/{self.app}.upstream.conf"
@@ -259,10 +332,20 @@ SPEC = ActionSpec(
     branding=("upload-cloud", "green"),
     settings=Settings,
     outputs=(
-        Output("status", "deployed, rolled-back or failed."),
+        Output(
+            "status",
+            "deployed, rolled-back or failed; for exec, logs, status and maintenance: ok or "
+            "failed.",
+        ),
         Output("release", "The release id of this deploy (or the one rolled back to)."),
         Output("previous-release", "The release that ran before."),
         Output("hosts", "JSON: per host its result, step timings and error."),
         Output("url", "The app's URL (the url input)."),
+        Output(
+            "details",
+            "JSON, one object per host: mode status's report (live-release, digest, "
+            "containers with uptime and health, previous-release, lock, maintenance); mode "
+            "exec's container and exit code; mode logs' line counts; mode maintenance's state.",
+        ),
     ),
 )

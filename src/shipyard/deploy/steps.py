@@ -17,7 +17,8 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from . import markers, nginx
+from . import disk, markers, nginx
+from .disk import NO_SPACE, Shortage
 from .hosts import HostFacts
 from .markers import Markers
 from .releases import LockHolder, Release
@@ -133,12 +134,14 @@ def read_facts(found: Markers) -> HostFacts:
 @dataclass(frozen=True)
 class LockState:
     """What the lock step found: ``locked`` (or ``taken-over``, a stale lock) with the host's
-    facts, ``held`` by another run, or ``no-compose`` (the host cannot take the deploy)."""
+    facts, ``held`` by another run, or ``no-compose``/``no-space`` (the host cannot take the
+    deploy)."""
 
-    outcome: Literal["locked", "taken-over", "held", "no-compose"]
+    outcome: Literal["locked", "taken-over", "held", "no-compose", "no-space"]
     holder: LockHolder | None = None  # the run that held it (held, taken-over)
     facts: HostFacts = field(default_factory=HostFacts)
     compose_found: str = ""  # no-compose: what `docker compose version` said
+    shortage: Shortage | None = None  # no-space: where, how much free, how much needed
 
     @property
     def taken(self) -> bool:
@@ -149,18 +152,22 @@ class LockState:
 @dataclass(frozen=True)
 class Lock(RemoteStep[LockState]):
     """Take the deploy lock (a stale one is taken over), then read the host's state in the same
-    round trip. ``precheck`` runs first: a host it refuses is not locked."""
+    round trip. ``precheck`` runs first, then the disk check (``space`` bytes free for the
+    pull of ``image``; 0: none): a host either refuses is not locked."""
 
     renderer: ScriptRenderer
     holder: LockHolder
     precheck: str = ""
     name: str = "lock"
-    ok_codes: tuple[int, ...] = (0, LOCK_HELD, NO_COMPOSE)
+    ok_codes: tuple[int, ...] = (0, LOCK_HELD, NO_COMPOSE, NO_SPACE)
+    space: int = 0
+    image: str = ""
 
     def body(self) -> str:
         holder = self.holder
         return (
             self.precheck
+            + disk.precheck(self.image, self.space)
             + "after_lock() {\n"
             + INSPECT
             + "}\n"
@@ -195,6 +202,9 @@ exit {LOCK_HELD}
         if reply.returncode == NO_COMPOSE:
             seen = found.all(markers.NO_COMPOSE)
             return LockState("no-compose", compose_found=" ".join(seen[0]) if seen else "")
+        if reply.returncode == NO_SPACE:
+            words = (found.all(markers.NO_SPACE) or [[]])[0]
+            return LockState("no-space", shortage=Shortage.read(words))
         holders = found.json(markers.HOLDER)
         holder = LockHolder.from_json(json.dumps(holders[0])) if holders else None
         if reply.returncode == LOCK_HELD:
@@ -452,7 +462,8 @@ class Watch(RemoteStep["Requests | None"]):
         if self.access_log:
             log = nginx.remote_path(self.access_log)
             body += (
-                f"if [[ -r {log} ]]; then\n"
+                # While maintenance is on the log holds its 503s, not the app's answers.
+                f"if [[ -r {log} && ! -s $STATE/maintenance/port ]]; then\n"
                 f"  tail -c +{self.since + 1} {log} | awk '{{n++; if ($9 ~ /^5/) e++}} "
                 f'END {{printf "{markers.PREFIX} {markers.REQUESTS} %d %d\\n", n, e}}\'\n'
                 f'  say {markers.LOG_SIZE} "$(stat -c %s {log})"\nfi\n'

@@ -25,8 +25,10 @@ from .compose import ComposeApp
 from .compose_steps import ComposeCheck, ComposeRevert, ComposeStart, ComposeStop, watch_extra
 from .container_steps import Check, Replica, Revert, Start, Stop, Switch
 from .hosts import HostView
+from .images import PruneImages
 from .releases import Release, audit_line
 from .render import ScriptRenderer
+from .site import Site, SiteConfig
 from .spec import Settings
 from .steps import (
     Hook,
@@ -53,6 +55,7 @@ class Deployment:
     env: Mapping[str, str]  # the app's environment (env-file overlaid by env)
     compose: ComposeApp | None
     wall: Callable[[], float]  # the time of day, for the records
+    site: SiteConfig | None = None  # HTTPS: the server block and certificate
 
     @property
     def release(self) -> str:
@@ -91,6 +94,8 @@ class Strategy:
         if s.migrate_command:
             yield Migrate(r, s.migrate_command, self.deployment.env)
         yield from self.replace(host)
+        if self.deployment.site is not None:
+            yield Site(r, self.deployment.site)
         extra = {"SHIPYARD_PREVIOUS_RELEASE": host.facts.current}
         if s.post_deploy:  # SHIPYARD_UPSTREAMS: the containers just started and switched to
             yield Hook(r, s.post_deploy, "post-deploy", extra, tuple(host.new))
@@ -131,6 +136,7 @@ class Strategy:
             drain = max(0.0, s.drain_timeout - (s.monitor if s.monitor > 0 else 0))
             yield self.stop_old(host, drain)
         yield self.record(host, "deployed")
+        yield PruneImages(self.renderer, s.keep_releases)
 
     def stop_old(self, host: HostView, drain: float) -> RemoteStep[Any]:
         """Drain, then stop the release that served before."""

@@ -50,11 +50,13 @@ def shell_script(path: str) -> bool:
 
 
 def workflow_file(path: str) -> bool:
-    """A GitHub Actions workflow (under .github/workflows) or action metadata file."""
+    """A GitHub Actions workflow or action metadata file. Workflows are those GitHub runs:
+    directly in the root's .github/workflows (one deeper in the tree, a test fixture or a
+    vendored project, is not this repository's)."""
     pure = PurePosixPath(path)
     if pure.name in {"action.yml", "action.yaml"}:
         return True
-    return pure.suffix in {".yml", ".yaml"} and pure.parent.as_posix().endswith(".github/workflows")
+    return pure.suffix in {".yml", ".yaml"} and pure.parent.as_posix() == ".github/workflows"
 
 
 def yaml_file(path: str) -> bool:

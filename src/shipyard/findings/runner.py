@@ -12,15 +12,24 @@ from .tool import Tool, ToolRun, judge
 
 
 def run_tools(
-    tools: Sequence[Tool], *, runner: Runner, max_workers: int | None = None
+    tools: Sequence[Tool],
+    *,
+    runner: Runner,
+    max_workers: int | None = None,
+    cores: int | None = None,
+    echo: bool = True,
 ) -> list[ToolRun]:
-    """Run every tool at once (``max_workers`` at a time: one per core by default), in task
-    order."""
+    """Run every tool at once (``max_workers`` at a time: one per core by default; or, with
+    ``cores``, as many at a time as their ``slots`` fit in), in task order. With ``echo``
+    each tool's output is printed whole as it ends; without, the caller shows what it needs
+    (a run that is not ok keeps its output)."""
     tasks = [
-        ProcessTask(tool.name, tool.argv, cwd=tool.cwd, env=tool.env, timeout=tool.timeout)
+        ProcessTask(
+            tool.name, tool.argv, cwd=tool.cwd, env=tool.env, timeout=tool.timeout, slots=tool.slots
+        )
         for tool in tools
     ]
-    results = run_parallel(tasks, runner=runner, max_workers=max_workers)
+    results = run_parallel(tasks, runner=runner, max_workers=max_workers, capacity=cores, echo=echo)
     return [finished(tool, result) for tool, result in zip(tools, results, strict=True)]
 
 
@@ -36,4 +45,5 @@ def finished(tool: Tool, result: ProcessResult) -> ToolRun:
         seconds=result.duration,
         log=result.output,
         report=report,
+        started=result.started,
     )

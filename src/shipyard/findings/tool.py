@@ -61,6 +61,7 @@ class Tool:
     env: Mapping[str, str] | None = None
     timeout: float | None = None
     report: Path | None = None
+    slots: int = 1  # the cores it takes (a tool that starts N workers takes N)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class ToolRun:
     notes: tuple[str, ...] = ()
     reason: str = ""
     tail: str = ""
+    output: str = ""  # everything it printed, kept only when it is not ok
+    started: float = 0.0  # time.monotonic() at its start
 
     @property
     def ok(self) -> bool:
@@ -92,19 +95,34 @@ def judge(
     seconds: float,
     log: str,
     report: str | None = None,
+    started: float = 0.0,
 ) -> ToolRun:
     """The run of ``tool`` that ended so: timed out, crashed (its parser's reason) or ok with
     what it found. ``report`` is the text of its report file (None: it wrote none)."""
     output = Output(exit_code, log if report is None else report, log)
     if timed_out:
         return ToolRun(
-            tool.name, "timed-out", exit_code, seconds, reason="timed out", tail=output.tail()
+            tool.name,
+            "timed-out",
+            exit_code,
+            seconds,
+            reason="timed out",
+            tail=output.tail(),
+            output=log,
+            started=started,
         )
     try:
         parsed = tool.parse(output)
     except ParseError as exc:
         return ToolRun(
-            tool.name, "crashed", exit_code, seconds, reason=str(exc), tail=output.tail()
+            tool.name,
+            "crashed",
+            exit_code,
+            seconds,
+            reason=str(exc),
+            tail=output.tail(),
+            output=log,
+            started=started,
         )
     return ToolRun(
         tool.name,
@@ -114,4 +132,5 @@ def judge(
         findings=tuple(parsed.findings),
         warnings=tuple(parsed.warnings),
         notes=tuple(parsed.notes),
+        started=started,
     )

@@ -11,6 +11,9 @@ PURE_MODULES = (
     "spec",
     "tools",
     "versions",
+    "cache",
+    "enforced",
+    "shares",
     "lines",
     "review",
 )

@@ -64,6 +64,10 @@ class RepoConfig:
     #: Exclude regexes the linters apply only when they discover files themselves (black's
     #: exclude/extend-exclude, mypy's exclude); the action applies them to the files it passes.
     excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The files or folders mypy's configuration names (``files``): mypy checks those.
+    mypy_files: tuple[str, ...] = ()
+    #: The linters the CI runs (workflows' run steps, tox commands) and where.
+    ci: Mapping[str, str] = field(default_factory=dict)
 
     def tool(self, name: str) -> Mapping[str, Any] | None:
         """The ``[tool.<name>]`` table of pyproject.toml, if any."""
@@ -283,15 +287,24 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return ()
 
 
+#: What ``black .`` leaves out when the configuration sets no ``exclude`` (black 24-26).
+BLACK_DEFAULT_EXCLUDE = (
+    r"/(\.direnv|\.eggs|\.git|\.hg|\.ipynb_checkpoints|\.mypy_cache|\.nox|\.pytest_cache"
+    r"|\.ruff_cache|\.tox|\.svn|\.venv|\.vscode|__pypackages__|_build|buck-out|build|dist|venv)/"
+)
+
+
 def _excludes(
     pyproject: Mapping[str, Any], present: set[str], read: Reader
 ) -> dict[str, tuple[str, ...]]:
     tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), Mapping) else {}
     black = tool.get("black") if isinstance(tool, Mapping) else None
     mypy = tool.get("mypy") if isinstance(tool, Mapping) else None
-    found: dict[str, tuple[str, ...]] = {}
-    if isinstance(black, Mapping):
-        found["black"] = _patterns(black.get("exclude")) + _patterns(black.get("extend-exclude"))
+    black = black if isinstance(black, Mapping) else {}
+    found: dict[str, tuple[str, ...]] = {
+        "black": (_patterns(black.get("exclude")) or (BLACK_DEFAULT_EXCLUDE,))
+        + _patterns(black.get("extend-exclude"))
+    }
     if isinstance(mypy, Mapping):
         found["mypy"] = _patterns(mypy.get("exclude"))
     else:
@@ -302,6 +315,21 @@ def _excludes(
                     found["mypy"] = _patterns(parser.get("mypy", "exclude"))
                     break
     return {name: patterns for name, patterns in found.items() if patterns}
+
+
+def _mypy_files(pyproject: Mapping[str, Any], present: set[str], read: Reader) -> tuple[str, ...]:
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), Mapping) else {}
+    mypy = tool.get("mypy") if isinstance(tool, Mapping) else None
+    if isinstance(mypy, Mapping):
+        value = mypy.get("files")
+        items = value.split(",") if isinstance(value, str) else value
+        return _patterns(items if isinstance(items, list) else [])
+    for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+        if name in present:
+            parser = _ini(read(name) or "")
+            if parser.has_section("mypy"):
+                return _patterns(parser.get("mypy", "files", fallback="").split(","))
+    return ()
 
 
 def _read_files(
@@ -338,8 +366,9 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
     pyproject, sections, hooks = _read_files(present, read, problems)
     try:
         excludes = _excludes(pyproject, present, read)
+        mypy_files = _mypy_files(pyproject, present, read)
     except configparser.Error:
-        excludes = {}
+        excludes, mypy_files = {}, ()
     requirements = _pyproject_requirements(pyproject, problems)
     seen: set[str] = set()
     for path in sorted(p for p in listed if REQUIREMENT_FILES.match(p)):
@@ -355,7 +384,16 @@ def load(files: Iterable[str], read: Reader) -> RepoConfig:
         requirements=tuple(requirements),
         problems=tuple(problems),
         excludes=excludes,
+        mypy_files=mypy_files,
+        ci=ci_linters(listed, read),
     )
+
+
+def ci_linters(files: Iterable[str], read: Reader) -> dict[str, str]:
+    """The linters the CI runs (see ``enforced``)."""
+    from .enforced import ci_linters as found
+
+    return found(files, read)
 
 
 def excluded(path: str, patterns: Sequence[str], *, rooted: bool) -> bool:

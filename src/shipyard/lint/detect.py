@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shipyard.findings.kinds import dockerfile, python_file, shell_script, workflow_file
 
@@ -40,12 +40,25 @@ PYPROJECT_TOOL = {
 }
 
 
+#: A linter that is only a dependency is not run when one of these is enforced: ruff checks
+#: what flake8, isort and pylint check (pyflakes, pycodestyle, isort, pylint rules), and
+#: ruff format formats as black does.
+COVERED_BY: dict[str, tuple[str, ...]] = {
+    "flake8": ("ruff",),
+    "isort": ("ruff",),
+    "pylint": ("ruff",),
+    "black": ("ruff-format",),
+}
+
+
 @dataclass(frozen=True)
 class Detection:
-    """The linters to run for ``linters: auto``, and why each runs."""
+    """The linters to run for ``linters: auto``, why each runs, and why some that the
+    repository lists are not run."""
 
     linters: tuple[str, ...]  # in the order of LINTERS
     reasons: dict[str, str]  # linter -> why it runs
+    skipped: dict[str, str] = field(default_factory=dict)  # linter -> why it does not
 
 
 def _config_reason(name: str, config: RepoConfig) -> str | None:
@@ -97,17 +110,50 @@ def _file_reasons(files: Sequence[str]) -> dict[str, str]:
     return reasons
 
 
+def _enforced(config: RepoConfig) -> dict[str, str]:
+    """The linters the repository enforces: configured, a pre-commit hook, or run by CI."""
+    hooks = _hook_reasons(config)
+    found: dict[str, str] = {}
+    for name in LINTERS:
+        reason = _config_reason(name, config) or hooks.get(name) or config.ci.get(name)
+        if reason:
+            found[name] = reason
+    return found
+
+
+def _only_installed(
+    enforced: dict[str, str], requirements: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The linters that are only dependencies: those to run, and those skipped because a
+    linter of the same kind is enforced (with why)."""
+    run: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for name, reason in requirements.items():
+        if name in enforced:
+            continue
+        cover = next((other for other in COVERED_BY.get(name, ()) if other in enforced), None)
+        if cover is None:
+            run[name] = reason
+        else:
+            skipped[name] = (
+                f"only a dependency ({reason}), with no configuration or hook; "
+                f"{cover} is enforced ({enforced[cover]}) and covers it"
+            )
+    return run, skipped
+
+
 def detect(files: Sequence[str], config: RepoConfig) -> Detection:
     """The linters to run for ``linters: auto``."""
-    reasons: dict[str, str] = {}
-    hooks, requirements = _hook_reasons(config), _requirement_reasons(config)
-    for name in LINTERS:
-        reason = _config_reason(name, config) or hooks.get(name) or requirements.get(name)
-        if reason:
-            reasons[name] = reason
+    enforced = _enforced(config)
+    installed, skipped = _only_installed(enforced, _requirement_reasons(config))
+    reasons = {
+        name: enforced.get(name) or installed[name]
+        for name in LINTERS
+        if name in enforced or name in installed
+    }
     if not any(name in reasons for name in PYTHON_LINTERS) and any(map(python_file, files)):
         reasons["ruff"] = "no Python linter configured: ruff's defaults"
         reasons["ruff-format"] = "no Python linter configured: ruff's defaults"
     reasons.update({k: v for k, v in _file_reasons(files).items() if k not in reasons})
     ordered = tuple(name for name in LINTERS if name in reasons)
-    return Detection(ordered, {name: reasons[name] for name in ordered})
+    return Detection(ordered, {name: reasons[name] for name in ordered}, skipped)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shipyard.findings.model import Finding
 from shipyard.findings.tool import Status, ToolRun
@@ -25,6 +25,9 @@ class LinterRun:
     findings: tuple[Finding, ...] = ()
     problem: str = ""  # why a run that is not ok failed, with the output's tail
     informational: bool = False
+    cached: int = 0  # files whose findings came from the cache
+    workers: int = 1  # the most workers (cores) a run of it had; 0: it did not run
+    output: str = ""  # everything it printed, when it is not ok
     #: changed-lines-only: the findings in the linted files that are not on lines the pull
     #: request changes (reported apart, never failing the step)
     existing: tuple[Finding, ...] = ()
@@ -39,9 +42,14 @@ class LinterRun:
         files: int,
         findings: tuple[Finding, ...],
         informational: bool,
+        cached: int = 0,
+        workers: int = 1,
         existing: tuple[Finding, ...] = (),
     ) -> LinterRun:
-        """The lint view of a judged tool run (the problem worded for the summary)."""
+        """The lint view of a judged tool run (the problem worded for the summary); an
+        informational linter's errors are warnings."""
+        if informational:
+            findings = tuple(at_most_warning(finding) for finding in findings)
         return cls(
             linter=run.name,
             version=version,
@@ -53,6 +61,9 @@ class LinterRun:
             findings=findings,
             problem=problem_of(run),
             informational=informational,
+            cached=cached,
+            workers=workers,
+            output=run.output,
             existing=existing,
         )
 
@@ -68,7 +79,13 @@ class LinterRun:
             "seconds": round(self.seconds, 2),
             "exit_code": self.exit_code,
             "status": self.status,
+            "cached": self.cached,
         }
+
+
+def at_most_warning(finding: Finding) -> Finding:
+    """The finding, an error made a warning (informational linters report, never fail)."""
+    return replace(finding, level="warning") if finding.level == "error" else finding
 
 
 def problem_of(run: ToolRun) -> str:
@@ -107,5 +124,12 @@ class LintOutcome(Outcome):
     diff: str = ""
     diff_file: str = ""
     sarif_file: str = ""
+    skipped: Mapping[str, str] = field(default_factory=dict)  # linters not run, and why
+    cores: str = ""  # how the linters' runs shared the cores
     lines: str = ""  # changed-lines-only: where the changed lines came from ("": not used)
     review: ReviewResult | None = None
+
+    @property
+    def cached_files(self) -> int:
+        """The files whose findings came from the cache, counted per linter."""
+        return sum(run.cached for run in self.runs)

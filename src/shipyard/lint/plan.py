@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from shipyard.findings.model import Finding, in_files, on_lines
@@ -42,6 +42,14 @@ def choose(settings: Settings, detection: Detection) -> tuple[list[str], dict[st
         if name != "auto":
             reasons.setdefault(name, "the linters input")
     return [name for name in LINTERS if name in reasons], reasons
+
+
+def skipped(settings: Settings, detection: Detection) -> dict[str, str]:
+    """The linters the repository lists that do not run, and why (for the summary): with
+    auto, those detection set aside, unless the linters input names them."""
+    if "auto" not in settings.linters:
+        return {}
+    return {name: why for name, why in detection.skipped.items() if name not in settings.linters}
 
 
 @lru_cache(maxsize=256)
@@ -107,6 +115,9 @@ class Target:
     linter: str
     files: tuple[str, ...]  # passed on the command line
     report_only: frozenset[str] | None  # keep findings in these files only (None: all)
+    #: The linter lints the files its configuration names (mypy's files): ``files`` are
+    #: those of the selection among them, and none is passed on the command line.
+    own_files: bool = False
 
 
 def targets(
@@ -115,28 +126,46 @@ def targets(
     changed: Sequence[str] | None,
     whole_project: Sequence[str],
     own_excludes: Mapping[str, Sequence[str]] | None = None,
+    own_files: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Target]:
     """Per linter: the selected files it accepts (minus the excludes it would apply only to
-    files it finds itself); with ``changed`` (only-changed) only those, except for
-    whole-project linters, which lint everything and report on the changed files."""
+    files it finds itself; within the files its configuration names, if it names some);
+    with ``changed`` (only-changed) only those, except for whole-project linters, which lint
+    everything and report on the changed files."""
     changed_set = frozenset(changed) if changed is not None else None
     plan = []
     for name in linters:
         skip = (own_excludes or {}).get(name, ())
+        named = (own_files or {}).get(name, ())
         accepted = [
             path
             for path in selected
             if LINTERS[name].accepts(path)
             and not (skip and excluded(path, skip, rooted=name == "black"))
+            and (not named or any(matches(path, pattern) for pattern in named))
         ]
+        own = bool(named)
         if changed_set is None:
-            plan.append(Target(name, tuple(accepted), None))
+            plan.append(Target(name, tuple(accepted), None, own))
         elif name in whole_project:
             relevant = changed_set & frozenset(accepted)
-            plan.append(Target(name, tuple(accepted) if relevant else (), relevant))
+            plan.append(Target(name, tuple(accepted) if relevant else (), relevant, own))
         else:
             plan.append(Target(name, tuple(p for p in accepted if p in changed_set), None))
     return plan
+
+
+def discovered(plan: Sequence[Target], linters: Sequence[str], found: set[str]) -> list[Target]:
+    """``plan`` with the files of ``linters`` narrowed to those the linter itself finds from
+    the project's root (``found``): its excludes as the project's own run applies them (ruff
+    reads the configuration nearest each file it is handed, so a folder the root excludes
+    but that has its own pyproject.toml would be linted)."""
+    return [
+        replace(target, files=tuple(p for p in target.files if p in found))
+        if target.linter in linters
+        else target
+        for target in plan
+    ]
 
 
 def keep(findings: Iterable[Finding], target: Target, selected: frozenset[str]) -> list[Finding]:

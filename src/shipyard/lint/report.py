@@ -11,7 +11,7 @@ from typing import Any
 
 from shipyard.findings import emit
 from shipyard.findings.model import LEVEL_RANK, Finding, Level
-from shipyard.runtime import ActionContext, Summary, VerdictFailure
+from shipyard.runtime import ActionContext, Runner, Summary, VerdictFailure
 from shipyard.runtime.annotations import Annotation, emit_annotations
 from shipyard.runtime.sarif import SarifRun, write_sarif
 
@@ -144,6 +144,7 @@ def outputs(
         "linters-run": json.dumps([run.as_json() for run in runs], separators=(",", ":")),
         "diff": cut_diff(diff, diff_file),
         "diff-file": diff_file,
+        "cached-files": str(sum(run.cached for run in runs)),
     }
 
 
@@ -154,6 +155,7 @@ def summary(
     *,
     reasons: Mapping[str, str],
     scope: str,
+    skipped: Mapping[str, str] | None = None,
     lines: str = "",
     review: ReviewResult | None = None,
 ) -> None:
@@ -177,7 +179,7 @@ def summary(
             run.version,
             run.source,
             reasons.get(run.linter, "the linters input"),
-            run.files,
+            f"{run.files} ({run.cached} cached)" if run.cached else run.files,
             len(run.findings),
             f"{run.seconds:.1f}s",
             run.exit_code,
@@ -193,6 +195,8 @@ def summary(
     ]
     if idle:
         out.paragraph("Nothing to lint for: " + ", ".join(idle) + ".")
+    for name, why in (skipped or {}).items():
+        out.paragraph(f"Not run: {name}: {why} (name it in linters to run it).")
     for run in runs:
         if run.status != "ok":
             out.details(f"{run.linter}: {run.status}", run.problem, code=True)
@@ -246,10 +250,62 @@ def _findings_of(out: Summary, run: LinterRun) -> None:
         out.details(f"{file} ({len(items)})", body.render())
 
 
+#: Findings printed per linter in the log (the summary and the SARIF file have them all).
+LOG_FINDINGS = 5000
+
+
+def headline(run: LinterRun) -> str:
+    """The one line of a linter in the log: version, files, findings (with changed-lines-only,
+    and the existing ones) or how it failed, time, and the cores it had."""
+    files = f"{run.files} files" + (f" ({run.cached} cached)" if run.cached else "")
+    if run.status == "ok":
+        result = f"{len(run.findings)} findings"
+        result += f" ({len(run.existing)} existing, not judged)" if run.existing else ""
+    elif run.status == "timed-out":
+        result = "timed out"
+    else:
+        result = f"crashed (exit code {run.exit_code})"
+    cores = f" on {run.workers} cores" if run.workers > 1 else ""
+    role = " (informational)" if run.informational else ""
+    return f"{run.linter} {run.version}{role}: {files}, {result}, {run.seconds:.1f} s{cores}"
+
+
+def finding_line(finding: Finding, prefix: str) -> str:
+    """``path:line:col: rule message`` (the message's first line)."""
+    where = emit.path_in(prefix, finding.file) or "(no file)"
+    for part in (finding.line, finding.column if finding.line else None):
+        if part:
+            where += f":{part}"
+    message = (finding.message.splitlines() or [""])[0]
+    return f"{where}: {finding.rule} {message}"
+
+
+def log(runner: Runner, outcome: LintOutcome) -> None:
+    """The log: per linter one line (a group holding its findings, when it has some); the
+    raw output of a linter only when it did not run properly, in a group of its own."""
+    for name, why in outcome.skipped.items():
+        runner.info(f"{name}: not run: {why}.")
+    if outcome.cores:
+        runner.info(f"lint: {outcome.cores}.")
+    for run in outcome.runs:
+        line = headline(run)
+        if not run.findings:
+            runner.info(line)
+        else:
+            with runner.group(line):
+                shown = [finding_line(f, outcome.prefix) for f in run.findings[:LOG_FINDINGS]]
+                more = len(run.findings) - len(shown)
+                runner.untrusted("\n".join(shown + ([f"... and {more} more"] if more else [])))
+        if run.status != "ok":
+            with runner.group(f"{run.linter}: its output"):
+                runner.untrusted(run.output or "(no output)")
+
+
 def publish(ctx: ActionContext[Any], outcome: LintOutcome, fail_on: str) -> Totals:
     """Write everything the run shows: annotations (within the step's budget, which keeps
     room for the verdict), the SARIF file, the summary and the outputs."""
     runs, total = outcome.runs, totals(outcome.runs, fail_on)
+    log(ctx.runner, outcome)
     annotations = annotations_of(runs, outcome.prefix)
     emit_annotations(ctx.runner, annotations, workspace=ctx.run.workspace)
     write_sarif(outcome.sarif_file, sarif_runs(runs, outcome.prefix, bool(outcome.lines)))
@@ -259,6 +315,7 @@ def publish(ctx: ActionContext[Any], outcome: LintOutcome, fail_on: str) -> Tota
         total,
         reasons=outcome.reasons,
         scope=outcome.scope,
+        skipped=outcome.skipped,
         lines=outcome.lines,
         review=outcome.review,
     )
@@ -290,6 +347,8 @@ __all__ = [
     "Totals",
     "annotations_of",
     "failure",
+    "headline",
+    "log",
     "outputs",
     "publish",
     "sarif_runs",

@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.findings.model import Finding
-from shipyard.findings.runner import run_tools
 from shipyard.runtime import ExternalError, RunContext, Runner
 from shipyard.runtime.http import HttpClient
 from shipyard.runtime.process import run_process
 
-from . import changed, plan, pull
+from . import changed, execute, plan, pull
 from .config import RepoConfig, load
 from .detect import detect
+from .execute import Executable
 from .lines import PullDiff
 from .outcome import LinterRun, LintOutcome
 from .repo import Repo, pr_files_pager
 from .spec import Settings
+from .store import Contents, FindingsCache
 from .toolenv import ToolEnv, our_locks, version_of
 from .tools import FORMATTERS, LINTERS
 from .versions import resolve
@@ -41,16 +42,6 @@ print(json.dumps(paths))
 """
 
 
-@dataclass(frozen=True)
-class Executable:
-    """A linter ready to run: its executable, its version and where the version came from."""
-
-    linter: str
-    path: str
-    version: str
-    source: str
-
-
 def lint(
     settings: Settings,
     ws: Workspace,
@@ -64,18 +55,29 @@ def lint(
     config = load(files, repo.read)
     for problem in config.problems:
         runner.annotate("warning", problem, title="lint: unreadable configuration")
-    names, reasons = plan.choose(settings, detect(files, config))
+    detection = detect(files, config)
+    names, reasons = plan.choose(settings, detection)
     files_api = pull_files_api(settings, facts, http) if facts.repository else None
     scope = scope_of(settings, facts, repo, files_api)
     selected = plan.select(files, settings.paths, settings.exclude)
-    targets = plan.targets(names, selected, scope.files, settings.whole_project, config.excludes)
+    targets = plan.targets(
+        names,
+        selected,
+        scope.files,
+        settings.whole_project,
+        config.excludes,
+        {"mypy": config.mypy_files} if config.mypy_files else None,
+    )
     executables = locate(settings, ws, runner, [t.linter for t in targets if t.files], config)
+    targets = ruff_discovery(targets, executables, ws, runner)
     diff = fix(ws, runner, targets, executables) if settings.fix else ""
     if settings.fix:
         ws.diff_file.parent.mkdir(parents=True, exist_ok=True)
         ws.diff_file.write_text(diff, encoding="utf-8")
     pr = pull.pull_diff(settings, facts, repo, files_api)
-    runs = lint_files(settings, ws, runner, targets, executables, frozenset(selected), pr)
+    runs, cores = lint_files(
+        settings, ws, runner, targets, executables, frozenset(selected), files, pr
+    )
     review = pull.post_review(settings, facts, http, runner, repo=repo, diff=pr, runs=runs)
     return LintOutcome(
         summary_title=f"{sum(len(run.findings) for run in runs)} findings",
@@ -86,6 +88,8 @@ def lint(
         diff=diff,
         diff_file=str(ws.diff_file) if settings.fix else "",
         sarif_file=ws.sarif_file,
+        skipped=plan.skipped(settings, detection),
+        cores=cores,
         lines=pr.how if pr is not None and settings.changed_lines_only else "",
         review=review,
     )
@@ -141,6 +145,7 @@ def locate(
             installed[name].executable(LINTERS[name].executable),
             versions[name].version,
             versions[name].source,
+            install=installed[name].venv.name,
         )
         for name in names
     }
@@ -157,8 +162,43 @@ def on_path(name: str, ws: Workspace, runner: Runner) -> Executable:
             hint=f"Install {linter.package} in an earlier step, or set install: true.",
         )
     argv = [executable, *linter.version_args]
-    version = version_of(runner, argv, ws.env, cwd=str(ws.cache))
-    return Executable(name, executable, version, "PATH")
+    version, said = version_of(runner, argv, ws.env, cwd=str(ws.cache))
+    install = f"{os.path.realpath(executable)}\n{said}"
+    return Executable(name, executable, version, "PATH", install=install)
+
+
+def ruff_discovery(
+    targets: Sequence[plan.Target],
+    executables: Mapping[str, Executable],
+    ws: Workspace,
+    runner: Runner,
+) -> list[plan.Target]:
+    """ruff and ruff format get the files ruff itself finds from the root (``ruff check
+    --show-files``), as the project's ``ruff check .`` lints them."""
+    names = [t.linter for t in targets if t.linter in ("ruff", "ruff-format") and t.files]
+    if not names:
+        return list(targets)
+    ruff = executables[names[0]].path
+    listed = run_process(
+        [ruff, "check", "--show-files", "."],
+        runner=runner,
+        cwd=ws.root,
+        env=dict(ws.env),
+        echo=False,
+        separate_stderr=True,
+        timeout=120,
+    )
+    if listed.returncode != 0:
+        runner.info(f"lint: ruff --show-files failed (exit {listed.returncode}); files kept.")
+        return list(targets)
+    found = set()
+    for line in listed.stdout.splitlines():
+        path = Path(line.strip())
+        if path.is_absolute() and path.is_relative_to(ws.root):
+            found.add(path.relative_to(ws.root).as_posix())
+        elif line.strip():
+            found.add(Path(line.strip()).as_posix())
+    return plan.discovered(targets, names, found)
 
 
 def fix(
@@ -218,42 +258,56 @@ def lint_files(
     targets: Sequence[plan.Target],
     executables: Mapping[str, Executable],
     selected: frozenset[str],
+    files: Sequence[str],
     diff: PullDiff | None = None,
-) -> list[LinterRun]:
-    """Every linter with files to lint, at once; each run judged and its findings narrowed
-    (with changed-lines-only, those off the pull request's lines set apart as existing)."""
+) -> tuple[list[LinterRun], str]:
+    """Every linter with files to lint, the cached files left out, within the cores; each
+    run judged and its findings narrowed (with changed-lines-only, those off the pull
+    request's lines set apart as existing); and how the cores were shared (for the log)."""
     running = [target for target in targets if target.files]
     names = [target.linter for target in running]
     python = ws.python if {"mypy", "pylint"} & set(names) else None
     sys_path = project_sys_path(python, ws, runner) if python and "pylint" in names else None
     imports = plan.import_args(python, sys_path)
-    tools = [
-        LINTERS[target.linter].tool(
-            executables[target.linter].path,
-            target.files,
-            plan.extra_args(settings, target.linter, imports),
-            root=str(ws.root),
-            env=ws.env,
-            timeout=settings.timeout,
-        )
-        for target in running
+    contents = Contents(ws.root)
+    store = FindingsCache(ws.findings_cache, runner) if ws.findings_cache else None
+    units = [
+        execute.Unit(t, LINTERS[t.linter], plan.extra_args(settings, t.linter, imports))
+        for t in running
     ]
+    if store is not None:
+        for unit in units:
+            if unit.linter.per_file:
+                executable = executables[unit.linter.name]
+                unit.context = execute.context_of(unit, executable, files, contents, ws.env)
+    execute.look_up(units, store, contents)
+    setup = execute.Setup(ws.root, ws.env, settings.timeout, execute.cores(), tuple(files))
+    results, chosen = execute.run_units(
+        units, executables, setup, runner=runner, contents=contents, store=store
+    )
     runs = []
-    for target, run in zip(running, run_tools(tools, runner=runner), strict=True):
-        kept, existing = plan.keep(run.findings, target, selected), list[Finding]()
+    for target in running:
+        result = results[target.linter]
+        kept, existing = plan.keep(result.run.findings, target, selected), list[Finding]()
         if diff is not None and settings.changed_lines_only:
             spans = diff.spans(formatter=target.linter in FORMATTERS)
             kept, existing = plan.on_changed_lines(kept, spans)
         executable = executables[target.linter]
         runs.append(
             LinterRun.of(
-                run,
+                result.run,
                 version=executable.version,
                 source=executable.source,
                 files=len(target.files),
                 findings=tuple(sorted(kept, key=Finding.sort_key)),
                 informational=target.linter in settings.informational,
+                cached=result.cached,
+                workers=result.workers,
                 existing=tuple(sorted(existing, key=Finding.sort_key)),
             )
         )
-    return runs
+    cores = (
+        f"{len(chosen.pieces)} runs on {setup.machine} cores, {chosen.strategy}: predicted "
+        f"{chosen.seconds:.1f} s, CPU floor {chosen.floor:.1f} s"
+    )
+    return runs, cores if chosen.pieces else ""

@@ -116,6 +116,17 @@ class Settings:
         "the pull request's code (see Security in the README).",
         default="false",
     )
+    cache: bool = setting(
+        "Cache the findings of per-file linters (ruff, ruff format, flake8, black, isort, "
+        "hadolint, yamllint) by linter version, configuration, arguments and each file's "
+        "content, so that a run lints only the files that changed; mypy and ruff keep their "
+        "own caches there too. false: nothing is read from or kept for later runs.",
+        default="true",
+    )
+    cache_dir: str = setting(
+        "Where the cache lives (keep it across jobs with actions/cache; see the README). "
+        "Default: in the runner's tool cache, per repository."
+    )
     changed_lines_only: bool = setting(
         "On pull requests, only findings on lines the pull request adds or changes are "
         "annotated, failing in the SARIF and fail the step; the others are counted as existing "
@@ -174,5 +185,10 @@ SPEC = ActionSpec(
             "256 KiB, see diff-file).",
         ),
         Output("diff-file", "With fix: the path of a file with the whole diff."),
+        Output(
+            "cached-files",
+            "Number of files whose findings came from the cache instead of a linter (counted "
+            "per linter).",
+        ),
     ),
 )

@@ -171,9 +171,11 @@ class ToolEnv:
 
 def version_of(
     runner: Runner, argv: Sequence[str], env: Mapping[str, str], *, cwd: str | None = None
-) -> str:
-    """A linter's ``--version`` output (for linters from PATH)."""
+) -> tuple[str, str]:
+    """A linter's version, and all its ``--version`` said (for linters from PATH)."""
     from .tools import parse_version
 
     result = run_process(argv, runner=runner, cwd=cwd, env=env, echo=False, timeout=60)
-    return parse_version(result.output) if result.returncode == 0 else "unknown"
+    if result.returncode != 0:
+        return "unknown", ""
+    return parse_version(result.output), result.output.strip()

@@ -31,6 +31,44 @@ from shipyard.findings.tool import Output, Parsed, Tool
 
 Parser = Callable[[str, str], list[Finding]]
 VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?(?:[.-]?\w+)?)")
+#: Configuration files the Python linters read, wherever they lie in the tree.
+PYPROJECT = ("pyproject.toml",)
+RUFF_CONFIG = (*PYPROJECT, "ruff.toml", ".ruff.toml")
+INI_CONFIG = ("setup.cfg", "tox.ini")
+
+
+@dataclass(frozen=True)
+class Weight:
+    """What a linter costs (measured with ``bench/bench_lint.py`` on Django 5.1.4): CPU
+    seconds to start, and per MiB of the files it lints."""
+
+    startup: float
+    per_mib: float
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How a linter is told how many workers to start: an option (``--jobs={}``), from a
+    version on, or an environment variable (read by the versions that know it)."""
+
+    option: str | None = None
+    since: tuple[int, ...] = ()
+    variable: str | None = None
+
+    def args(self, workers: int, version: str) -> tuple[str, ...]:
+        """The option for ``workers`` (none for a version older than ``since``)."""
+        if self.option is None or not _at_least(version, self.since):
+            return ()
+        return (self.option.format(workers),)
+
+    def env(self, workers: int) -> dict[str, str]:
+        """The variable for ``workers``."""
+        return {self.variable: str(workers)} if self.variable else {}
+
+
+def _at_least(version: str, since: tuple[int, ...]) -> bool:
+    numbers = tuple(int(part) for part in re.findall(r"\d+", version)[: len(since)])
+    return not since or (len(numbers) == len(since) and numbers >= since)
 
 
 @dataclass(frozen=True)
@@ -49,6 +87,15 @@ class Linter:
     version_args: tuple[str, ...] = ("--version",)
     plugin_prefixes: tuple[str, ...] = ()  # repo requirements installed along with it
     text_output: bool = False  # findings in plain text: a failure with no finding is a crash
+    #: Its findings on a file depend on that file alone (and its configuration): they are
+    #: cached by the file's content, and its files may be cut in several runs.
+    per_file: bool = False
+    workers: Workers | None = None  # None: one process, no workers of its own
+    weight: Weight = Weight(0.3, 1.0)
+    #: The names of the configuration files it reads (at any depth of the tree).
+    config: tuple[str, ...] = ()
+    #: Its findings may depend on which modules the tree has (first-party imports).
+    layout: bool = False
 
     def argv(self, executable: str, files: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
         """The command line that lints ``files``."""
@@ -83,15 +130,29 @@ class Linter:
         root: str,
         env: Mapping[str, str],
         timeout: float,
+        workers: int = 1,
+        version: str = "",
+        name: str | None = None,
+        own_files: bool = False,
     ) -> Tool:
-        """The run of this linter on ``files`` in ``root``, as a tool for the runner."""
+        """The run of this linter on ``files`` in ``root``, as a tool for the runner, with
+        ``workers`` of its own (it then takes as many cores). ``own_files``: the linter
+        lints the files its configuration names (mypy's ``files``), none are passed."""
+        options: tuple[str, ...] = ()
+        if self.workers is not None:
+            options = self.workers.args(workers, version)
+            env = {**env, **self.workers.env(workers)}
+        argv = self.argv(executable, files, (*options, *extra))
+        if own_files:
+            argv = [executable, *self.args, *options, *extra]
         return Tool(
-            self.name,
-            tuple(self.argv(executable, files, extra)),
+            name or self.name,
+            tuple(argv),
             partial(self.read, root=root),
             cwd=root,
             env=env,
             timeout=timeout,
+            slots=workers if self.workers is not None else 1,
         )
 
 
@@ -121,6 +182,11 @@ LINTERS: dict[str, Linter] = {
             ruff.parse,
             frozenset({0, 1}),
             fix_args=("check", "--fix", "--force-exclude", "--exit-zero"),
+            per_file=True,
+            workers=Workers(variable="RAYON_NUM_THREADS"),
+            weight=Weight(0.02, 0.06),
+            config=RUFF_CONFIG,
+            layout=True,
         ),
         Linter(
             "ruff-format",
@@ -132,6 +198,10 @@ LINTERS: dict[str, Linter] = {
             frozenset({0, 1}),
             formatter=True,
             fix_args=("format", "--force-exclude"),
+            per_file=True,
+            workers=Workers(variable="RAYON_NUM_THREADS"),
+            weight=Weight(0.02, 0.05),
+            config=RUFF_CONFIG,
         ),
         Linter(
             "flake8",
@@ -143,6 +213,11 @@ LINTERS: dict[str, Linter] = {
             frozenset({0, 1}),
             plugin_prefixes=("flake8-", "pep8-naming", "pydocstyle", "darglint"),
             text_output=True,
+            per_file=True,
+            workers=Workers(option="--jobs={}"),
+            weight=Weight(0.2, 2.4),
+            config=(".flake8", *INI_CONFIG),
+            layout=True,  # plugins such as flake8-import-order tell first-party imports
         ),
         Linter(
             "black",
@@ -154,6 +229,10 @@ LINTERS: dict[str, Linter] = {
             frozenset({0, 1, 123}),  # 123: a file black cannot parse (a finding of its own)
             formatter=True,
             fix_args=("--quiet",),
+            per_file=True,
+            workers=Workers(variable="BLACK_NUM_WORKERS"),
+            weight=Weight(0.4, 4.4),
+            config=PYPROJECT,
         ),
         Linter(
             "isort",
@@ -166,6 +245,14 @@ LINTERS: dict[str, Linter] = {
             formatter=True,
             fix_args=("--filter-files", "--quiet"),
             version_args=("--version-number",),
+            per_file=True,
+            # no workers: isort's --jobs prints each diff from a pool worker that is killed
+            # before it flushes (diffs lost when the output is a pipe); its files are cut
+            # in runs instead
+            workers=None,
+            weight=Weight(0.15, 0.3),
+            config=(*PYPROJECT, ".isort.cfg", ".editorconfig", *INI_CONFIG),
+            layout=True,
         ),
         Linter(
             "pylint",
@@ -176,6 +263,8 @@ LINTERS: dict[str, Linter] = {
             pylint.parse,
             frozenset(range(32)),  # bit-encoded message kinds; 32 is a usage error
             plugin_prefixes=("pylint-", "pylint_"),
+            workers=Workers(option="--jobs={}"),
+            weight=Weight(1.0, 25.0),
         ),
         Linter(
             "mypy",
@@ -186,6 +275,7 @@ LINTERS: dict[str, Linter] = {
             mypy.parse,
             frozenset({0, 1}),
             plugin_prefixes=("types-", "django-stubs", "pydantic", "mypy-", "mypy_"),
+            weight=Weight(1.0, 10.0),
         ),
         Linter(
             "hadolint",
@@ -195,6 +285,9 @@ LINTERS: dict[str, Linter] = {
             ("-f", "json", "--no-fail"),
             hadolint.parse,
             frozenset({0}),
+            per_file=True,
+            weight=Weight(0.02, 2.0),
+            config=(".hadolint.yaml", ".hadolint.yml"),
         ),
         Linter(
             "shellcheck",
@@ -204,6 +297,7 @@ LINTERS: dict[str, Linter] = {
             ("-f", "json1"),
             shellcheck.parse,
             frozenset({0, 1}),
+            weight=Weight(0.05, 20.0),  # not per file: it follows `source`d scripts
         ),
         Linter(
             "zizmor",
@@ -213,6 +307,7 @@ LINTERS: dict[str, Linter] = {
             ("--format", "json", "--no-exit-codes", "--offline", "--quiet"),
             zizmor.parse,
             frozenset({0}),
+            weight=Weight(0.1, 5.0),  # not per file: a workflow's findings read its actions
         ),
         Linter(
             "yamllint",
@@ -223,6 +318,9 @@ LINTERS: dict[str, Linter] = {
             yamllint.parse,
             frozenset({0, 1, 2}),
             text_output=True,
+            per_file=True,
+            weight=Weight(0.2, 3.0),
+            config=(".yamllint", ".yamllint.yaml", ".yamllint.yml"),
         ),
     )
 }

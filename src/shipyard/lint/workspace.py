@@ -22,8 +22,11 @@ FILE_COMMANDS = (
     "GITHUB_STATE",
     "GITHUB_STEP_SUMMARY",
 )
-#: The linters' own caches, moved into the tool cache.
-CACHE_VARIABLES = {"BLACK_CACHE_DIR": "black", "RUFF_CACHE_DIR": "ruff", "MYPY_CACHE_DIR": "mypy"}
+#: The linters' own caches, kept in the cache folder (their formats are data they check).
+CACHE_VARIABLES = {"RUFF_CACHE_DIR": "ruff", "MYPY_CACHE_DIR": "mypy"}
+#: Caches kept for the run only: black's is a pickle, which runs code when it is read, and
+#: the findings cache already skips the files it would.
+RUN_CACHE_VARIABLES = {"BLACK_CACHE_DIR": "black"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Workspace:
     python: str | None
     sarif_file: str
     diff_file: Path
+    #: The findings cache's folder (None: cache is false).
+    findings_cache: Path | None = None
 
 
 def resolve(settings: Settings, run: RunContext, child_env: Mapping[str, str]) -> Workspace:
@@ -47,10 +52,11 @@ def resolve(settings: Settings, run: RunContext, child_env: Mapping[str, str]) -
     root = (workspace / settings.working_directory).resolve()
     if not root.is_dir():
         raise InputError("working-directory", f"{settings.working_directory!r} is not a folder.")
-    env = linter_env(child_env, run.repository, run.tool_cache)
     cache = cache_root(run.tool_cache)
     cache.mkdir(parents=True, exist_ok=True)
     work = Path(run.temp_dir) / "shipyard-lint"
+    kept = cache_dir(settings, workspace, run) if settings.cache else None
+    env = linter_env(child_env, kept or work / "caches", work / "caches")
     return Workspace(
         root=root,
         workspace=run.workspace,
@@ -59,21 +65,39 @@ def resolve(settings: Settings, run: RunContext, child_env: Mapping[str, str]) -
         python=project_python(settings.python, env),
         sarif_file=settings.sarif_file or str(work / "lint.sarif"),
         diff_file=work / "fix.diff",
+        findings_cache=kept / "findings" if kept else None,
     )
 
 
-def linter_env(child_env: Mapping[str, str], repository: str, tool_cache: str) -> dict[str, str]:
+def cache_dir(settings: Settings, workspace: Path, run: RunContext) -> Path:
+    """The cache folder: the cache-dir input (relative to the workspace), else the tool
+    cache's folder of this repository."""
+    if settings.cache_dir.strip():
+        folder = (workspace / settings.cache_dir.strip()).resolve()
+    else:
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run.repository)
+        folder = cache_root(run.tool_cache) / "caches" / (name or "local")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            "cache-dir", f"{str(folder)!r} cannot be made a folder: {exc.strerror}."
+        ) from None
+    return folder
+
+
+def linter_env(child_env: Mapping[str, str], kept: Path, scratch: Path) -> dict[str, str]:
     """The linters' environment: no credentials (``child_env`` has none), no workflow file
-    commands, and the linters' caches in the tool cache (per repository), so that a warm tool
-    cache also skips the files black, ruff and mypy have already checked (unless you set
+    commands, and the linters' own caches: ruff's and mypy's in ``kept`` (the cache folder,
+    or the run's when cache is false), black's in the run's ``scratch`` folder (unless you set
     their variables)."""
     env = dict(child_env)
     for name in FILE_COMMANDS:
         env.pop(name, None)
-    folder = "".join(c if c.isalnum() or c in "-_." else "_" for c in repository)
-    caches = cache_root(tool_cache) / "caches" / (folder or "local")
     for variable, name in CACHE_VARIABLES.items():
-        env.setdefault(variable, str(caches / name))
+        env.setdefault(variable, str(kept / name))
+    for variable, name in RUN_CACHE_VARIABLES.items():
+        env.setdefault(variable, str(scratch / name))
     return env
 
 

@@ -45,6 +45,8 @@ class ProcessResult:
     timed_out: bool = False
     #: The child was ended by a signal we did not send (e.g. the runner cancelling the job).
     cancelled: bool = False
+    #: When it started (``time.monotonic()``): with ``duration``, where it lay in a parallel run.
+    started: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -67,6 +69,8 @@ class ProcessTask:
     env: Mapping[str, str] | None = None
     stdin: str | bytes | None = None
     timeout: float | None = None
+    #: How many of :func:`run_parallel`'s slots (cores) it occupies while it runs.
+    slots: int = 1
 
 
 class _Printer:
@@ -255,6 +259,7 @@ def _run(
         cancelled=returncode < 0
         and not timed_out
         and -returncode in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL),
+        started=started,
     )
 
 
@@ -286,39 +291,94 @@ def run_process(
     )
 
 
+class _Slots:
+    """Who may start: tasks in order, each once as many slots as it needs are free; a later
+    task that fits starts before an earlier one that does not (first fit)."""
+
+    def __init__(self, capacity: int, needs: Sequence[int]) -> None:
+        self.free = capacity
+        self.needs = [max(1, min(need, capacity)) for need in needs]
+        self.pending = list(range(len(needs)))
+        self.started: set[int] = set()
+        self.cancelled = False
+        self.changed = threading.Condition()
+
+    def _dispatch(self) -> None:
+        for index in list(self.pending):
+            if self.needs[index] <= self.free:
+                self.free -= self.needs[index]
+                self.pending.remove(index)
+                self.started.add(index)
+        self.changed.notify_all()
+
+    def acquire(self, index: int) -> bool:
+        """Wait for the turn of task ``index``; False once the run is cancelled."""
+        with self.changed:
+            self._dispatch()
+            while index not in self.started and not self.cancelled:
+                self.changed.wait()
+            return not self.cancelled
+
+    def release(self, index: int) -> None:
+        """Task ``index`` ended: its slots go to the next tasks that fit."""
+        with self.changed:
+            self.free += self.needs[index]
+            self._dispatch()
+
+    def cancel(self) -> None:
+        """Start nothing more."""
+        with self.changed:
+            self.cancelled = True
+            self.changed.notify_all()
+
+
 def run_parallel(
     tasks: Sequence[ProcessTask],
     *,
     runner: Runner,
     max_workers: int | None = None,
     untrusted: bool = True,
+    capacity: int | None = None,
+    echo: bool = True,
 ) -> list[ProcessResult]:
-    """Run the tasks at once (``max_workers`` at a time); each one's output is printed whole,
-    in a group named after it, as it finishes. Results are in task order."""
+    """Run the tasks at once, within ``capacity`` slots (default: ``max_workers``, else one
+    per core): a task takes its ``slots`` (a program that starts its own workers takes as
+    many as it starts) and starts, in task order, once they are free. With ``echo`` each
+    one's output is printed whole, in a group named after it, as it finishes. Results are in
+    task order."""
     if not tasks:
         return []
     from concurrent.futures import ThreadPoolExecutor
 
     running: list[subprocess.Popen[bytes]] = []
+    slots = _Slots(
+        capacity or max_workers or min(len(tasks), os.cpu_count() or 2),
+        [task.slots for task in tasks],
+    )
 
-    def one(task: ProcessTask) -> ProcessResult:
-        return _run(
-            task.argv,
-            printer=_Printer(runner, task.name, untrusted, live=False),
-            cwd=task.cwd,
-            env=child_env(runner.env) if task.env is None else task.env,
-            stdin=task.stdin,
-            timeout=task.timeout,
-            separate_stderr=False,
-            running=running,
-        )
+    def one(index: int, task: ProcessTask) -> ProcessResult:
+        if not slots.acquire(index):
+            return ProcessResult(tuple(task.argv), -1, "", "", "", 0.0, cancelled=True)
+        try:
+            return _run(
+                task.argv,
+                printer=_Printer(runner, task.name, untrusted, live=False) if echo else None,
+                cwd=task.cwd,
+                env=child_env(runner.env) if task.env is None else task.env,
+                stdin=task.stdin,
+                timeout=task.timeout,
+                separate_stderr=False,
+                running=running,
+            )
+        finally:
+            slots.release(index)
 
-    workers = max_workers or min(len(tasks), os.cpu_count() or 2)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(one, task) for task in tasks]
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        futures = [pool.submit(one, index, task) for index, task in enumerate(tasks)]
         try:
             return [future.result() for future in futures]
         except BaseException:  # a cancel: stop every child's group, start no more
+            slots.cancel()
             for future in futures:
                 future.cancel()
             for process in list(running):

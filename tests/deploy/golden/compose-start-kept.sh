@@ -28,6 +28,7 @@ fi
   export SHIPYARD_IMAGE=reg/api@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
   export SHIPYARD_APP=api
   export SHIPYARD_RELEASE=20251231000000-r0
+  export SHIPYARD_STATE="$STATE"
   mapfile -t files < <(compose_files 20251231000000-r0)
   docker compose -p api-20251231000000-r0 "${files[@]}" up --detach --no-build --quiet-pull
 )

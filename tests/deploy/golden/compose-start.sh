@@ -36,7 +36,8 @@ cat >"$dir/shipyard.yml" <<'SHIPYARD_OVERRIDE_0000000000000002'
       "labels": {
         "shipyard.app": "api",
         "shipyard.release": "20260101000000-r1.2",
-        "shipyard.role": "routed"
+        "shipyard.role": "routed",
+        "shipyard.state": "${SHIPYARD_STATE}"
       },
       "ports": [
         "127.0.0.1::8080"
@@ -46,7 +47,8 @@ cat >"$dir/shipyard.yml" <<'SHIPYARD_OVERRIDE_0000000000000002'
       "labels": {
         "shipyard.app": "api",
         "shipyard.release": "20260101000000-r1.2",
-        "shipyard.role": "service"
+        "shipyard.role": "service",
+        "shipyard.state": "${SHIPYARD_STATE}"
       }
     }
   }
@@ -58,6 +60,7 @@ SHIPYARD_OVERRIDE_0000000000000002
   export SHIPYARD_IMAGE='x'"'"'; touch /tmp/pwned; echo '"'"'$(id)`id`'
   export SHIPYARD_APP=api
   export SHIPYARD_RELEASE=20260101000000-r1.2
+  export SHIPYARD_STATE="$STATE"
   mapfile -t files < <(compose_files 20260101000000-r1.2)
   docker compose -p api-20260101000000-r1-2 "${files[@]}" up --detach --no-build --quiet-pull
 )

@@ -22,7 +22,7 @@ project_ok api-20260101000000-r1 || failed=1
 code=$(http_status "$(host_port api-20260101000000-r1-web-1)")
 say check api-20260101000000-r1-web-1 "$code"
 [[ $code == 2?? ]] || failed=1
-if [[ -r /var/log/x.log ]]; then
+if [[ -r /var/log/x.log && ! -s $STATE/maintenance/port ]]; then
   tail -c +1 /var/log/x.log | awk '{n++; if ($9 ~ /^5/) e++} END {printf "@@shipyard requests %d %d\n", n, e}'
   say log-size "$(stat -c %s /var/log/x.log)"
 fi

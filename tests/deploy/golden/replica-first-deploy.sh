@@ -5,7 +5,7 @@ SECRET=x'; touch /tmp/pwned; echo '$(id)`id`
 PLAIN=1
 SHIPYARD_ENV_0000000000000001
 docker rm -f api-20260101000000-r1-2 >/dev/null 2>&1 || true
-docker run --detach --name api-20260101000000-r1-2 --label shipyard.app=api --label shipyard.release=20260101000000-r1 --label shipyard.replica=2 --restart unless-stopped --env-file "$ENVFILE" --publish 127.0.0.1::8080 reg/api:1 >/dev/null
+docker run --detach --name api-20260101000000-r1-2 --label shipyard.app=api --label shipyard.release=20260101000000-r1 --label shipyard.replica=2 --label shipyard.state="$STATE" --restart unless-stopped --env-file "$ENVFILE" --publish 127.0.0.1::8080 reg/api:1 >/dev/null
 say started api-20260101000000-r1-2 "$(host_port api-20260101000000-r1-2)"
 wait_healthy api-20260101000000-r1-2 3 0.5
 switch_to 20260101000000-r1 api-20260101000000-r1-1 api-20260101000000-r1-2

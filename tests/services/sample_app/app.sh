@@ -39,6 +39,8 @@ HEALTH
 chmod 755 /www/cgi-bin/error /www/cgi-bin/slow /www/cgi-bin/health
 # A marker of the env a deploy gave (the names only, never values).
 env | sed -n 's/^\(APP_[A-Z_]*\)=.*/\1/p' | sort >/www/env-names
+# One line on stdout at start (the deploy's mode logs reads it).
+printf 'sample-app %s listening on %s\n' "$APP_VERSION" "${PORT:-8080}"
 httpd -f -p "${PORT:-8080}" -h /www &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' TERM INT

@@ -1,0 +1,206 @@
+"""How the linters share the cores (pure): who runs when, on which files, with how many workers.
+
+Each linter's cost is predicted from its weight (CPU seconds per MiB of source and to start,
+measured on Django by ``bench/bench_lint.py``) and the size of the files it lints. A linter
+gets a share of the cores in proportion to its cost: its own ``-j``/``--workers``/``--jobs``.
+A share that is not a whole number of cores is given in time: a per-file linter's files are
+cut in runs, the first with its whole cores, the rest (its *tail*) on the cores the others
+leave free. The runs start in order, each once its cores are free (first fit), so together
+they never take more cores than the machine has: no oversubscription, whatever the plan.
+
+Three plans are predicted with the same model and the quickest is taken; one of them is
+every linter after the other with every core (*sequential*), so the plan chosen is never
+predicted slower than that. The model: a run of a linter on some files with ``w`` workers
+takes its start-up plus the files' CPU cost over ``w`` (never less than its largest file).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    """One linter's work: its start-up (CPU seconds before it checks a file, serial), the
+    predicted CPU seconds of each of its files (in their order), the most workers it can use
+    (1: it has no ``-j``), and whether it may be cut into runs on parts of its files."""
+
+    linter: str
+    startup: float
+    costs: tuple[float, ...]
+    cap: int = 1
+    split: bool = False
+
+    @property
+    def work(self) -> float:
+        """Its files' predicted CPU seconds."""
+        return sum(self.costs)
+
+    @property
+    def cpu(self) -> float:
+        """Its predicted CPU seconds in all, start-up included."""
+        return self.startup + self.work
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One run of a linter: its files ``start`` to ``stop`` (of its job's), on ``workers``."""
+
+    linter: str
+    start: int
+    stop: int
+    workers: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The runs in the order they start, the predicted wall time, the floor (the predicted
+    CPU time over the cores) and the name of the plan."""
+
+    pieces: tuple[Piece, ...]
+    seconds: float
+    floor: float
+    strategy: str
+
+
+def duration(job: Job, piece: Piece) -> float:
+    """The predicted wall time of one run: start-up, then its files over its workers."""
+    costs = job.costs[piece.start : piece.stop]
+    return job.startup + max(sum(costs) / piece.workers, max(costs, default=0.0))
+
+
+def simulate(jobs: Mapping[str, Job], pieces: Sequence[Piece], cores: int) -> float:
+    """The predicted wall time of ``pieces`` started as the runtime starts them: in order,
+    each once its workers are free, a later one that fits going first."""
+    free, now = cores, 0.0
+    pending = list(pieces)
+    running: list[tuple[float, int]] = []  # (end, workers)
+    while pending or running:
+        for piece in list(pending):
+            need = min(piece.workers, cores)
+            if need <= free:
+                free -= need
+                pending.remove(piece)
+                running.append((now + duration(jobs[piece.linter], piece), need))
+        running.sort()
+        now, released = running.pop(0)
+        free += released
+    return now
+
+
+def shares(work: Mapping[str, float], caps: Mapping[str, int], cores: int) -> dict[str, int]:
+    """Whole cores in proportion to ``work``: each linter at least one and at most its cap;
+    the cores left over go one at a time to the linter that would take longest."""
+    total = sum(work.values()) or 1.0
+    given = {
+        name: max(1, min(caps[name], math.floor(cores * cost / total)))
+        for name, cost in work.items()
+    }
+    while sum(given.values()) < cores:
+        growing = [name for name in given if given[name] < caps[name]]
+        if not growing:
+            break
+        slowest = max(growing, key=lambda name: work[name] / given[name])  # first on ties
+        given[slowest] += 1
+    return given
+
+
+def _by_cost(jobs: Mapping[str, Job]) -> list[Job]:
+    return sorted(jobs.values(), key=lambda job: (-job.cpu, job.linter))
+
+
+def _whole(job: Job, workers: int) -> Piece:
+    return Piece(job.linter, 0, len(job.costs), max(1, min(workers, job.cap, len(job.costs))))
+
+
+def _parts(job: Job, count: int) -> list[Piece]:
+    """The job cut in ``count`` runs of about the same cost, each with its most workers."""
+    pieces, start = [], 0
+    for index in range(count):
+        left = job.costs[start:]
+        stop = (
+            start + _cut(left, sum(left) / (count - index)) if index < count - 1 else len(job.costs)
+        )
+        if start < len(job.costs):
+            pieces.append(Piece(job.linter, start, stop, max(1, min(job.cap, stop - start))))
+        start = stop
+    return pieces
+
+
+def sequential(jobs: Mapping[str, Job], cores: int) -> list[Piece]:
+    """Every linter after the other, each with every core it can use (a per-file linter
+    that has fewer workers than cores is cut in as many runs as fill them)."""
+    pieces: list[Piece] = []
+    for job in _by_cost(jobs):
+        runs = min(len(job.costs), cores // max(1, min(job.cap, cores))) if job.split else 1
+        pieces += _parts(job, runs) if runs > 1 else [_whole(job, cores)]
+    return pieces
+
+
+def proportional(jobs: Mapping[str, Job], cores: int) -> list[Piece]:
+    """Every linter at once (as the cores allow), each with its share of the cores."""
+    given = shares(
+        {job.linter: job.cpu for job in jobs.values()},
+        {job.linter: max(1, min(job.cap, len(job.costs))) for job in jobs.values()},
+        cores,
+    )
+    return [_whole(job, given[job.linter]) for job in _by_cost(jobs)]
+
+
+def _cut(costs: Sequence[float], budget: float) -> int:
+    """How many of the first files cost about ``budget`` (at least one)."""
+    spent, stop = 0.0, 0
+    while stop < len(costs) and spent + costs[stop] / 2 <= budget:
+        spent += costs[stop]
+        stop += 1
+    return max(stop, 1)
+
+
+def split(jobs: Mapping[str, Job], cores: int) -> list[Piece]:
+    """Shares in time. Each linter gets the whole cores of its ideal share (the plan's
+    CPU time over the cores); the cores left over form one more lane, where the linters
+    whose share is under a core run one after another, then the rest of the files of each
+    per-file linter whose share has a fraction (its first run got the whole cores' worth)."""
+    ideal = sum(job.cpu for job in jobs.values()) / cores
+    whole = {
+        job.linter: max(1, min(job.cap, math.floor(job.cpu / ideal)))
+        for job in jobs.values()
+        if job.cpu >= ideal
+    }
+    left = cores - sum(whole.values())
+    if not whole or left < 1:
+        return proportional(jobs, cores)
+    first: list[Piece] = []
+    rest: list[Piece] = []
+    for job in _by_cost(jobs):
+        workers = whole.get(job.linter)
+        if workers is None:
+            rest.append(_whole(job, left))
+        elif not job.split or len(job.costs) < 2:
+            first.append(_whole(job, workers))
+        else:
+            stop = _cut(job.costs, max(0.0, ideal - job.startup) * workers)
+            first.append(Piece(job.linter, 0, stop, workers))
+            if stop < len(job.costs):
+                rest.append(Piece(job.linter, stop, len(job.costs), left))
+    return first + rest
+
+
+def plan(jobs: Sequence[Job], cores: int) -> Plan:
+    """The quickest predicted plan for ``jobs`` on ``cores`` (ties: the fewest runs)."""
+    by_name = {job.linter: job for job in jobs if job.costs}
+    cores = max(1, cores)
+    floor = sum(job.cpu for job in by_name.values()) / cores
+    candidates = [
+        ("sequential", sequential(by_name, cores)),
+        ("shares", proportional(by_name, cores)),
+        ("shares in time", split(by_name, cores)),
+    ]
+    scored = [
+        (simulate(by_name, pieces, cores), len(pieces), index, name, pieces)
+        for index, (name, pieces) in enumerate(candidates)
+    ]
+    seconds, _count, _index, name, pieces = min(scored)
+    return Plan(tuple(pieces), seconds, floor, name)
