@@ -15,7 +15,7 @@ import pytest
 
 from shipyard.deploy.__main__ import run as deploy_run
 from shipyard.deploy.spec import SPEC
-from tests.action_run import ActionRun, run_in_process
+from tests.action_run import ActionRun, parse_file_commands, run_in_process
 from tests.services.deploy_hosts import DeployHost, SampleApp
 
 _COUNTER = itertools.count(1)
@@ -91,6 +91,8 @@ class App:
         temp.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
         env.update(RUNNER_TEMP=str(temp), GITHUB_RUN_NUMBER=str(self.runs))
+        (temp / "outputs").write_text("")
+        env.update(GITHUB_OUTPUT=str(temp / "outputs"))
         inputs = self.inputs(version, **more)
         env.update({SPEC.input(name).env_name: value for name, value in inputs.items()})
         return subprocess.Popen(
@@ -100,6 +102,10 @@ class App:
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def process_outputs(self) -> dict[str, str]:
+        """The outputs the last :meth:`start_process` wrote (GITHUB_OUTPUT)."""
+        return parse_file_commands((self.tmp_path / f"temp{self.runs}" / "outputs").read_text())
 
     @property
     def url(self) -> str:

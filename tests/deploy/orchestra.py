@@ -71,6 +71,7 @@ class Run:
     error: Exception | None
     log: str
     hosts: list[HostView] = field(default_factory=list)
+    left: report.Result | None = None  # after a cancel: what the mode says it left
 
     def steps(self, host: str) -> list[str]:
         """The host's steps, as the hosts output names them."""
@@ -126,7 +127,8 @@ def run(
             error = exc
         finally:
             cleanup.run_all()
-    return Run(result, cancelled, error, stream.getvalue(), fleet.views())
+    left = mode.result_so_far() if cancelled else None
+    return Run(result, cancelled, error, stream.getvalue(), fleet.views(), left)
 
 
 def planned(run_: Run) -> str:

@@ -113,7 +113,8 @@ def cases() -> dict[str, st.RemoteStep[object]]:
         "watch-no-log": st.Watch(r, r.names(), None, 0, 1),
         "log-size": st.LogSize(r, "~/nginx/api.access.log"),
         "log-size-none": st.LogSize(r, None),
-        "revert": ct.Revert(renderer(health_attempts=121), OLD, OLD_NAMES, r.names()),
+        "revert": ct.Revert(renderer(health_attempts=121), OLD, OLD_NAMES, r.names(), drain=10),
+        "revert-before-the-switch": ct.Revert(r, OLD, OLD_NAMES, r.names()),
         "revert-first-deploy": ct.Revert(r, "", [], r.names()),
         "revert-nothing-started": ct.Revert(r, OLD, OLD_NAMES, []),
         "record": st.Record(r, record, audit, NEW, 5),
@@ -123,6 +124,10 @@ def cases() -> dict[str, st.RemoteStep[object]]:
         "stop-old-audit": ct.Stop(r, OLD_NAMES, 1.0, '{"event": "rollback"}'),
         "stop-nothing": ct.Stop(r, [], 1.0, '{"event": "rollback"}'),
         "stop-recreate": ct.Stop(r, OLD_NAMES),
+        "stop-after-rollback": ct.Stop(
+            r, OLD_NAMES, 2.5, '{"event": "rollback"}', workers=["41", "42"]
+        ),
+        "stop-after-rollback-no-nginx": ct.Stop(r, OLD_NAMES, 2.5, "", workers=[]),
         "compose-start": cs.ComposeStart(c, parsed, ENV, NEW + ".2", EVIL),
         "compose-start-kept": cs.ComposeStart(c, None, ENV, OLD, DIGEST),
         "compose-check": cs.ComposeCheck(c, NEW, [f"api-{NEW}-web-1"]),
@@ -132,7 +137,9 @@ def cases() -> dict[str, st.RemoteStep[object]]:
         "compose-stop-old": cs.ComposeStop(c, OLD, 4.0),
         "compose-stop-old-audit": cs.ComposeStop(c, OLD, 1.0, '{"event": "x"}'),
         "compose-bring-back": cs.ComposeBringBack(c, OLD),
-        "compose-revert": cs.ComposeRevert(c, OLD, NEW),
+        "compose-revert": cs.ComposeRevert(c, OLD, NEW, drain=10),
+        "compose-revert-before-the-switch": cs.ComposeRevert(c, OLD, NEW),
+        "compose-stop-after-rollback": cs.ComposeStop(c, OLD, 3.0, "", workers=["41"]),
         "compose-revert-first-deploy": cs.ComposeRevert(c, "", NEW),
         **ops_cases(renderer),
     }

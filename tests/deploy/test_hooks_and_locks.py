@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.action_run import ActionRun
 from tests.deploy.conftest import App
 from tests.services._common import wait_until
+from tests.services.deploy_hosts import DeployHost
 from tests.services.loadgen import LoadGenerator, fetch
 
 
@@ -65,22 +66,43 @@ def _in_background(
     return thread, results
 
 
+def _sessions(host: DeployHost) -> int:
+    """Commands run over SSH on the host so far (each step is one; sshd logs each)."""
+    return host.sshd_log().count("Starting session: command")
+
+
 def test_a_second_deploy_waits_for_the_lock_or_fails_naming_the_first(app: App) -> None:
-    marker = app.hosts[0].home / f"{app.name}.holding"
-    hold = {"pre-deploy": f'touch "$HOME/{marker.name}"; sleep 6'}
+    """The first deploy holds the lock until the test opens a gate (no race with a sleep):
+    one with a short lock-wait is refused, one with a long one tries the lock again and again
+    (seen in the sshd log) and, once the gate opens, gets it."""
+    host = app.hosts[0]
+    marker, gate = host.home / f"{app.name}.holding", host.home / f"{app.name}.gate"
+    gate.touch()
+    hold = {
+        "pre-deploy": f'touch "$HOME/{marker.name}"; '
+        f'while [[ -e "$HOME/{gate.name}" ]]; do sleep 0.1; done'
+    }
     thread, first = _in_background(app, "v1", hold)
+    waiter: threading.Thread | None = None
     try:
         assert wait_until(marker.exists, 60)
         refused = app.deploy("v2", {"lock-wait": "1s"})
-        waited = app.deploy("v2", {"lock-wait": "60s"})
+        before = _sessions(host)
+        waiter, waited = _in_background(app, "v2", {"lock-wait": "120s"})
+        assert wait_until(lambda: _sessions(host) >= before + 2, 60), "no second try"
     finally:
+        gate.unlink(missing_ok=True)
         thread.join()
+        if waiter is not None:
+            waiter.join()
     assert first[0].code == 0, first[0].log
     assert refused.code == 3, refused.log
     assert "another deploy holds the lock" in refused.log
     assert "https://github.example/your-org/app/actions/runs/1001" in refused.log
     assert "by octocat" in refused.log
-    assert waited.code == 0, waited.log
+    assert waited[0].code == 0, waited[0].log
+    steps = [s["name"] for s in json.loads(waited[0].outputs["hosts"])[0]["steps"]]
+    assert steps.count("lock") >= 2
     assert fetch(app.url) == "v2"
 
 
@@ -92,7 +114,7 @@ def test_ssh_cut_mid_deploy_keeps_the_old_release_and_the_next_deploy_succeeds(
     assert app.deploy("v1").code == 0
     marker = host.home / "in-pre-deploy"
     thread, cut = _in_background(
-        app, "v2", {"pre-deploy": 'touch "$HOME/in-pre-deploy"; sleep 5', "lock-ttl": "3s"}
+        app, "v2", {"pre-deploy": 'touch "$HOME/in-pre-deploy"; sleep 600', "lock-ttl": "3s"}
     )
     try:
         assert wait_until(marker.exists, 60)

@@ -43,6 +43,8 @@ def make_run(
                           compose=files.compose is not None, clock=clock, wall=wall,
                           space=space.needed, image=s.image, space_why=space.why)  # fmt: skip
         mode = modes.mode_for(s, fleet, lock, files, site, ctx.cleanup, clock, wall)
+        if isinstance(mode, report.Unfinished):  # deploy, rollback: outputs after a cancel too
+            ctx.cleanup.push(lambda: report.publish_unfinished(ctx, mode), "outputs after a cancel")
         return report.publish(ctx, mode.run())
 
     return run

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from . import markers
 from .compose import IMAGE_VARIABLE, ComposeApp, project
 from .markers import Markers
-from .render import ScriptRenderer, quote, write_current
-from .steps import NO_COMPOSE, RemoteStep, Reply
+from .render import ScriptRenderer, drain, quote, write_current
+from .steps import NO_COMPOSE, RemoteStep, Reply, draining
 
 #: Bash run before the lock is taken: a host without docker compose v2 is refused (exit 78,
 #: ``no-compose`` with the version found) before anything on it changes.
@@ -164,16 +164,25 @@ def watch_extra(renderer: ScriptRenderer, release: str) -> str:
 
 @dataclass(frozen=True)
 class ComposeStop(_ComposeStep):
-    """Drain, then stop the release's project (kept for a rollback until pruned)."""
+    """Drain, then stop the release's project (kept for a rollback until pruned); with
+    ``workers`` the drain ends once nginx's workers of before the switch have exited (as
+    :class:`~.container_steps.Stop`)."""
 
     renderer: ScriptRenderer
     release: str
     drain: float = 0
     audit_json: str = ""
     name: str = "stop-old"
+    workers: Sequence[str] | None = None
 
     def body(self) -> str:
-        body = f"sleep {self.drain:g}\n" if self.drain > 0 else ""
+        body = ""
+        if self.drain > 0:
+            body = (
+                drain(self.drain, self.workers)
+                if self.workers is not None
+                else f"sleep {self.drain:g}\n"
+            )
         project_name = _project(self.renderer, self.release)
         body += f"docker compose -p {project_name} stop >/dev/null 2>&1 || true\n"
         if self.audit_json:
@@ -182,8 +191,9 @@ class ComposeStop(_ComposeStep):
 
 
 @dataclass(frozen=True)
-class ComposeBringBack(_ComposeStep):
-    """Start a kept release's project again, check its routed containers, switch to them."""
+class ComposeBringBack(RemoteStep[tuple[str, ...]]):
+    """Start a kept release's project again, check its routed containers, switch to them; the
+    value: nginx's workers of before the switch."""
 
     renderer: ScriptRenderer
     release: str
@@ -198,15 +208,27 @@ class ComposeBringBack(_ComposeStep):
             + write_current(self.release)
         )
 
+    def script(self) -> str:
+        """The whole script the host runs."""
+        return self.renderer.render(FUNCTIONS + self.body())
+
+    def parse(self, reply: Reply) -> tuple[str, ...]:
+        """nginx's workers of before the switch."""
+        return draining(reply)
+
 
 @dataclass(frozen=True)
 class ComposeRevert(_ComposeStep):
-    """Put the old release's project back (when there is one) and remove the new project."""
+    """Put the old release's project back (when there is one: started, its routed containers
+    answering before traffic moves), and, once nginx's workers of before the switch have
+    finished their requests (at most ``drain`` seconds, when the new project took traffic),
+    remove the new project."""
 
     renderer: ScriptRenderer
     old_release: str
     new_release: str
     name: str = "rollback"
+    drain: float = 0
 
     def body(self) -> str:
         body = ""
@@ -216,6 +238,7 @@ class ComposeRevert(_ComposeStep):
             body += _wait_routed(self.renderer, old)
             body += f'switch_to {quote(self.old_release)} "${{names[@]}}"\n'
             body += write_current(self.old_release)
+            body += drain(self.drain)
         new = _project(self.renderer, self.new_release)
         body += f"docker compose -p {new} down --remove-orphans >/dev/null 2>&1 || true\n"
         return body + f"say {markers.REVERTED}\n"

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import markers
-from .render import ScriptRenderer, quote, write_current
-from .steps import RemoteStep
+from .render import ScriptRenderer, drain, quote, write_current
+from .steps import RemoteStep, Reply, draining
 
 
 def _names(names: Sequence[str]) -> str:
@@ -50,8 +50,10 @@ class Check(RemoteStep[None]):
 
 
 @dataclass(frozen=True)
-class Switch(RemoteStep[None]):
-    """Point the proxy at the containers of ``release`` and record it as the one serving."""
+class Switch(RemoteStep[tuple[str, ...]]):
+    """Point the proxy at the containers of ``release`` and record it as the one serving; the
+    value: nginx's workers of before the switch (``draining``), which a :class:`Stop` waits
+    for."""
 
     renderer: ScriptRenderer
     release: str
@@ -60,6 +62,10 @@ class Switch(RemoteStep[None]):
 
     def body(self) -> str:
         return self.renderer.switch(self.release, self.names) + write_current(self.release)
+
+    def parse(self, reply: Reply) -> tuple[str, ...]:
+        """nginx's workers of before the switch."""
+        return draining(reply)
 
 
 @dataclass(frozen=True)
@@ -102,16 +108,25 @@ class Replica(RemoteStep[None]):
 @dataclass(frozen=True)
 class Stop(RemoteStep[None]):
     """Drain (``drain`` seconds), then stop ``names`` (and append ``audit_json`` to the audit
-    log): the old release after the watch, before a recreate, after a rollback."""
+    log): the old release after the watch, before a recreate, after a rollback. With
+    ``workers`` (nginx's workers of before the switch, as the switch step named them) the
+    drain ends as soon as they have finished their requests and exited."""
 
     renderer: ScriptRenderer
     names: Sequence[str]
     drain: float = 0
     audit_json: str = ""
     name: str = "stop-old"
+    workers: Sequence[str] | None = None
 
     def body(self) -> str:
-        body = f"sleep {self.drain:g}\n" if self.drain > 0 and self.names else ""
+        body = ""
+        if self.drain > 0 and self.names:
+            body = (
+                drain(self.drain, self.workers)
+                if self.workers is not None
+                else f"sleep {self.drain:g}\n"
+            )
         if self.names:
             body += f"docker stop --time 10 {_names(self.names)} >/dev/null 2>&1 || true\n"
         if self.audit_json:
@@ -121,14 +136,18 @@ class Stop(RemoteStep[None]):
 
 @dataclass(frozen=True)
 class Revert(RemoteStep[None]):
-    """Put the old release back: start its containers, check them, switch to them, remove the
-    new ones. Idempotent: a failed attempt can be made again."""
+    """Put the old release back: start its containers and wait until they answer (before any
+    traffic moves), switch to them, then, when the new release took traffic (``drain`` > 0),
+    let nginx's workers of before the switch finish their requests to it (at most ``drain``
+    seconds) before the new containers are removed. Idempotent: a failed attempt can be made
+    again."""
 
     renderer: ScriptRenderer
     old_release: str
     old: Sequence[str]
     new: Sequence[str]
     name: str = "rollback"
+    drain: float = 0
 
     def body(self) -> str:
         r, body = self.renderer, ""
@@ -136,15 +155,17 @@ class Revert(RemoteStep[None]):
             body += f"docker start {_names(self.old)} >/dev/null\n" + r.wait(self.old)
             body += r.switch(self.old_release, self.old)
             body += write_current(self.old_release)
+            if self.new:
+                body += drain(self.drain)
         if self.new:
             body += f"docker rm --force {_names(self.new)} >/dev/null 2>&1 || true\n"
         return body + f"say {markers.REVERTED}\n"
 
 
 @dataclass(frozen=True)
-class BringBack(RemoteStep[None]):
+class BringBack(RemoteStep[tuple[str, ...]]):
     """Start a kept (stopped) release's containers again, check them and switch to them (a
-    rollback in one round trip)."""
+    rollback in one round trip); the value: nginx's workers of before the switch."""
 
     renderer: ScriptRenderer
     release: str
@@ -159,3 +180,7 @@ class BringBack(RemoteStep[None]):
             + r.switch(self.release, self.names)
             + write_current(self.release)
         )
+
+    def parse(self, reply: Reply) -> tuple[str, ...]:
+        """nginx's workers of before the switch."""
+        return draining(reply)

@@ -47,6 +47,8 @@ class Deploy:
         self.clock = clock
         self.release = strategy.renderer.release
         self.story: list[str] = []
+        self.previous = ""  # the release serving before (read with the locks)
+        self.description: list[str] = []  # the plan
 
     # -- one host ---------------------------------------------------------------------------
     def rollout(self, name: str) -> None:
@@ -59,16 +61,17 @@ class Deploy:
         self.fleet.run_flow(name, self.strategy.finish(self.fleet.view(name)))
         self.fleet.mark(name, status="deployed")
 
-    def revert(self, name: str) -> None:
-        """Put the release that ran before back on this host (shielded from a cancel).
+    def revert(self, name: str) -> list[str]:
+        """Put the release that ran before back on this host (shielded from a cancel); what
+        happened, for the story.
 
         The revert is idempotent (start the old containers, wait until they answer, switch
-        to them, remove the new ones), so an attempt that fails is made once more. A failure
-        to record the result afterwards leaves the host rolled back (the old release serves),
-        with a warning. Then, on a host the rollout changed, post-rollback (once)."""
-        fleet = self.fleet
+        to them, drain, remove the new ones), so an attempt that fails is made once more. A
+        failure to record the result afterwards leaves the host rolled back (the old release
+        serves), with a warning. Then, on a host the rollout changed, post-rollback (once)."""
+        fleet, told = self.fleet, list[str]()
         if fleet.state(name).status in ("untouched", "rolled-back"):
-            return
+            return told
         changed = self.strategy.changed(fleet.view(name))  # before the revert's own steps
         with self.cleanup.shielded(f"rollback of {name}"):
             try:
@@ -78,16 +81,15 @@ class Deploy:
                         attempts=REVERT_ATTEMPTS, base_delay=REVERT_RETRY_DELAY, jitter=0.0
                     ),
                     clock=self.clock,
-                    log=functools.partial(self._retrying, name),
+                    log=functools.partial(self._retrying, name, told),
                     what="rollback",
                 )
             except StepFailed as exc:
                 fleet.mark(name, status="failed")
-                self.story.append(f"{name}: rollback FAILED: {exc}")
-                return
+                return [*told, f"{name}: rollback FAILED: {exc}"]
             fleet.mark(name, status="rolled-back")
             host = fleet.view(name)
-            self.story.append(
+            told.append(
                 f"{name}: put {host.facts.current or 'nothing (first deploy)'} back"
                 + (", removed the new containers" if host.new else "")
             )
@@ -95,13 +97,27 @@ class Deploy:
                 fleet.run(name, self.strategy.record(host, "rolled-back"))
             except StepFailed as exc:
                 message = f"{name}: rolled back, but the result was not recorded on the host: {exc}"
-                self.story.append(message)
+                told.append(message)
                 fleet.runner.annotate("warning", message, title="Rollback not recorded")
             if changed:
-                after_rollback(fleet, name, self.strategy.after_revert(host), self.story)
+                after_rollback(fleet, name, self.strategy.after_revert(host), told)
+        return told
 
-    def _retrying(self, name: str, line: str) -> None:
-        self.story.append(f"{name}: {line}")
+    def revert_all(self, names: Sequence[str], phase: str) -> None:
+        """Put the old release back on ``names`` at once, a thread each; a cancel meanwhile
+        waits until every host is back (the whole of it is shielded), then goes on."""
+        told: dict[str, list[str]] = {}
+
+        def one(name: str) -> None:
+            told[name] = self.revert(name)
+
+        with self.cleanup.shielded("rollback"):
+            self.fleet.each(names, one, phase)
+        for name in names:
+            self.story += told.get(name, [])
+
+    def _retrying(self, name: str, told: list[str], line: str) -> None:
+        told.append(f"{name}: {line}")
         self.fleet.note(name, line)
 
     def _revert_once(self, name: str, attempts: Iterator[int]) -> None:
@@ -151,9 +167,13 @@ class Deploy:
         self.cleanup.push(self.lock.release_all, "release the deploy locks")
         self.cleanup.push(self._revert_unfinished, "put the old release back on unfinished hosts")
         self.lock.take_all()
-        previous = next((h.facts.current for h in fleet.views() if h.facts.current), "")
+        self.previous = previous = next(
+            (h.facts.current for h in fleet.views() if h.facts.current), ""
+        )
         steps = plan.step_lines(self.strategy, fleet.views())
-        description = plan.describe(self.settings, fleet.targets, self.release, steps)
+        self.description = description = plan.describe(
+            self.settings, fleet.targets, self.release, steps
+        )
         failed_prepare = [h for h in fleet.views() if h.state.error]
         if failed_prepare:
             self.story += [f"{h.name}: {h.state.error}" for h in failed_prepare]
@@ -178,10 +198,8 @@ class Deploy:
                 bad = self.watch(batch)
                 for name in batch:
                     fleet.flush(name, "watch")
-            for name in bad:
-                self.story.append(f"{name}: {fleet.state(name).error}")
-                self.revert(name)
-                fleet.flush(name, "rollback")
+            self.story += [f"{name}: {fleet.state(name).error}" for name in bad]
+            self.revert_all(bad, "rollback")
             failures += len(bad)
             good = [name for name in batch if name not in bad]
             if failures > s.max_failures:
@@ -189,27 +207,35 @@ class Deploy:
                     f"{failures} host(s) failed (max-failures {s.max_failures}): "
                     "rolling back every host already switched"
                 )
-                for name in [*done, *good]:
-                    self.revert(name)
-                    fleet.flush(name, "rollback")
-                statuses = [fleet.state(name).status for name in fleet.names]
-                return (
-                    "rolled-back"
-                    if all(status in ("rolled-back", "untouched") for status in statuses)
-                    else "failed"
-                )
+                self.revert_all([*done, *good], "rollback")
+                return self._put_back_status()
             fleet.each(good, self.finish, "finish")
             done += good
         return "deployed"
 
+    def _put_back_status(self) -> str:
+        """rolled-back when every host this run changed has the old release back, else
+        failed."""
+        statuses = [self.fleet.state(name).status for name in self.fleet.names]
+        return (
+            "rolled-back"
+            if all(status in ("rolled-back", "untouched") for status in statuses)
+            else "failed"
+        )
+
     def _result(self, status: str, previous: str, description: Sequence[str]) -> Result:
         return Result(status, self.release, previous, self.fleet.views(), self.story, description)
 
+    def result_so_far(self) -> Result:
+        """After a cancel (once the cleanups have put hosts back): what the run left, for the
+        outputs (rolled-back when every host it changed has the old release back)."""
+        self.story.append("the deploy was cancelled")
+        return self._result(self._put_back_status(), self.previous, self.description)
+
     def _revert_unfinished(self) -> None:
-        """On a cancel: put the old release back wherever this run left a host half done."""
+        """On a cancel: put the old release back, on every host at once, wherever this run
+        left a host half done (a step still running there is stopped first)."""
         fleet = self.fleet
-        fleet.stop_steps([n for n in fleet.names if fleet.state(n).status == "working"])
-        for name in fleet.names:
-            if fleet.state(name).status == "working":
-                self.revert(name)
-                fleet.flush(name, "rollback after cancel")
+        working = [n for n in fleet.names if fleet.state(n).status == "working"]
+        fleet.stop_steps(working)
+        self.revert_all(working, "rollback after cancel")

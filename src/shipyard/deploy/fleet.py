@@ -56,6 +56,9 @@ class Fleet:
         self._output: dict[str, list[str]] = {t.name: [] for t in targets}
         self._lock = threading.Lock()
         self.stopping = threading.Event()  # set from a cancel until the workers have stopped
+        # Hosts where a step of this run may still run: started, and not seen to end (a
+        # cancel or a timeout ends only the local client). Only these get a StopSteps.
+        self._in_flight: set[str] = set()
         # Names this run's remote steps, per host (several "hosts" may share one machine).
         token = token or secrets.token_hex(8)
         self.tags = {t.name: f"shipyard-step-{token}-{i}" for i, t in enumerate(targets)}
@@ -145,6 +148,8 @@ class Fleet:
         if self.stopping.is_set():
             raise StepFailed(f"{step.name}: not started, the deploy was cancelled")
         target, log = self.state(name).target, self._logs[name]
+        with self._lock:
+            self._in_flight.add(name)
         try:
             reply = self.transport.run(
                 target, Script.of(step), self.command_timeout, self.tags[name]
@@ -152,6 +157,9 @@ class Fleet:
         except BaseException as exc:  # a cancel while the step ran in this thread
             log.append(StepRecord(step.name, False, -1, 0.0, type(exc).__name__, step))
             raise
+        if not reply.timed_out:
+            with self._lock:
+                self._in_flight.discard(name)
         ok = reply.returncode in step.ok_codes and not reply.timed_out
         value = step.parse(reply) if ok else None
         log.append(
@@ -222,14 +230,18 @@ class Fleet:
 
     def stop_steps(self, names: Sequence[str]) -> None:
         """On a cancel or a timeout: stop this run's steps still running on the hosts (the
-        local client ending does not end the remote script), so nothing races the rollback."""
-        locked = [n for n in names if self.state(n).locked]
+        local client ending does not end the remote script), so nothing races the rollback.
+        A host with no step of this run in flight is left alone (no round trip)."""
+        with self._lock:
+            locked = [n for n in names if n in self._in_flight and self._states[n].locked]
         if not locked:
             return
 
         def one(name: str) -> None:
             step = StopSteps(self.renderer, self.tags[name])
             stopped = step.parse(self.call(name, step, STOP_STEPS_TIMEOUT))
+            with self._lock:
+                self._in_flight.discard(name)
             if stopped:
                 self._output[name].append(f"--- stopped {stopped} running step(s) on the host")
 

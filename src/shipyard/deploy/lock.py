@@ -132,7 +132,8 @@ class DeployLock:
             self.fleet.parallel(locked, self._release)
 
     def _release(self, name: str) -> None:
-        reply = self.fleet.call(name, Unlock(self.fleet.renderer, self.holder.id), UNLOCK_TIMEOUT)
+        step = Unlock(self.fleet.renderer, self.holder.id, self.fleet.tags[name])
+        reply = self.fleet.call(name, step, UNLOCK_TIMEOUT)
         released = reply.returncode == 0 and not reply.timed_out
         self.fleet.mark(name, locked=not released)
         if not released:

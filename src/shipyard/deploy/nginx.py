@@ -72,7 +72,9 @@ switch_to() {{
   before=$(nginx_workers "$root" | tr '\n' ' ')
   bash -c {shlex.quote(reload)}
   wait_applied "$root" "$before"
+  DRAINING=$(awk '{{for (i = 2; i <= NF; i += 2) printf "%s ", $i}}' <<<"$before")
   say {markers.SWITCHED} "$release" "${{servers[*]}}"
+  say {markers.DRAINING} "$DRAINING"
 }}
 """
         + APPLIED
@@ -86,15 +88,43 @@ switch_to() {{
 # are "shutting down": they closed their listening sockets). Masters started with the upstream
 # file's nginx directory on their command line (``-p``/``-c``) are preferred when there are
 # several. No nginx worker on the host (the proxy runs elsewhere): nothing to wait for. Not
-# seen in time: a warning in the step's output, not a stop.
+# seen in time: a warning in the step's output, not a stop. nginx's processes are read from
+# ``/proc`` (their titles, ``nginx: worker process``): no ``ps`` is needed on the host.
+#
+# The workers of before the reload are kept in ``$DRAINING``: they finish the requests they
+# took (with the old upstream) before they exit. ``drain TICKS`` waits until they have, at most
+# TICKS tenths of a second, before the release they proxied to is stopped (a revert, a
+# rollback); when no nginx worker was seen (``proxy: none``, nginx elsewhere) it waits the
+# whole time.
 RELOAD_WAIT = 15  # seconds
 APPLIED = f"""
+DRAINING=""
 nginx_workers() {{
-  ps -e -o pid= -o ppid= -o args= 2>/dev/null | awk -v root="$1/" '
-    $3 == "nginx:" && $4 == "master" && index($0, root) {{ mine[$1] = 1 }}
-    $3 == "nginx:" && $4 == "worker" && $5 == "process" && NF == 5 {{ of[$1] = $2 }}
-    END {{ n = 0; for (m in mine) n++; for (w in of) if (!n || (of[w] in mine)) print of[w], w }}
-  ' || true
+  local dir stat title pid ppid master masters=() mine=()
+  local -A parent=()
+  for dir in /proc/[0-9]*; do
+    title=""
+    IFS= read -r -d '' title 2>/dev/null <"$dir/cmdline" || true
+    [[ $title == "nginx: "* ]] || continue
+    IFS= read -r stat 2>/dev/null <"$dir/stat" || continue
+    pid=${{dir#/proc/}}
+    read -r _ ppid _ <<<"${{stat##*) }}"
+    case $title in
+      "nginx: master process"*)
+        masters+=("$pid")
+        if [[ $title == *"$1/"* ]]; then mine+=("$pid"); fi ;;
+      "nginx: worker process") parent[$pid]=$ppid ;;
+    esac
+  done
+  for pid in "${{!parent[@]}}"; do
+    if ((${{#mine[@]}} == 0)); then
+      echo "${{parent[$pid]}} $pid"
+      continue
+    fi
+    for master in "${{mine[@]}}"; do
+      if [[ ${{parent[$pid]}} == "$master" ]]; then echo "$master $pid"; fi
+    done
+  done
 }}
 reload_applied() {{
   nginx_workers "$1" | awk -v before="$2" '
@@ -114,13 +144,39 @@ wait_applied() {{
   done
   say {markers.PROXY_UNCONFIRMED} {RELOAD_WAIT}
 }}
+nginx_exited() {{
+  local pid title
+  for pid in "$@"; do
+    title=""
+    IFS= read -r -d '' title 2>/dev/null <"/proc/$pid/cmdline" || true
+    if [[ $title == "nginx: worker process"* ]]; then return 1; fi
+  done
+}}
+drain() {{
+  local i
+  if [[ -z $DRAINING ]]; then
+    sleep "$(($1 / 10)).$(($1 % 10))"
+    return 0
+  fi
+  for ((i = 0; i < $1; i++)); do
+    # shellcheck disable=SC2086 # one PID a word
+    if nginx_exited $DRAINING; then say {markers.DRAINED}; return 0; fi
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  say {markers.DRAIN_TIMEOUT} $DRAINING
+}}
 """
 
 
 def no_proxy_function() -> str:
-    """Bash: the ``switch_to`` of ``proxy: none`` (it only says so)."""
+    """Bash: the ``switch_to`` of ``proxy: none`` (it only says so), and its ``drain TICKS``
+    (nothing to watch: the whole time)."""
     return f"""
 switch_to() {{
   say {markers.SWITCHED} "$1" "(no proxy)"
+}}
+drain() {{
+  sleep "$(($1 / 10)).$(($1 % 10))"
 }}
 """

@@ -10,6 +10,7 @@ directory, ``say`` and the health and proxy functions), a blank line, then its s
 from __future__ import annotations
 
 import dataclasses
+import math
 import secrets
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,36 @@ def heredoc(target: str, content: str, tag: str, token: str) -> str:
     delimiter = f"SHIPYARD_{tag}_{token}"
     body = content if content.endswith("\n") or not content else content + "\n"
     return f"cat >{target} <<'{delimiter}'\n{body}{delimiter}\n"
+
+
+#: A step started as ``bash -s TAG`` (:class:`~.steps.StopSteps` ends it by its tag) writes
+#: ``$STATE/steps/TAG.PID`` first: its process group and its start time, both read from
+#: ``/proc/PID/stat``. Ending it then needs no ``pgrep`` or ``ps`` on the host, and a PID the
+#: kernel has since given to another process is told apart by its start time (the pair is
+#: unique for the machine's uptime). Without ``/proc`` nothing is written (steps cannot be
+#: ended on the host, as before). ``proc_stat PID`` prints ``PGID STARTTIME`` of a live process.
+TRACK_STEP = r"""proc_stat() {
+  local stat fields
+  IFS= read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a fields <<<"${stat##*) }"
+  printf '%s %s\n' "${fields[2]}" "${fields[19]}"
+}
+if [[ ${1-} =~ ^shipyard-step-[0-9a-f]+-[0-9]+$ ]] && proc_stat $$ >/dev/null; then
+  mkdir -p "$STATE/steps"
+  proc_stat $$ >"$STATE/steps/$1.$$"
+fi
+"""
+
+
+def drain(seconds: float, workers: Sequence[str] | None = None) -> str:
+    """Bash that waits until nginx's workers of before the last switch have finished their
+    requests and exited, at most ``seconds`` (the whole time when none were seen). Those of
+    the switch in the same script by default; ``workers``: the ones another step's switch
+    named (``draining``)."""
+    if seconds <= 0:
+        return ""
+    known = "" if workers is None else f"DRAINING={quote(' '.join(workers))}\n"
+    return known + f"drain {math.ceil(seconds * 10)}\n"
 
 
 def write_current(release: str) -> str:
@@ -98,6 +129,7 @@ class ScriptRenderer:
             f"APP={quote(self.app)}\n"
             'mkdir -p "$STATE/releases"\n'
             + markers.SAY
+            + TRACK_STEP
             + health.functions(self.port, self.health_path)
             + proxy
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from shipyard.runtime import ExternalError, Outcome, Summary, VerdictFailure
 
@@ -199,6 +199,29 @@ def publish(ctx: ActionContext[Settings], result: Result | OpsResult) -> Outcome
     if error is not None:
         raise error
     return Outcome(summary_title=f"{s.app} {result.status}")
+
+
+@runtime_checkable
+class Unfinished(Protocol):
+    """A mode that can say what it left when it did not get to its result (a cancel)."""
+
+    def result_so_far(self) -> Result:
+        """The hosts as the run (and its cleanups) left them."""
+        ...
+
+
+def publish_unfinished(ctx: ActionContext[Settings], mode: Unfinished) -> None:
+    """A cleanup, run after the mode's own (the old release put back, the locks released):
+    when the run was cancelled before it wrote its outputs, write them and the summary from
+    what the mode left, so ``status`` and ``hosts`` are set after a cancel too. Never raises a
+    verdict: the run already ends with the cancel."""
+    if "status" in ctx.outputs or not ctx.cleanup.cancelled:
+        return
+    result = mode.result_so_far()
+    s = ctx.settings
+    for name, value in outputs(result, s.url, ctx.runner.redact).items():
+        ctx.set_output(name, value, redact=False)
+    summary(ctx.summary, result, s.app, s.image)
 
 
 def publish_ops(ctx: ActionContext[Settings], result: OpsResult) -> Outcome:

@@ -34,7 +34,8 @@ def restore(
     audit: Callable[[], str],
 ) -> StepFlow:
     """The steps that make ``record`` serve on the host again (``renderer`` is for its
-    release), then stop the release that served (``audit()``: its audit line)."""
+    release), then stop the release that served (``audit()``: its audit line) once nginx's
+    workers of before the switch have finished their requests (at most drain-timeout)."""
     s, facts, release = settings, host.facts, record.id
     compose = renderer.compose
     kept = (
@@ -42,8 +43,9 @@ def restore(
         if compose
         else all(n in facts.containers for n in renderer.names())
     )
+    workers: tuple[str, ...]  # nginx's workers of before the switch: the stop waits for them
     if kept:  # start, check and switch in one round trip
-        yield (
+        workers = yield (
             ComposeBringBack(renderer, release)
             if compose
             else BringBack(renderer, release, renderer.names())
@@ -57,12 +59,13 @@ def restore(
             names = renderer.names()
             yield Start(renderer, env, image=record.ref)
             yield Check(renderer, names)
-        yield Switch(renderer, release, names)
+        workers = yield Switch(renderer, release, names)
+    workers = tuple(workers or ())
     if compose:
         if facts.current:
-            yield ComposeStop(renderer, facts.current, s.drain_timeout, audit())
+            yield ComposeStop(renderer, facts.current, s.drain_timeout, audit(), workers=workers)
     else:
-        yield Stop(renderer, facts.old, s.drain_timeout, audit())
+        yield Stop(renderer, facts.old, s.drain_timeout, audit(), workers=workers)
 
 
 def after_rollback(
@@ -135,6 +138,19 @@ class Rollback:
         if s.post_rollback:
             hook = post_rollback(renderer, s.post_rollback, facts.current)
             after_rollback(self.fleet, name, [hook], self.story)
+
+    def result_so_far(self) -> Result:
+        """After a cancel: what the run left (failed when a host was cut half way)."""
+        views = self.fleet.views()
+        done = all(h.state.status in ("rolled-back", "untouched") for h in views)
+        release = next(iter(self.chosen.values()), self.settings.to_release or "")
+        previous = next((h.facts.current for h in views if h.facts.current), "")
+        story = [*self.story, "the rollback was cancelled"]
+        wanted = self.settings.to_release or "the previous release"
+        return Result(
+            "rolled-back" if done else "failed", release, previous, views, story,
+            [f"Roll back {self.settings.app} to {wanted}"],
+        )  # fmt: skip
 
     def run(self) -> Result:
         """Lock and read every host, roll each back; the result for the report."""

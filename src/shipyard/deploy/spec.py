@@ -117,7 +117,9 @@ class Settings:
         maximum=100,
     )
     drain_timeout: Duration = setting(
-        "How long a container taken out of the proxy keeps serving before it is stopped.",
+        "How long a release taken out of the proxy may finish its requests before it is "
+        "stopped (a revert and a rollback stop it sooner, once nginx's workers of before the "
+        "switch have exited).",
         default="10s",
     )
     migrate_command: Text | None = setting(

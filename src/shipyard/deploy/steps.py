@@ -57,6 +57,12 @@ class Reply(Protocol):
         ...
 
 
+def draining(reply: Reply) -> tuple[str, ...]:
+    """nginx's workers of before a switch (``draining`` PID...): PIDs only."""
+    words = Markers.read(reply.output).all(markers.DRAINING)
+    return tuple(w for w in (words[0] if words else []) if w.isdigit())
+
+
 class StepFailed(Exception):
     """A remote step failed (or could not start); the message says what happened."""
 
@@ -210,45 +216,75 @@ exit {LOCK_HELD}
 
 @dataclass(frozen=True)
 class Unlock(RemoteStep[bool]):
-    """Release the lock if this run (``lock_id``) still holds it."""
+    """Release the lock if this run (``lock_id``) still holds it, and forget the steps this
+    run started under ``tag`` (and those of runs whose step has ended since, e.g. killed)."""
 
     renderer: ScriptRenderer
     lock_id: str
+    tag: str = ""
     name: str = "unlock"
 
     def body(self) -> str:
-        return f"""if [[ $(cat "$STATE/lock/id" 2>/dev/null) == {quote(self.lock_id)} ]]; then
+        forget = f"rm -f {STEP_FILES}/{quote(self.tag)}.*\n" if self.tag else ""
+        return (
+            forget
+            + f"""for file in {STEP_FILES}/*; do
+  [[ -e $file ]] || continue
+  recorded=$(cat "$file" 2>/dev/null || true)
+  [[ $(proc_stat "${{file##*.}}" || true) == "$recorded" ]] || rm -f "$file"
+done
+if [[ $(cat "$STATE/lock/id" 2>/dev/null) == {quote(self.lock_id)} ]]; then
   rm -rf "$STATE/lock"; say {markers.UNLOCKED}
 fi
 """
+        )
+
+
+#: Where each tagged step records itself (see :data:`~.render.TRACK_STEP`).
+STEP_FILES = '"$STATE/steps"'
 
 
 @dataclass(frozen=True)
 class StopSteps(RemoteStep[int]):
-    """Stop this run's steps still running on the host under ``tag`` (``bash -s TAG``): SIGTERM
-    to each one's process group (sshd makes each session its own), which holds its children too
-    (a hook's shell, the docker CLI). The value: how many were stopped."""
+    """Stop this run's steps still running on the host under ``tag`` (``bash -s TAG``): each
+    recorded its process group and start time in ``$STATE/steps/TAG.PID`` when it started
+    (:data:`~.render.TRACK_STEP`). A step whose PID still names the same process (same start
+    time: not a PID reused since) gets SIGTERM to its process group, which holds its children
+    too (a hook's shell, the docker CLI); a group still there after 10 s gets SIGKILL. No
+    ``pgrep`` or ``ps`` is needed on the host, only ``/proc``. The value: how many were
+    stopped."""
 
     renderer: ScriptRenderer
     tag: str
     name: str = "stop-steps"
 
     def body(self) -> str:
-        pattern = quote("bash -s " + self.tag)
         unsupported = markers.STOP_STEPS_UNSUPPORTED
-        return f"""command -v pgrep >/dev/null || {{ say {unsupported}; exit 0; }}
-own=$(ps -o pgid= -p $$ | tr -d ' ')
-for pid in $(pgrep -x -f -- {pattern} || true); do
-  group=$(ps -o pgid= -p "$pid" | tr -d ' ') || continue
-  [[ -n $group && $group -gt 1 && $group != "$own" ]] || continue
-  kill -TERM -- "-$group" 2>/dev/null || true
-  say {markers.STOPPED_STEP} "$pid"
+        return f"""proc_stat $$ >/dev/null || {{ say {unsupported}; exit 0; }}
+own=$(proc_stat $$)
+own=${{own%% *}}
+groups=()
+for file in {STEP_FILES}/{quote(self.tag)}.*; do
+  [[ -e $file ]] || continue
+  pid=${{file##*.}}
+  recorded=$(cat "$file" 2>/dev/null || true)
+  group=${{recorded%% *}}
+  if [[ $(proc_stat "$pid" || true) == "$recorded" && $group -gt 1 && $group != "$own" ]]; then
+    kill -TERM -- "-$group" 2>/dev/null || true
+    say {markers.STOPPED_STEP} "$pid"
+    groups+=("$group")
+  fi
+  rm -f "$file"
 done
 for _ in {{1..20}}; do
-  pgrep -x -f -- {pattern} >/dev/null || exit 0
+  alive=0
+  for group in ${{groups[@]+"${{groups[@]}}"}}; do
+    if kill -0 -- "-$group" 2>/dev/null; then alive=1; fi
+  done
+  ((alive)) || exit 0
   sleep 0.5
 done
-pkill -KILL -x -f -- {pattern} || true
+for group in "${{groups[@]}}"; do kill -KILL -- "-$group" 2>/dev/null || true; done
 """
 
     def parse(self, reply: Reply) -> int:

@@ -162,12 +162,24 @@ class Strategy:
         attempts = health.attempts(REVERT_HEALTH_TIMEOUT, self.settings.health_interval)
         return r.with_health_attempts(max(r.health_attempts, attempts))
 
+    def revert_drain(self, host: HostView) -> float:
+        """How long a revert lets nginx's workers of before its switch finish their requests
+        to the new release: drain-timeout once a switch to it was made (or begun), else 0 (it
+        took no traffic)."""
+        switched = any(isinstance(record.step, (Switch, Replica)) for record in host.log)
+        return self.settings.drain_timeout if switched else 0.0
+
     def revert(self, host: HostView, attempt: int) -> list[RemoteStep[Any]]:
         """Put the release that ran before back: start its containers, check them, switch to
-        them, remove the new ones (``attempt`` > 1: made again after a failure)."""
+        them, drain, remove the new ones (``attempt`` > 1: made again after a failure)."""
         name = f"rollback-{attempt}" if attempt > 1 else "rollback"
         facts = host.facts
-        return [Revert(self.revert_renderer(), facts.current, facts.old, host.new, name=name)]
+        return [
+            Revert(
+                self.revert_renderer(), facts.current, facts.old, host.new, name,
+                self.revert_drain(host),
+            )
+        ]  # fmt: skip
 
     def changed(self, host: HostView) -> bool:
         """Whether the rollout got to change the host: it ran migrate-command or a step of
@@ -260,7 +272,12 @@ class Compose(Strategy):
         """Start the old project again and switch to it (when there is one); remove the new."""
         name = f"rollback-{attempt}" if attempt > 1 else "rollback"
         old_release = host.facts.current if host.facts.old else ""
-        return [ComposeRevert(self.revert_renderer(), old_release, self.renderer.release, name)]
+        return [
+            ComposeRevert(
+                self.revert_renderer(), old_release, self.renderer.release, name,
+                self.revert_drain(host),
+            )
+        ]  # fmt: skip
 
 
 def strategy_for(deployment: Deployment) -> Strategy:

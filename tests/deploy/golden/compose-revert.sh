@@ -25,5 +25,6 @@ for name in "${names[@]}"; do
 done
 switch_to 20251231000000-r0 "${names[@]}"
 printf '%s\n' 20251231000000-r0 >"$STATE/current"
+drain 100
 docker compose -p api-20260101000000-r1 down --remove-orphans >/dev/null 2>&1 || true
 say reverted

@@ -5,6 +5,16 @@ STATE="$HOME"/.shipyard/api
 APP=api
 mkdir -p "$STATE/releases"
 say() { printf '@@shipyard %s\n' "$*"; }
+proc_stat() {
+  local stat fields
+  IFS= read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a fields <<<"${stat##*) }"
+  printf '%s %s\n' "${fields[2]}" "${fields[19]}"
+}
+if [[ ${1-} =~ ^shipyard-step-[0-9a-f]+-[0-9]+$ ]] && proc_stat $$ >/dev/null; then
+  mkdir -p "$STATE/steps"
+  proc_stat $$ >"$STATE/steps/$1.$$"
+fi
 
 http_status() {
   local line="" code
@@ -42,4 +52,7 @@ wait_healthy() {
 
 switch_to() {
   say switched "$1" "(no proxy)"
+}
+drain() {
+  sleep "$(($1 / 10)).$(($1 % 10))"
 }

@@ -5,6 +5,16 @@ STATE="$HOME"/.shipyard/api
 APP=api
 mkdir -p "$STATE/releases"
 say() { printf '@@shipyard %s\n' "$*"; }
+proc_stat() {
+  local stat fields
+  IFS= read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a fields <<<"${stat##*) }"
+  printf '%s %s\n' "${fields[2]}" "${fields[19]}"
+}
+if [[ ${1-} =~ ^shipyard-step-[0-9a-f]+-[0-9]+$ ]] && proc_stat $$ >/dev/null; then
+  mkdir -p "$STATE/steps"
+  proc_stat $$ >"$STATE/steps/$1.$$"
+fi
 
 http_status() {
   local line="" code
@@ -73,15 +83,38 @@ switch_to() {
 ' ' ')
   bash -c 'nginx -s reload'
   wait_applied "$root" "$before"
+  DRAINING=$(awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}' <<<"$before")
   say switched "$release" "${servers[*]}"
+  say draining "$DRAINING"
 }
 
+DRAINING=""
 nginx_workers() {
-  ps -e -o pid= -o ppid= -o args= 2>/dev/null | awk -v root="$1/" '
-    $3 == "nginx:" && $4 == "master" && index($0, root) { mine[$1] = 1 }
-    $3 == "nginx:" && $4 == "worker" && $5 == "process" && NF == 5 { of[$1] = $2 }
-    END { n = 0; for (m in mine) n++; for (w in of) if (!n || (of[w] in mine)) print of[w], w }
-  ' || true
+  local dir stat title pid ppid master masters=() mine=()
+  local -A parent=()
+  for dir in /proc/[0-9]*; do
+    title=""
+    IFS= read -r -d '' title 2>/dev/null <"$dir/cmdline" || true
+    [[ $title == "nginx: "* ]] || continue
+    IFS= read -r stat 2>/dev/null <"$dir/stat" || continue
+    pid=${dir#/proc/}
+    read -r _ ppid _ <<<"${stat##*) }"
+    case $title in
+      "nginx: master process"*)
+        masters+=("$pid")
+        if [[ $title == *"$1/"* ]]; then mine+=("$pid"); fi ;;
+      "nginx: worker process") parent[$pid]=$ppid ;;
+    esac
+  done
+  for pid in "${!parent[@]}"; do
+    if ((${#mine[@]} == 0)); then
+      echo "${parent[$pid]} $pid"
+      continue
+    fi
+    for master in "${mine[@]}"; do
+      if [[ ${parent[$pid]} == "$master" ]]; then echo "$master $pid"; fi
+    done
+  done
 }
 reload_applied() {
   nginx_workers "$1" | awk -v before="$2" '
@@ -100,4 +133,26 @@ wait_applied() {
     sleep 0.2
   done
   say proxy-unconfirmed 15
+}
+nginx_exited() {
+  local pid title
+  for pid in "$@"; do
+    title=""
+    IFS= read -r -d '' title 2>/dev/null <"/proc/$pid/cmdline" || true
+    if [[ $title == "nginx: worker process"* ]]; then return 1; fi
+  done
+}
+drain() {
+  local i
+  if [[ -z $DRAINING ]]; then
+    sleep "$(($1 / 10)).$(($1 % 10))"
+    return 0
+  fi
+  for ((i = 0; i < $1; i++)); do
+    # shellcheck disable=SC2086 # one PID a word
+    if nginx_exited $DRAINING; then say drained; return 0; fi
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  say drain-timeout $DRAINING
 }
