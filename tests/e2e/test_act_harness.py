@@ -69,6 +69,9 @@ fi
 echo "to stderr" >&2
 if [ "${HELLO_FAIL}" = "true" ]; then
   echo "failing as asked"
+  # act can lose the plain output lines of a step whose process exits at once (seen in CI:
+  # its ::warning/::error commands kept, "failing as asked" missing from act's JSON log)
+  sleep 1
   exit 3
 fi
 """
