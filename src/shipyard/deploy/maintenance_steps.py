@@ -11,9 +11,10 @@ switch keeps the upstream on the maintenance server (``maintenance-kept``) and t
 leaves out the access log (full of 503s); the health checks go to the containers directly.
 
 **Off** checks that the live release's routed containers answer, then switches the upstream
-back to them (the usual switch: tested, reloaded, applied) and removes the page and the
-server. Without a running live container it fails and maintenance stays on. Both are
-idempotent and append to the audit log.
+back to them (the usual switch: tested, reloaded, applied), waits for nginx's workers of before
+the switch to finish the requests they took (they still proxy to the maintenance server), and
+only then removes the server (reloaded again) and the page. Without a running live container
+it fails and maintenance stays on. Both are idempotent and append to the audit log.
 """
 
 from __future__ import annotations
@@ -180,15 +181,23 @@ for name in "${{names[@]}}"; do
 done
 put_back() {{
   if [[ -e $STATE/maintenance.off ]]; then mv -f "$STATE/maintenance.off" "$STATE/maintenance"; fi
-  if [[ -e $mconf.shipyard-previous ]]; then mv -f "$mconf.shipyard-previous" "$mconf"; fi
 }}
 trap put_back EXIT
 rm -rf "$STATE/maintenance.off"
 mv -f "$STATE/maintenance" "$STATE/maintenance.off"
-if [[ -e $mconf ]]; then mv -f "$mconf" "$mconf.shipyard-previous"; fi
 switch_to "$current" "${{names[@]}}"
 trap - EXIT
-rm -rf "$STATE/maintenance.off" "$mconf.shipyard-previous" "$confdir/$APP.maintenance.html"
+# nginx's workers of before the switch still send the requests they took to the maintenance
+# server: it goes only once they are gone (removed with the switch, they got 502s)
+if [[ -n $DRAINING ]]; then drain {nginx.RELOAD_WAIT * 10}; fi
+if [[ -e $mconf ]]; then
+  rm -f "$mconf"
+  root=$(dirname "$confdir")
+  before=$(nginx_workers "$root" | tr '\n' ' ')
+  bash -c {quote(r.proxy_reload)}
+  wait_applied "$root" "$before"
+fi
+rm -rf "$STATE/maintenance.off" "$confdir/$APP.maintenance.html"
 printf '%s\\n' {quote(self.audit_json)} >>"$STATE/audit.log"
 say {markers.MAINTENANCE} off
 """

@@ -46,14 +46,23 @@ for name in "${names[@]}"; do
 done
 put_back() {
   if [[ -e $STATE/maintenance.off ]]; then mv -f "$STATE/maintenance.off" "$STATE/maintenance"; fi
-  if [[ -e $mconf.shipyard-previous ]]; then mv -f "$mconf.shipyard-previous" "$mconf"; fi
 }
 trap put_back EXIT
 rm -rf "$STATE/maintenance.off"
 mv -f "$STATE/maintenance" "$STATE/maintenance.off"
-if [[ -e $mconf ]]; then mv -f "$mconf" "$mconf.shipyard-previous"; fi
 switch_to "$current" "${names[@]}"
 trap - EXIT
-rm -rf "$STATE/maintenance.off" "$mconf.shipyard-previous" "$confdir/$APP.maintenance.html"
+# nginx's workers of before the switch still send the requests they took to the maintenance
+# server: it goes only once they are gone (removed with the switch, they got 502s)
+if [[ -n $DRAINING ]]; then drain 150; fi
+if [[ -e $mconf ]]; then
+  rm -f "$mconf"
+  root=$(dirname "$confdir")
+  before=$(nginx_workers "$root" | tr '
+' ' ')
+  bash -c 'nginx -s reload'
+  wait_applied "$root" "$before"
+fi
+rm -rf "$STATE/maintenance.off" "$confdir/$APP.maintenance.html"
 printf '%s\n' '{"event": "maintenance-off"}' >>"$STATE/audit.log"
 say maintenance off
