@@ -71,13 +71,13 @@ def busiest(jobs: list[Job], pieces: tuple[Piece, ...], cores: int) -> int:
     return peak
 
 
-@pytest.mark.parametrize(("cores", "most"), [(2, 1.03), (4, 1.03), (8, 1.06)])
+@pytest.mark.parametrize(("cores", "most"), [(2, 1.03), (4, 1.03), (8, 1.03)])
 def test_on_django_the_plan_is_near_the_floor_and_never_slower_than_sequential(
     cores: int, most: float
 ) -> None:
-    """2 and 4 cores: within 3% of the floor (the three linters' CPU over the cores). On 8,
-    the start-ups of three linters (0.75 s, serial, while the other cores wait) are 5% of
-    a 14 s floor: no share of the cores can hide them (see the README)."""
+    """Within 3% of the floor (the three linters' CPU over the cores) on 2, 4 and 8 cores:
+    layered hides the start-ups (0.75 s, serial) that one after another waits for, 5% of the
+    14 s floor on 8 cores (see the README)."""
     jobs = django(cores)
     chosen = plan(jobs, cores)
     by_name = {job.linter: job for job in jobs}

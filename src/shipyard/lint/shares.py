@@ -6,7 +6,7 @@ gets a share of the cores in proportion to its cost: its own ``-j``/``--workers`
 A share that is not a whole number of cores is given in time: a per-file linter's files are
 cut in runs, the first with its whole cores, the rest (its *tail*) on the cores the others
 leave free. The runs start in order, each once its cores are free (first fit), so together
-they never take more cores than the machine has: no oversubscription, whatever the plan.
+the runs of one priority never take more cores than the machine has.
 
 Four plans are predicted with the same model and the quickest is taken; one of them is
 every linter after the other with every core (*sequential*), so the plan chosen is never
