@@ -6,7 +6,8 @@ Usage: ``flock /tmp/shipyard-heavy.lock python bench/bench_lint.py [--repeat N] 
 The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of ``--repeat``):
 
 * each tool alone on the whole tree, from the action's own cached venvs (the same versions,
-  each with its own default parallelism), with its CPU time;
+  each with its own default parallelism), with its CPU time and the core-seconds it left idle
+  (its serial part: what the layered plan gives to the linters after it);
 * their sum: the three run one after another, as the runbooks do;
 * the floor: no scheduler finishes before the tools' summed CPU time spread over the cores;
 * the action, the whole step (``scripts/bootstrap.sh lint``: interpreter, warm venvs,
@@ -234,7 +235,13 @@ def full_tree(tree: Path, work: Path, env: Mapping[str, str], repeat: int) -> No
         "isort --check": best(lambda: sh([str(exe["isort"]), "--check-only", "."], tree), repeat),
     }
     for name, seconds in alone.items():
-        print(f"{name + ' alone':>34}: {seconds:7.2f} s ({CPU[seconds]:.1f} CPU-s)")
+        # its serial part: the core-seconds it left idle (start-up, imports, collecting the
+        # files, waiting for its last ones), which a later linter at a lower priority can use
+        idle = seconds * CORES - CPU[seconds]
+        print(
+            f"{name + ' alone':>34}: {seconds:7.2f} s ({CPU[seconds]:.1f} CPU-s,"
+            f" {idle:.1f} core-s idle)"
+        )
     sequential = sum(alone.values())
     print(f"{'one after another':>34}: {sequential:7.2f} s")
     # No scheduler can finish sooner than the tools' summed CPU time spread over every core.

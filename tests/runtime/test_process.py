@@ -180,6 +180,44 @@ def test_parallel_tasks_never_hold_more_slots_than_the_capacity() -> None:
     assert all(r.ok for r in results) and out.getvalue() == ""
 
 
+def test_a_niced_task_and_its_children_run_at_the_lower_priority() -> None:
+    """nice 7: the program's first instruction runs at it, and a child it starts inherits it
+    (black's and flake8's workers)."""
+    script = (
+        "import os, subprocess, sys; print(os.nice(0)); sys.stdout.flush();"
+        " subprocess.run([sys.executable, '-c', 'import os; print(os.nice(0))'])"
+    )
+    base = os.nice(0)
+    tasks = [
+        ProcessTask("low", [PY, "-c", script], nice=7),
+        ProcessTask("as is", [PY, "-c", script]),
+    ]
+    low, plain = run_parallel(tasks, runner=runner(io.StringIO()), echo=False)
+    assert low.output.split() == [str(min(19, base + 7))] * 2
+    assert plain.output.split() == [str(base)] * 2
+    assert low.argv == (PY, "-c", script)  # as given: the log names the program, not nice(1)
+
+
+def test_a_task_of_no_slots_starts_at_once_beside_those_that_fill_the_capacity(
+    tmp_path: Path,
+) -> None:
+    """Two tasks that each wait for the other to have started: with one slot, they only
+    both run because the second takes none."""
+    wait = (
+        "import pathlib, sys, time; me, other = map(pathlib.Path, sys.argv[1:]); me.touch()\n"
+        "end = time.monotonic() + 20\n"
+        "while not other.exists():\n"
+        "    assert time.monotonic() < end, 'the other never started'; time.sleep(0.02)"
+    )
+    a, b = tmp_path / "a", tmp_path / "b"
+    tasks = [
+        ProcessTask("first", [PY, "-c", wait, str(a), str(b)], slots=1),
+        ProcessTask("filler", [PY, "-c", wait, str(b), str(a)], slots=0, nice=5),
+    ]
+    results = run_parallel(tasks, runner=runner(io.StringIO()), capacity=1, echo=False)
+    assert [r.returncode for r in results] == [0, 0], [r.output for r in results]
+
+
 def test_parallel_with_a_failing_task_still_returns_all() -> None:
     tasks = [
         ProcessTask("ok", [PY, "-c", "print(1)"]),

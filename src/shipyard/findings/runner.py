@@ -25,7 +25,13 @@ def run_tools(
     (a run that is not ok keeps its output)."""
     tasks = [
         ProcessTask(
-            tool.name, tool.argv, cwd=tool.cwd, env=tool.env, timeout=tool.timeout, slots=tool.slots
+            tool.name,
+            tool.argv,
+            cwd=tool.cwd,
+            env=tool.env,
+            timeout=tool.timeout,
+            slots=tool.slots,
+            nice=tool.nice,
         )
         for tool in tools
     ]

@@ -62,6 +62,7 @@ class Tool:
     timeout: float | None = None
     report: Path | None = None
     slots: int = 1  # the cores it takes (a tool that starts N workers takes N)
+    nice: int = 0  # > 0: it runs at that lower priority (see ProcessTask)
 
 
 @dataclass(frozen=True)

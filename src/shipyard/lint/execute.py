@@ -146,6 +146,7 @@ def tools_of(
                 version=executable.version,
                 name=piece.linter if parts == 1 else f"{piece.linter} ({part})",
                 own_files=unit.target.own_files,
+                nice=piece.nice,
             )
         )
     return tools

@@ -6,19 +6,25 @@ gets a share of the cores in proportion to its cost: its own ``-j``/``--workers`
 A share that is not a whole number of cores is given in time: a per-file linter's files are
 cut in runs, the first with its whole cores, the rest (its *tail*) on the cores the others
 leave free. The runs start in order, each once its cores are free (first fit), so together
-they never take more cores than the machine has: no oversubscription, whatever the plan.
+the runs of one priority never take more cores than the machine has.
 
-Three plans are predicted with the same model and the quickest is taken; one of them is
+Four plans are predicted with the same model and the quickest is taken; one of them is
 every linter after the other with every core (*sequential*), so the plan chosen is never
 predicted slower than that. The model: a run of a linter on some files with ``w`` workers
 takes its start-up plus the files' CPU cost over ``w`` (never less than its largest file).
+
+The fourth, *layered*, is sequential's runs all started at once, each later linter at a lower
+priority (a higher ``nice``): the kernel then gives a later linter only the cores the earlier
+ones leave idle (their start-ups and serial parts, the wait for their last files), and all of
+them once those end. It never leaves a core idle while a linter has work, so it hides the
+serial parts that a plan of whole cores cannot (see ``flow``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,14 @@ class Job:
 
 @dataclass(frozen=True)
 class Piece:
-    """One run of a linter: its files ``start`` to ``stop`` (of its job's), on ``workers``."""
+    """One run of a linter: its files ``start`` to ``stop`` (of its job's), on ``workers``;
+    ``nice`` > 0: started at once, at that lower priority, beside the runs before it."""
 
     linter: str
     start: int
     stop: int
     workers: int
+    nice: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +196,73 @@ def split(jobs: Mapping[str, Job], cores: int) -> list[Piece]:
     return first + rest
 
 
+#: The priorities of the linters of a layered plan, in order (the rest share the last).
+NICE_LEVELS = (0, 10, 19)
+
+
+def layered(jobs: Mapping[str, Job], cores: int) -> list[Piece]:
+    """The sequential plan's runs all at once, each linter's at a lower priority than the
+    linter's before it: the one that takes longest alone first (a linter with few workers
+    would otherwise wait for the cores the wide ones leave, and end last), then the costliest."""
+    runs = sequential(jobs, cores)
+
+    def alone(job: Job) -> float:
+        return simulate(jobs, [piece for piece in runs if piece.linter == job.linter], cores)
+
+    ranked = sorted(jobs.values(), key=lambda job: (-alone(job), -job.cpu, job.linter))
+    order = {job.linter: index for index, job in enumerate(ranked)}
+    levels = {name: NICE_LEVELS[min(index, len(NICE_LEVELS) - 1)] for name, index in order.items()}
+    return [
+        replace(piece, nice=levels[piece.linter])
+        for piece in sorted(runs, key=lambda piece: order[piece.linter])
+    ]
+
+
+def flow(jobs: Mapping[str, Job], pieces: Sequence[Piece], cores: int) -> float:
+    """The predicted wall time of runs that all start at once and share the cores by
+    priority: at every moment the cores go to the runs in order of ``nice`` (then of the
+    plan), each taking one core for its start-up, then up to its workers for its files
+    (and no run ends before its start-up and its largest file)."""
+    ranked = sorted(range(len(pieces)), key=lambda index: (pieces[index].nice, index))
+    # what each run has left: [start-up, files' CPU seconds]; the first not done is its phase
+    left = [[jobs[p.linter].startup, sum(jobs[p.linter].costs[p.start : p.stop])] for p in pieces]
+    now = 0.0
+    while any(sum(phases) > _EPSILON for phases in left):
+        rates = _rates(pieces, left, ranked, cores)
+        step = min(left[index][_phase(left[index])] / rate for index, rate in rates.items())
+        now += step
+        for index, rate in rates.items():
+            phase = _phase(left[index])
+            left[index][phase] = max(0.0, left[index][phase] - rate * step)
+    least = (
+        jobs[p.linter].startup + max(jobs[p.linter].costs[p.start : p.stop], default=0.0)
+        for p in pieces
+    )
+    return max(now, *least)
+
+
+_EPSILON = 1e-9
+
+
+def _phase(left: Sequence[float]) -> int:
+    """0 while a run starts up, then 1."""
+    return 0 if left[0] > _EPSILON else 1
+
+
+def _rates(
+    pieces: Sequence[Piece], left: Sequence[Sequence[float]], ranked: Sequence[int], cores: int
+) -> dict[int, float]:
+    """The cores each unfinished run gets now: in priority order, as many as it can use."""
+    rates, free = {}, float(cores)
+    for index in ranked:
+        if sum(left[index]) <= _EPSILON or free <= 0:
+            continue
+        want = 1.0 if _phase(left[index]) == 0 else float(pieces[index].workers)
+        rates[index] = min(want, free)
+        free -= rates[index]
+    return rates
+
+
 def plan(jobs: Sequence[Job], cores: int) -> Plan:
     """The quickest predicted plan for ``jobs`` on ``cores`` (ties: the fewest runs)."""
     by_name = {job.linter: job for job in jobs if job.costs}
@@ -202,5 +277,8 @@ def plan(jobs: Sequence[Job], cores: int) -> Plan:
         (simulate(by_name, pieces, cores), len(pieces), index, name, pieces)
         for index, (name, pieces) in enumerate(candidates)
     ]
+    if len(by_name) > 1 and cores > 1:
+        pieces = layered(by_name, cores)
+        scored.append((flow(by_name, pieces, cores), len(pieces), len(scored), "layered", pieces))
     seconds, _count, _index, name, pieces = min(scored)
     return Plan(tuple(pieces), seconds, floor, name)

@@ -134,10 +134,12 @@ class Linter:
         version: str = "",
         name: str | None = None,
         own_files: bool = False,
+        nice: int = 0,
     ) -> Tool:
         """The run of this linter on ``files`` in ``root``, as a tool for the runner, with
-        ``workers`` of its own (it then takes as many cores). ``own_files``: the linter
-        lints the files its configuration names (mypy's ``files``), none are passed."""
+        ``workers`` of its own (it then takes as many cores; with ``nice`` > 0 it starts at
+        once at that lower priority and takes none). ``own_files``: the linter lints the
+        files its configuration names (mypy's ``files``), none are passed."""
         options: tuple[str, ...] = ()
         if self.workers is not None:
             options = self.workers.args(workers, version)
@@ -152,7 +154,8 @@ class Linter:
             cwd=root,
             env=env,
             timeout=timeout,
-            slots=workers if self.workers is not None else 1,
+            slots=0 if nice > 0 else workers if self.workers is not None else 1,
+            nice=nice,
         )
 
 

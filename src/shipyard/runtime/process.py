@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -69,8 +70,11 @@ class ProcessTask:
     env: Mapping[str, str] | None = None
     stdin: str | bytes | None = None
     timeout: float | None = None
-    #: How many of :func:`run_parallel`'s slots (cores) it occupies while it runs.
+    #: How many of :func:`run_parallel`'s slots (cores) it occupies while it runs; 0: none,
+    #: it starts at once (a task at a lower priority, which takes only idle cores).
     slots: int = 1
+    #: > 0: the program runs at this lower priority (``nice -n``; children inherit it).
+    nice: int = 0
 
 
 class _Printer:
@@ -162,12 +166,13 @@ def _start(
     env: Mapping[str, str],
     stdin: str | bytes | None,
     separate_stderr: bool,
+    nice: int = 0,
 ) -> subprocess.Popen[bytes]:
     if isinstance(argv, (str, bytes)):
         raise TypeError("run_process takes an argument list, never a shell string")
     try:
         return subprocess.Popen(
-            list(argv),
+            niced(argv, nice),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -181,6 +186,14 @@ def _start(
             title="Program not started",
             hint="Check that the program is installed and on PATH on this runner.",
         ) from None
+
+
+def niced(argv: Sequence[str], nice: int) -> list[str]:
+    """``argv`` run at the lower priority ``nice`` (by nice(1), so that the program's first
+    instruction already runs at it and every child it starts inherits it); as it is when
+    ``nice`` is 0 or the system has no nice(1) (the program then only runs sooner)."""
+    program = shutil.which("nice") if nice > 0 else None
+    return [program, "-n", str(nice), *argv] if program else list(argv)
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float | None) -> bool:
@@ -207,9 +220,10 @@ def _run(
     timeout: float | None,
     separate_stderr: bool,
     running: list[subprocess.Popen[bytes]] | None = None,
+    nice: int = 0,
 ) -> ProcessResult:
     started = time.monotonic()
-    process = _start(argv, cwd, env, stdin, separate_stderr)
+    process = _start(argv, cwd, env, stdin, separate_stderr, nice)
     if running is not None:
         running.append(process)
     out_lines: list[str] = []
@@ -297,7 +311,7 @@ class _Slots:
 
     def __init__(self, capacity: int, needs: Sequence[int]) -> None:
         self.free = capacity
-        self.needs = [max(1, min(need, capacity)) for need in needs]
+        self.needs = [max(0, min(need, capacity)) for need in needs]
         self.pending = list(range(len(needs)))
         self.started: set[int] = set()
         self.cancelled = False
@@ -369,6 +383,7 @@ def run_parallel(
                 timeout=task.timeout,
                 separate_stderr=False,
                 running=running,
+                nice=task.nice,
             )
         finally:
             slots.release(index)
