@@ -164,6 +164,9 @@ SPEC = ActionSpec(
         "a CycloneDX SBOM, issues for what blocks."
     ),
     branding=("shield", "red"),
+    # trivy's vulnerability DB and pip-audit's cache of advisories, refreshed each UTC day
+    cache_paths=("shipyard-audit/db", "shipyard-audit/pip-audit"),
+    cache_rotate="day",
     settings=Settings,
     outputs=(
         Output("findings", "Number of findings (ignored ones included)."),
