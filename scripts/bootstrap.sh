@@ -439,7 +439,8 @@ _sy_cache_plan() {
 	sum=$(_sy_sha256 <<<"$text") || sum=''
 	os=${RUNNER_OS:-$(uname -s)}
 	arch=${RUNNER_ARCH:-$(uname -m)}
-	prefix="shipyard-$os-$arch-${sum:0:16}-"
+	# lower case: the cache service compares keys without case (act's server lowers them)
+	prefix=$(printf 'shipyard-%s-%s-%s-' "$os" "$arch" "${sum:0:16}" | tr '[:upper:]' '[:lower:]')
 	key=$prefix$_sy_action
 	restore_keys=$prefix
 	case "${SHIPYARD_CACHE_ROTATE:-}" in
