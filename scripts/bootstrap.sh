@@ -38,7 +38,8 @@
 #                    key text + tool cache path + locks/tools/*.txt); lint's key ends with the
 #                    commit, audit's with the day (SHIPYARD_CACHE_ROTATE: sha | day)
 #      restore-keys  shipyard-<os>-<arch>-<k>-<action>- (rotating keys), shipyard-<os>-<arch>-<k>-
-#      paths         the venv, <cache>/uv, and SHIPYARD_CACHE_PATHS (relative to the tool cache)
+#      paths         the venv and SHIPYARD_CACHE_PATHS (relative to the tool cache: lint and
+#                    audit add shipyard/uv, which they run; the venv alone restores faster)
 #    Wanted: SHIPYARD_CACHE=true, or auto (the default) on GitHub's runners (GITHUB_ACTIONS, not
 #    act) or where a cache service is announced (ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL: act
 #    with its cache server); SHIPYARD_CACHE=false never. A problem here (no Python...) only
@@ -448,7 +449,7 @@ _sy_cache_plan() {
 	day) key+="-$(date -u +%Y-%m-%d)" ;;
 	esac
 	[[ $key != "$prefix$_sy_action" ]] && restore_keys="$prefix$_sy_action-"$'\n'"$prefix"
-	paths="$_sy_venv"$'\n'"$_sy_root/uv"
+	paths=$_sy_venv
 	for rel in ${SHIPYARD_CACHE_PATHS:-}; do
 		[[ $rel == /* || $rel == *..* ]] && continue
 		paths+=$'\n'"$base/$rel"

@@ -37,7 +37,7 @@ def hosted(env: dict[str, str]) -> dict[str, str]:  # noqa: F811
     return {**hosted, "GITHUB_ACTIONS": "true", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64"}
 
 
-def test_a_fresh_hosted_runner_plans_a_restore_of_the_venv_and_uv(
+def test_a_fresh_hosted_runner_plans_a_restore_of_the_venv(
     repo: Path,  # noqa: F811
     hosted: dict[str, str],
     tmp_path: Path,
@@ -48,8 +48,7 @@ def test_a_fresh_hosted_runner_plans_a_restore_of_the_venv_and_uv(
     assert re.fullmatch(r"shipyard-linux-x64-[0-9a-f]{16}-", prefix)
     assert outputs["key"] == prefix + "notify"
     root = Path(hosted["RUNNER_TOOL_CACHE"]) / "shipyard"
-    (venv, uv) = outputs["paths"].splitlines()
-    assert re.fullmatch(re.escape(str(root)) + r"/venv-[0-9a-f]{16}", venv) and uv == f"{root}/uv"
+    assert re.fullmatch(re.escape(str(root)) + r"/venv-[0-9a-f]{16}", outputs["paths"])
     # the key follows the locks (and the tool cache's path, which a venv records)
     (repo / "locks" / "deploy.txt").write_text("# changed\n", encoding="utf-8")
     assert plan(repo, hosted, tmp_path)["key"] != outputs["key"]
@@ -68,7 +67,7 @@ def test_lint_and_audit_keys_move_on_and_fall_back(
     assert outputs["key"] == f"{prefix}lint-abc123"
     assert outputs["restore-keys"].splitlines() == [f"{prefix}lint-", prefix]
     tool_cache = hosted["RUNNER_TOOL_CACHE"]
-    assert outputs["paths"].splitlines()[2:] == [f"{tool_cache}/shipyard/lint"]  # not ../x
+    assert outputs["paths"].splitlines()[1:] == [f"{tool_cache}/shipyard/lint"]  # not ../x
     day = plan(repo, hosted, tmp_path, "lint", SHIPYARD_CACHE_ROTATE="day")["key"]
     assert re.fullmatch(re.escape(prefix) + r"lint-\d{4}-\d{2}-\d{2}", day)
 

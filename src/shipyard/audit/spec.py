@@ -164,8 +164,9 @@ SPEC = ActionSpec(
         "a CycloneDX SBOM, issues for what blocks."
     ),
     branding=("shield", "red"),
-    # trivy's vulnerability DB and pip-audit's cache of advisories, refreshed each UTC day
-    cache_paths=("shipyard-audit/db", "shipyard-audit/pip-audit"),
+    # trivy's vulnerability DB, pip-audit's cache of advisories and uv (it resolves ranges),
+    # refreshed each UTC day
+    cache_paths=("shipyard-audit/db", "shipyard-audit/pip-audit", "shipyard/uv"),
     cache_rotate="day",
     settings=Settings,
     outputs=(

@@ -162,8 +162,9 @@ SPEC = ActionSpec(
         "in the job summary and in SARIF."
     ),
     branding=("check-square", "green"),
-    # the linters' venvs and the findings cache (<tool cache>/shipyard/lint); saved per commit
-    cache_paths=("shipyard/lint",),
+    # the linters' venvs and the findings cache (<tool cache>/shipyard/lint), and uv, which
+    # installs the linters; saved per commit
+    cache_paths=("shipyard/lint", "shipyard/uv"),
     cache_rotate="sha",
     settings=Settings,
     outputs=(
