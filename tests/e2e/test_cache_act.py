@@ -6,6 +6,7 @@ installs nothing; a restored venv meets the same trust checks as a local one."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +35,7 @@ jobs:
           slack-webhook: ${{ vars.WEBHOOK }}
 """
 
+CERTS = {k: os.environ[k] for k in ("SSL_CERT_FILE", "SSL_CERT_DIR") if k in os.environ}
 KEY = re.compile(r"shipyard-linux-x64-[0-9a-f]{16}-notify")
 
 
@@ -157,3 +159,40 @@ def test_a_restored_venv_that_others_can_write_is_refused(
     assert "exit status 2" in " ".join(steps["run"].messages + steps["notify"].messages)
     assert steps["cache-save"].outcome == "skipped"
     assert len(slack_emulator.messages()) == 1  # nothing ran from it
+
+
+LINT = """
+name: lint
+on: push
+permissions: {}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          persist-credentials: false
+      - id: lint
+        uses: your-org/actions/lint@v1
+"""
+LINTED = {"pyproject.toml": "[tool.ruff]\nline-length = 100\n", "app.py": "import os\n"}
+
+
+def test_lint_restores_its_linters_and_findings_on_a_fresh_machine(machines: ActHarness) -> None:
+    cold = machines(LINT, files=LINTED, host_env=CERTS)
+    step = cold.step("lint", "lint")
+    assert step.outcome == "failure"  # F401: the verdict, not the cache, fails the step
+    assert "shipyard: installing lint dependencies" in step.text
+    assert step.outputs["cached-files"] == "0"
+    (saved,) = re.findall(r"Cache saved with key: (\S+)", step.text)
+    assert re.fullmatch(rf"shipyard-linux-x64-[0-9a-f]{{16}}-lint-{cold.sha}", saved)
+
+    fresh_machine(machines)
+    warm = machines(LINT, files={**LINTED, "README.md": "a new commit\n"}, host_env=CERTS)
+    step = warm.step("lint", "lint")
+    assert warm.sha != cold.sha and step.outcome == "failure"
+    assert f"Cache restored from key: {saved}" in step.text  # the newest of an older commit
+    assert "install" not in step.text  # neither shipyard's venv nor a linter's
+    assert step.outputs["cached-files"] == "1"  # app.py's findings came from the cache
+    assert step.outputs["findings"] == cold.step("lint", "lint").outputs["findings"]
+    assert re.search(rf"Cache saved with key: \S+-lint-{warm.sha}", step.text)  # for the next
