@@ -160,6 +160,7 @@ def fresh_machine_rows(repo: Path, scratch: Path, args: argparse.Namespace) -> N
         row("cold: actions/cache save", [save_s])
         row("cold: the four steps", [plan_s + miss_s + run_s + save_s])
 
+        plans: list[float] = []
         restores: list[float] = []
         restored_runs: list[float] = []
         totals: list[float] = []
@@ -173,9 +174,11 @@ def fresh_machine_rows(repo: Path, scratch: Path, args: argparse.Namespace) -> N
             if hit != [True]:
                 raise SystemExit(f"no exact hit for {plan['key']}")
             run_s = timed([boot, "notify"], env)
+            plans.append(plan_s)
             restores.append(restore_s)
             restored_runs.append(run_s)
             totals.append(plan_s + restore_s + run_s)
+        row("restored: plan step (a new machine: Python is probed)", plans)
         row("restored: actions/cache restore (download and untar)", restores)
         row("restored: run step (nothing installed)", restored_runs)
         row("restored: plan + restore + run step", totals)

@@ -124,8 +124,9 @@ class Settings:
         default="true",
     )
     cache_dir: str = setting(
-        "Where the cache lives (keep it across jobs with actions/cache; see the README). "
-        "Default: in the runner's tool cache, per repository."
+        "Where the cache lives; a folder of yours is yours to keep across jobs (see the README). "
+        "Default: in the runner's tool cache, per repository, which the action keeps in "
+        "GitHub's cache service itself."
     )
     changed_lines_only: bool = setting(
         "On pull requests, only findings on lines the pull request adds or changes are "
