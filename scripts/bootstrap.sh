@@ -34,10 +34,11 @@
 #    installed or run): finds the interpreter and the venv key as above and writes step
 #    outputs (GITHUB_OUTPUT) for the actions/cache restore and save steps around the run:
 #      restore       true when the cache is wanted and this action's venv is not complete here
-#      key           shipyard-<os>-<arch>-<k>-<action>[-<commit> | -<UTC day>], k = sha256(venv
-#                    key text + tool cache path + locks/tools/*.txt); lint's key ends with the
-#                    commit, audit's with the day (SHIPYARD_CACHE_ROTATE: sha | day)
-#      restore-keys  shipyard-<os>-<arch>-<k>-<action>- (rotating keys), shipyard-<os>-<arch>-<k>-
+#      key           shipyard-<os>-<arch>-<k>-venv-<action> (the venv alone), or for an action
+#                    that keeps more (SHIPYARD_CACHE_PATHS) shipyard-<os>-<arch>-<k>-<action>
+#                    [-<commit> | -<UTC day>] (SHIPYARD_CACHE_ROTATE: sha | day: lint, audit);
+#                    k = sha256(venv key text + tool cache path + locks/tools/*.txt)
+#      restore-keys  shipyard-<os>-<arch>-<k>-<action>- (rotating keys), shipyard-<os>-<arch>-<k>-venv-
 #      paths         the venv and SHIPYARD_CACHE_PATHS (relative to the tool cache: lint and
 #                    audit add shipyard/uv, which they run; the venv alone restores faster)
 #    Wanted: SHIPYARD_CACHE=true, or auto (the default) on GitHub's runners (GITHUB_ACTIONS, not
@@ -442,18 +443,22 @@ _sy_cache_plan() {
 	arch=${RUNNER_ARCH:-$(uname -m)}
 	# lower case: the cache service compares keys without case (act's server lowers them)
 	prefix=$(printf 'shipyard-%s-%s-%s-' "$os" "$arch" "${sum:0:16}" | tr '[:upper:]' '[:lower:]')
-	key=$prefix$_sy_action
-	restore_keys=$prefix
-	case "${SHIPYARD_CACHE_ROTATE:-}" in
-	sha) key+="-${GITHUB_SHA:-none}" ;;
-	day) key+="-$(date -u +%Y-%m-%d)" ;;
-	esac
-	[[ $key != "$prefix$_sy_action" ]] && restore_keys="$prefix$_sy_action-"$'\n'"$prefix"
+	# Entries of the venv alone are "venv-<action>": the fallback of every action (a small
+	# download: another action's venv, to which only the missing lock is added). An action
+	# that keeps more (lint, audit) has entries of its own, which only it restores.
+	key=${prefix}venv-$_sy_action
+	restore_keys=${prefix}venv-
 	paths=$_sy_venv
 	for rel in ${SHIPYARD_CACHE_PATHS:-}; do
 		[[ $rel == /* || $rel == *..* ]] && continue
 		paths+=$'\n'"$base/$rel"
+		key=$prefix$_sy_action
 	done
+	case "${SHIPYARD_CACHE_ROTATE:-}" in
+	sha) key+="-${GITHUB_SHA:-none}" ;;
+	day) key+="-$(date -u +%Y-%m-%d)" ;;
+	esac
+	[[ $key == "$prefix$_sy_action"-* ]] && restore_keys="$prefix$_sy_action-"$'\n'"$restore_keys"
 	_sy_log "cache plan: restore $key (restore-keys ${restore_keys//$'\n'/ }) into ${paths//$'\n'/ }"
 	(umask 022 && mkdir -p -- "$_sy_root") 2>/dev/null
 	_sy_plan_output restore true

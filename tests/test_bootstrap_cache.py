@@ -45,7 +45,7 @@ def test_a_fresh_hosted_runner_plans_a_restore_of_the_venv(
     outputs = plan(repo, hosted, tmp_path)
     assert outputs["restore"] == "true"
     prefix = outputs["restore-keys"]
-    assert re.fullmatch(r"shipyard-linux-x64-[0-9a-f]{16}-", prefix)
+    assert re.fullmatch(r"shipyard-linux-x64-[0-9a-f]{16}-venv-", prefix)
     assert outputs["key"] == prefix + "notify"
     root = Path(hosted["RUNNER_TOOL_CACHE"]) / "shipyard"
     assert re.fullmatch(re.escape(str(root)) + r"/venv-[0-9a-f]{16}", outputs["paths"])
@@ -63,13 +63,17 @@ def test_lint_and_audit_keys_move_on_and_fall_back(
     (repo / "src" / "shipyard" / "lint" / "__main__.py").write_text("")
     sha = {"SHIPYARD_CACHE_ROTATE": "sha", "GITHUB_SHA": "abc123"}
     outputs = plan(repo, hosted, tmp_path, "lint", SHIPYARD_CACHE_PATHS="shipyard/lint ../x", **sha)
-    prefix = plan(repo, hosted, tmp_path)["restore-keys"]
+    venvs_only = plan(repo, hosted, tmp_path)["restore-keys"]
+    prefix = venvs_only.removesuffix("venv-")
     assert outputs["key"] == f"{prefix}lint-abc123"
-    assert outputs["restore-keys"].splitlines() == [f"{prefix}lint-", prefix]
+    # its own newest entry, else any action's venv (never audit's databases, say)
+    assert outputs["restore-keys"].splitlines() == [f"{prefix}lint-", venvs_only]
     tool_cache = hosted["RUNNER_TOOL_CACHE"]
     assert outputs["paths"].splitlines()[1:] == [f"{tool_cache}/shipyard/lint"]  # not ../x
-    day = plan(repo, hosted, tmp_path, "lint", SHIPYARD_CACHE_ROTATE="day")["key"]
-    assert re.fullmatch(re.escape(prefix) + r"lint-\d{4}-\d{2}-\d{2}", day)
+    day = plan(
+        repo, hosted, tmp_path, "lint", SHIPYARD_CACHE_ROTATE="day", SHIPYARD_CACHE_PATHS="x"
+    )
+    assert re.fullmatch(re.escape(prefix) + r"lint-\d{4}-\d{2}-\d{2}", day["key"])
 
 
 def test_no_restore_where_there_is_no_cache_service_the_opt_out_or_a_complete_venv(

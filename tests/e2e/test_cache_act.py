@@ -36,7 +36,7 @@ jobs:
 """
 
 CERTS = {k: os.environ[k] for k in ("SSL_CERT_FILE", "SSL_CERT_DIR") if k in os.environ}
-KEY = re.compile(r"shipyard-linux-x64-[0-9a-f]{16}-notify")
+KEY = re.compile(r"shipyard-linux-x64-[0-9a-f]{16}-venv-notify")
 
 
 @pytest.fixture
