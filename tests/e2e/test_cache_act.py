@@ -5,6 +5,7 @@ installs nothing; a restored venv meets the same trust checks as a local one."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
@@ -196,3 +197,54 @@ def test_lint_restores_its_linters_and_findings_on_a_fresh_machine(machines: Act
     assert step.outputs["cached-files"] == "1"  # app.py's findings came from the cache
     assert step.outputs["findings"] == cold.step("lint", "lint").outputs["findings"]
     assert re.search(rf"Cache saved with key: \S+-lint-{warm.sha}", step.text)  # for the next
+
+
+AUDIT = """
+name: audit
+on: push
+permissions: {}
+jobs:
+  audit:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          persist-credentials: false
+      - name: trivy's DB, as a download would leave it
+        if: vars.SEED == 'yes'
+        run: |
+          mkdir -p "$RUNNER_TOOL_CACHE/shipyard-audit/db"
+          echo "downloaded $GITHUB_SHA" > "$RUNNER_TOOL_CACHE/shipyard-audit/db/seed.txt"
+      - id: audit
+        uses: your-org/actions/audit@v1
+        with:
+          scanners: code
+      - id: db
+        run: cat "$RUNNER_TOOL_CACHE/shipyard-audit/db/seed.txt"
+"""
+
+
+def test_audit_keeps_its_databases_for_the_day(machines: ActHarness) -> None:
+    files = {"app.py": "print('hello')\n"}
+    days = {utc_day()}
+    first = machines(AUDIT, files=files, vars={"SEED": "yes"}, host_env=CERTS)
+    days.add(utc_day())
+    first.raise_for_failure()
+    step = first.step("audit", "audit")
+    assert "shipyard: installing audit dependencies" in step.text
+    (saved,) = re.findall(r"Cache saved with key: (\S+)", step.text)
+    assert re.fullmatch(r"shipyard-linux-x64-[0-9a-f]{16}-audit-\d{4}-\d\d-\d\d", saved)
+    assert saved[-10:] in days
+
+    fresh_machine(machines)
+    later = machines(AUDIT, files={**files, "README.md": "later\n"}, host_env=CERTS)
+    later.raise_for_failure()
+    step = later.step("audit", "audit")
+    assert f"Cache restored from key: {saved}" in step.text and "install" not in step.text
+    assert f"downloaded {first.sha}" in later.step("audit", "db").text  # not downloaded again
+    if utc_day() == saved[-10:]:  # (a run across midnight saves the new day's entry)
+        assert later.step("audit", "audit/cache-save").outcome == "skipped"  # today's is kept
+
+
+def utc_day() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
