@@ -449,7 +449,10 @@ _sy_cache_plan() {
 	key=${prefix}venv-$_sy_action
 	restore_keys=${prefix}venv-
 	paths=$_sy_venv
-	for rel in ${SHIPYARD_CACHE_PATHS:-}; do
+	local -a extra=()
+	# shellcheck disable=SC2206 # a space-separated list (action.yml's); globbing is off
+	set -f && extra=(${SHIPYARD_CACHE_PATHS:-}) && set +f
+	for rel in ${extra[@]+"${extra[@]}"}; do
 		[[ $rel == /* || $rel == *..* ]] && continue
 		paths+=$'\n'"$base/$rel"
 		key=$prefix$_sy_action
