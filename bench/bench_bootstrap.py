@@ -1,6 +1,16 @@
 """Benchmark of scripts/bootstrap.sh: the overhead before an action's entry point runs.
 
-Usage: ``python bench/bench_bootstrap.py [--warm N] [--cold N] [--skip-cold]``
+Usage: ``python bench/bench_bootstrap.py [--warm N] [--cold N] [--skip-cold] [--restored N]
+[--only-fresh | --skip-fresh]``
+
+Fresh machine (issue 23 item 2): a notify step as action.yml runs it on a hosted runner (new
+tool cache at the same path, no uv on PATH, GITHUB_ACTIONS=true), against act's cache server
+with the real actions/cache code (tests/e2e/vendor, run by node as the runner runs a ``uses:``
+step): cold (restore misses, the run step installs, save), restored (a new machine; restore
+hits, the run step installs nothing) and warm (the venv in the tool cache: the plan skips
+restore and save). The target, restored <= 1.5x warm, compares the run step (bootstrap and
+action) of the two; the restore's own time (node, download, untar) is its own row, and the
+whole-action ratio is printed too.
 
 Method: the bootstrap is copied into a scratch repo whose ``src/shipyard/noop/__main__.py`` is
 empty, so a run's wall time (``time.perf_counter`` around ``subprocess.run``, output discarded)
@@ -23,9 +33,13 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import cache_service
+
 REPO = Path(__file__).resolve().parent.parent
 TARGET_WARM = 0.3
 TARGET_COLD = 5.0
+#: A notify step on a fresh machine whose venv actions/cache restored, against a warm one.
+TARGET_RESTORED = 1.5
 
 
 def make_scratch_repo(root: Path) -> Path:
@@ -110,11 +124,98 @@ def cold_samples(
     return firsts, seconds
 
 
+def plan_step(boot: str, env: Mapping[str, str], scratch: Path) -> tuple[float, dict[str, str]]:
+    """action.yml's first step (bootstrap.sh --cache-plan notify): its time and outputs."""
+    output = scratch / "plan-output"
+    output.write_text("")
+    elapsed = timed([boot, "--cache-plan", "notify"], {**env, "GITHUB_OUTPUT": str(output)})
+    return elapsed, cache_service.step_outputs(output.read_text())
+
+
+def fresh_machine_rows(repo: Path, scratch: Path, args: argparse.Namespace) -> None:
+    """A notify step on fresh machines (a hosted runner: new tool cache, no uv) with the cache
+    service: cold (nothing to restore; installs, then saves), restored (a new tool cache, the
+    venv restored by actions/cache), warm (the venv in the tool cache: no restore, no save)."""
+    boot = str(repo / "scripts" / "bootstrap.sh")
+    with cache_service.serve(scratch / "service") as service:
+
+        def machine(name: str) -> dict[str, str]:
+            """A new machine: an empty tool cache, at the same path (/opt/hostedtoolcache)."""
+            cache = scratch / "machine" / "tool_cache"
+            shutil.rmtree(cache.parent, ignore_errors=True)
+            print(f"  ({name})", file=sys.stderr)
+            env = clean_env(cache, without_uv=True)
+            env.update(service, GITHUB_ACTIONS="true", RUNNER_OS="Linux", RUNNER_ARCH="X64")
+            return env
+
+        env = machine("cold")
+        plan_s, plan = plan_step(boot, env, scratch)
+        assert plan.get("restore") == "true", plan
+        miss_s = timed_call(lambda: cache_service.restore(plan, service, scratch / "tmp"))
+        run_s = timed([boot, "notify"], env)
+        save_s = timed_call(lambda: cache_service.save(plan, service, scratch / "tmp"))
+        row("cold: plan step", [plan_s])
+        row("cold: actions/cache restore (a miss)", [miss_s])
+        row("cold: run step (pip installs uv, uv the venv; then notify)", [run_s])
+        row("cold: actions/cache save", [save_s])
+        row("cold: the four steps", [plan_s + miss_s + run_s + save_s])
+
+        plans: list[float] = []
+        restores: list[float] = []
+        restored_runs: list[float] = []
+        totals: list[float] = []
+        for index in range(args.restored):
+            env = machine(f"restored-{index}")
+            plan_s, plan = plan_step(boot, env, scratch)
+            hit: list[bool] = []
+            restore_s = timed_call(
+                lambda: hit.append(cache_service.restore(plan, service, scratch / "tmp"))  # noqa: B023
+            )
+            if hit != [True]:
+                raise SystemExit(f"no exact hit for {plan['key']}")
+            run_s = timed([boot, "notify"], env)
+            plans.append(plan_s)
+            restores.append(restore_s)
+            restored_runs.append(run_s)
+            totals.append(plan_s + restore_s + run_s)
+        row("restored: plan step (a new machine: Python is probed)", plans)
+        row("restored: actions/cache restore (download and untar)", restores)
+        row("restored: run step (nothing installed)", restored_runs)
+        row("restored: plan + restore + run step", totals)
+
+        env = machine("warm")
+        timed([boot, "notify"], env)  # the venv is in the tool cache from now on
+        warm_runs = repeat(args.warm, lambda: timed([boot, "notify"], env))
+        warm_plans = repeat(args.warm, lambda: plan_step(boot, env, scratch)[0])
+        row("warm: plan step (venv complete: restore and save are skipped)", warm_plans)
+        row("warm: run step", warm_runs)
+        row("warm: plan + run step", [a + b for a, b in zip(warm_plans, warm_runs, strict=True)])
+        ratio = statistics.median(restored_runs) / statistics.median(warm_runs)
+        verdict = "ok" if ratio <= TARGET_RESTORED else "MISSED"
+        print(
+            f"restored run step / warm run step (medians; the restore's own time apart): "
+            f"{ratio:.2f}x  target <= {TARGET_RESTORED}x: {verdict}"
+        )
+        whole = statistics.median(totals) / (
+            statistics.median(warm_plans) + statistics.median(warm_runs)
+        )
+        print(f"restored plan + restore + run / warm plan + run: {whole:.2f}x")
+
+
+def timed_call(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=int, default=20, help="warm repetitions")
     parser.add_argument("--cold", type=int, default=3, help="cold repetitions per installer")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--restored", type=int, default=5, help="fresh machines restored")
+    parser.add_argument("--only-fresh", action="store_true", help="only the fresh-machine rows")
+    parser.add_argument("--skip-fresh", action="store_true", help="no fresh-machine rows")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-bootstrap-") as tmp:
@@ -123,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         boot = str(repo / "scripts" / "bootstrap.sh")
         cache = scratch / "warm-cache"
         env = clean_env(cache, without_uv=False)
+        if args.only_fresh or not args.skip_fresh:
+            print("fresh machine (a hosted runner) with GitHub's cache service (act's server,")
+            print("the real actions/cache): a notify step (module imports requests + yaml)")
+            fresh_machine_rows(repo, scratch, args)
+            print()
+        if args.only_fresh:
+            return 0
         timed([boot, "noop"], env)  # cold install, then everything below is warm
         timed([boot, "notify"], env)
         venv = next((cache / "shipyard").glob("venv-*"))

@@ -29,7 +29,28 @@
 #    action.yml's `run: exec ...` the step's shell, this script and Python are one process,
 #    so no process of the step finds an input in an ancestor's /proc/<pid>/environ.
 #
+#    scripts/bootstrap.sh --cache-plan <action>
+# 4. Plans the step's use of GitHub's cache service (action.yml's first step; nothing is
+#    installed or run): finds the interpreter and the venv key as above and writes step
+#    outputs (GITHUB_OUTPUT) for the actions/cache restore and save steps around the run:
+#      restore       true when the cache is wanted and this action's venv is not complete here
+#      key           shipyard-<os>-<arch>-<k>-venv-<action> (the venv alone), or for an action
+#                    that keeps more (SHIPYARD_CACHE_PATHS) shipyard-<os>-<arch>-<k>-<action>
+#                    [-<commit> | -<UTC day>] (SHIPYARD_CACHE_ROTATE: sha | day: lint, audit);
+#                    k = sha256(venv key text + tool cache path + locks/tools/*.txt)
+#      restore-keys  shipyard-<os>-<arch>-<k>-<action>- (rotating keys), shipyard-<os>-<arch>-<k>-venv-
+#      paths         the venv and SHIPYARD_CACHE_PATHS (relative to the tool cache: lint and
+#                    audit add shipyard/uv, which they run; the venv alone restores faster)
+#    Wanted: SHIPYARD_CACHE=true, or auto (the default) on GitHub's runners (GITHUB_ACTIONS, not
+#    act) or where a cache service is announced (ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL: act
+#    with its cache server); SHIPYARD_CACHE=false never. A problem here (no Python...) only
+#    means restore=false: the run step reports it. The run step, given
+#    SHIPYARD_CACHE_REPORT=true, writes the output shipyard-venv=ready once the venv is complete,
+#    just before it execs Python: the save step needs it (a half-installed venv is never saved).
+#    A restored venv is judged like any other (trust boundary, below) by the run step.
+#
 # Environment:
+#   SHIPYARD_CACHE      auto (default) | true | false: use GitHub's cache service (see 4.)
 #   SHIPYARD_INPUT_*, INPUT_*  the action's inputs: moved to descriptor 3 (see 0.)
 #   SHIPYARD_INPUTS_FD  inputs already on this descriptor (records as the runtime reads them)
 #   SHIPYARD_PYTHON     interpreter to use (command name or path); must be >= 3.10
@@ -63,8 +84,15 @@ _sy_log() {
 }
 
 # ::error:: with the escaping of actions/toolkit (data: % CR LF; properties also : and ,).
+_sy_plan=''
 _sy_fail() {
 	local code=$1 title=$2 message=$3
+	if [[ -n $_sy_plan ]]; then
+		# Planning the cache: the run step meets the same problem and reports it.
+		_sy_log "cache plan: no cache ($title: $message)"
+		_sy_plan_output restore false
+		exit 0
+	fi
 	message=${message//'%'/%25}
 	message=${message//$'\r'/%0D}
 	message=${message//$'\n'/%0A}
@@ -75,6 +103,13 @@ _sy_fail() {
 	title=${title//,/%2C}
 	printf '::error title=%s::%s\n' "$title" "$message"
 	exit "$code"
+}
+
+# One step output, in the multi-line form with a random delimiter (no-op off a runner).
+_sy_plan_output() {
+	[[ -n ${GITHUB_OUTPUT:-} ]] || return 0
+	local delimiter="ghadelimiter_${RANDOM}${RANDOM}${RANDOM}${RANDOM}"
+	printf '%s<<%s\n%s\n%s\n' "$1" "$delimiter" "$2" "$delimiter" >>"$GITHUB_OUTPUT"
 }
 
 # Lexical normalisation of an absolute path (like os.path.normpath), without forking.
@@ -210,8 +245,12 @@ fi
 
 # ---------------------------------------------------------------------------- arguments
 
+if [[ ${1:-} == --cache-plan ]]; then
+	_sy_plan=1
+	shift
+fi
 if (($# < 1)); then
-	_sy_fail 2 'shipyard bootstrap' 'usage: bootstrap.sh <action> [args...]'
+	_sy_fail 2 'shipyard bootstrap' 'usage: bootstrap.sh [--cache-plan] <action> [args...]'
 fi
 _sy_action=$1
 shift
@@ -365,6 +404,76 @@ _sy_key=${_sy_key:0:16}
 _sy_venv=$_sy_root/venv-$_sy_key
 _sy_vpy=$_sy_venv/$_sy_bindir/$_sy_exe
 _sy_marker=$_sy_venv/.installed-$_sy_lockname
+
+# ---------------------------------------------------------------------------- cache plan
+
+# Whether to use GitHub's cache service (see 4. above); exit 2 for a value that means nothing.
+_sy_cache_wanted() {
+	case "${SHIPYARD_CACHE:-auto}" in
+	false | 0 | no | off) return 1 ;;
+	true | 1 | yes | on) return 0 ;;
+	auto) ;;
+	*)
+		_sy_plan=''
+		_sy_fail 2 'shipyard bootstrap' "SHIPYARD_CACHE must be auto, true or false, not '$SHIPYARD_CACHE'"
+		;;
+	esac
+	[[ -n ${ACTIONS_CACHE_URL:-} || -n ${ACTIONS_RESULTS_URL:-} ]] && return 0
+	[[ ${GITHUB_ACTIONS:-} == true && -z ${ACT:-} ]]
+}
+
+_sy_cache_plan() {
+	if ! _sy_cache_wanted; then
+		_sy_log "cache plan: off (SHIPYARD_CACHE=${SHIPYARD_CACHE:-auto}, no cache service known here)"
+		_sy_plan_output restore false
+		return 0
+	fi
+	if [[ -f $_sy_marker && -x $_sy_vpy ]]; then
+		_sy_log "cache plan: $_sy_venv is complete here: nothing to restore or save"
+		_sy_plan_output restore false
+		return 0
+	fi
+	local base=${_sy_root%/shipyard} text tools='' sum os arch prefix key restore_keys paths rel
+	for rel in "$_sy_repo"/locks/tools/*.txt; do
+		[[ -f $rel ]] && tools+=$(_sy_sha256 "$rel")$'\n'
+	done
+	text="shipyard-cache-1 $_sy_root"$'\n'"$_sy_keytext"$'\n'"${tools//$_sy_repo\//}"
+	sum=$(_sy_sha256 <<<"$text") || sum=''
+	os=${RUNNER_OS:-$(uname -s)}
+	arch=${RUNNER_ARCH:-$(uname -m)}
+	# lower case: the cache service compares keys without case (act's server lowers them)
+	prefix=$(printf 'shipyard-%s-%s-%s-' "$os" "$arch" "${sum:0:16}" | tr '[:upper:]' '[:lower:]')
+	# Entries of the venv alone are "venv-<action>": the fallback of every action (a small
+	# download: another action's venv, to which only the missing lock is added). An action
+	# that keeps more (lint, audit) has entries of its own, which only it restores.
+	key=${prefix}venv-$_sy_action
+	restore_keys=${prefix}venv-
+	paths=$_sy_venv
+	local -a extra=()
+	# shellcheck disable=SC2206 # a space-separated list (action.yml's); globbing is off
+	set -f && extra=(${SHIPYARD_CACHE_PATHS:-}) && set +f
+	for rel in ${extra[@]+"${extra[@]}"}; do
+		[[ $rel == /* || $rel == *..* ]] && continue
+		paths+=$'\n'"$base/$rel"
+		key=$prefix$_sy_action
+	done
+	case "${SHIPYARD_CACHE_ROTATE:-}" in
+	sha) key+="-${GITHUB_SHA:-none}" ;;
+	day) key+="-$(date -u +%Y-%m-%d)" ;;
+	esac
+	[[ $key == "$prefix$_sy_action"-* ]] && restore_keys="$prefix$_sy_action-"$'\n'"$restore_keys"
+	_sy_log "cache plan: restore $key (restore-keys ${restore_keys//$'\n'/ }) into ${paths//$'\n'/ }"
+	(umask 022 && mkdir -p -- "$_sy_root") 2>/dev/null
+	_sy_plan_output restore true
+	_sy_plan_output key "$key"
+	_sy_plan_output restore-keys "$restore_keys"
+	_sy_plan_output paths "$paths"
+}
+
+if [[ -n $_sy_plan ]]; then
+	_sy_cache_plan
+	exit 0
+fi
 
 # ---------------------------------------------------------------------------- install
 
@@ -578,6 +687,11 @@ fi
 
 # Same as `python -m <module>` with <repo>/src first on sys.path, binding no name in __main__.
 _sy_launcher='__import__("sys").path.insert(0, __import__("sys").argv.pop(1)); __import__("runpy")._run_module_as_main(__import__("sys").argv.pop(1))'
+# The venv is complete: the action's cache save step may keep it (see 4. above).
+if [[ ${SHIPYARD_CACHE_REPORT:-} == true && -n ${GITHUB_OUTPUT:-} ]]; then
+	printf 'shipyard-venv=ready\n' >>"$GITHUB_OUTPUT"
+fi
+unset -v SHIPYARD_CACHE_REPORT
 _sy_log "exec $_sy_vpy -I -X utf8 -c <launcher> $_sy_src $_sy_module $*"
 exec 3<<<"$_sy_inputs"
 export SHIPYARD_INPUTS_FD=3

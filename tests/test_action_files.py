@@ -12,6 +12,7 @@ import yaml
 from scripts.generate import ROOT, expected_files, load_spec
 
 from shipyard import ACTIONS
+from shipyard.runtime.spec import CACHE_ACTION_SHA, CACHE_ACTION_VERSION
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
     (ROOT / "examples").glob("*.yml")
@@ -39,13 +40,16 @@ def test_action_yml_matches_spec_and_maps_inputs_only_through_env(action: str) -
     assert list(document.get("outputs", {})) == [out.name for out in spec.outputs]
     runs = document["runs"]
     assert runs["using"] == "composite"
-    (step,) = runs["steps"]
+    steps = {step["id"]: step for step in runs["steps"]}
+    assert list(steps) == ["cache-plan", "cache-restore", "run", "cache-save"]
+    step = steps["run"]
     assert "uses" not in step
     assert "${{" not in step["run"], "inputs must reach the script through env:, never ${{ }}"
     # exec: no shell stays behind holding the inputs in its environment (hardening #17 item 5)
     assert step["run"] == f'exec "${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh" {action}'
     for item in spec.inputs:
         assert step["env"][item.env_name] == f"${{{{ inputs.{item.name} }}}}"
+    assert step["env"]["SHIPYARD_CACHE_REPORT"] == "${{ steps.cache-plan.outputs.restore }}"
     # names are namespaced so that no mapping can collide with runner variables
     assert all(re.fullmatch(r"SHIPYARD_[A-Z0-9_]+", name) for name in step["env"])
 
@@ -60,9 +64,38 @@ def test_no_description_holds_an_expression(action: str) -> None:
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_no_action_has_a_third_party_uses(action: str) -> None:
+def test_the_only_third_party_uses_is_actions_cache_pinned_by_commit(action: str) -> None:
+    """GitHub's cache service has one client, actions/cache: restore before the run, save
+    after it, both at the full commit of the release vendored for act (issue 23 item 2)."""
     text = (ROOT / action / "action.yml").read_text(encoding="utf-8")
-    assert not re.search(r"^\s*-?\s*uses:", text, re.MULTILINE)
+    uses = re.findall(r"^\s*-?\s*uses:\s*(\S+)(.*)$", text, re.MULTILINE)
+    assert uses == [
+        (f"actions/cache/restore@{CACHE_ACTION_SHA}", f" # {CACHE_ACTION_VERSION}"),
+        (f"actions/cache/save@{CACHE_ACTION_SHA}", f" # {CACHE_ACTION_VERSION}"),
+    ]
+    steps = {s["id"]: s for s in yaml.safe_load(text)["runs"]["steps"]}
+    plan = steps["cache-plan"]
+    assert (
+        plan["run"]
+        == f'exec "${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh" --cache-plan {action}'
+    )
+    assert steps["cache-restore"]["if"] == "steps.cache-plan.outputs.restore == 'true'"
+    # never a half-installed venv (the run step says ready before it starts Python), never
+    # over an exact hit (a key's cache is immutable), and after a failed run too
+    assert steps["cache-save"]["if"] == (
+        "always() && steps.cache-plan.outputs.restore == 'true' "
+        "&& steps.cache-restore.outputs.cache-hit != 'true' "
+        "&& steps.run.outputs.shipyard-venv == 'ready'"
+    )
+
+
+def test_the_vendored_actions_cache_is_the_pinned_release() -> None:
+    vendored = ROOT / "tests" / "e2e" / "vendor" / "actions-cache"
+    readme = (vendored / "README.md").read_text(encoding="utf-8")
+    assert f"commit `{CACHE_ACTION_SHA}`" in readme and f"`{CACHE_ACTION_VERSION}`" in readme
+    for kind in ("restore", "save"):
+        action = yaml.safe_load((vendored / kind / "action.yml").read_text(encoding="utf-8"))
+        assert (vendored / kind / action["runs"]["main"]).resolve().is_file()
 
 
 def test_workflows_never_interpolate_inputs_into_run_scripts() -> None:

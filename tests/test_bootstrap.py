@@ -332,7 +332,7 @@ def test_old_interpreters_on_path_are_passed_over(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "usage: bootstrap.sh <action>"),
+        ([], "usage: bootstrap.sh [--cache-plan] <action>"),
         (["Not_An_Action"], "invalid action name"),
         (["no-such-action"], "unknown action 'no-such-action'"),
     ],
@@ -575,7 +575,8 @@ def run_step(repo: Path, env: Mapping[str, str], tmp_path: Path, wrap: Sequence[
     """Runs the generated `run:` line of a real action.yml as the runner does; the report path."""
     document = yaml.safe_load((ROOT / "lint" / "action.yml").read_text(encoding="utf-8"))
     script = tmp_path / "step.sh"
-    script.write_text(document["runs"]["steps"][0]["run"].replace(" lint", " envcheck") + "\n")
+    (step,) = [step for step in document["runs"]["steps"] if step["id"] == "run"]
+    script.write_text(step["run"].replace(" lint", " envcheck") + "\n")
     out = tmp_path / "seen.json"
     step_env = {
         **env,

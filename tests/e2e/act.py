@@ -54,6 +54,11 @@ What act 0.2.89 does, and what the harness makes of it (all checked on this mach
   ``<cache>/<rand>/act/actions/your-org-actions-<name>@v1/``, which is ``$GITHUB_ACTION_PATH/..``.
   The harness points it at a snapshot of the checkout instead (tracked and untracked,
   not-ignored files, made once per session and path).
+* Every action.yml has ``uses: actions/cache/restore@<commit>`` and ``save@<commit>`` (skipped
+  unless its cache plan asks): act resolves a composite action's nested ``uses:`` before the job
+  starts, skipped or not, through ``--local-repository actions/cache@<commit>=<vendored copy>``
+  (tests/e2e/vendor/actions-cache; act 0.2.89 runs its ``node24`` entry with the host's node,
+  v20 here). The subpath (``/restore``) is read from inside that folder.
 * ``actions/checkout`` of the repository itself (no ``repository``/``ref`` that differ) is replaced
   by a copy of the caller repo (with ``.git``) into ``GITHUB_WORKSPACE``; any other remote action
   would be cloned from github.com. The harness refuses such workflows before running act, and
@@ -61,7 +66,9 @@ What act 0.2.89 does, and what the harness makes of it (all checked on this mach
   reusable workflow) into :class:`ActionNotFound`.
 * No network: ``ACT_DISABLE_VERSION_CHECK=1`` stops act's notices request to api.nektosact.com;
   ``--action-offline-mode`` never re-fetches cached actions; ``--no-cache-server`` starts no
-  cache server; ``--pull=false``/``--rebuild=false`` for images (unused in host mode).
+  cache server (so ACTIONS_CACHE_URL is unset and every action's cache plan says "no cache";
+  ``ActHarness(cache_server=dir)`` runs act's own cache server on 127.0.0.1 instead, keeping
+  its entries in ``dir``); ``--pull=false``/``--rebuild=false`` for images (unused in host mode).
 * Secrets, vars, env and inputs go through dotenv files (``--secret-file`` etc., mode 0600) in
   double quotes with ``\\ " $ newline`` escaped; never on the command line. The event payload is
   ``-e`` (with realistic ``repository``, ``ref``, ``after``, ``sender`` defaults). Given ``-e``,
@@ -93,6 +100,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from shipyard.runtime.spec import CACHE_ACTION_SHA
 
 # the log's model and parser, re-exported: the tests import them from here
 from tests.e2e.act_log import (
@@ -155,6 +164,9 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACTIONS_REPOSITORY = "your-org/actions"
 ACTIONS_REFS: tuple[str, ...] = ("v1",)
+#: actions/cache at the commit every action.yml pins, vendored (tests/e2e/vendor/actions-cache).
+CACHE_ACTION = f"actions/cache@{CACHE_ACTION_SHA}"
+CACHE_ACTION_COPY = REPO_ROOT / "tests" / "e2e" / "vendor" / "actions-cache"
 DEFAULT_REPOSITORY = "your-org/app"
 DEFAULT_REF = "refs/heads/main"
 DEFAULT_ACTOR = "octocat"
@@ -267,6 +279,7 @@ class ActHarness:
         actions_repo: str | Path = REPO_ROOT,
         local_repositories: Mapping[str, str | Path] | None = None,
         snapshot: bool = True,
+        cache_server: str | Path | None = None,
         _session: _Session | None = None,
     ) -> None:
         binary = find_act(act)
@@ -287,6 +300,7 @@ class ActHarness:
             k: Path(v).resolve() for k, v in (local_repositories or {}).items()
         }
         self.snapshot = snapshot
+        self.cache_server = Path(cache_server).resolve() if cache_server else None
         self._session = _session or _Session(
             Path(tempfile.mkdtemp(prefix="snapshots-", dir=self.workdir))
         )
@@ -316,9 +330,10 @@ class ActHarness:
         checkout = actions_repo or self.actions_repo
         repos = {f"{ACTIONS_REPOSITORY}@{ref}": checkout for ref in ACTIONS_REFS}
         repos.update(self.local_repositories)
-        if not self.snapshot:
-            return repos
-        return {name: self._session.snapshot(path) for name, path in repos.items()}
+        if self.snapshot:
+            repos = {name: self._session.snapshot(path) for name, path in repos.items()}
+        # every action's cache steps: act resolves them even when they are skipped
+        return {CACHE_ACTION: CACHE_ACTION_COPY, **repos}
 
     def run(
         self,
@@ -402,7 +417,7 @@ class ActHarness:
             "--action-offline-mode",
             "--action-cache-path",
             str(self.cache_dir),
-            "--no-cache-server",
+            *self._cache_server_args(),
             "--pull=false",
             "--rebuild=false",
             "-e",
@@ -474,6 +489,13 @@ class ActHarness:
         if check:
             result.raise_for_failure()
         return result
+
+    def _cache_server_args(self) -> list[str]:
+        """act's cache server (the service actions/cache talks to) keeping its entries in
+        ``cache_server``, or none: the actions then plan no cache step (no ACTIONS_CACHE_URL)."""
+        if self.cache_server is None:
+            return ["--no-cache-server"]
+        return ["--cache-server-path", str(self.cache_server), "--cache-server-addr", "127.0.0.1"]
 
     def _cleanup(self, log_path: Path) -> None:
         """Remove act's per-job folders of this run (act keeps them when a job fails)."""

@@ -52,6 +52,10 @@ def _sanitized_env(extra: Mapping[str, str | None] | None) -> dict[str, str]:
     return env
 
 
+#: Third-party code kept for the tests (6 MB): no part of the actions, left out of snapshots.
+VENDORED = "tests/e2e/vendor/"
+
+
 def snapshot_checkout(src: Path, dest: Path) -> Path:
     """Copy the files a commit of ``src`` would hold (tracked + untracked, not ignored) to ``dest``.
 
@@ -86,6 +90,8 @@ def snapshot_checkout(src: Path, dest: Path) -> Path:
         )
         return dest
     for rel in sorted({p for p in listing.stdout.decode().split("\0") if p}):
+        if rel.startswith(VENDORED):
+            continue  # act gets actions/cache from its own --local-repository
         source = src / rel
         if not source.exists() and not source.is_symlink():
             continue  # deleted in the work tree

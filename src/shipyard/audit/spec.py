@@ -164,6 +164,10 @@ SPEC = ActionSpec(
         "a CycloneDX SBOM, issues for what blocks."
     ),
     branding=("shield", "red"),
+    # trivy's vulnerability DB, pip-audit's cache of advisories and uv (it resolves ranges),
+    # refreshed each UTC day
+    cache_paths=("shipyard-audit/db", "shipyard-audit/pip-audit", "shipyard/uv"),
+    cache_rotate="day",
     settings=Settings,
     outputs=(
         Output("findings", "Number of findings (ignored ones included)."),

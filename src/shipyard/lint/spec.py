@@ -124,8 +124,9 @@ class Settings:
         default="true",
     )
     cache_dir: str = setting(
-        "Where the cache lives (keep it across jobs with actions/cache; see the README). "
-        "Default: in the runner's tool cache, per repository."
+        "Where the cache lives; a folder of yours is yours to keep across jobs (see the README). "
+        "Default: in the runner's tool cache, per repository, which the action keeps in "
+        "GitHub's cache service itself."
     )
     changed_lines_only: bool = setting(
         "On pull requests, only findings on lines the pull request adds or changes are "
@@ -162,6 +163,10 @@ SPEC = ActionSpec(
         "in the job summary and in SARIF."
     ),
     branding=("check-square", "green"),
+    # the linters' venvs and the findings cache (<tool cache>/shipyard/lint), and uv, which
+    # installs the linters; saved per commit
+    cache_paths=("shipyard/lint", "shipyard/uv"),
+    cache_rotate="sha",
     settings=Settings,
     outputs=(
         Output(

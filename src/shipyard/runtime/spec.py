@@ -13,6 +13,12 @@ from typing import Any
 
 from .inputs import Input
 
+#: actions/cache, pinned by the full commit of its release (the only ``uses:`` in our actions:
+#: GitHub's cache service has no other client). tests/e2e/vendor/actions-cache holds that commit's
+#: restore/save actions for act.
+CACHE_ACTION_SHA = "27d5ce7f107fe9357f9df03efb73ab90386fccae"
+CACHE_ACTION_VERSION = "v5.0.5"
+
 README_BEGIN = "<!-- BEGIN GENERATED: inputs and outputs (python scripts/generate.py) -->"
 README_END = "<!-- END GENERATED -->"
 
@@ -37,6 +43,11 @@ class ActionSpec:
     #: Extra environment for the step, from contexts (name -> expression), e.g. job status.
     context_env: tuple[tuple[str, str], ...] = ()
     branding: tuple[str, str] = ("anchor", "blue")
+    #: What GitHub's cache service keeps besides the venv: folders relative to the tool cache.
+    cache_paths: tuple[str, ...] = ()
+    #: How the cache key moves on: "" (never: the locks decide), "sha" (each commit: saved
+    #: again for a new commit, restored from the newest), "day" (each UTC day).
+    cache_rotate: str = ""
     #: The settings dataclass (:mod:`shipyard.runtime.settings`).
     settings: type[Any] | None = None
     inputs: tuple[Input, ...] = field(init=False, default=())
@@ -66,7 +77,8 @@ def _yaml_str(value: str) -> str:
 
 
 def render_action_yml(spec: ActionSpec) -> str:
-    """The composite action.yml: one bootstrap step, every input mapped through ``env:``."""
+    """The composite action.yml: the bootstrap's step, every input mapped through ``env:``,
+    between the cache plan, restore and save steps (GitHub's cache service: README "Caches")."""
     lines = [
         "# Generated from src/"
         + spec.module.replace(".", "/")
@@ -95,23 +107,64 @@ def render_action_yml(spec: ActionSpec) -> str:
             lines.append(f"  {out.name}:")
             lines.append(f"    description: {_yaml_str(out.description)}")
             lines.append(f"    value: ${{{{ steps.run.outputs.{out.name} }}}}")
-    lines += [
-        "runs:",
-        "  using: composite",
-        "  steps:",
-        "    - id: run",
-        "      shell: bash",
-        "      env:",
-    ]
+    lines += ["runs:", "  using: composite", "  steps:", *_cache_plan_steps(spec)]
+    lines += ["    - id: run", "      shell: bash", "      env:"]
     for item in spec.inputs:
         lines.append(f"        {item.env_name}: ${{{{ inputs.{item.name} }}}}")
     for name, expression in spec.context_env:
         lines.append(f"        {name}: {expression}")
+    lines.append(f"        SHIPYARD_CACHE_REPORT: {_PLAN}.restore }}}}")
     # exec: the step's shell is replaced, so no process keeps the inputs in its environment.
-    lines.append(
-        f"      run: 'exec \"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh\" {spec.name}'"
-    )
+    lines.append(f"      run: {_bootstrap(spec.name)}")
+    lines += _cache_save_steps()
     return "\n".join(lines) + "\n"
+
+
+_PLAN = "${{ steps.cache-plan.outputs"
+_CACHE_USES = f"actions/cache/{{}}@{CACHE_ACTION_SHA} # {CACHE_ACTION_VERSION}"
+
+
+def _bootstrap(arguments: str) -> str:
+    return f"'exec \"${{GITHUB_ACTION_PATH}}/../scripts/bootstrap.sh\" {arguments}'"
+
+
+def _cache_plan_steps(spec: ActionSpec) -> list[str]:
+    """The cache plan (bootstrap.sh --cache-plan) and the restore it asks for."""
+    lines = ["    - id: cache-plan", "      shell: bash"]
+    env = []
+    if spec.cache_paths:
+        env.append(f"        SHIPYARD_CACHE_PATHS: {_yaml_str(' '.join(spec.cache_paths))}")
+    if spec.cache_rotate:
+        env.append(f"        SHIPYARD_CACHE_ROTATE: {spec.cache_rotate}")
+    if env:
+        lines += ["      env:", *env]
+    lines.append(f"      run: {_bootstrap('--cache-plan ' + spec.name)}")
+    return [
+        *lines,
+        "    - id: cache-restore",
+        "      if: steps.cache-plan.outputs.restore == 'true'",
+        f"      uses: {_CACHE_USES.format('restore')}",
+        "      with:",
+        f"        path: {_PLAN}.paths }}}}",
+        f"        key: {_PLAN}.key }}}}",
+        f"        restore-keys: {_PLAN}.restore-keys }}}}",
+    ]
+
+
+def _cache_save_steps() -> list[str]:
+    """The save: after the run whatever its outcome, of a complete venv only (the run step says
+    shipyard-venv=ready just before it starts Python), unless the restore hit the key."""
+    return [
+        "    - id: cache-save",
+        "      if: >-",
+        "        always() && steps.cache-plan.outputs.restore == 'true'",
+        "        && steps.cache-restore.outputs.cache-hit != 'true'",
+        "        && steps.run.outputs.shipyard-venv == 'ready'",
+        f"      uses: {_CACHE_USES.format('save')}",
+        "      with:",
+        f"        path: {_PLAN}.paths }}}}",
+        f"        key: {_PLAN}.key }}}}",
+    ]
 
 
 def _cell(text: str) -> str:
