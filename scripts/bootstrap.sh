@@ -34,6 +34,8 @@
 #    installed or run): finds the interpreter and the venv key as above and writes step
 #    outputs (GITHUB_OUTPUT) for the actions/cache restore and save steps around the run:
 #      restore       true when the cache is wanted and this action's venv is not complete here
+#      save          true with restore, except on pull_request_target (its caches are the base
+#                    branch's, and the job may have run the pull request's code): restore only
 #      key           shipyard-<os>-<arch>-<k>-venv-<action> (the venv alone), or for an action
 #                    that keeps more (SHIPYARD_CACHE_PATHS) shipyard-<os>-<arch>-<k>-<action>
 #                    [-<commit> | -<UTC day>] (SHIPYARD_CACHE_ROTATE: sha | day: lint, audit);
@@ -465,6 +467,15 @@ _sy_cache_plan() {
 	_sy_log "cache plan: restore $key (restore-keys ${restore_keys//$'\n'/ }) into ${paths//$'\n'/ }"
 	(umask 022 && mkdir -p -- "$_sy_root") 2>/dev/null
 	_sy_plan_output restore true
+	# A pull_request_target job writes to the base branch's caches, which its pushes' jobs
+	# restore with their secrets, and it may have run the pull request's code before this
+	# step (code that could have changed the tool cache): it restores, it never saves.
+	if [[ ${GITHUB_EVENT_NAME:-} == pull_request_target ]]; then
+		_sy_log "cache plan: restore only: a pull_request_target job never saves (base branch's caches)"
+		_sy_plan_output save false
+	else
+		_sy_plan_output save true
+	fi
 	_sy_plan_output key "$key"
 	_sy_plan_output restore-keys "$restore_keys"
 	_sy_plan_output paths "$paths"

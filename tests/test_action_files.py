@@ -83,7 +83,7 @@ def test_the_only_third_party_uses_is_actions_cache_pinned_by_commit(action: str
     # never a half-installed venv (the run step says ready before it starts Python), never
     # over an exact hit (a key's cache is immutable), and after a failed run too
     assert steps["cache-save"]["if"] == (
-        "always() && steps.cache-plan.outputs.restore == 'true' "
+        "always() && steps.cache-plan.outputs.save == 'true' "
         "&& steps.cache-restore.outputs.cache-hit != 'true' "
         "&& steps.run.outputs.shipyard-venv == 'ready'"
     )

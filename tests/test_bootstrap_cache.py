@@ -141,3 +141,15 @@ def test_the_run_step_says_ready_once_the_venv_is_complete_and_python_never_sees
     )
     failed = run(repo, ["notify"], {**with_output, "SHIPYARD_CACHE_REPORT": "true"})
     assert failed.returncode == 3 and output.read_text() == ""
+
+
+def test_a_pull_request_target_job_restores_but_never_saves(
+    repo: Path,  # noqa: F811
+    hosted: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """Its caches are the base branch's, which later pushes restore with their secrets, and it
+    may have run the pull request's code before the step: no cache entry from it."""
+    assert plan(repo, hosted, tmp_path, GITHUB_EVENT_NAME="push")["save"] == "true"
+    outputs = plan(repo, hosted, tmp_path, GITHUB_EVENT_NAME="pull_request_target")
+    assert outputs["restore"] == "true" and outputs["save"] == "false"

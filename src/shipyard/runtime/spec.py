@@ -153,11 +153,12 @@ def _cache_plan_steps(spec: ActionSpec) -> list[str]:
 
 def _cache_save_steps() -> list[str]:
     """The save: after the run whatever its outcome, of a complete venv only (the run step says
-    shipyard-venv=ready just before it starts Python), unless the restore hit the key."""
+    shipyard-venv=ready just before it starts Python), unless the restore hit the key or the
+    plan says the job may have run code it cannot trust (pull_request_target)."""
     return [
         "    - id: cache-save",
         "      if: >-",
-        "        always() && steps.cache-plan.outputs.restore == 'true'",
+        "        always() && steps.cache-plan.outputs.save == 'true'",
         "        && steps.cache-restore.outputs.cache-hit != 'true'",
         "        && steps.run.outputs.shipyard-venv == 'ready'",
         f"      uses: {_CACHE_USES.format('save')}",
