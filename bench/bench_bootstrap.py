@@ -146,6 +146,11 @@ def fresh_machine_rows(repo: Path, scratch: Path, args: argparse.Namespace) -> N
             print(f"  ({name})", file=sys.stderr)
             env = clean_env(cache, without_uv=True)
             env.update(service, GITHUB_ACTIONS="true", RUNNER_OS="Linux", RUNNER_ARCH="X64")
+            # GitHub's runners have no pyenv: python3 is a file, not a shim that answers for
+            # versions it does not have in a tenth of a second each (--keep-shims: as here)
+            if not args.keep_shims:
+                kept = [part for part in env["PATH"].split(os.pathsep) if "pyenv/shims" not in part]
+                env["PATH"] = os.pathsep.join(kept)
             return env
 
         env = machine("cold")
@@ -215,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--restored", type=int, default=5, help="fresh machines restored")
     parser.add_argument("--only-fresh", action="store_true", help="only the fresh-machine rows")
+    parser.add_argument(
+        "--keep-shims", action="store_true", help="fresh machines keep pyenv's shims on PATH"
+    )
     parser.add_argument("--skip-fresh", action="store_true", help="no fresh-machine rows")
     args = parser.parse_args(argv)
 
