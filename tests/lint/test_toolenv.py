@@ -51,3 +51,51 @@ def test_a_version_that_does_not_exist_is_a_named_install_failure(tmp_path: Path
     else:
         raise AssertionError("the install of a missing version succeeded")
     assert not list((cache_root(str(tmp_path)) / "venvs").glob("isort-*/" + MARKER))
+
+
+def test_a_linter_venv_another_user_could_change_is_refused(tmp_path: Path) -> None:
+    """A linter's venv is code that runs with the job's secrets, whether it was installed here
+    or restored from GitHub's cache service: a site-packages, a bin or a venv folder that group
+    or others may write, or that another user owns, is refused (exit 2) and nothing runs."""
+    import os
+    import shutil
+
+    repo = make_repo(tmp_path)
+    cache = tmp_path / "tool-cache"
+    first = lint(
+        tmp_path / "first",
+        repo,
+        {"install": "true", "linters": "ruff"},
+        env={"RUNNER_TOOL_CACHE": str(cache)},
+    )
+    assert linters_run(first)["ruff"]["status"] == "ok", first.log[-2000:]
+    (venv,) = (cache / "shipyard" / "lint" / "venvs").iterdir()
+    (site,) = venv.glob("lib/python*/site-packages")
+    for where in (site, venv / "bin", venv, venv.parent):
+        mode = where.stat().st_mode
+        where.chmod(mode | 0o002)
+        again = lint(
+            tmp_path / f"again-{where.name}", repo, {"install": "true", "linters": "ruff"},
+            env={"RUNNER_TOOL_CACHE": str(cache)},
+        )  # fmt: skip
+        assert again.code == 2, again.log[-2000:]
+        assert "shipyard refused an untrusted tool cache" in again.log
+        assert f"{where} (writable by group or others)" in again.log
+        assert "linters-run" not in again.outputs
+        where.chmod(mode)
+    if os.geteuid() == 0:  # another owner (root can give it away)
+        shutil.chown(site, user="nobody")
+        other = lint(
+            tmp_path / "other",
+            repo,
+            {"install": "true", "linters": "ruff"},
+            env={"RUNNER_TOOL_CACHE": str(cache)},
+        )
+        assert other.code == 2 and f"{site} (owned by uid" in other.log
+        shutil.chown(site, user=os.geteuid())
+    assert lint(
+        tmp_path / "ok",
+        repo,
+        {"install": "true", "linters": "ruff"},
+        env={"RUNNER_TOOL_CACHE": str(cache)},
+    ).code in (0, 1)

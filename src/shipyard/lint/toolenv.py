@@ -19,6 +19,7 @@ from pathlib import Path
 
 from shipyard.runtime import ExternalError, Runner
 from shipyard.runtime.process import ProcessTask, run_parallel, run_process
+from shipyard.runtime.trust import require_trusted, venv_dirs
 
 from .versions import Locked, ToolVersion, read_lock
 
@@ -105,8 +106,12 @@ class ToolEnv:
         """package venvs by linter name; raises ExternalError naming what failed to install."""
         result: dict[str, Installed] = {}
         missing: dict[Path, ToolVersion] = {}
+        # what runs from here runs with the job's secrets (a venv restored from GitHub's cache
+        # service too): refused when another user owns it or may write it (exit 2)
+        require_trusted([self.root.parent, self.root, self.root / "venvs"])
         for tool in tools:
             path = venv_path(self.root, tool)
+            require_trusted(venv_dirs(path))
             if (path / MARKER).exists():
                 result[tool.linter] = Installed(path, fresh=False)
             else:
