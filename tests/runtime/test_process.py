@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.runtime import ExternalError, Runner
-from shipyard.runtime.process import ProcessTask, run_parallel, run_process
+from shipyard.runtime.process import NICE_IDLE, ProcessTask, run_parallel, run_process
 from tests.runtime.test_commands import _command_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,6 +196,47 @@ def test_a_niced_task_and_its_children_run_at_the_lower_priority() -> None:
     assert low.output.split() == [str(min(19, base + 7))] * 2
     assert plain.output.split() == [str(base)] * 2
     assert low.argv == (PY, "-c", script)  # as given: the log names the program, not nice(1)
+
+
+def test_an_idle_task_and_its_children_run_in_the_idle_class() -> None:
+    """NICE_IDLE: the kernel's idle class (SCHED_IDLE, 5), set before the program's first
+    instruction and inherited by a child it starts; the log still names the program."""
+    script = (
+        "import os, subprocess, sys; print(os.sched_getscheduler(0)); sys.stdout.flush();"
+        " subprocess.run([sys.executable, '-c', 'import os; print(os.sched_getscheduler(0))'])"
+    )
+    tasks = [
+        ProcessTask("idle", [PY, "-c", script], slots=0, nice=NICE_IDLE),
+        ProcessTask("as is", [PY, "-c", script]),
+    ]
+    idle, plain = run_parallel(tasks, runner=runner(io.StringIO()), echo=False)
+    assert idle.output.split() == [str(os.SCHED_IDLE)] * 2
+    assert plain.output.split() == [str(os.SCHED_OTHER)] * 2
+    assert idle.argv == (PY, "-c", script)
+
+
+def test_where_the_idle_class_cannot_be_set_an_idle_task_runs_at_nice_19(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A chrt(1) that the system refuses (as a sandbox's seccomp would): nice 19 instead,
+    and the program runs."""
+    import shipyard.runtime.process as process
+
+    refusing = tmp_path / "chrt"
+    refusing.write_text("#!/bin/sh\necho 'chrt: failed to set pid 0 policy' >&2; exit 1\n")
+    refusing.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    process._idle_class.cache_clear()
+    try:
+        script = "import os; print(os.sched_getscheduler(0), os.nice(0))"
+        (idle,) = run_parallel(
+            [ProcessTask("idle", [PY, "-c", script], nice=NICE_IDLE)],
+            runner=runner(io.StringIO()),
+            echo=False,
+        )
+    finally:
+        process._idle_class.cache_clear()
+    assert idle.output.split() == [str(os.SCHED_OTHER), "19"]
 
 
 def test_a_task_of_no_slots_starts_at_once_beside_those_that_fill_the_capacity(

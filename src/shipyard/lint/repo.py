@@ -41,7 +41,8 @@ class Repo:
         """Tracked and untracked-but-not-ignored files, relative, "/"-separated."""
         code, out = self.git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
         if code == 0:
-            return sorted({p for p in out.split("\0") if p and (self.root / p).is_file()})
+            root = str(self.root)
+            return sorted({p for p in out.split("\0") if p and os.path.isfile(f"{root}/{p}")})
         found = []
         for folder, dirs, names in os.walk(self.root):
             dirs[:] = [d for d in dirs if d not in SKIP_DIRS]

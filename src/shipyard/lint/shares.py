@@ -229,27 +229,85 @@ def layered(jobs: Mapping[str, Job], cores: int) -> list[Piece]:
     ]
 
 
+#: ``Piece.nice`` of a run in the kernel's idle class: the runtime's ``NICE_IDLE`` (it runs
+#: only on the cores nothing else wants; nice 19 where the class cannot be set).
+IDLE = 20
+
+
+def filled(jobs: Mapping[str, Job], cores: int, fillers: int) -> list[Piece]:
+    """The costliest linters one after another with every core (as ``sequential``), and the
+    ``fillers`` cheapest started with them in the idle class, cut as ``sequential`` cuts
+    them: they take only the cores the others leave idle (their start-ups and serial parts,
+    the wait for their last files), and every core once those end. Unlike ``layered`` no two
+    linters of the normal priority share a core, so the costly ones run as they run alone."""
+    ranked = _by_cost(jobs)
+    keep = len(ranked) - fillers
+    costly = {job.linter: job for job in ranked[:keep]}
+    cheap = {job.linter: job for job in ranked[keep:]}
+    return sequential(costly, cores) + [
+        replace(piece, nice=IDLE) for piece in sequential(cheap, cores)
+    ]
+
+
 def flow(jobs: Mapping[str, Job], pieces: Sequence[Piece], cores: int) -> float:
-    """The predicted wall time of runs that all start at once and share the cores by
-    priority: at every moment the cores go to the runs in order of ``nice`` (then of the
-    plan), each taking one core for its start-up, then up to its workers for its files
-    (and no run ends before its start-up and its largest file)."""
+    """The predicted wall time of runs started as the runtime starts them: a run of ``nice``
+    0 once its workers' cores are free (in order, a later one that fits going first, as in
+    ``simulate``), a run of a lower priority at once, taking none. At every moment the cores
+    go to the started runs in order of ``nice`` (then of the plan), each taking one core for
+    its start-up, then up to its workers for its files (and no run ends before its start-up
+    and its largest file after it started)."""
     ranked = sorted(range(len(pieces)), key=lambda index: (pieces[index].nice, index))
     # what each run has left: [start-up, files' CPU seconds]; the first not done is its phase
     left = [[jobs[p.linter].startup, sum(jobs[p.linter].costs[p.start : p.stop])] for p in pieces]
-    now = 0.0
+    lanes = _Lanes(pieces, cores)
+    now = lanes.settle(left, 0.0)
     while any(sum(phases) > _EPSILON for phases in left):
-        rates = _rates(pieces, left, ranked, cores)
+        started = [index for index in ranked if index in lanes.started]
+        rates = _rates(pieces, left, started, cores)
         step = min(left[index][_phase(left[index])] / rate for index, rate in rates.items())
         now += step
         for index, rate in rates.items():
             phase = _phase(left[index])
             left[index][phase] = max(0.0, left[index][phase] - rate * step)
+        lanes.settle(left, now)
     least = (
-        jobs[p.linter].startup + max(jobs[p.linter].costs[p.start : p.stop], default=0.0)
-        for p in pieces
+        lanes.started[index]
+        + jobs[p.linter].startup
+        + max(jobs[p.linter].costs[p.start : p.stop], default=0.0)
+        for index, p in enumerate(pieces)
     )
     return max(now, *least)
+
+
+class _Lanes:
+    """Which runs have started, and when: the lower priorities at once, the runs of ``nice``
+    0 as their workers' cores come free."""
+
+    def __init__(self, pieces: Sequence[Piece], cores: int) -> None:
+        self.pieces, self.cores, self.free = pieces, cores, cores
+        self.started = {index: 0.0 for index, piece in enumerate(pieces) if piece.nice > 0}
+        self.ended: set[int] = set()
+        self._admit(0.0)
+
+    def settle(self, left: Sequence[Sequence[float]], now: float) -> float:
+        """The started runs with nothing left end at ``now``: their cores go to the next
+        runs that fit (which may have nothing to do either)."""
+        done = [i for i in self.started if i not in self.ended and sum(left[i]) <= _EPSILON]
+        while done:
+            for index in done:
+                self.ended.add(index)
+                if self.pieces[index].nice == 0:
+                    self.free += min(self.pieces[index].workers, self.cores)
+            self._admit(now)
+            done = [i for i in self.started if i not in self.ended and sum(left[i]) <= _EPSILON]
+        return now
+
+    def _admit(self, now: float) -> None:
+        for index, piece in enumerate(self.pieces):
+            need = min(piece.workers, self.cores)
+            if index not in self.started and piece.nice == 0 and need <= self.free:
+                self.free -= need
+                self.started[index] = now
 
 
 _EPSILON = 1e-9
@@ -263,15 +321,32 @@ def _phase(left: Sequence[float]) -> int:
 def _rates(
     pieces: Sequence[Piece], left: Sequence[Sequence[float]], ranked: Sequence[int], cores: int
 ) -> dict[int, float]:
-    """The cores each unfinished run gets now: in priority order, as many as it can use."""
-    rates, free = {}, float(cores)
-    for index in ranked:
-        if sum(left[index]) <= _EPSILON or free <= 0:
-            continue
-        want = 1.0 if _phase(left[index]) == 0 else float(pieces[index].workers)
-        rates[index] = min(want, free)
-        free -= rates[index]
+    """The cores each unfinished run gets now: priority by priority, as many as it can use;
+    the runs of one priority share what is left of the cores evenly (as the kernel does)."""
+    rates: dict[int, float] = {}
+    free = float(cores)
+    for nice in sorted({pieces[index].nice for index in ranked}):
+        wants = {
+            index: 1.0 if _phase(left[index]) == 0 else float(pieces[index].workers)
+            for index in ranked
+            if pieces[index].nice == nice and sum(left[index]) > _EPSILON
+        }
+        given = _even(wants, free)
+        rates.update({index: rate for index, rate in given.items() if rate > _EPSILON})
+        free -= sum(given.values())
     return rates
+
+
+def _even(wants: Mapping[int, float], cores: float) -> dict[int, float]:
+    """``cores`` shared evenly by runs that each use at most what it wants (water-filling)."""
+    given: dict[int, float] = {}
+    waiting = sorted(wants, key=lambda index: wants[index])
+    while waiting:
+        share = cores / len(waiting)
+        index = waiting.pop(0)
+        given[index] = min(wants[index], share)
+        cores -= given[index]
+    return given
 
 
 def plan(jobs: Sequence[Job], cores: int) -> Plan:
@@ -292,5 +367,10 @@ def plan(jobs: Sequence[Job], cores: int) -> Plan:
         pieces = layered(by_name, cores)
         seconds = flow(by_name, pieces, cores) * SHARING_COST
         scored.append((seconds, len(pieces), len(scored), "layered", pieces))
+        for count in range(1, len(by_name)):
+            pieces = filled(by_name, cores, count)
+            cheap = sum(by_name[name].cpu for name in {p.linter for p in pieces if p.nice})
+            seconds = flow(by_name, pieces, cores) + (SHARING_COST - 1) * cheap / cores
+            scored.append((seconds, len(pieces), len(scored), "filled", pieces))
     seconds, _count, _index, name, pieces = min(scored)
     return Plan(tuple(pieces), seconds, floor, name)
