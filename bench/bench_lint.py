@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -205,11 +206,16 @@ def linters_run(env: Mapping[str, str]) -> list[dict[str, object]]:
 def report_step(label: str, wall: float, env: Mapping[str, str], target: str = "") -> None:
     runs = linters_run(env)
     seconds = [float(str(e["seconds"])) for e in runs]
-    # the linters' own time: their sum when the plan ran them one after another, else the
-    # slowest (the others ran beside it)
-    sequential = ", sequential:" in plan_line(env)
-    linters = sum(seconds) if sequential else max(seconds, default=0.0)
+    # the linters' own time: their sum when the plan ran them one after another (filled: but
+    # those of the idle class, which ran beside them), else the slowest (the others ran beside)
+    line = plan_line(env)
+    idle = re.search(r", filled \((.+) in the idle class\):", line)
+    beside = idle.group(1).split(", ") if idle else []
+    sequential = ", sequential:" in line or idle is not None
+    costly = [float(str(e["seconds"])) for e in runs if e["tool"] not in beside]
+    linters = sum(costly) if sequential else max(seconds, default=0.0)
     how = "the linters one after another" if sequential else "slowest linter"
+    how += f" ({', '.join(beside)} beside them)" if beside else ""
     print(f"{label:>34}: {wall:7.2f} s {target}")
     print(f"{'of which the action itself':>34}: {wall - linters:7.2f} s (step - {how})")
     for entry in runs:

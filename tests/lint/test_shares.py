@@ -16,6 +16,7 @@ from shipyard.lint.shares import (
     IDLE,
     Job,
     Piece,
+    described,
     duration,
     filled,
     flow,
@@ -26,6 +27,7 @@ from shipyard.lint.shares import (
     shares,
     simulate,
     split,
+    time_limits,
 )
 
 
@@ -279,3 +281,20 @@ def test_a_run_of_the_idle_class_takes_no_core_and_runs_in_the_kernels_idle_clas
     for tool in tools:
         run_tools([tool], runner=runner, cores=1, echo=False)
     assert (tmp_path / "seen").read_text().split() == [str(os.SCHED_IDLE), str(os.SCHED_OTHER)]
+
+
+def test_the_log_names_the_linters_of_the_idle_class() -> None:
+    """Their times overlap the others' in the log: it says so, for filled only."""
+    jobs = django(2)
+    assert described(plan(jobs, 2)) == "filled (isort in the idle class)"
+    assert described(plan(jobs[:1], 2)) == "sequential"
+
+
+def test_a_run_of_a_lower_priority_has_the_time_the_others_may_keep_it_waiting() -> None:
+    """The input's limit is per linter: isort in the idle class may wait for black and then
+    flake8, each within its own 15 minutes, before it gets a core; it is not stopped for it."""
+    pieces = plan(django(2), 2).pieces
+    assert [p.nice for p in pieces] == [0, 0, IDLE, IDLE]
+    assert time_limits(pieces, 900.0) == [900.0, 900.0, 2700.0, 2700.0]
+    layers = layered({job.linter: job for job in django(2)}, 2)
+    assert time_limits(layers, 60.0) == [60.0, 120.0, 180.0, 180.0]

@@ -130,6 +130,7 @@ def tools_of(
 ) -> list[Tool]:
     """One tool per planned run (a linter cut in parts: ``black (1)``, ``black (2)``...)."""
     tools = []
+    limits = shares.time_limits(pieces, timeout)
     for index, piece in enumerate(pieces):
         unit, executable = units[piece.linter], executables[piece.linter]
         part = sum(1 for other in pieces[:index] if other.linter == piece.linter) + 1
@@ -141,7 +142,7 @@ def tools_of(
                 unit.extra,
                 root=str(root),
                 env=env,
-                timeout=timeout,
+                timeout=limits[index],
                 workers=piece.workers,
                 version=executable.version,
                 name=piece.linter if parts == 1 else f"{piece.linter} ({part})",

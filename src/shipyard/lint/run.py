@@ -16,7 +16,7 @@ from shipyard.runtime import ExternalError, RunContext, Runner
 from shipyard.runtime.http import HttpClient
 from shipyard.runtime.process import run_process
 
-from . import changed, execute, plan, pull
+from . import changed, execute, plan, pull, shares
 from .config import RepoConfig, load
 from .detect import detect
 from .execute import Executable
@@ -307,7 +307,7 @@ def lint_files(
             )
         )
     cores = (
-        f"{len(chosen.pieces)} runs on {setup.machine} cores, {chosen.strategy}: predicted "
-        f"{chosen.seconds:.1f} s, CPU floor {chosen.floor:.1f} s"
+        f"{len(chosen.pieces)} runs on {setup.machine} cores, {shares.described(chosen)}: "
+        f"predicted {chosen.seconds:.1f} s, CPU floor {chosen.floor:.1f} s"
     )
     return runs, cores if chosen.pieces else ""

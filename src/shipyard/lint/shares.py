@@ -374,3 +374,22 @@ def plan(jobs: Sequence[Job], cores: int) -> Plan:
             scored.append((seconds, len(pieces), len(scored), "filled", pieces))
     seconds, _count, _index, name, pieces = min(scored)
     return Plan(tuple(pieces), seconds, floor, name)
+
+
+def time_limits(pieces: Sequence[Piece], timeout: float) -> list[float]:
+    """Each run's time limit, from its start: ``timeout`` (the input, per linter), and for a
+    run of a lower priority as many more as there are runs of a higher one: they may keep it
+    from every core until they end, each within its own limit, as a run that waits for them
+    in sequential would (a hung run is still stopped, no later than sequential stops it)."""
+    return [
+        timeout * (1 + sum(1 for other in pieces if other.nice < piece.nice)) for piece in pieces
+    ]
+
+
+def described(chosen: Plan) -> str:
+    """The plan's name, and for ``filled`` the linters in the idle class (their times overlap
+    the others', which a reader of the log would otherwise add up)."""
+    idle = sorted({piece.linter for piece in chosen.pieces if piece.nice == IDLE})
+    if chosen.strategy != "filled" or not idle:
+        return chosen.strategy
+    return f"{chosen.strategy} ({', '.join(idle)} in the idle class)"
