@@ -1,7 +1,7 @@
 """Benchmark of the lint action on Django 5.1.4's source (its sdist from PyPI, unpacked here).
 
 Usage: ``flock /tmp/shipyard-heavy.lock python bench/bench_lint.py [--repeat N] [--skip-full]
-[--skip-only-changed]``
+[--skip-only-changed] [--pairs N]``
 
 The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of ``--repeat``):
 
@@ -21,6 +21,9 @@ The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of 
 * ``only-changed`` on a pull request touching 5 files (a black-clean change), whole step,
   warm, against the three linters alone on those files; then a change that 4 of the 5 fail
   black on (black then computes diffs and runs its safety checks);
+* with ``--pairs N``: N times, the three alone then the step, each step against the floor
+  measured just before it, and the median of those ratios (the machine's speed drifts by
+  about 10% within minutes: a ratio of figures taken minutes apart measures the drift too);
 * for each step, the action's own part: the step's wall time minus its slowest linter's;
 * ruff check alone on the same tree, for scale; the load average before and after.
 
@@ -38,6 +41,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -247,14 +251,8 @@ def best_step(tree: Path, env: Mapping[str, str], repeat: int) -> float:
 
 
 def full_tree(tree: Path, work: Path, env: Mapping[str, str], repeat: int) -> None:
-    venvs = work / "tool-cache" / "shipyard" / "lint" / "venvs"
-    exe = {
-        name: next(venvs.glob(f"{name}-*")) / "bin" / name for name in ("flake8", "black", "isort")
-    }
     alone = {
-        "flake8": best(lambda: sh([str(exe["flake8"]), "."], tree), repeat),
-        "black --check": best(lambda: sh([str(exe["black"]), "--check", "."], tree), repeat),
-        "isort --check": best(lambda: sh([str(exe["isort"]), "--check-only", "."], tree), repeat),
+        name: best(lambda run=run: run(tree), repeat) for name, run in alone_runs(work).items()
     }
     for name, seconds in alone.items():
         # its serial part: the core-seconds it left idle (start-up, imports, collecting the
@@ -275,6 +273,46 @@ def full_tree(tree: Path, work: Path, env: Mapping[str, str], repeat: int) -> No
     print(f"{'how it shared the cores':>34}: {plan_line(env)}")
     print(f"{'action / floor':>34}: {warm / floor:7.3f}x (target <= 1.03x)")
     print(f"{'action / one after another':>34}: {warm / sequential:7.3f}x (target <= 1.0x)")
+
+
+def alone_runs(work: Path) -> dict[str, Callable[[Path], float]]:
+    """Each linter alone on the whole tree, from the action's own venvs."""
+    venvs = work / "tool-cache" / "shipyard" / "lint" / "venvs"
+    exe = {
+        name: next(venvs.glob(f"{name}-*")) / "bin" / name for name in ("flake8", "black", "isort")
+    }
+    return {
+        "flake8": lambda tree: sh([str(exe["flake8"]), "."], tree),
+        "black --check": lambda tree: sh([str(exe["black"]), "--check", "."], tree),
+        "isort --check": lambda tree: sh([str(exe["isort"]), "--check-only", "."], tree),
+    }
+
+
+def paired(tree: Path, work: Path, env: Mapping[str, str], pairs: int) -> None:
+    """The step against the floor measured just before it, ``pairs`` times: the machine's
+    speed drifts by 10% within minutes, more than the 3% the target allows, so a ratio of a
+    step to a floor measured minutes apart measures the drift too. The median of the pairs."""
+    runs = alone_runs(work)
+    ratios: list[tuple[float, float]] = []
+    for index in range(pairs):
+        alone = {name: run(tree) for name, run in runs.items()}
+        cpu = sum(CPU[seconds] for seconds in alone.values())
+        floor = max(max(alone.values()), cpu / CORES)
+        sequential = sum(alone.values())
+        warm = step(tree, env)
+        ratios.append((warm / floor, warm / sequential))
+        times = " / ".join(f"{seconds:.1f}" for seconds in alone.values())
+        print(
+            f"{'pair ' + str(index + 1):>34}: alone {times} s ({cpu:.1f} CPU-s), floor"
+            f" {floor:.2f} s, one after another {sequential:.2f} s; step {warm:.2f} s"
+            f" ({CPU[warm]:.1f} CPU-s): {warm / floor:.3f}x the floor,"
+            f" {warm / sequential:.3f}x one after another"
+        )
+    if ratios:
+        to_floor = statistics.median(r[0] for r in ratios)
+        to_sequential = statistics.median(r[1] for r in ratios)
+        print(f"{'median of the pairs':>34}: {to_floor:7.3f}x the floor (target <= 1.03x),")
+        print(f"{'':>34}  {to_sequential:7.3f}x one after another (target <= 1.0x)")
 
 
 def with_cache(tree: Path, work: Path, env: Mapping[str, str]) -> bool:
@@ -355,6 +393,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-full", action="store_true", help="no full-tree rows")
     parser.add_argument("--skip-only-changed", action="store_true", help="no only-changed rows")
+    parser.add_argument(
+        "--pairs", type=int, default=0, help="steps each against a floor measured just before"
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {CORES} cores")
     same = True
@@ -369,6 +410,10 @@ def main() -> int:
             report_step("action, cold tool cache (installs)", cold, env)
             full_tree(tree, work, env, args.repeat)
             same = with_cache(tree, work, env)
+        if args.pairs:
+            if args.skip_full:
+                step(tree, env)  # installs the linters
+            paired(tree, work, env, args.pairs)
         if not args.skip_only_changed:
             only_changed(tree, work, env, args.repeat)
         ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
