@@ -302,11 +302,17 @@ def paired(tree: Path, work: Path, env: Mapping[str, str], pairs: int) -> None:
         warm = step(tree, env)
         ratios.append((warm / floor, warm / sequential))
         times = " / ".join(f"{seconds:.1f}" for seconds in alone.values())
+        inside = " / ".join(str(entry["seconds"]) for entry in linters_run(env))
+        # the core-seconds left idle: wall time on every core minus the CPU time used, which
+        # the machine's drift moves much less than the ratios (both are measured together)
+        idle = sum(seconds * CORES - CPU[seconds] for seconds in alone.values())
         print(
-            f"{'pair ' + str(index + 1):>34}: alone {times} s ({cpu:.1f} CPU-s), floor"
-            f" {floor:.2f} s, one after another {sequential:.2f} s; step {warm:.2f} s"
-            f" ({CPU[warm]:.1f} CPU-s): {warm / floor:.3f}x the floor,"
-            f" {warm / sequential:.3f}x one after another"
+            f"{'pair ' + str(index + 1):>34}: alone {times} s ({cpu:.1f} CPU-s, {idle:.1f}"
+            f" core-s idle), floor {floor:.2f} s, one after another {sequential:.2f} s; step"
+            f" {warm:.2f} s (in it {inside} s; {CPU[warm]:.1f} CPU-s,"
+            f" {warm * CORES - CPU[warm]:.1f} core-s idle): {warm / floor:.3f}x the floor,"
+            f" {warm / sequential:.3f}x one after another",
+            flush=True,
         )
     if ratios:
         to_floor = statistics.median(r[0] for r in ratios)
