@@ -298,3 +298,39 @@ def test_a_run_of_a_lower_priority_has_the_time_the_others_may_keep_it_waiting()
     assert time_limits(pieces, 900.0) == [900.0, 900.0, 2700.0, 2700.0]
     layers = layered({job.linter: job for job in django(2)}, 2)
     assert time_limits(layers, 60.0) == [60.0, 120.0, 180.0, 180.0]
+
+
+def test_black_gets_a_spare_worker_beyond_its_cores_and_takes_only_its_cores(
+    tmp_path: Path,
+) -> None:
+    """black's --diff workers wait on its lock server: on two cores or more it is told to
+    start one worker more than its share, while the run still takes only its share of the
+    slots; on one core, one worker. A real black runs with either."""
+    from shipyard.findings.runner import run_tools
+    from shipyard.lint.tools import LINTERS
+    from shipyard.runtime import Runner
+
+    black = Path(sys.executable).with_name("black")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    seen = []
+    for cores in (2, 1):
+        tool = LINTERS["black"].tool(
+            str(black),
+            ["a.py", "b.py"],
+            (),
+            root=str(tmp_path),
+            env=dict(os.environ),
+            timeout=60,
+            workers=cores,
+        )
+        assert tool.slots == cores
+        seen.append(dict(tool.env or {})["BLACK_NUM_WORKERS"])
+        runner = Runner(env=dict(os.environ), stream=io.StringIO())
+        (run,) = run_tools([tool], runner=runner, cores=2, echo=False)
+        assert run.status == "ok" and run.exit_code == 0
+    assert seen == ["3", "1"]
+    flake8 = LINTERS["flake8"].tool(
+        "flake8", ["a.py"], (), root=str(tmp_path), env={}, timeout=60, workers=2, version="7.5"
+    )
+    assert "--jobs=2" in flake8.argv and flake8.slots == 2
