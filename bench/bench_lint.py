@@ -1,7 +1,7 @@
 """Benchmark of the lint action on Django 5.1.4's source (its sdist from PyPI, unpacked here).
 
 Usage: ``flock /tmp/shipyard-heavy.lock python bench/bench_lint.py [--repeat N] [--skip-full]
-[--skip-only-changed] [--pairs N]``
+[--skip-only-changed] [--pairs N] [--black-lock N]``
 
 The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of ``--repeat``):
 
@@ -21,6 +21,9 @@ The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of 
 * ``only-changed`` on a pull request touching 5 files (a black-clean change), whole step,
   warm, against the three linters alone on those files; then a change that 4 of the 5 fail
   black on (black then computes diffs and runs its safety checks);
+* with ``--black-lock N``: black alone on the tree as the action runs it, N times each way,
+  alternated: its executable (black's ``--diff`` lock server) or the action's driver (a lock
+  on a file), each with the cores' workers and with one more;
 * with ``--pairs N``: N times, the three alone then the step, each step against the floor
   measured just before it, and the median of those ratios (the machine's speed drifts by
   about 10% within minutes: a ratio of figures taken minutes apart measures the drift too);
@@ -321,6 +324,41 @@ def paired(tree: Path, work: Path, env: Mapping[str, str], pairs: int) -> None:
         print(f"{'':>34}  {to_sequential:7.3f}x one after another (target <= 1.0x)")
 
 
+def black_lock(tree: Path, work: Path, rounds: int) -> None:
+    """black as the action runs it on the whole tree (``--check --diff``, files listed),
+    ``rounds`` times each way, alternated: its executable (black's lock server) with the
+    cores' workers and with one more (what the action did before its driver), and through
+    the action's driver (a lock on a file) with the cores' workers and with one more. The
+    median of each way's CPU time and idle core-seconds, and of its CPU time against the
+    driver's with the cores' workers in the same round (the drift cancels in those)."""
+    venv = next((work / "tool-cache" / "shipyard" / "lint" / "venvs").glob("black-*"))
+    files = sorted(git(tree, "ls-files", "*.py").splitlines())
+    args = ["--check", "--diff", "--quiet", "--", *files]
+    driver = str(ROOT / "src" / "shipyard" / "lint" / "drivers" / "black_diff.py")
+    ways = {
+        "executable": ([str(venv / "bin" / "black"), *args], CORES),
+        "executable, a spare worker": ([str(venv / "bin" / "black"), *args], CORES + 1),
+        "driver": ([str(venv / "bin" / "python"), "-I", driver, *args], CORES),
+        "driver, a spare worker": ([str(venv / "bin" / "python"), "-I", driver, *args], CORES + 1),
+    }
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    for index in range(rounds):
+        order = list(ways) if index % 2 == 0 else list(reversed(ways))
+        for name in order:
+            argv, workers = ways[name]
+            wall = sh(argv, tree, {**os.environ, "BLACK_NUM_WORKERS": str(workers)})
+            seen[name].append((wall, CPU[wall]))
+    for name, runs in seen.items():
+        cpu = statistics.median(c for _, c in runs)
+        idle = statistics.median(w * CORES - c for w, c in runs)
+        base = seen["driver"]
+        ratio = statistics.median(c / d for (_, c), (_, d) in zip(runs, base, strict=True))
+        print(
+            f"{'black, ' + name:>34}: {cpu:7.1f} CPU-s, {idle:4.1f} core-s idle;"
+            f" CPU {ratio:.3f}x the driver's (medians of {rounds})"
+        )
+
+
 def with_cache(tree: Path, work: Path, env: Mapping[str, str]) -> bool:
     """A cold full run with the findings cache, 5 files changed, a full run again; its
     findings against a run without the cache on the same tree. False if they differ."""
@@ -402,6 +440,9 @@ def main() -> int:
     parser.add_argument(
         "--pairs", type=int, default=0, help="steps each against a floor measured just before"
     )
+    parser.add_argument(
+        "--black-lock", type=int, default=0, help="black's lock server against the driver's"
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {CORES} cores")
     same = True
@@ -416,10 +457,12 @@ def main() -> int:
             report_step("action, cold tool cache (installs)", cold, env)
             full_tree(tree, work, env, args.repeat)
             same = with_cache(tree, work, env)
+        if args.skip_full and (args.pairs or args.black_lock):
+            step(tree, env)  # installs the linters
         if args.pairs:
-            if args.skip_full:
-                step(tree, env)  # installs the linters
             paired(tree, work, env, args.pairs)
+        if args.black_lock:
+            black_lock(tree, work, args.black_lock)
         if not args.skip_only_changed:
             only_changed(tree, work, env, args.repeat)
         ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")

@@ -36,6 +36,7 @@ PACKAGES=(
   iproute2 iptables procps ca-certificates
 )
 PACKAGES+=(nginx)   # deploy: the hosts' reverse proxy (tests/services/nginx.py)
+PACKAGES+=(strace)  # lint: which processes black starts (tests/lint/test_black_driver.py)
 if [[ $OS_ID == ubuntu ]]; then
   PACKAGES+=(docker-buildx)   # in Ubuntu's universe; Debian bookworm has none
 fi

@@ -37,6 +37,9 @@ class Executable:
     version: str
     source: str
     install: str = ""
+    #: The Python of the linter's venv (which starts its driver, if it has one); empty for
+    #: a linter from PATH.
+    python: str = ""
 
 
 @dataclass
@@ -148,6 +151,7 @@ def tools_of(
                 name=piece.linter if parts == 1 else f"{piece.linter} ({part})",
                 own_files=unit.target.own_files,
                 nice=piece.nice,
+                python=executable.python,
             )
         )
     return tools

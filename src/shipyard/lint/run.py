@@ -146,6 +146,7 @@ def locate(
             versions[name].version,
             versions[name].source,
             install=installed[name].venv.name,
+            python=installed[name].executable("python"),
         )
         for name in names
     }

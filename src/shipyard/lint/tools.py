@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from shipyard.findings.kinds import (
     dockerfile,
@@ -35,6 +36,8 @@ VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?(?:[.-]?\w+)?)")
 PYPROJECT = ("pyproject.toml",)
 RUFF_CONFIG = (*PYPROJECT, "ruff.toml", ".ruff.toml")
 INI_CONFIG = ("setup.cfg", "tox.ini")
+#: The scripts a linter may be started by, with its venv's Python (``shipyard/lint/drivers``).
+DRIVERS = Path(__file__).parent / "drivers"
 
 
 @dataclass(frozen=True)
@@ -54,25 +57,16 @@ class Workers:
     option: str | None = None
     since: tuple[int, ...] = ()
     variable: str | None = None
-    #: Workers started beyond the cores it is given (when it is given two or more), for a
-    #: linter whose workers wait: black's ``--diff`` tasks each connect to its lock server,
-    #: and one more worker keeps the cores busy meanwhile (Django on 2 cores, alternated: 3.0
-    #: to 3.2 core-seconds left idle with 3 workers, 6.6 to 7.9 with 2, the same CPU time).
-    spare: int = 0
-
-    def count(self, workers: int) -> int:
-        """How many it is told to start for ``workers`` cores."""
-        return workers + self.spare if workers > 1 else workers
 
     def args(self, workers: int, version: str) -> tuple[str, ...]:
         """The option for ``workers`` (none for a version older than ``since``)."""
         if self.option is None or not _at_least(version, self.since):
             return ()
-        return (self.option.format(self.count(workers)),)
+        return (self.option.format(workers),)
 
     def env(self, workers: int) -> dict[str, str]:
         """The variable for ``workers``."""
-        return {self.variable: str(self.count(workers))} if self.variable else {}
+        return {self.variable: str(workers)} if self.variable else {}
 
 
 def _at_least(version: str, since: tuple[int, ...]) -> bool:
@@ -105,10 +99,23 @@ class Linter:
     config: tuple[str, ...] = ()
     #: Its findings may depend on which modules the tree has (first-party imports).
     layout: bool = False
+    #: A script of :data:`DRIVERS` that lints in its place when it runs from a venv of the
+    #: action's: the same linter, started by its venv's Python with a change that costs
+    #: less and prints the same (black's ``--diff`` lock).
+    driver: str | None = None
 
-    def argv(self, executable: str, files: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    def command(self, executable: str, python: str = "") -> list[str]:
+        """What starts a lint run: its driver with ``python`` (the linter's venv's), or the
+        executable (from PATH, ``python`` is empty: the linter as installed)."""
+        if python and self.driver:
+            return [python, "-I", str(DRIVERS / self.driver)]
+        return [executable]
+
+    def argv(
+        self, command: Sequence[str], files: Sequence[str], extra: Sequence[str] = ()
+    ) -> list[str]:
         """The command line that lints ``files``."""
-        return [executable, *self.args, *extra, *file_arguments(files)]
+        return [*command, *self.args, *extra, *file_arguments(files)]
 
     def fix_argv(self, executable: str, files: Sequence[str]) -> list[str] | None:
         """The command line that fixes ``files`` (None: the linter fixes nothing)."""
@@ -144,18 +151,21 @@ class Linter:
         name: str | None = None,
         own_files: bool = False,
         nice: int = 0,
+        python: str = "",
     ) -> Tool:
         """The run of this linter on ``files`` in ``root``, as a tool for the runner, with
         ``workers`` of its own (it then takes as many cores; with ``nice`` > 0 it starts at
         once at that lower priority and takes none). ``own_files``: the linter lints the
-        files its configuration names (mypy's ``files``), none are passed."""
+        files its configuration names (mypy's ``files``), none are passed. ``python``: the
+        linter's venv's interpreter, which starts its driver (see :meth:`command`)."""
         options: tuple[str, ...] = ()
         if self.workers is not None:
             options = self.workers.args(workers, version)
             env = {**env, **self.workers.env(workers)}
-        argv = self.argv(executable, files, (*options, *extra))
+        command = self.command(executable, python)
+        argv = self.argv(command, files, (*options, *extra))
         if own_files:
-            argv = [executable, *self.args, *options, *extra]
+            argv = [*command, *self.args, *options, *extra]
         return Tool(
             name or self.name,
             tuple(argv),
@@ -242,11 +252,12 @@ LINTERS: dict[str, Linter] = {
             formatter=True,
             fix_args=("--quiet",),
             per_file=True,
-            workers=Workers(variable="BLACK_NUM_WORKERS", spare=1),
+            workers=Workers(variable="BLACK_NUM_WORKERS"),
             # its start is serial: 0.5 s on 5 files to 0.9 s on Django's 2,788 (on a machine
             # 1.4x slower than the one that measured the rest), then its workers
             weight=Weight(0.6, 4.4),
             config=PYPROJECT,
+            driver="black_diff.py",
         ),
         Linter(
             "isort",

@@ -1,0 +1,98 @@
+"""black, with ``--diff``'s lock between its workers taken on a file instead of through a
+lock server.
+
+For ``--diff``, black starts a ``multiprocessing.Manager`` and hands its lock to every
+file's task, so that two workers never print their diffs into each other. Each task then
+opens two authenticated connections to that server (one when the lock's proxy arrives, one
+when it is dropped), which the server answers in a thread of its own: 2,788 files (Django)
+cost 3.8 CPU-seconds and 2.3 s with 3 workers, where a lock on a file costs 0.03 (see the
+lint README, Measured). The lock is only held while a diff is printed, and only files that
+black would change print one.
+
+Run as ``<venv>/bin/python -I black_diff.py <black's arguments>``: ``multiprocessing.Manager``
+is replaced before black is imported (black imports it by name), then black's own console
+entry point runs. A manager asked for anything but a lock is a real one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+import sys
+import tempfile
+from importlib.metadata import entry_points
+from multiprocessing.managers import SyncManager
+from types import TracebackType
+from typing import Any
+
+
+class FileLock:
+    """A lock between processes that travels to a worker as a file name (pickled by value),
+    taken with ``flock`` on a descriptor of its own (a descriptor inherited from a fork would
+    share the parent's lock)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = -1
+
+    def __enter__(self) -> FileLock:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        os.close(self._fd)  # closing the only descriptor of the file releases the lock
+        self._fd = -1
+
+
+class FileLockManager:
+    """What ``multiprocessing.Manager()`` returns to black: its ``Lock()`` is a
+    :class:`FileLock`; anything else is asked of a real manager, started then."""
+
+    def __init__(self) -> None:
+        handle, self._path = tempfile.mkstemp(prefix="black-diff-", suffix=".lock")
+        os.close(handle)
+        self._real: SyncManager | None = None
+
+    def Lock(self) -> FileLock:
+        """A lock on this manager's file."""
+        return FileLock(self._path)
+
+    def shutdown(self) -> None:
+        """Removes the file (and stops a real manager, if one was started)."""
+        if os.path.exists(self._path):
+            os.unlink(self._path)
+        if self._real is not None:
+            self._real.shutdown()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._real is None:
+            self._real = SyncManager()
+            self._real.start()
+        return getattr(self._real, name)
+
+
+def install() -> None:
+    """Makes ``multiprocessing.Manager`` (as black imports it) a :class:`FileLockManager`."""
+    multiprocessing.Manager = FileLockManager  # type: ignore[assignment]
+
+
+def main() -> int:
+    """black's console entry point, as its ``black`` executable runs it."""
+    install()
+    (entry,) = entry_points(group="console_scripts", name="black")
+    sys.argv[0] = "black"
+    result = entry.load()()
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
