@@ -23,10 +23,12 @@ The runbooks' set: flake8, black --check, isort --check. Rows (seconds, best of 
   black on (black then computes diffs and runs its safety checks);
 * with ``--black-lock N``: black alone on the tree as the action runs it, N times each way,
   alternated: its executable (black's ``--diff`` lock server) or the action's driver (a lock
-  on a file), each with the cores' workers and with one more;
-* with ``--pairs N``: N times, the three alone then the step, each step against the floor
-  measured just before it, and the median of those ratios (the machine's speed drifts by
-  about 10% within minutes: a ratio of figures taken minutes apart measures the drift too);
+  on a file), each with the cores' workers and with one more, and ``black --check .``;
+* with ``--pairs N``: N times, the three alone then the step (every other time the step
+  first), each step against the floor measured next to it, and its own packing (its wall
+  time against its CPU time over the cores); the median of those ratios (the machine's speed
+  drifts by about 10% within minutes: a ratio of figures taken minutes apart measures the
+  drift too);
 * for each step, the action's own part: the step's wall time minus its slowest linter's;
 * ruff check alone on the same tree, for scale; the load average before and after.
 
@@ -292,18 +294,25 @@ def alone_runs(work: Path) -> dict[str, Callable[[Path], float]]:
 
 
 def paired(tree: Path, work: Path, env: Mapping[str, str], pairs: int) -> None:
-    """The step against the floor measured just before it, ``pairs`` times: the machine's
-    speed drifts by 10% within minutes, more than the 3% the target allows, so a ratio of a
-    step to a floor measured minutes apart measures the drift too. The median of the pairs."""
+    """The step against the floor measured next to it, ``pairs`` times, the step after the
+    three alone and then before them, in turn: the machine's speed drifts by 10% within
+    minutes, more than the 3% the target allows, so a ratio of a step to a floor measured
+    minutes apart measures the drift too. The median of the pairs; and each step's own
+    packing, its wall time against its CPU time over the cores (both from the same run, so
+    the drift cancels; the CPU the action adds is not in it)."""
     runs = alone_runs(work)
-    ratios: list[tuple[float, float]] = []
+    ratios: list[tuple[float, float, float, float]] = []
     for index in range(pairs):
+        if index % 2:  # every other pair the step first: a steady drift cancels in the median
+            warm = step(tree, env)
         alone = {name: run(tree) for name, run in runs.items()}
         cpu = sum(CPU[seconds] for seconds in alone.values())
         floor = max(max(alone.values()), cpu / CORES)
         sequential = sum(alone.values())
-        warm = step(tree, env)
-        ratios.append((warm / floor, warm / sequential))
+        if not index % 2:
+            warm = step(tree, env)
+        packing = warm * CORES / CPU[warm]
+        ratios.append((warm / floor, warm / sequential, packing, CPU[warm] / cpu))
         times = " / ".join(f"{seconds:.1f}" for seconds in alone.values())
         inside = " / ".join(str(entry["seconds"]) for entry in linters_run(env))
         # the core-seconds left idle: wall time on every core minus the CPU time used, which
@@ -313,7 +322,8 @@ def paired(tree: Path, work: Path, env: Mapping[str, str], pairs: int) -> None:
             f"{'pair ' + str(index + 1):>34}: alone {times} s ({cpu:.1f} CPU-s, {idle:.1f}"
             f" core-s idle), floor {floor:.2f} s, one after another {sequential:.2f} s; step"
             f" {warm:.2f} s (in it {inside} s; {CPU[warm]:.1f} CPU-s,"
-            f" {warm * CORES - CPU[warm]:.1f} core-s idle): {warm / floor:.3f}x the floor,"
+            f" {warm * CORES - CPU[warm]:.1f} core-s idle, {packing:.3f}x its"
+            f" CPU over the cores): {warm / floor:.3f}x the floor,"
             f" {warm / sequential:.3f}x one after another",
             flush=True,
         )
@@ -321,14 +331,19 @@ def paired(tree: Path, work: Path, env: Mapping[str, str], pairs: int) -> None:
         to_floor = statistics.median(r[0] for r in ratios)
         to_sequential = statistics.median(r[1] for r in ratios)
         print(f"{'median of the pairs':>34}: {to_floor:7.3f}x the floor (target <= 1.03x),")
-        print(f"{'':>34}  {to_sequential:7.3f}x one after another (target <= 1.0x)")
+        print(f"{'':>34}  {to_sequential:7.3f}x one after another (target <= 1.0x);")
+        packing = statistics.median(r[2] for r in ratios)
+        cpu_ratio = statistics.median(r[3] for r in ratios)
+        print(f"{'':>34}  the step's wall {packing:.3f}x its CPU over the cores,")
+        print(f"{'':>34}  its CPU {cpu_ratio:.3f}x the three's alone")
 
 
 def black_lock(tree: Path, work: Path, rounds: int) -> None:
     """black as the action runs it on the whole tree (``--check --diff``, files listed),
     ``rounds`` times each way, alternated: its executable (black's lock server) with the
     cores' workers and with one more (what the action did before its driver), and through
-    the action's driver (a lock on a file) with the cores' workers and with one more. The
+    the action's driver (a lock on a file) with the cores' workers and with one more; and
+    ``black --check .``, as the floor's row runs it (no diffs, files found by black). The
     median of each way's CPU time and idle core-seconds, and of its CPU time against the
     driver's with the cores' workers in the same round (the drift cancels in those)."""
     venv = next((work / "tool-cache" / "shipyard" / "lint" / "venvs").glob("black-*"))
@@ -336,6 +351,7 @@ def black_lock(tree: Path, work: Path, rounds: int) -> None:
     args = ["--check", "--diff", "--quiet", "--", *files]
     driver = str(ROOT / "src" / "shipyard" / "lint" / "drivers" / "black_diff.py")
     ways = {
+        "--check . (as alone)": ([str(venv / "bin" / "black"), "--check", "."], CORES),
         "executable": ([str(venv / "bin" / "black"), *args], CORES),
         "executable, a spare worker": ([str(venv / "bin" / "black"), *args], CORES + 1),
         "driver": ([str(venv / "bin" / "python"), "-I", driver, *args], CORES),

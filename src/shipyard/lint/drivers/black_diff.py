@@ -4,10 +4,11 @@ lock server.
 For ``--diff``, black starts a ``multiprocessing.Manager`` and hands its lock to every
 file's task, so that two workers never print their diffs into each other. Each task then
 opens two authenticated connections to that server (one when the lock's proxy arrives, one
-when it is dropped), which the server answers in a thread of its own: 2,788 files (Django)
-cost 3.8 CPU-seconds and 2.3 s with 3 workers, where a lock on a file costs 0.03 (see the
-lint README, Measured). The lock is only held while a diff is printed, and only files that
-black would change print one.
+when it is dropped), which the server answers in a thread of its own. For Django's 2,788
+files that costs 2.6 CPU-seconds and 1.7 s on two workers (3.1 and 1.9 s on three), where a
+lock on a file costs nothing measurable (``bench/bench_black_lock.py``), and black's workers
+wait on the server (``bench/bench_lint.py --black-lock``). The lock is only held while a diff
+is printed, and only files black would change print one.
 
 Run as ``<venv>/bin/python -I black_diff.py <black's arguments>``: ``multiprocessing.Manager``
 is replaced before black is imported (black imports it by name), then black's own console
