@@ -146,7 +146,8 @@ def locate(
             versions[name].version,
             versions[name].source,
             install=installed[name].venv.name,
-            python=installed[name].executable("python"),
+            # the drivers lock with flock (POSIX); elsewhere each linter runs as installed
+            python=installed[name].executable("python") if os.name == "posix" else "",
         )
         for name in names
     }
