@@ -302,9 +302,10 @@ def test_a_run_of_a_lower_priority_has_the_time_the_others_may_keep_it_waiting()
 
 def test_black_is_told_its_cores_and_runs_through_its_driver(tmp_path: Path) -> None:
     """black starts as many workers as it is given cores (through its driver its ``--diff``
-    lock does not keep a worker waiting: a spare one cost 3% more CPU on Django), and takes
-    those cores' slots; on one core, one worker. A real black runs with either, through the
-    driver when its Python is known."""
+    lock keeps no worker waiting, and a spare one used more CPU on Django with no fewer
+    core-seconds idle: ``bench/bench_lint.py --black-lock``), and takes those cores' slots;
+    on one core, one worker. A real black runs with either, through the driver when its
+    Python is known."""
     from shipyard.findings.runner import run_tools
     from shipyard.lint.tools import DRIVERS, LINTERS
     from shipyard.runtime import Runner
