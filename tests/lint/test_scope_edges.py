@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.lint import changed, pull
+from shipyard.lint import changed, config, pull
 from shipyard.lint.changed import ChangedFilesError, Scope
 from shipyard.lint.lines import FileChanges
 from shipyard.lint.plan import refuse_pull_request_target
@@ -469,3 +469,27 @@ def test_pull_request_target_is_refused_unless_allowed() -> None:
     refuse_pull_request_target(allowed, "pull_request_target")
     for event_name in ("pull_request", "push", "PULL_REQUEST_TARGET", ""):
         refuse_pull_request_target(refused, event_name)
+
+
+def test_the_repository_s_files_are_read_only_inside_it(tmp_path: Path) -> None:
+    """A requirements include or a symbolic link that leaves the checkout reads as missing:
+    the configuration (and what it names) comes from the linted folder only."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("flake8==7.0.0\n")
+    root = tmp_path / "repo"
+    (root / "sub").mkdir(parents=True)
+    (root / "inside.txt").write_text("black==24.1.0\n")
+    (root / "requirements-dev.txt").write_text(
+        f"-r inside.txt\n-r ../outside/secret.txt\n-r {outside / 'secret.txt'}\n-r sub/linked.txt\n"
+    )
+    (root / "sub" / "linked.txt").symlink_to(outside / "secret.txt")
+    (root / "sub" / "loop.txt").symlink_to(root / "sub" / "loop.txt")
+    repo = repo_at(root)
+    assert repo.read("inside.txt") == "black==24.1.0\n"
+    assert repo.read("sub/../inside.txt") == "black==24.1.0\n"
+    for path in ("../outside/secret.txt", str(outside / "secret.txt"), "sub/linked.txt"):
+        assert repo.read(path) is None, path
+    assert repo.read("sub/loop.txt") is None
+    loaded = config.load(["requirements-dev.txt"], repo.read)
+    assert {r.name for r in loaded.requirements} == {"black"}

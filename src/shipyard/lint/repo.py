@@ -61,10 +61,17 @@ class Repo:
         return ""
 
     def read(self, path: str) -> str | None:
-        """The text of a file of the folder (None when it cannot be read)."""
+        """The text of a file of the folder (None when it cannot be read). Only inside the
+        folder: a path that leaves it (``-r ../../x.txt``, an absolute one, a symbolic link
+        out of the checkout) reads as missing, so a pull request cannot make the action read
+        the runner's files as its configuration."""
         try:
-            return (self.root / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            root = self.root.resolve()
+            target = (root / path).resolve()
+            if not target.is_relative_to(root):
+                return None
+            return target.read_text(encoding="utf-8", errors="replace")
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
             return None
 
 
