@@ -11,7 +11,9 @@ import pytest
 
 from shipyard.deploy import compose_steps as cs
 from shipyard.deploy import container_steps as ct
+from shipyard.deploy import report
 from shipyard.deploy.releases import Release, previous_release
+from shipyard.runtime import VerdictFailure
 from tests.deploy.memory_fleet import MemoryFleet
 from tests.deploy.orchestra import Run, run, settings
 
@@ -161,6 +163,26 @@ def test_a_failed_post_rollback_is_an_error_and_the_host_stays_rolled_back() -> 
     ]
     assert "error: post-rollback failed: web1: rolled back, but post-rollback" in done.log
     assert sims.hosts["web1"].serving == R2
+    assert done.result.hooks_failed == ("web1",)
+    failure = report.verdict(done.result, "rollback")  # the job fails: exit 1, not 0
+    assert isinstance(failure, VerdictFailure) and failure.exit_code == 1
+    assert str(failure).startswith(f"Rolled back to {R2}, but post-rollback failed on web1: ")
+
+
+def test_a_rollback_whose_post_rollback_ran_passes_and_one_failed_host_fails_it() -> None:
+    """Two hosts, the hook failing on one: both are back, the job fails naming that one."""
+    hook = {"post-rollback": "./restore"}
+    sims = three_releases(["web1", "web2"])
+    done = run(sims, settings(["web1", "web2"], **ROLLBACK, **hook))
+    assert done.result is not None and done.result.hooks_failed == ()
+    assert report.verdict(done.result, "rollback") is None
+    sims = three_releases(["web1", "web2"])
+    sims.fail("web2", "post-rollback")
+    done = run(sims, settings(["web1", "web2"], **ROLLBACK, **hook))
+    assert done.result is not None and done.result.status == "rolled-back"
+    assert done.result.hooks_failed == ("web2",)
+    failure = report.verdict(done.result, "rollback")
+    assert isinstance(failure, VerdictFailure) and "failed on web2:" in str(failure)
 
 
 def test_a_dry_run_names_the_wanted_release() -> None:

@@ -31,6 +31,8 @@ class Result:
     hosts: Sequence[HostView]
     story: Sequence[str]
     plan: Sequence[str]
+    #: mode rollback: the hosts that are back but whose post-rollback failed (the job fails)
+    hooks_failed: Sequence[str] = ()
 
 
 ICONS = {
@@ -161,12 +163,23 @@ def what_to_do(result: Result) -> list[str]:
 
 
 def verdict(result: Result, mode: str) -> VerdictFailure | ExternalError | None:
-    """The error the run ends with: a rolled-back deploy (exit 1), a failure (exit 3)."""
+    """The error the run ends with: a rolled-back deploy or a rollback whose post-rollback
+    failed (exit 1), a failure (exit 3)."""
     if result.status == "rolled-back" and mode == "deploy":
         return VerdictFailure(
             f"The deploy of {result.release} was rolled back: " + "; ".join(result.story),
             title="Deploy rolled back",
             hint="The previous release is serving. Fix the new release and deploy again.",
+        )
+    if result.status == "rolled-back" and result.hooks_failed:
+        return VerdictFailure(
+            f"Rolled back to {result.release}, but post-rollback failed on "
+            + ", ".join(result.hooks_failed)
+            + ": "
+            + "; ".join(result.story),
+            title="post-rollback failed",
+            hint="The release that ran before is serving; what post-rollback does (restoring "
+            "data...) did not happen there. Run it by hand, or fix it and roll back again.",
         )
     if result.status == "failed":
         return ExternalError(

@@ -70,9 +70,9 @@ def restore(
 
 def after_rollback(
     fleet: Fleet, name: str, steps: Sequence[RemoteStep[Any]], story: list[str]
-) -> None:
+) -> bool:
     """Run ``steps`` (post-rollback) once on a host that is back on the release that ran
-    before. A failure is reported as an error; the host stays rolled back."""
+    before. A failure is reported as an error; the host stays rolled back. False then."""
     for step in steps:
         try:
             fleet.run(name, step)
@@ -80,8 +80,9 @@ def after_rollback(
             message = f"{name}: rolled back, but {exc}"
             story.append(message)
             fleet.runner.annotate("error", message, title=f"{step.name} failed")
-            return
+            return False
         story.append(f"{name}: {step.name} ran")
+    return True
 
 
 class Rollback:
@@ -104,6 +105,7 @@ class Rollback:
         self.wall = wall
         self.story: list[str] = []
         self.chosen: dict[str, str] = {}  # host name: the release it is rolled back to
+        self.hooks_failed: list[str] = []  # hosts back whose post-rollback failed
 
     def back(self, name: str) -> None:
         """Roll one host back; StepFailed when it has no release to go back to."""
@@ -137,7 +139,8 @@ class Rollback:
         self.fleet.mark(name, status="rolled-back")
         if s.post_rollback:
             hook = post_rollback(renderer, s.post_rollback, facts.current)
-            after_rollback(self.fleet, name, [hook], self.story)
+            if not after_rollback(self.fleet, name, [hook], self.story):
+                self.hooks_failed.append(name)
 
     def result_so_far(self) -> Result:
         """After a cancel: what the run left (failed when a host was cut half way)."""
@@ -149,7 +152,7 @@ class Rollback:
         wanted = self.settings.to_release or "the previous release"
         return Result(
             "rolled-back" if done else "failed", release, previous, views, story,
-            [f"Roll back {self.settings.app} to {wanted}"],
+            [f"Roll back {self.settings.app} to {wanted}"], tuple(self.hooks_failed),
         )  # fmt: skip
 
     def run(self) -> Result:
@@ -170,5 +173,5 @@ class Rollback:
         then = ", then post-rollback on each host" if self.settings.post_rollback else ""
         return Result(
             status, release, previous, fleet.views(), self.story,
-            [f"Roll back {self.settings.app} to {wanted}{then}"],
+            [f"Roll back {self.settings.app} to {wanted}{then}"], tuple(self.hooks_failed),
         )  # fmt: skip

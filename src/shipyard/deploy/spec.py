@@ -136,7 +136,8 @@ class Settings:
     post_rollback: Text | None = setting(
         "Shell on each host once it is back on the release that ran before (this deploy's own "
         "rollback, or mode: rollback), e.g. restoring what pre-deploy backed up. "
-        "SHIPYARD_FAILED_RELEASE names the release taken away. A failure is reported as an error."
+        "SHIPYARD_FAILED_RELEASE names the release taken away. A failure is reported as an error; "
+        "in mode: rollback it fails the job (exit 1), the host staying rolled back."
     )
     batch_size: int = setting(
         "Hosts worked at once (0: all hosts for blue-green and recreate, 1 for rolling).",
