@@ -2,7 +2,8 @@
 
 Usage (from the repository's root)::
 
-    python3 -m scripts.release check [TAG]    # the tag and its CHANGELOG section (no network)
+    python3 -m scripts.release check [TAG]    # the tag and its CHANGELOG section (and with
+                                              # publish's environment: the commit is on main)
     python3 -m scripts.release notes TAG      # print the release's text, to read it first
     python3 -m scripts.release publish        # the GitHub Release, then vX and vX.Y
 
@@ -11,7 +12,8 @@ Usage (from the repository's root)::
 safe to run again: an existing release is updated and a tag already in place is left alone.
 
 The rules (``scripts/release_rules.py``, written down in RELEASING.md): the tag is a semantic
-version; CHANGELOG.md has its section and is well formed, or nothing is created (exit 2); the
+version on a commit of main (or of ``release/X.Y``, for a fix of an older minor);
+CHANGELOG.md has its section and is well formed, or nothing is created (exit 2); the
 release's name is the tag, its text the section; a pre-release (``-rc.1``) is marked as one and
 moves no tag; ``vX`` and ``vX.Y`` move to the tagged commit (created when missing, updated with
 ``force`` through the git refs API) unless a higher ``vX.*`` (``vX.Y.*``) release tag exists,
@@ -163,11 +165,41 @@ def read_section(tag: str, changelog: Path) -> tuple[Version, Section]:
     return version, release_section(text, version)
 
 
-def check(tag: str, changelog: Path) -> int:
-    """The tag names a version and CHANGELOG.md has its section: say so."""
+def release_branch(github: GitHub, version: Version, sha: str) -> str:
+    """The branch the tagged commit is on: the default branch (main), or ``release/X.Y`` for a
+    fix of an older minor (RELEASING.md). ReleaseError when it is on neither: a tag pushed on
+    a commit of another branch, or of no branch, releases nothing."""
+    default = str(github.call("GET", "")["default_branch"])
+    branches = [default, f"release/{version.major}.{version.minor}"]
+    for branch in branches:
+        try:
+            answer = github.call("GET", f"/compare/{urllib.parse.quote(branch)}...{sha}")
+        except GitHubError as error:
+            if error.status == 404:  # no such branch
+                continue
+            raise
+        if answer.get("status") in ("identical", "behind"):
+            return branch
+    raise ReleaseError(
+        f"{version.tag} tags commit {sha[:12]}, which is on neither {branches[0]} nor "
+        f"{branches[1]}: a release is a commit of {default} (RELEASING.md). Delete the tag "
+        f"(git push --delete origin {version.tag}) and tag the merged commit"
+    )
+
+
+def check(tag: str, changelog: Path, env: Mapping[str, str]) -> int:
+    """The tag names a version, CHANGELOG.md has its section, and (in the workflow, which gives
+    the API and a token) the tagged commit is on main: say so."""
     version, section = read_section(tag, changelog)
     kind = "pre-release" if version.prerelease else "release"
-    print(f"::notice title=Release {version.tag}::a {kind}, CHANGELOG section {section.heading!r}")
+    where = ""
+    if all(env.get(name) for name in PUBLISH_ENV):
+        github = GitHub(env["GITHUB_API_URL"], env["GITHUB_REPOSITORY"], env["GH_TOKEN"])
+        where = f", on {release_branch(github, version, env['GITHUB_SHA'])}"
+    print(
+        f"::notice title=Release {version.tag}::a {kind}, CHANGELOG section "
+        f"{section.heading!r}{where}"
+    )
     return 0
 
 
@@ -185,6 +217,7 @@ def publish(tag: str, changelog: Path, env: Mapping[str, str]) -> int:
     version, section = read_section(tag, changelog)
     github = GitHub(env["GITHUB_API_URL"], env["GITHUB_REPOSITORY"], env["GH_TOKEN"])
     sha = env["GITHUB_SHA"]
+    release_branch(github, version, sha)  # again: nothing is created for a commit off main
     tags = github.tag_names("v")
     moves = moving_tags(version, tags)
     latest = is_latest(version, tags)
@@ -221,6 +254,10 @@ def summarize(
         )
 
 
+#: What ``publish`` needs in its environment (``check`` checks the branch when it has them).
+PUBLISH_ENV = ("GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_API_URL", "GH_TOKEN")
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run one command; 0 done, 2 a rule is broken (nothing created), 3 GitHub failed."""
     env = os.environ if env is None else env
@@ -231,11 +268,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            return check(args.tag, args.changelog)
+            return check(args.tag, args.changelog, env)
         if args.command == "notes":
             return notes(args.tag, args.changelog)
-        missing = [n for n in ("GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_API_URL", "GH_TOKEN")
-                   if not env.get(n)]  # fmt: skip
+        missing = [n for n in PUBLISH_ENV if not env.get(n)]
         if missing:
             raise ReleaseError(f"publish needs {', '.join(missing)} in its environment")
         return publish(args.tag, args.changelog, env)

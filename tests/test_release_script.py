@@ -97,3 +97,57 @@ def test_a_token_without_contents_write_is_exit_3_with_the_hint_and_github_inert
     assert out.index(f"::{token}::") > out.index("Resource not accessible by integration") > stop
     assert gh.releases(REPO) == []
     assert gh.git_refs(REPO, "tags/") == {"refs/tags/v1.0.0": sha}
+
+
+@pytest.fixture
+def history(github_emulator: GitHubEmulator) -> dict[str, str]:
+    """main: one -> two; feature: one -> off (never merged); release/1.0: one -> fix."""
+    gh = github_emulator
+    gh.add_repo(REPO)
+    gh.add_installation_token(TOKEN, REPO, {"contents": "write"})
+    one = gh.add_commit(REPO, "one")
+    off = gh.add_commit(REPO, "off main", parents=[one], branch="feature")
+    fix = gh.add_commit(REPO, "a fix of 1.0", parents=[one], branch="release/1.0")
+    two = gh.add_commit(REPO, "two")
+    return {"one": one, "two": two, "off": off, "fix": fix}
+
+
+@pytest.mark.parametrize(
+    ("commit", "branch"), [("two", "main"), ("one", "main"), ("fix", "release/1.0")]
+)
+def test_check_finds_the_tagged_commit_on_main_or_its_release_branch(
+    github_emulator: GitHubEmulator,
+    history: dict[str, str],
+    changelog: Path,
+    capsys: pytest.CaptureFixture[str],
+    commit: str,
+    branch: str,
+) -> None:
+    """The tip of main, an older commit of main (a re-run after main moved on), a fix on
+    release/1.0: each is a release commit, and check says where it is."""
+    env = env_for(github_emulator, history[commit])
+    assert release.main(["check", "--changelog", str(changelog)], env=env) == 0
+    assert f"CHANGELOG section '## 1.0.0 - 2026-12-07', on {branch}" in capsys.readouterr().out
+
+
+def test_a_tag_on_a_commit_off_main_is_refused_and_nothing_is_created(
+    github_emulator: GitHubEmulator,
+    history: dict[str, str],
+    changelog: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A tag pushed on a commit of an unmerged branch: check fails (exit 2, naming the
+    commit and what to do), and publish, run anyway, creates no release and moves no tag."""
+    gh = github_emulator
+    sha = gh.add_tag(REPO, "v1.0.0", history["off"])
+    env = env_for(gh, sha)
+    assert release.main(["check", "--changelog", str(changelog)], env=env) == 2
+    out = capsys.readouterr().out
+    assert (
+        f"::error title=No release::v1.0.0 tags commit {sha[:12]}, which is on neither main nor"
+        " release/1.0: a release is a commit of main (RELEASING.md)."
+    ) in out
+    assert "git push --delete origin v1.0.0" in out
+    assert release.main(["publish", "--changelog", str(changelog)], env=env) == 2
+    assert gh.releases(REPO) == []
+    assert gh.git_refs(REPO, "tags/") == {"refs/tags/v1.0.0": sha}
