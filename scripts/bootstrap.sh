@@ -245,6 +245,21 @@ if ((${#_sy_odd_inputs[@]} > 0)); then
 	exec env "${_sy_unset[@]}" "$BASH" "${BASH_SOURCE[0]}" "$@"
 fi
 
+# Whether to use GitHub's cache service (see 4. above); exit 2 for a value that means nothing.
+_sy_cache_wanted() {
+	case "${SHIPYARD_CACHE:-auto}" in
+	false | 0 | no | off) return 1 ;;
+	true | 1 | yes | on) return 0 ;;
+	auto) ;;
+	*)
+		_sy_plan=''
+		_sy_fail 2 'shipyard bootstrap' "SHIPYARD_CACHE must be auto, true or false, not '$SHIPYARD_CACHE'"
+		;;
+	esac
+	[[ -n ${ACTIONS_CACHE_URL:-} || -n ${ACTIONS_RESULTS_URL:-} ]] && return 0
+	[[ ${GITHUB_ACTIONS:-} == true && -z ${ACT:-} ]]
+}
+
 # ---------------------------------------------------------------------------- arguments
 
 if [[ ${1:-} == --cache-plan ]]; then
@@ -258,6 +273,12 @@ _sy_action=$1
 shift
 if [[ ! $_sy_action =~ ^[a-z][a-z0-9-]*$ ]]; then
 	_sy_fail 2 'shipyard bootstrap' "invalid action name '$_sy_action'"
+fi
+# A cache that is not wanted is known before any interpreter is looked for (or started).
+if [[ -n $_sy_plan ]] && ! _sy_cache_wanted; then
+	_sy_log "cache plan: off (SHIPYARD_CACHE=${SHIPYARD_CACHE:-auto}, no cache service known here)"
+	_sy_plan_output restore false
+	exit 0
 fi
 
 _sy_here=${BASH_SOURCE[0]}
@@ -409,27 +430,7 @@ _sy_marker=$_sy_venv/.installed-$_sy_lockname
 
 # ---------------------------------------------------------------------------- cache plan
 
-# Whether to use GitHub's cache service (see 4. above); exit 2 for a value that means nothing.
-_sy_cache_wanted() {
-	case "${SHIPYARD_CACHE:-auto}" in
-	false | 0 | no | off) return 1 ;;
-	true | 1 | yes | on) return 0 ;;
-	auto) ;;
-	*)
-		_sy_plan=''
-		_sy_fail 2 'shipyard bootstrap' "SHIPYARD_CACHE must be auto, true or false, not '$SHIPYARD_CACHE'"
-		;;
-	esac
-	[[ -n ${ACTIONS_CACHE_URL:-} || -n ${ACTIONS_RESULTS_URL:-} ]] && return 0
-	[[ ${GITHUB_ACTIONS:-} == true && -z ${ACT:-} ]]
-}
-
 _sy_cache_plan() {
-	if ! _sy_cache_wanted; then
-		_sy_log "cache plan: off (SHIPYARD_CACHE=${SHIPYARD_CACHE:-auto}, no cache service known here)"
-		_sy_plan_output restore false
-		return 0
-	fi
 	if [[ -f $_sy_marker && -x $_sy_vpy ]]; then
 		_sy_log "cache plan: $_sy_venv is complete here: nothing to restore or save"
 		_sy_plan_output restore false

@@ -153,3 +153,22 @@ def test_a_pull_request_target_job_restores_but_never_saves(
     assert plan(repo, hosted, tmp_path, GITHUB_EVENT_NAME="push")["save"] == "true"
     outputs = plan(repo, hosted, tmp_path, GITHUB_EVENT_NAME="pull_request_target")
     assert outputs["restore"] == "true" and outputs["save"] == "false"
+
+
+def test_a_cache_not_wanted_is_planned_before_any_interpreter_is_looked_for(
+    repo: Path,  # noqa: F811
+    hosted: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """SHIPYARD_CACHE=false, or act without a cache service: no Python is started (or even
+    looked for) to plan nothing; where the cache is wanted, the interpreter is found as ever."""
+    probed = tmp_path / "probed"
+    python = tmp_path / "python3"
+    python.write_text(f'#!/bin/sh\necho "$@" >> "{probed}"\nexit 1\n')
+    python.chmod(0o755)
+    odd = {**hosted, "SHIPYARD_PYTHON": str(python)}
+    assert plan(repo, {**odd, "SHIPYARD_CACHE": "false"}, tmp_path) == {"restore": "false"}
+    assert plan(repo, {**odd, "ACT": "true"}, tmp_path) == {"restore": "false"}
+    assert not probed.exists()
+    assert plan(repo, odd, tmp_path) == {"restore": "false"}  # wanted: the probe fails
+    assert probed.exists()
