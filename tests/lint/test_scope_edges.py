@@ -493,3 +493,11 @@ def test_the_repository_s_files_are_read_only_inside_it(tmp_path: Path) -> None:
     assert repo.read("sub/loop.txt") is None
     loaded = config.load(["requirements-dev.txt"], repo.read)
     assert {r.name for r in loaded.requirements} == {"black"}
+    # a subfolder of the checkout (working-directory) may read the rest of the checkout
+    (root / "sub" / "pyproject.toml").symlink_to(root / "inside.txt")
+    runner = Runner(env=dict(os.environ), stream=io.StringIO())
+    inner = Repo(root / "sub", runner, root)
+    assert inner.read("pyproject.toml") == inner.read("../inside.txt") == "black==24.1.0\n"
+    assert inner.read("../../outside/secret.txt") is None
+    assert Repo(root / "sub", runner).read("../inside.txt") is None  # no checkout: the folder
+    assert Repo(root, runner, root / "sub").read("inside.txt") is not None  # not inside it

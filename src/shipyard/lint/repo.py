@@ -18,9 +18,13 @@ SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycach
 class Repo:
     """The linted folder: its files, git run in it, its files' text."""
 
-    def __init__(self, root: Path, runner: Runner) -> None:
+    def __init__(self, root: Path, runner: Runner, checkout: Path | None = None) -> None:
         self.root = root
         self.runner = runner
+        #: What ``read`` may read: the checkout the folder is in (the folder when none is given,
+        #: or when it is not inside the one given).
+        inside = checkout is not None and root.resolve().is_relative_to(checkout.resolve())
+        self.checkout = checkout if checkout is not None and inside else root
 
     def git(self, args: Sequence[str]) -> tuple[int, str]:
         """``git args`` in the folder: (exit code, stdout); 127 when git is missing."""
@@ -62,13 +66,12 @@ class Repo:
 
     def read(self, path: str) -> str | None:
         """The text of a file of the folder (None when it cannot be read). Only inside the
-        folder: a path that leaves it (``-r ../../x.txt``, an absolute one, a symbolic link
-        out of the checkout) reads as missing, so a pull request cannot make the action read
-        the runner's files as its configuration."""
+        checkout: a path that leaves it (``-r ../../x.txt``, an absolute one, a symbolic link
+        out of it) reads as missing, so a pull request cannot make the action read the
+        runner's files as its configuration."""
         try:
-            root = self.root.resolve()
-            target = (root / path).resolve()
-            if not target.is_relative_to(root):
+            target = (self.root.resolve() / path).resolve()
+            if not target.is_relative_to(self.checkout.resolve()):
                 return None
             return target.read_text(encoding="utf-8", errors="replace")
         except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)

@@ -50,7 +50,7 @@ def lint(
     http: Callable[[str], HttpClient],
 ) -> LintOutcome:
     """The whole run: what to lint, the linters, the fixes, the findings."""
-    repo = Repo(ws.root, runner)
+    repo = Repo(ws.root, runner, Path(ws.workspace))
     files = repo.files()
     config = load(files, repo.read)
     for problem in config.problems:
